@@ -1,0 +1,503 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/foiwatch/foiwatch/parser"
+	"github.com/foiwatch/foiwatch/worker"
+	"github.com/foiwatch/foiwatch/worker/deadline"
+	"github.com/foiwatch/foiwatch/worker/demo"
+)
+
+// common are the flags of every command that reads the config.
+type common struct {
+	config    string
+	logFormat string
+	logLevel  string
+}
+
+func (c *common) register(fs *flag.FlagSet, defFormat, defLevel string) {
+	fs.StringVar(&c.config, "config", "", "the config file (default $FOIWATCH_CONFIG)")
+	fs.StringVar(&c.logFormat, "log-format", defFormat, "log format: json or text")
+	fs.StringVar(&c.logLevel, "log-level", defLevel, "log level: debug, info, warn or error")
+}
+
+// open reads the config and opens the daemon's state.
+func (c *common) open(ctx context.Context, e *env, daemon bool) (*worker.Daemon, error) {
+	path, err := worker.ConfigPath(c.config)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	log, err := logger(e, c.logFormat, c.logLevel)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := worker.LoadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	return worker.Open(ctx, cfg, &worker.Options{Logger: log, Daemon: daemon})
+}
+
+func cmdRun(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "run")
+	var c common
+	c.register(fs, "json", "info")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	d, err := c.open(ctx, e, true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Run(ctx)
+}
+
+func cmdSync(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "sync")
+	var c common
+	c.register(fs, "text", "warn")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	d, err := c.open(ctx, e, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	res, err := d.Sync(ctx)
+	fmt.Fprintf(e.stdout, "fetched %d, processed %d, unmatched %d, failed %d, waiting for a retry %d\n", res.Fetched, res.Processed, res.Unmatched, res.Failed, res.Waiting)
+	return err
+}
+
+func cmdDemo(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "demo")
+	keep := fs.String("keep", "", "keep the demo's data in this directory instead of a temporary one")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	return demo.Run(ctx, e.stdout, &demo.Options{Dir: *keep})
+}
+
+func cmdParse(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "parse")
+	var camps multiFlag
+	fs.Var(&camps, "campaign", "a campaign file whose requests and questions the replies are matched against (repeatable)")
+	files, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return usagef("no files to parse")
+	}
+	cs, err := worker.LoadCampaigns(camps)
+	if err != nil {
+		return err
+	}
+	out := bufio.NewWriter(e.stdout)
+	defer out.Flush()
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	failed := 0
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "foiwatch parse: %v\n", err)
+			failed++
+			continue
+		}
+		r, err := worker.ParseStateless(ctx, cs, raw, nil)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "foiwatch parse: %s: %v\n", f, err)
+			failed++
+			continue
+		}
+		r.File = f
+		r.SHA256 = ""
+		r.ParserVersion = 0
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d files could not be parsed", failed, len(files))
+	}
+	return nil
+}
+
+func cmdStatus(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "status")
+	var c common
+	c.register(fs, "text", "warn")
+	campaign := fs.String("campaign", "", "only this campaign")
+	asOf := fs.String("now", "", "the day to compute lateness on (YYYY-MM-DD; default today)")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	today, err := dayFlag(*asOf)
+	if err != nil {
+		return err
+	}
+	d, err := c.open(ctx, e, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	rows, err := d.Rows(ctx, *campaign, today)
+	if err != nil {
+		return err
+	}
+	return worker.WriteStatus(e.stdout, rows)
+}
+
+func dayFlag(s string) (deadline.Date, error) {
+	if s == "" {
+		return deadline.DateOf(time.Now()), nil
+	}
+	d, err := deadline.ParseDate(s)
+	if err != nil {
+		return deadline.Date{}, usagef("--now %q: want YYYY-MM-DD", s)
+	}
+	return d, nil
+}
+
+func cmdExport(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "export")
+	var c common
+	c.register(fs, "text", "warn")
+	format := fs.String("format", "", "csv, jsonl or xlsx")
+	campaign := fs.String("campaign", "", "only this campaign")
+	replies := fs.Bool("replies", false, "write every stored Reply instead of one row per request")
+	outPath := fs.String("o", "", "write to this file instead of standard output")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	switch *format {
+	case "csv", "jsonl":
+	case "":
+		return usagef("--format is required: csv or jsonl")
+	default:
+		return usagef("--format %q: want csv or jsonl", *format)
+	}
+	if *replies && *format != "jsonl" {
+		return usagef("--replies writes JSON lines: use --format jsonl")
+	}
+	d, err := c.open(ctx, e, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	var w io.Writer = e.stdout
+	var f *os.File
+	if *outPath != "" {
+		f, err = os.Create(*outPath)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	bw := bufio.NewWriter(w)
+	if *replies {
+		err = d.WriteReplies(ctx, bw, *campaign)
+	} else {
+		var rows []worker.Row
+		rows, err = d.Rows(ctx, *campaign, deadline.DateOf(time.Now()))
+		if err == nil {
+			if *format == "csv" {
+				err = d.WriteCSV(bw, rows)
+			} else {
+				err = worker.WriteJSONL(bw, rows)
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if f != nil {
+		return f.Close()
+	}
+	return nil
+}
+
+func cmdUnmatched(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "unmatched")
+	var c common
+	c.register(fs, "text", "warn")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("which: list, show ID, assign ID REQUEST, or dismiss ID")
+	}
+	need := map[string]int{"list": 0, "show": 1, "assign": 2, "dismiss": 1}
+	n, ok := need[pos[0]]
+	if !ok {
+		return usagef("unknown action %q: want list, show, assign or dismiss", pos[0])
+	}
+	if len(pos)-1 != n {
+		return usagef("%s takes %d argument(s)", pos[0], n)
+	}
+	d, err := c.open(ctx, e, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	switch pos[0] {
+	case "list":
+		list, err := d.Store.Unmatched(ctx)
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			fmt.Fprintln(e.stdout, "no unmatched replies")
+			return nil
+		}
+		for _, u := range list {
+			fmt.Fprintf(e.stdout, "%s  %-25.25s  %-14s  %-35s  %s\n", u.SHA256[:12], u.Date, u.Kind, u.From, u.Subject)
+		}
+		return nil
+	case "show":
+		sha, err := d.ResolveUnmatched(ctx, pos[1])
+		if err != nil {
+			return err
+		}
+		r, err := d.Store.Reply(ctx, sha)
+		if err != nil {
+			return err
+		}
+		return printJSON(e.stdout, r)
+	case "assign":
+		sha, err := d.ResolveUnmatched(ctx, pos[1])
+		if err != nil {
+			return err
+		}
+		r, err := d.Assign(ctx, sha, pos[2])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "assigned %s to %s/%s (%s)\n", sha[:12], r.Campaign, r.Request, r.Kind)
+		return nil
+	case "dismiss":
+		sha, err := d.ResolveUnmatched(ctx, pos[1])
+		if err != nil {
+			return err
+		}
+		if err := d.Dismiss(ctx, sha); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "dismissed %s (the message stays stored)\n", sha[:12])
+	}
+	return nil
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func cmdFailed(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "failed")
+	var c common
+	c.register(fs, "text", "warn")
+	all := fs.Bool("all", false, "with replay: replay every failed message")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("which: list, show ID, replay ID... | replay --all, or drop ID")
+	}
+	action, ids := pos[0], pos[1:]
+	switch action {
+	case "list":
+		if len(ids) > 0 {
+			return usagef("list takes no argument")
+		}
+	case "show", "drop":
+		if len(ids) != 1 {
+			return usagef("%s takes one ID", action)
+		}
+	case "replay":
+		if (len(ids) == 0) == !*all {
+			return usagef("replay takes IDs or --all")
+		}
+	default:
+		return usagef("unknown action %q: want list, show, replay or drop", action)
+	}
+	var nums []uint64
+	for _, s := range ids {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return usagef("%q is not a failed message's ID (see foiwatch failed list)", s)
+		}
+		nums = append(nums, n)
+	}
+	d, err := c.open(ctx, e, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	switch action {
+	case "list":
+		list, err := d.Q.Failed(ctx)
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			fmt.Fprintln(e.stdout, "no failed messages")
+			return nil
+		}
+		for _, f := range list {
+			fmt.Fprintf(e.stdout, "%d  %s  attempts %d  %s  %s\n", f.ID, f.FailedAt.Format(time.RFC3339), f.Attempts, short(f.Envelope.SHA256), firstLine(f.Error))
+		}
+	case "show":
+		f, err := d.Q.FailedEntry(ctx, nums[0])
+		if err != nil {
+			return err
+		}
+		return printJSON(e.stdout, f)
+	case "drop":
+		if err := d.Q.DropFailed(ctx, nums[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "dropped %d (the raw message stays stored)\n", nums[0])
+	case "replay":
+		if *all {
+			list, err := d.Q.Failed(ctx)
+			if err != nil {
+				return err
+			}
+			for _, f := range list {
+				nums = append(nums, f.ID)
+			}
+		}
+		for _, n := range nums {
+			if err := d.Q.Replay(ctx, n); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "replayed %d\n", n)
+		}
+		if d.Q.Embedded() {
+			// No daemon is running (this process runs the store): process now.
+			res, err := d.Sync(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "processed %d, failed %d\n", res.Processed, res.Failed)
+		}
+	}
+	return nil
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func cmdReprocess(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "reprocess")
+	var c common
+	c.register(fs, "text", "warn")
+	campaign := fs.String("campaign", "", "only the replies of this campaign (and the unmatched ones)")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	d, err := c.open(ctx, e, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	n, err := d.Reprocess(ctx, *campaign)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "queued %d messages to be parsed again (parser version %d)\n", n, parser.Version)
+	if d.Q.Embedded() {
+		res, err := d.Sync(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "processed %d, unmatched %d, failed %d\n", res.Processed, res.Unmatched, res.Failed)
+	} else {
+		fmt.Fprintln(e.stdout, "the running daemon's workers process them")
+	}
+	return nil
+}
+
+func cmdDeadline(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "deadline")
+	received := fs.String("received", "", "the date of receipt, YYYY-MM-DD (day 0)")
+	days := fs.Int("working-days", 20, "the statutory deadline in working days")
+	calName := fs.String("calendar", "foia", "foia (any UK bank holiday) or foisa (Scotland's)")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if *received == "" {
+		return usagef("--received is required")
+	}
+	day, err := deadline.ParseDate(*received)
+	if err != nil {
+		return usagef("--received %q: want YYYY-MM-DD", *received)
+	}
+	if *days < 1 {
+		return usagef("--working-days must be at least 1")
+	}
+	cal, err := deadline.New(*calName)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	due := cal.Due(day, *days)
+	fmt.Fprintf(e.stdout, "%s\n", due)
+	var notes []string
+	for y := day.Year; y <= due.Year; y++ {
+		if !cal.Known(y) {
+			notes = append(notes, strconv.Itoa(y))
+		}
+	}
+	if len(notes) > 0 {
+		sort.Strings(notes)
+		fmt.Fprintf(e.stderr, "note: one-off bank holidays of %s are not known yet; the date follows the regular rules\n", strings.Join(notes, ", "))
+	}
+	return nil
+}

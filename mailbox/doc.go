@@ -1,0 +1,56 @@
+// Package mailbox is in charge of email at the edges of foiwatch: it reads new
+// messages from IMAP mailboxes (implicit TLS, STARTTLS or plaintext on
+// loopback; LOGIN/PLAIN or XOAUTH2; IDLE with a polling fallback; UIDVALIDITY
+// and UID cursors; after-actions such as setting \Seen or moving a message)
+// and sends reminder emails over SMTP.
+//
+// It hands every raw message to a [Handler] and keeps a [Cursor] per mailbox
+// and folder in a [CursorStore]; both are interfaces supplied by the caller,
+// so this package knows nothing of NATS or of what a message means. It never
+// parses or decides anything about Freedom of Information.
+//
+// # Implementation notes
+//
+// Cursor invariants, for one (mailbox, folder):
+//
+//   - A cursor is (UIDVALIDITY, last UID). Every message with a UID ≤ last UID
+//     under that UIDVALIDITY has been handed to the Handler and the Handler
+//     returned nil for it (or the message vanished from the server before it
+//     could be fetched).
+//   - Messages are handed over in ascending UID order, and SetCursor is called
+//     after each success, so the cursor only ever moves forward, one stored
+//     message at a time. A Handler error stops the folder at that message: the
+//     cursor stays at the previous message and the next sync starts again with
+//     the failed one.
+//   - Delivery is at least once: a crash between the Handler's success and
+//     SetCursor hands the same message over again. Handlers must be idempotent
+//     (foiwatch stores raw mail by content hash).
+//   - New messages are found with UID SEARCH UID last+1:* and the result is
+//     always filtered to UIDs > last: "N:*" includes the highest message even
+//     when its UID is ≤ N (RFC 3501; Dovecot does it too).
+//   - When the folder's UIDVALIDITY differs from the cursor's, every UID is
+//     meaningless: the poller logs a warning and rescans the folder from UID 1.
+//     The Handler recognises mail it already stored by content hash.
+//   - Bodies are fetched with BODY.PEEK[], which never sets \Seen. Folders are
+//     opened read-only (EXAMINE) unless an after-action is configured.
+//   - An after-action (\Seen, or a move to another folder) runs only after the
+//     Handler succeeded for that message, and before SetCursor: if the action
+//     fails, the cursor does not move and the next sync hands the message over
+//     again (harmless, the Handler is idempotent) and retries the action, so a
+//     failed move is retried rather than forgotten. A move uses MOVE where the
+//     server has it, else COPY + STORE \Deleted + UID EXPUNGE (UIDPLUS); without
+//     UIDPLUS the copy is left flagged \Deleted and not expunged, because a
+//     plain EXPUNGE would also remove messages someone else flagged.
+//
+// Secrets (passwords, OAuth2 tokens) are read from their file or environment
+// variable at connect time, on every connection, so a rotated token is picked
+// up without a restart. They are never stored in [Config], logged, or put into
+// error strings; errors name the file or variable instead.
+//
+// [Poller.Run] keeps one IMAP connection per configured folder. Each one syncs
+// its folder, then waits in IDLE (when enabled and advertised) for an EXISTS
+// notification, and also re-syncs every poll_interval as a safety net; without
+// IDLE it re-syncs every poll_interval and sends NOOP in between so the server
+// does not drop the connection. Errors close the connection and it is reopened
+// after an exponential backoff with jitter (see [backoffDelay]).
+package mailbox

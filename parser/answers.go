@@ -1,0 +1,312 @@
+package parser
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Finding the answer to each question in the text of a reply.
+
+var (
+	// reItem is a numbered item at the start of a line: "5.", "- 5.", "(5)",
+	// "Q5", "Question 5:", "5 | ..." (a table row).
+	reItem = regexp.MustCompile(`^\s*(?:[-–•*·▪◦o]\s+)?(?:(?i:question|q|request|item|part)\s*\.?\s*(\d{1,2})\b\s*[.):\-–]?|\(?(\d{1,2})\s*(?:[.)\]:]|\s+\||\t|\s{3,}|\s+[-–]\s)|\((\d{1,2})\))\s*(.*)$`)
+	// reAnchor is a sentence that introduces the answers.
+	reAnchor = regexp.MustCompile(`(?i)(can advise (you )?(of )?the following|(can|would like to|am able to|are able to|pleased to) (confirm|advise|provide|inform you of) the following|(response|answers?|reply|information)( to your (request|questions?))? (can be found|is|are) (set out |provided |detailed |given |shown |listed )?(below|as follows)|please (see|find) (below )?(our|the|my) (response|answers?|reply)|(our|the|my) (response|answers?|reply)( to (your|each|the) (request|questions?|points?))? (is|are) (set out )?(below|as follows)|^\s*(our )?(response|answers?|reply)\s*:?\s*$|respond(ed)? to each (of your )?(questions?|points?) (in turn|below))`)
+	// reStop is a line where answers end: a sign-off or the usual paragraphs
+	// on rights of review and copyright.
+	reStop = regexp.MustCompile(`(?i)^\s*(yours (sincerely|faithfully)|kind regards|best regards|warm regards|regards,?\s*$|many thanks|with (kind|best) regards|if you are (dissatisfied|unhappy|not (satisfied|happy))|if you (wish|want) to (request|ask for|complain)|if you have any (further )?(queries|questions)|internal review\s*$|right (of|to) (appeal|complain|review)|your right|complaints? (procedure|rights)|copyright|the information (supplied|provided|released) to you)|\bprovides? you (with )?the right\b|\bhave the right to (ask|request|complain|appeal)\b`)
+	// reAnswerLabel is "Answer:", "Response:", "A1." before an answer.
+	reAnswerLabel = regexp.MustCompile(`(?i)^\s*(?:answer|response|reply|our response|a\s*\d{0,2})\s*[:.\-–]\s*`)
+	reAnswerLabelIn = regexp.MustCompile(`(?im)^\s*(?:answer|response|reply|our response|a\d{0,2})\s*[:.\-–]\s*`)
+)
+
+// line is one line of the text with what is known about it.
+type line struct {
+	text   string
+	num    int    // item number, 0 when the line is not a numbered item
+	rest   string // the line after its number
+	stop   bool
+	anchor bool
+	blank  bool
+}
+
+type item struct {
+	line int
+	num  int
+}
+
+// finder holds a text prepared for finding answers.
+type finder struct {
+	lines     []line
+	questions []Question
+	qwords    [][]string
+	unnumbered []int // line indexes that restate an unnumbered question
+}
+
+func newFinder(text string, qs []Question) *finder {
+	f := &finder{questions: qs}
+	raw := strings.Split(text, "\n")
+	if len(raw) > 20000 {
+		raw = raw[:20000]
+	}
+	f.lines = make([]line, len(raw))
+	for i, t := range raw {
+		l := line{text: t, blank: strings.TrimSpace(t) == ""}
+		if m := reItem.FindStringSubmatch(t); m != nil {
+			n := m[1] + m[2] + m[3]
+			l.num, _ = strconv.Atoi(n)
+			l.rest = m[4]
+		}
+		l.stop = reStop.MatchString(t)
+		l.anchor = reAnchor.MatchString(t)
+		f.lines[i] = l
+	}
+	f.qwords = make([][]string, len(qs))
+	for i, q := range qs {
+		f.qwords[i] = wordList(q.Text)
+	}
+	for i, l := range f.lines {
+		if l.blank || l.num > 0 {
+			continue
+		}
+		for qi, q := range qs {
+			if q.Number == 0 && lineRestates(l.text, f.qwords[qi]) {
+				f.unnumbered = append(f.unnumbered, i)
+				f.lines[i].stop = false
+				break
+			}
+		}
+	}
+	return f
+}
+
+// lineRestates reports whether a line is (almost only) the question.
+func lineRestates(s string, q []string) bool {
+	end := matchPrefix(s, q)
+	if end < 0 {
+		return false
+	}
+	return len(strings.Trim(s[end:], " .:?-–|")) < len(s)/2+1
+}
+
+func (f *finder) isUnnumbered(i int) bool {
+	for _, u := range f.unnumbered {
+		if u == i {
+			return true
+		}
+	}
+	return false
+}
+
+// runs groups numbered items into runs of rising numbers.
+func (f *finder) runs() [][]item {
+	var runs [][]item
+	var cur []item
+	for i, l := range f.lines {
+		if l.num <= 0 {
+			continue
+		}
+		if strings.TrimSpace(l.rest) == "" && ((len(cur) == 0 && l.num > 1) || (len(cur) > 0 && l.num != cur[len(cur)-1].num+1)) {
+			// "12." alone on a line is an answer, not item 12.
+			f.lines[i].num = 0
+			continue
+		}
+		if len(cur) > 0 && (l.num <= cur[len(cur)-1].num || l.num > cur[len(cur)-1].num+3) {
+			runs = append(runs, cur)
+			cur = nil
+		}
+		cur = append(cur, item{i, l.num})
+	}
+	if len(cur) > 0 {
+		runs = append(runs, cur)
+	}
+	return runs
+}
+
+// content is the text of the item at line i: its line and the lines after
+// it, up to the next item of the run (next) or, for the last item, a stop.
+func (f *finder) content(i, next int, last bool) string {
+	var b strings.Builder
+	if f.lines[i].num > 0 {
+		b.WriteString(f.lines[i].rest)
+	} else {
+		b.WriteString(f.lines[i].text)
+	}
+	paras := 0
+	for k := i + 1; k < len(f.lines) && (next < 0 || k < next); k++ {
+		l := f.lines[k]
+		if l.stop || l.anchor || f.isUnnumbered(k) || (last && l.num > 0) {
+			break
+		}
+		if l.blank {
+			paras++
+			if paras > 6 {
+				break
+			}
+		}
+		b.WriteByte('\n')
+		b.WriteString(l.text)
+	}
+	return b.String()
+}
+
+// answerText strips the restated question from an item's content and returns
+// what is left: the answer's words.
+func answerText(content string, q []string, last bool) string {
+	rem := content
+	if end := matchPrefix(content, q); end >= 0 {
+		rem = content[end:]
+	} else if cells := splitCells(content); len(cells) > 1 {
+		// A table row whose question cell is worded differently.
+		rem = strings.Join(cells[1:], " | ")
+	}
+	rem = strings.TrimLeft(rem, " \t\n.:;?-–—|=)")
+	if loc := reAnswerLabelIn.FindStringIndex(rem); loc != nil && strings.TrimSpace(rem[:loc[0]]) != "" && len(rem[:loc[0]]) < 400 {
+		// "Question 5 ... (more question) ... Answer: 12"
+		rem = rem[loc[1]:]
+	}
+	rem = reAnswerLabel.ReplaceAllString(rem, "")
+	rem = strings.TrimSpace(strings.TrimLeft(rem, " \t\n.:;?-–—|="))
+	if strings.Contains(rem, " | ") {
+		var cells []string
+		for _, c := range splitCells(rem) {
+			if c = strings.TrimSpace(c); c != "" && matchPrefix(c, q) < 0 {
+				cells = append(cells, c)
+			}
+		}
+		rem = strings.Join(cells, " | ")
+	}
+	paras := strings.Split(rem, "\n\n")
+	keep := 6
+	if last {
+		keep = 2
+	}
+	if len(paras) > keep {
+		paras = paras[:keep]
+	}
+	return strings.TrimSpace(strings.Join(paras, "\n\n"))
+}
+
+func splitCells(s string) []string {
+	first := s
+	if i := strings.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	if strings.Contains(first, " | ") {
+		return strings.Split(first, " | ")
+	}
+	if strings.Contains(first, "\t") {
+		return strings.FieldsFunc(first, func(r rune) bool { return r == '\t' })
+	}
+	return nil
+}
+
+// findAnswers returns one answer per question.
+func findAnswers(text string, qs []Question) map[string]Answer {
+	out := make(map[string]Answer, len(qs))
+	for _, q := range qs {
+		out[q.Key] = Answer{Status: StatusUnanswered, Text: ""}
+	}
+	if len(qs) == 0 || strings.TrimSpace(text) == "" {
+		return out
+	}
+	f := newFinder(text, qs)
+	firstAnchor := -1
+	for i, l := range f.lines {
+		if l.anchor {
+			firstAnchor = i
+			break
+		}
+	}
+
+	// Score every run of numbered items by how many questions it answers;
+	// the best one wins, a later one on a tie, one after the anchor first.
+	type scored struct {
+		answers map[string]Answer
+		score   int
+		after   bool
+	}
+	var best *scored
+	for ri, run := range f.runs() {
+		if ri > 200 {
+			break
+		}
+		s := &scored{answers: map[string]Answer{}, after: firstAnchor >= 0 && run[0].line > firstAnchor}
+		for k, it := range run {
+			qi := questionByNumber(qs, it.num)
+			if qi < 0 {
+				continue
+			}
+			next, last := -1, k == len(run)-1
+			if !last {
+				next = run[k+1].line
+			}
+			a := answerFor(qs[qi], answerText(f.content(it.line, next, last), f.qwords[qi], last))
+			if a.Status != StatusUnanswered {
+				s.score++
+			}
+			if _, dup := s.answers[qs[qi].Key]; !dup {
+				s.answers[qs[qi].Key] = a
+			}
+		}
+		switch {
+		case s.score == 0:
+		case best == nil:
+			best = s
+		case s.after && !best.after:
+			best = s
+		case s.after == best.after && s.score >= best.score:
+			best = s
+		}
+	}
+	if best != nil {
+		for k, a := range best.answers {
+			out[k] = a
+		}
+	}
+
+	// Questions not answered by number: find them by their text, last
+	// restatement first.
+	from := 0
+	if firstAnchor >= 0 {
+		from = firstAnchor
+	}
+	for qi, q := range qs {
+		if out[q.Key].Status != StatusUnanswered {
+			continue
+		}
+		if q.Number > 0 && best != nil {
+			if _, seen := best.answers[q.Key]; seen {
+				continue // the run had this item, and it said nothing
+			}
+		}
+		for i := len(f.lines) - 1; i >= from; i-- {
+			l := f.lines[i]
+			if l.blank || l.num > 0 || matchPrefix(l.text, f.qwords[qi]) < 0 {
+				continue
+			}
+			next := len(f.lines)
+			for k := i + 1; k < len(f.lines); k++ {
+				if f.lines[k].num > 0 || (f.isUnnumbered(k) && k != i) {
+					next = k
+					break
+				}
+			}
+			a := answerFor(q, answerText(f.content(i, next, true), f.qwords[qi], true))
+			out[q.Key] = a
+			break
+		}
+	}
+	return out
+}
+
+func questionByNumber(qs []Question, n int) int {
+	for i, q := range qs {
+		if q.Number == n && n > 0 {
+			return i
+		}
+	}
+	return -1
+}

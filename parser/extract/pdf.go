@@ -1,0 +1,229 @@
+package extract
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// pdftotextArgs: -layout keeps a list number on the line of its text and
+// table cells in columns (plain mode splits "5." from "12."; see
+// FIELD-NOTES "Text from attachments"); "-" "-" reads stdin and writes
+// stdout, so no temporary file holds a citizen's letter.
+var pdftotextArgs = []string{"-layout", "-enc", "UTF-8", "-", "-"}
+
+// waitDelay bounds how long Wait waits for the child's pipes after it was
+// killed, in case something it started still holds them.
+const waitDelay = 2 * time.Second
+
+// PDF returns the text of a PDF as `pdftotext -layout` lays it out, with
+// page breaks turned into blank lines. pdftotext (Debian poppler-utils) runs
+// as a child process in its own process group, under `prlimit --as` when
+// prlimit exists, killed as a group after lim.Timeout or when ctx ends.
+//
+// Errors wrap: ErrToolMissing (no pdftotext), ErrTooLarge (input, or
+// pdftotext ran out of its memory cap), ErrTimeout, ErrEncrypted (a user
+// password is needed, or copying text is forbidden), ErrCorrupt (pdftotext
+// cannot read it), ErrNoTextLayer (it reads, but has no text: a scan), and
+// ErrTruncated together with the text so far. PDFs encrypted with an empty
+// user password read like any other. When ctx is cancelled the error wraps
+// context.Canceled.
+func PDF(ctx context.Context, data []byte, lim *Limits) (string, error) {
+	l := lim.WithDefaults()
+	if int64(len(data)) > l.MaxInput {
+		return "", fmt.Errorf("%w: pdf is larger than %d bytes", ErrTooLarge, l.MaxInput)
+	}
+	tool, err := exec.LookPath("pdftotext")
+	if err != nil {
+		return "", fmt.Errorf("%w: pdftotext not found (install it with `apt-get install poppler-utils`): %w", ErrToolMissing, err)
+	}
+	name, args := tool, pdftotextArgs
+	if pl := prlimitPath(); pl != "" {
+		name = pl
+		args = append([]string{"--as=" + strconv.FormatInt(l.MaxMemory, 10), "--", tool}, pdftotextArgs...)
+	}
+
+	runCtx, cancel := context.WithTimeout(ctx, l.Timeout)
+	defer cancel()
+	cmd := exec.CommandContext(runCtx, name, args...)
+	// Its own process group, so that one kill(-pgid) reaches pdftotext and
+	// anything it forks; prlimit execs pdftotext in place, same pid.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return killGroup(cmd) }
+	cmd.WaitDelay = waitDelay
+	cmd.Stdin = bytes.NewReader(data)
+	stderr := &headWriter{max: 4096}
+	cmd.Stderr = stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", fmt.Errorf("extract: pdftotext stdout: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		if runCtx.Err() != nil {
+			return "", contextError(ctx, runCtx, l)
+		}
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, syscall.ENOENT) {
+			return "", fmt.Errorf("%w: cannot start pdftotext (install it with `apt-get install poppler-utils`): %w", ErrToolMissing, err)
+		}
+		return "", fmt.Errorf("extract: starting pdftotext: %w", err)
+	}
+
+	maxBytes := l.maxOutputBytes()
+	out, readErr := io.ReadAll(io.LimitReader(stdout, int64(maxBytes)+1))
+	truncated := len(out) > maxBytes
+	if truncated {
+		// Enough text: stop it rather than let it write the rest.
+		out = out[:maxBytes]
+		_ = killGroup(cmd)
+	}
+	waitErr := cmd.Wait()
+
+	if truncated {
+		return finishPDF(out, l, true)
+	}
+	if runCtx.Err() != nil {
+		return "", contextError(ctx, runCtx, l)
+	}
+	if waitErr != nil {
+		return "", pdftotextError(waitErr, stderr.String(), l)
+	}
+	if readErr != nil {
+		return "", fmt.Errorf("extract: reading pdftotext output: %w", readErr)
+	}
+	if len(bytes.Trim(out, " \t\r\n\f\v")) == 0 {
+		// pdftotext prints only form feeds for pages without text.
+		return "", fmt.Errorf("%w: pdftotext found no text on any page", ErrNoTextLayer)
+	}
+	return finishPDF(out, l, false)
+}
+
+// contextError says why runCtx ended: the caller cancelled ctx, or time ran
+// out (ours or the caller's deadline).
+func contextError(ctx, runCtx context.Context, l Limits) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return fmt.Errorf("extract: pdftotext stopped: %w", ctx.Err())
+	}
+	return fmt.Errorf("%w: pdftotext ran longer than %s and was killed: %w", ErrTimeout, l.Timeout, runCtx.Err())
+}
+
+func finishPDF(out []byte, l Limits, truncated bool) (string, error) {
+	s := strings.ReplaceAll(string(out), "\f", "\n\n")
+	// -layout puts as many spaces between a list number and its text as
+	// the tab stop was wide ("5.   12."); one space reads as Word shows it
+	// and as HTML and DOCX give it. Other columns keep their spacing.
+	s = layoutLabel.ReplaceAllString(s, "$1$2 $3")
+	return finish(s, l, truncated, "pdf")
+}
+
+var layoutLabel = regexp.MustCompile(`(?m)^( *)(\d{1,3}[.)]) {2,}(\S)`)
+
+// pdftotextError turns pdftotext's exit into an error an operator can act
+// on. Exit codes (pdftotext(1)): 1 cannot open the file (also a wrong
+// password), 2 cannot open the output, 3 PDF permissions, 99 other.
+func pdftotextError(waitErr error, stderr string, l Limits) error {
+	detail := firstLine(stderr)
+	var ee *exec.ExitError
+	if !errors.As(waitErr, &ee) {
+		return fmt.Errorf("extract: running pdftotext: %w", waitErr)
+	}
+	for _, sign := range []string{"Out of memory", "bad_alloc", "Cannot allocate memory", "failed to map segment"} {
+		// The address-space cap hit while loading or parsing.
+		if strings.Contains(stderr, sign) {
+			return fmt.Errorf("%w: pdftotext ran out of its memory cap of %d MiB (%s): %w", ErrTooLarge, l.MaxMemory>>20, detail, waitErr)
+		}
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		sig := ws.Signal()
+		// Poppler calls abort() when an allocation fails ("Out of memory"),
+		// which under prlimit --as means the cap was reached.
+		if sig == syscall.SIGABRT || sig == syscall.SIGKILL || strings.Contains(stderr, "Out of memory") || strings.Contains(stderr, "bad_alloc") {
+			return fmt.Errorf("%w: pdftotext was stopped by %v, most likely at its memory cap of %d MiB (%s): %w",
+				ErrTooLarge, sig, l.MaxMemory>>20, detail, waitErr)
+		}
+		return fmt.Errorf("%w: pdftotext crashed (%v) on this pdf (%s): %w", ErrCorrupt, sig, detail, waitErr)
+	}
+	switch code := ee.ExitCode(); code {
+	case 1:
+		if strings.Contains(strings.ToLower(stderr), "password") {
+			return fmt.Errorf("%w: pdf needs a password to open (%s): %w", ErrEncrypted, detail, waitErr)
+		}
+		if strings.HasPrefix(stderr, "prlimit:") {
+			return fmt.Errorf("extract: prlimit could not cap pdftotext's memory (%s): %w", detail, waitErr)
+		}
+		return fmt.Errorf("%w: pdftotext cannot open the pdf (%s): %w", ErrCorrupt, detail, waitErr)
+	case 3:
+		return fmt.Errorf("%w: pdf forbids copying its text (%s): %w", ErrEncrypted, detail, waitErr)
+	default:
+		return fmt.Errorf("%w: pdftotext failed with exit code %d (%s): %w", ErrCorrupt, code, detail, waitErr)
+	}
+}
+
+// killGroup sends SIGKILL to the child's whole process group.
+func killGroup(cmd *exec.Cmd) error {
+	if cmd.Process == nil {
+		return nil
+	}
+	err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	if errors.Is(err, syscall.ESRCH) {
+		return nil // already gone
+	}
+	return err
+}
+
+var prlimitOnce = sync.OnceValue(func() string {
+	p, err := exec.LookPath("prlimit")
+	if err != nil {
+		return ""
+	}
+	// Some sandboxes forbid setrlimit on a child; then prlimit fails on
+	// every run and pdftotext would never start. Try once.
+	if err := exec.Command(p, "--as="+strconv.Itoa(DefaultMaxMemory), "--", "true").Run(); err != nil {
+		return ""
+	}
+	return p
+})
+
+// prlimitPath returns the path of a working prlimit, or "".
+func prlimitPath() string { return prlimitOnce() }
+
+// headWriter keeps the first max bytes written to it and discards the rest.
+type headWriter struct {
+	mu  sync.Mutex
+	buf []byte
+	max int
+}
+
+func (w *headWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if room := w.max - len(w.buf); room > 0 {
+		w.buf = append(w.buf, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+func (w *headWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return string(w.buf)
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if s == "" {
+		return "no message"
+	}
+	return s
+}

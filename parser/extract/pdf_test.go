@@ -1,0 +1,201 @@
+package extract
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func needPdftotext(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext not installed (apt-get install poppler-utils): PDF extraction not tested")
+	}
+}
+
+func readFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatalf("fixture: %v", err)
+	}
+	return data
+}
+
+// letterLines are lines of testdata/letter.pdf as a reader sees them.
+var letterLines = []string{
+	"Our ref: FOI/OPCCN/239",
+	"1. The Change Hub Perpetrator Behaviour Change Intervention.",
+	"5. 12.",
+	"7. 10.",
+	"8. Police referrals only.",
+	"10. £125,000 per annum.",
+	"Yours sincerely",
+}
+
+func hasLine(text, want string) bool {
+	for line := range strings.SplitSeq(text, "\n") {
+		if strings.TrimSpace(line) == want {
+			return true
+		}
+	}
+	return false
+}
+
+func TestPDF(t *testing.T) {
+	needPdftotext(t)
+	tests := []struct {
+		name    string
+		fixture string
+		want    []string // lines that must be in the text
+		wantErr error
+	}{
+		{"a Word-style two-page letter keeps numbered answers", "letter.pdf", letterLines, nil},
+		{"an empty user password still reads", "encrypted-empty-password.pdf", letterLines, nil},
+		{"a user password is ErrEncrypted", "encrypted-user-password.pdf", nil, ErrEncrypted},
+		{"an image-only page is ErrNoTextLayer", "image-only.pdf", nil, ErrNoTextLayer},
+		{"a truncated file without trailer is ErrCorrupt", "truncated.pdf", nil, ErrCorrupt},
+		{"a page tree that contains itself still reads", "page-loop.pdf", []string{"Looped page text"}, nil},
+		{"bytes that are not a pdf are ErrCorrupt", "", nil, ErrCorrupt},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := []byte("this is not a pdf at all")
+			if tt.fixture != "" {
+				data = readFixture(t, tt.fixture)
+			}
+			got, err := PDF(context.Background(), data, nil)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				if !strings.HasPrefix(err.Error(), "extract: ") {
+					t.Errorf("error %q lacks the package prefix", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("PDF: %v", err)
+			}
+			for _, w := range tt.want {
+				if !hasLine(got, w) {
+					t.Errorf("no line %q in:\n%s", w, got)
+				}
+			}
+			if strings.Contains(got, "\f") {
+				t.Errorf("form feed left in text")
+			}
+		})
+	}
+}
+
+func TestPDFPageBreakIsABlankLine(t *testing.T) {
+	needPdftotext(t)
+	got, err := PDF(context.Background(), readFixture(t, "letter.pdf"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got, "7. 10.\n\n8. Police referrals only.") {
+		t.Errorf("page break not a blank line:\n%s", got)
+	}
+}
+
+func TestPDFLimits(t *testing.T) {
+	needPdftotext(t)
+	letter := readFixture(t, "letter.pdf")
+
+	t.Run("input over MaxInput is refused before running", func(t *testing.T) {
+		_, err := PDF(context.Background(), letter, &Limits{MaxInput: 100})
+		if !errors.Is(err, ErrTooLarge) {
+			t.Fatalf("err = %v, want ErrTooLarge", err)
+		}
+	})
+	t.Run("output over MaxOutput is cut and reported", func(t *testing.T) {
+		got, err := PDF(context.Background(), letter, &Limits{MaxOutput: 40})
+		if !errors.Is(err, ErrTruncated) {
+			t.Fatalf("err = %v, want ErrTruncated", err)
+		}
+		if n := len([]rune(got)); n != 40 {
+			t.Errorf("got %d characters, want 40: %q", n, got)
+		}
+	})
+	t.Run("a timeout kills pdftotext and is ErrTimeout", func(t *testing.T) {
+		start := time.Now()
+		_, err := PDF(context.Background(), letter, &Limits{Timeout: time.Nanosecond})
+		if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v, want ErrTimeout wrapping DeadlineExceeded", err)
+		}
+		if d := time.Since(start); d > waitDelay {
+			t.Errorf("took %v to give up", d)
+		}
+	})
+	t.Run("a cancelled context stops it with context.Canceled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := PDF(ctx, letter, nil)
+		if !errors.Is(err, context.Canceled) || errors.Is(err, ErrTimeout) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	})
+	t.Run("a memory cap too small to start is ErrTooLarge", func(t *testing.T) {
+		if _, err := exec.LookPath("prlimit"); err != nil {
+			t.Skip("prlimit not installed: no memory cap to test")
+		}
+		_, err := PDF(context.Background(), letter, &Limits{MaxMemory: 4 << 20})
+		if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "memory") {
+			t.Fatalf("err = %v, want ErrTooLarge about memory", err)
+		}
+	})
+}
+
+// TestPDFTimeoutKillsTheProcessGroup runs a stand-in pdftotext that
+// forks a grandchild and hangs: the timeout must end both, and return
+// promptly although the grandchild holds stdout open.
+func TestPDFTimeoutKillsTheProcessGroup(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "grandchild.pid")
+	script := "#!/bin/sh\nsleep 60 &\necho $! > " + pidFile + "\nwait\n"
+	if err := os.WriteFile(filepath.Join(dir, "pdftotext"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+":"+os.Getenv("PATH"))
+
+	start := time.Now()
+	_, err := PDF(context.Background(), []byte("%PDF-1.4"), &Limits{Timeout: 300 * time.Millisecond})
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err = %v, want ErrTimeout", err)
+	}
+	if d := time.Since(start); d > 300*time.Millisecond+waitDelay {
+		t.Errorf("took %v", d)
+	}
+	pid, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatalf("stand-in did not start its grandchild: %v", err)
+	}
+	// A killed child lingers as a zombie until its parent (here init)
+	// reaps it: look at its state, not only at its existence.
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		stat, err := os.ReadFile("/proc/" + strings.TrimSpace(string(pid)) + "/stat")
+		if err != nil || strings.Contains(string(stat), ") Z ") {
+			return // gone, or dead and waiting to be reaped
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("grandchild %s still running after the timeout: %s", pid, stat)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestPDFToolMissing(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	_, err := PDF(context.Background(), []byte("%PDF-1.4"), nil)
+	if !errors.Is(err, ErrToolMissing) || !strings.Contains(err.Error(), "apt-get install poppler-utils") {
+		t.Fatalf("err = %v, want ErrToolMissing naming the package", err)
+	}
+}

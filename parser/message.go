@@ -1,0 +1,568 @@
+package parser
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/mail"
+	"path"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/emersion/go-message"
+	_ "github.com/emersion/go-message/charset" // charsets beyond UTF-8 and US-ASCII
+	gomail "github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/unicode/norm"
+)
+
+// ErrNotEmail is returned by Read and Parse when the bytes are not an email at
+// all: empty, or without a header.
+var ErrNotEmail = errors.New("parser: not an email")
+
+// Message is one email read: headers and the text of every part, before it is
+// matched to a request.
+type Message struct {
+	MessageID   string
+	From        string // bare address, lower case
+	FromName    string
+	To          []string // bare addresses, lower case
+	Cc          []string
+	DeliveredTo []string
+	Subject     string
+	Date        time.Time // zero if none
+	InReplyTo   []string  // message-ids with <>
+	References  []string
+	// AutoSubmitted is the Auto-Submitted header's value, lower case.
+	AutoSubmitted string
+	// Header is the top-level header, for anything else a caller needs.
+	Header gomail.Header
+
+	// Body is the readable text of the message's own parts: text/plain
+	// preferred, HTML converted to text where there is no (useful) plain part.
+	Body        string
+	Attachments []Attachment
+	Warnings    []string
+
+	// What the classifier needs beyond the fields above.
+	reportType string // report-type of a multipart/report, lower case
+	dsn        bool   // a message/delivery-status part was seen
+	attTexts   []attText
+}
+
+// attText is the text taken from one attachment.
+type attText struct {
+	name string
+	text string
+}
+
+// reader carries the state of one walk over a message's parts.
+type reader struct {
+	ctx       context.Context
+	lim       Limits
+	m         *Message
+	parts     int
+	textLeft  int
+	warned    map[string]bool
+	stopped   bool
+	attachIdx int
+}
+
+func (r *reader) warn(format string, args ...any) {
+	w := fmt.Sprintf(format, args...)
+	if r.warned[w] || len(r.m.Warnings) >= 100 {
+		return
+	}
+	r.warned[w] = true
+	r.m.Warnings = append(r.m.Warnings, w)
+}
+
+// Read reads one email. It returns an error only when raw is not an email at
+// all; anything it cannot read in part becomes a warning in Message.Warnings.
+func Read(ctx context.Context, raw []byte, lim *Limits) (m *Message, err error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	l := lim.WithDefaults()
+	m = &Message{}
+	r := &reader{ctx: ctx, lim: l, m: m, textLeft: l.MaxText, warned: map[string]bool{}}
+	defer func() {
+		if p := recover(); p != nil {
+			r.warn("the message could not be read in full (internal error: %v)", p)
+		}
+	}()
+
+	raw = trimMboxLine(raw)
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, fmt.Errorf("%w: empty input", ErrNotEmail)
+	}
+	if !looksLikeHeader(raw) {
+		return nil, fmt.Errorf("%w: no header", ErrNotEmail)
+	}
+	if int64(len(raw)) > l.MaxMessage {
+		r.warn("the message is larger than %d bytes: only the first %d bytes were read", l.MaxMessage, l.MaxMessage)
+		raw = raw[:l.MaxMessage]
+	}
+
+	e, err := message.Read(bytes.NewReader(raw))
+	if err != nil && e == nil {
+		e, err = lenientEntity(raw)
+		if e == nil {
+			return nil, fmt.Errorf("%w: %v", ErrNotEmail, err)
+		}
+		r.warn("the message header is malformed; read what could be read")
+	}
+	r.entityErr(err, "the message")
+	r.readHeader(e)
+	r.walk(e, 0, &m.Body)
+	m.Body = cleanText(m.Body)
+	return m, nil
+}
+
+// trimMboxLine drops an mbox "From " separator line at the start.
+func trimMboxLine(raw []byte) []byte {
+	if bytes.HasPrefix(raw, []byte("From ")) {
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			return raw[i+1:]
+		}
+	}
+	return raw
+}
+
+// looksLikeHeader reports whether raw starts with a header field "Name: value".
+func looksLikeHeader(raw []byte) bool {
+	line := raw
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 {
+		return false
+	}
+	for _, c := range line[:colon] {
+		if c <= ' ' || c >= 127 {
+			return false
+		}
+	}
+	return true
+}
+
+// lenientEntity builds an entity from a header that textproto refused: every
+// line of the form "Name: value" (with its continuation lines) is kept.
+func lenientEntity(raw []byte) (*message.Entity, error) {
+	var h textproto.Header
+	br := bufio.NewReader(bytes.NewReader(raw))
+	var key, val string
+	flush := func() {
+		if key != "" {
+			h.Add(key, strings.TrimSpace(val))
+		}
+		key, val = "", ""
+	}
+	for n := 0; n < 10000; n++ {
+		line, err := br.ReadString('\n')
+		t := strings.TrimRight(line, "\r\n")
+		if t == "" {
+			break
+		}
+		if (t[0] == ' ' || t[0] == '\t') && key != "" {
+			val += " " + strings.TrimSpace(t)
+		} else if i := strings.IndexByte(t, ':'); i > 0 && !strings.ContainsAny(t[:i], " \t") {
+			flush()
+			key, val = t[:i], t[i+1:]
+		}
+		if err != nil {
+			break
+		}
+	}
+	flush()
+	return message.New(message.Header{Header: h}, br)
+}
+
+// entityErr turns a go-message error that still leaves a readable entity into
+// a warning.
+func (r *reader) entityErr(err error, what string) {
+	switch {
+	case err == nil:
+	case message.IsUnknownCharset(err):
+		r.warn("%s uses an unknown character set (%v): read as best it could be", what, errors.Unwrap(err))
+	case message.IsUnknownEncoding(err):
+		r.warn("%s uses an unknown transfer encoding: read undecoded", what)
+	default:
+		r.warn("%s could not be read in full: %v", what, err)
+	}
+}
+
+func (r *reader) readHeader(e *message.Entity) {
+	m := r.m
+	h := gomail.Header{Header: e.Header}
+	m.Header = h
+	if id, err := h.MessageID(); err == nil && id != "" {
+		m.MessageID = "<" + id + ">"
+	} else if v := strings.TrimSpace(h.Get("Message-Id")); v != "" {
+		m.MessageID = v
+	}
+	if from, name := firstAddress(h, "From"); from != "" || name != "" {
+		m.From, m.FromName = from, name
+	} else if from, name := firstAddress(h, "Sender"); from != "" {
+		m.From, m.FromName = from, name
+	}
+	m.To = addresses(h, "To")
+	m.Cc = addresses(h, "Cc")
+	m.DeliveredTo = addresses(h, "Delivered-To")
+	if s, err := h.Subject(); err == nil {
+		m.Subject = s
+	} else {
+		m.Subject = h.Get("Subject")
+		r.warn("the subject could not be decoded")
+	}
+	m.Subject = norm.NFKC.String(strings.Join(strings.Fields(toUTF8(m.Subject)), " "))
+	if d := strings.TrimSpace(h.Get("Date")); d != "" {
+		if t, err := parseDate(d); err == nil {
+			m.Date = t
+		} else {
+			r.warn("the date %q could not be read", d)
+		}
+	}
+	m.InReplyTo = msgIDs(h, "In-Reply-To")
+	m.References = msgIDs(h, "References")
+	m.AutoSubmitted = strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted")))
+}
+
+// parseDate reads an RFC 5322 date, with a few common deviations.
+func parseDate(s string) (time.Time, error) {
+	if t, err := mail.ParseDate(s); err == nil {
+		return t, nil
+	}
+	s = strings.TrimSpace(strings.SplitN(s, "(", 2)[0])
+	for _, layout := range []string{
+		"Mon, 2 Jan 2006 15:04:05 -0700", "Mon, 2 Jan 2006 15:04 -0700", "2 Jan 2006 15:04:05 -0700",
+		"Mon, 2 Jan 2006 15:04:05 MST", "Mon, 2 January 2006 15:04:05 -0700", time.RFC3339,
+		"Mon Jan 2 15:04:05 2006", "Mon, 2 Jan 06 15:04:05 -0700",
+	} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("unknown date format")
+}
+
+func firstAddress(h gomail.Header, key string) (addr, name string) {
+	if l, err := h.AddressList(key); err == nil && len(l) > 0 {
+		return strings.ToLower(l[0].Address), norm.NFKC.String(l[0].Name)
+	}
+	v := h.Get(key)
+	if v == "" {
+		return "", ""
+	}
+	if a := looseAddress(v); a != "" {
+		name := strings.TrimSpace(strings.Trim(strings.SplitN(v, "<", 2)[0], `" `))
+		if dec, err := new(mime.WordDecoder).DecodeHeader(name); err == nil {
+			name = dec
+		}
+		return a, name
+	}
+	return "", ""
+}
+
+// looseAddress finds something shaped like an address in a header value that
+// did not parse.
+func looseAddress(v string) string {
+	if i, j := strings.LastIndexByte(v, '<'), strings.LastIndexByte(v, '>'); i >= 0 && j > i {
+		return strings.ToLower(strings.TrimSpace(v[i+1 : j]))
+	}
+	for _, f := range strings.Fields(v) {
+		f = strings.Trim(f, `"',;()<>`)
+		if strings.Count(f, "@") == 1 && !strings.HasPrefix(f, "@") && !strings.HasSuffix(f, "@") {
+			return strings.ToLower(f)
+		}
+	}
+	return ""
+}
+
+func addresses(h gomail.Header, key string) []string {
+	var out []string
+	for _, f := range h.Values(key) {
+		if l, err := (&gomail.Header{Header: headerOf(key, f)}).AddressList(key); err == nil {
+			for _, a := range l {
+				out = append(out, strings.ToLower(a.Address))
+			}
+		} else {
+			for _, p := range strings.Split(f, ",") {
+				if a := looseAddress(p); a != "" {
+					out = append(out, a)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func headerOf(key, value string) message.Header {
+	var h textproto.Header
+	h.Add(key, value)
+	return message.Header{Header: h}
+}
+
+func msgIDs(h gomail.Header, key string) []string {
+	l, err := h.MsgIDList(key)
+	if err != nil {
+		l = nil
+		for _, f := range strings.Fields(h.Get(key)) {
+			if f = strings.Trim(f, "<>,"); f != "" {
+				l = append(l, f)
+			}
+		}
+	}
+	out := make([]string, 0, len(l))
+	for _, id := range l {
+		out = append(out, "<"+id+">")
+	}
+	return out
+}
+
+// walk reads entity e at the given depth, appending readable text to body.
+func (r *reader) walk(e *message.Entity, depth int, body *string) {
+	if r.stopped {
+		return
+	}
+	if r.ctx.Err() != nil {
+		r.warn("reading was cancelled: the message was read in part")
+		r.stopped = true
+		return
+	}
+	r.parts++
+	if r.parts > r.lim.MaxParts {
+		r.warn("the message has more than %d parts: the rest were not read", r.lim.MaxParts)
+		r.stopped = true
+		return
+	}
+	if depth > r.lim.MaxDepth {
+		r.warn("parts nested deeper than %d levels were not read", r.lim.MaxDepth)
+		return
+	}
+	mediaType, params, err := e.Header.ContentType()
+	if err != nil || mediaType == "" {
+		if e.Header.Get("Content-Type") != "" && err != nil {
+			r.warn("a part has a malformed Content-Type %q: read as text", e.Header.Get("Content-Type"))
+		}
+		mediaType, params = "text/plain", map[string]string{}
+	}
+	disp, dparams, _ := e.Header.ContentDisposition()
+	filename := decodeWord(dparams["filename"])
+	if filename == "" {
+		filename = decodeWord(params["name"])
+	}
+	filename = path.Base(strings.ReplaceAll(filename, `\`, "/"))
+	if filename == "." || filename == "/" {
+		filename = ""
+	}
+	isAttachment := strings.EqualFold(disp, "attachment")
+
+	switch {
+	case strings.HasPrefix(mediaType, "multipart/"):
+		r.walkMultipart(e, mediaType, params, depth, body)
+	case mediaType == "message/rfc822" || mediaType == "message/global":
+		data := r.readAll(e, filename)
+		if isAttachment || filename != "" {
+			r.m.Attachments = append(r.m.Attachments, Attachment{Filename: filename, ContentType: mediaType, Size: len(data)})
+		}
+		inner, err := message.Read(bytes.NewReader(data))
+		if inner == nil {
+			r.warn("a forwarded message could not be read: %v", err)
+			return
+		}
+		r.entityErr(err, "a forwarded message")
+		ih := gomail.Header{Header: inner.Header}
+		subj, _ := ih.Subject()
+		from := ih.Get("From")
+		if dec, err := new(mime.WordDecoder).DecodeHeader(from); err == nil {
+			from = dec
+		}
+		var fwd string
+		r.walk(inner, depth+1, &fwd)
+		appendText(body, "---------- Forwarded message ----------\nFrom: "+from+"\nSubject: "+subj+"\n\n"+fwd)
+	case mediaType == "message/delivery-status" || mediaType == "message/global-delivery-status":
+		r.m.dsn = true
+		appendText(body, r.budget(toUTF8(string(r.readAll(e, filename)))))
+	case (mediaType == "text/plain" || mediaType == "text/html") && !isAttachment && filename == "":
+		data := r.readAll(e, filename)
+		text := r.partText(mediaType, data)
+		appendText(body, r.budget(text))
+	case mediaType == "text/rfc822-headers":
+		r.readAll(e, filename) // the returned headers of a bounce: not text anyone wrote
+	default:
+		r.attachment(e, mediaType, filename, isAttachment)
+	}
+}
+
+func (r *reader) walkMultipart(e *message.Entity, mediaType string, params map[string]string, depth int, body *string) {
+	mr := e.MultipartReader()
+	if mr == nil {
+		return
+	}
+	if mediaType == "multipart/report" {
+		r.m.reportType = strings.ToLower(params["report-type"])
+	}
+	alternative := mediaType == "multipart/alternative"
+	type alt struct {
+		mediaType string
+		text      string
+	}
+	var alts []alt
+	for i := 0; !r.stopped; i++ {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if p == nil {
+			if err != nil {
+				r.warn("a multipart section could not be read in full: %v", err)
+			}
+			break
+		}
+		r.entityErr(err, "a part")
+		if !alternative {
+			r.walk(p, depth+1, body)
+			continue
+		}
+		pt, _, _ := p.Header.ContentType()
+		var t string
+		r.walk(p, depth+1, &t)
+		alts = append(alts, alt{pt, t})
+	}
+	if !alternative || len(alts) == 0 {
+		return
+	}
+	// Prefer text/plain; fall back to the HTML (or whatever else) when the
+	// plain part is missing or a mere stub of the HTML's text.
+	var plain, other string
+	for _, a := range alts {
+		t := strings.TrimSpace(a.text)
+		if t == "" {
+			continue
+		}
+		if a.mediaType == "text/plain" && plain == "" {
+			plain = t
+		} else if a.mediaType != "text/plain" && len(t) > len(other) {
+			other = t
+		}
+	}
+	switch {
+	case plain != "" && (other == "" || 3*len(plain) >= len(other) || len(other) < 200):
+		appendText(body, plain)
+	case other != "":
+		appendText(body, other)
+	default:
+		appendText(body, plain)
+	}
+}
+
+// readAll reads a part's decoded body within the message limit.
+func (r *reader) readAll(e *message.Entity, name string) []byte {
+	data, err := io.ReadAll(io.LimitReader(e.Body, r.lim.MaxMessage))
+	if err != nil {
+		what := "a part"
+		if name != "" {
+			what = "attachment " + name
+		}
+		r.warn("%s could not be decoded in full: %v", what, err)
+	}
+	return data
+}
+
+// partText turns the bytes of a text/plain or text/html part into text.
+func (r *reader) partText(mediaType string, data []byte) string {
+	if mediaType == "text/html" {
+		return r.htmlText(data)
+	}
+	return toUTF8(string(data))
+}
+
+// budget cuts text to what is left of MaxText.
+func (r *reader) budget(text string) string {
+	if len(text) <= r.textLeft {
+		r.textLeft -= len(text)
+		return text
+	}
+	r.warn("the message holds more than %d characters of text: the rest was not read", r.lim.MaxText)
+	cut := r.textLeft
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	r.textLeft = 0
+	return text[:cut]
+}
+
+func appendText(body *string, text string) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return
+	}
+	if *body != "" {
+		*body += "\n\n"
+	}
+	*body += text
+}
+
+// toUTF8 returns s unchanged when it is valid UTF-8, and otherwise reads it as
+// windows-1252, the usual charset of mislabelled mail.
+func toUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	if out, err := charmap.Windows1252.NewDecoder().String(s); err == nil {
+		return out
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+func decodeWord(s string) string {
+	if s == "" {
+		return ""
+	}
+	dec := mime.WordDecoder{CharsetReader: message.CharsetReader}
+	if d, err := dec.DecodeHeader(s); err == nil {
+		s = d
+	}
+	return strings.TrimSpace(toUTF8(s))
+}
+
+// cleanText normalises text: NFKC, Unix line ends, no trailing spaces, no
+// runs of more than one blank line.
+func cleanText(s string) string {
+	s = norm.NFKC.String(s)
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	var b strings.Builder
+	b.Grow(len(s))
+	blank := 0
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimRight(strings.Map(func(r rune) rune {
+			switch r {
+			case '\u00a0', '\u2007', '\u202f':
+				return ' '
+			case '\u200b', '\ufeff', '\u00ad':
+				return -1
+			}
+			return r
+		}, line), " ")
+		if line == "" {
+			blank++
+			if blank > 1 {
+				continue
+			}
+		} else {
+			blank = 0
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return strings.TrimSpace(b.String())
+}

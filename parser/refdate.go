@@ -1,0 +1,183 @@
+package parser
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The authority's reference and a due date it states.
+
+// refToken is a reference as authorities write them: groups of letters and
+// digits joined by "/", "-", "." or "_", e.g. FOI/OPCCN/239, 00019-23,
+// RFI-2023-0412; optionally after a word such as "FOI " (FOI 2023/1187).
+const refToken = `(?:(?:FOI|FOIA|FOIR|FOISA|EIR|RFI|IR|REF)\s)?[A-Za-z0-9]+(?:[/\-._][A-Za-z0-9]+)*`
+
+var (
+	// Labels, strongest first.
+	reRefOur   = regexp.MustCompile(`(?i)\bour\s+(?:ref(?:erence)?|case)(?:\s*(?:no|number|num)\b\.?)?\s*(?:is|:|-|–|\.)?\s*(` + refToken + `)`)
+	reRefLabel = regexp.MustCompile(`(?i)\b(?:(?:logged|registered|recorded)\s+(?:it\s+)?(?:under|with|as)\s+(?:the\s+)?(?:reference|ref|case)(?:\s+(?:number|no))?|(?:foi|foia|request|case|file)\s+(?:ref(?:erence)?|number|no)\b\.?|ref(?:erence)?\s*(?:number|no)?\b\.?|reference\s+number\s+is)\s*(?:is|:|-|–|#)?\s*(` + refToken + `)`)
+	reRefYour  = regexp.MustCompile(`(?i)\byour\s+ref(?:erence)?(?:\s*(?:no|number)\b\.?)?\s*[:.\-–]?\s*(` + refToken + `)`)
+	reRefFOI   = regexp.MustCompile(`(?i)\b((?:FOI|FOIA|FOIR|FOISA|EIR|RFI|IR)(?:[/\-_][A-Za-z0-9]+)+|(?:FOI|FOIA|FOIR|FOISA|EIR|RFI)\s+[0-9]+(?:[/\-._][0-9]+)*|(?:FOI|FOIA|FOIR|FOISA|EIR|RFI)\s+[A-Za-z0-9]+(?:[/\-._][A-Za-z0-9]+)+)\b`)
+	reRefBrack = regexp.MustCompile(`[\[(]\s*(?:ref(?:erence)?[:.]?\s*)?(` + refToken + `)\s*[\])]`)
+	reRefBare  = regexp.MustCompile(`\b([A-Za-z0-9]+(?:[/\-_.][A-Za-z0-9]+)+)\b`)
+
+	reDateLike  = regexp.MustCompile(`^(\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2})$`)
+	reFinYear   = regexp.MustCompile(`^((?:19|20)\d\d)[/\-]((?:19|20)?\d\d)$`)
+	rePostcode  = regexp.MustCompile(`(?i)^[A-Z]{1,2}\d[A-Z\d]?$`)
+	reRefLetter = regexp.MustCompile(`[A-Za-z]`)
+)
+
+type refCandidate struct {
+	ref   string
+	score int
+}
+
+// findReference returns the authority's reference from the subject and the
+// text, "" when none is found.
+func findReference(subject, text string) string {
+	var best refCandidate
+	consider := func(ref string, score int) {
+		ref = strings.TrimRight(strings.TrimSpace(ref), ".-_/")
+		if !plausibleRef(ref, score >= 80) {
+			return
+		}
+		if score > best.score {
+			best = refCandidate{ref, score}
+		}
+	}
+	if len(text) > 200_000 {
+		text = text[:200_000]
+	}
+	for _, src := range []struct {
+		s     string
+		bonus int
+	}{{subject, 1}, {text, 0}} {
+		for _, m := range reRefOur.FindAllStringSubmatch(src.s, 5) {
+			consider(m[1], 100+src.bonus)
+		}
+		for _, m := range reRefLabel.FindAllStringSubmatch(src.s, 5) {
+			consider(m[1], 90+src.bonus)
+		}
+		for _, m := range reRefFOI.FindAllStringSubmatch(src.s, 5) {
+			ref := m[1]
+			// "FOI GF/2023/118": the word is a label, the token the
+			// reference; "FOI 2023/1187" is kept whole, as written.
+			if i := strings.IndexAny(ref, " \t"); i > 0 && reRefLetter.MatchString(ref[i+1:]) {
+				ref = strings.TrimSpace(ref[i+1:])
+			}
+			consider(ref, 70+src.bonus)
+		}
+		for _, m := range reRefYour.FindAllStringSubmatch(src.s, 5) {
+			consider(m[1], 20+src.bonus)
+		}
+	}
+	for _, m := range reRefBrack.FindAllStringSubmatch(subject, 5) {
+		consider(m[1], 80)
+	}
+	for _, m := range reRefBare.FindAllStringSubmatch(subject, 5) {
+		consider(m[1], 50)
+	}
+	return best.ref
+}
+
+// plausibleRef rejects what only looks like a reference: dates, financial
+// years, phone numbers, postcodes, words.
+func plausibleRef(ref string, labelled bool) bool {
+	if len(ref) < 3 || len(ref) > 40 || !strings.ContainsAny(ref, "0123456789") {
+		return false
+	}
+	core := ref
+	if i := strings.LastIndexByte(core, ' '); i >= 0 {
+		core = core[i+1:]
+	}
+	if reDateLike.MatchString(core) || rePostcode.MatchString(core) {
+		return false
+	}
+	if m := reFinYear.FindStringSubmatch(core); m != nil {
+		a, _ := strconv.Atoi(m[1])
+		b, _ := strconv.Atoi(m[2])
+		if b == a+1 || b == (a+1)%100 {
+			return false
+		}
+	}
+	digitsOnly := strings.Trim(core, "0123456789") == ""
+	if digitsOnly && (!labelled || len(core) >= 10) {
+		return false // a phone number, a question number
+	}
+	if !labelled && !reRefLetter.MatchString(core) && !strings.ContainsAny(core, "/-") {
+		return false
+	}
+	return true
+}
+
+// A due date the authority states.
+
+var (
+	months = map[string]time.Month{
+		"jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4, "may": 5,
+		"jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9,
+		"oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
+	}
+	monthRe  = `(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)`
+	dateExpr = `(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?(?:the\s+)?` +
+		`(?:(\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?\s+` + monthRe + `,?(?:\s+(\d{4}))?` +
+		`|` + monthRe + `\s+(\d{1,2})(?:st|nd|rd|th)?,?(?:\s+(\d{4}))?` +
+		`|(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})` +
+		`|(\d{4})-(\d{2})-(\d{2}))`
+	reDue = regexp.MustCompile(`(?i)\b(no later than|not later than|on or before|by no later than|by|before|until|due (?:on|by)?|deadline (?:is|of|to)?|extended? (?:the deadline |the date |this |it )?(?:to|until)|new (?:deadline|date|response date)(?: is| of)?:?)\s+` + dateExpr + `\b`)
+)
+
+// findDue returns the first due date stated in text as YYYY-MM-DD, the year
+// taken from the message date when the text leaves it out.
+func findDue(text string, msgDate time.Time) string {
+	if len(text) > 200_000 {
+		text = text[:200_000]
+	}
+	for _, m := range reDue.FindAllStringSubmatch(text, 20) {
+		if d, ok := dueFrom(m, msgDate); ok {
+			return d.Format("2006-01-02")
+		}
+	}
+	return ""
+}
+
+func dueFrom(m []string, ref time.Time) (time.Time, bool) {
+	var day, year int
+	var mon time.Month
+	atoi := func(s string) int { n, _ := strconv.Atoi(s); return n }
+	switch {
+	case m[2] != "":
+		day, mon, year = atoi(m[2]), months[strings.ToLower(m[3])], atoi(m[4])
+	case m[5] != "":
+		mon, day, year = months[strings.ToLower(m[5])], atoi(m[6]), atoi(m[7])
+	case m[8] != "":
+		day, mon, year = atoi(m[8]), time.Month(atoi(m[9])), atoi(m[10])
+		if year < 100 {
+			year += 2000
+		}
+	case m[11] != "":
+		year, mon, day = atoi(m[11]), time.Month(atoi(m[12])), atoi(m[13])
+	}
+	if mon < 1 || mon > 12 || day < 1 || day > 31 {
+		return time.Time{}, false
+	}
+	if year == 0 {
+		if ref.IsZero() {
+			return time.Time{}, false
+		}
+		year = ref.Year()
+		if time.Date(year, mon, day, 0, 0, 0, 0, time.UTC).Before(ref.AddDate(0, -2, 0)) {
+			year++
+		}
+	}
+	t := time.Date(year, mon, day, 0, 0, 0, 0, time.UTC)
+	if t.Day() != day {
+		return time.Time{}, false
+	}
+	if !ref.IsZero() && (t.Before(ref.AddDate(0, 0, -7)) || t.After(ref.AddDate(1, 0, 0))) {
+		return time.Time{}, false // a date in the past is not a due date
+	}
+	return t, true
+}

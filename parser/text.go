@@ -1,0 +1,196 @@
+package parser
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Helpers over the text of a message: quoted text, paragraphs, words.
+
+var (
+	reOriginalMarker = regexp.MustCompile(`(?i)^\s*(-{2,}\s*original message\s*-{2,}|-{5,}\s*forwarded message\s*-{5,}|_{10,}\s*$|on .{4,120} wrote:\s*$|begin forwarded message:?)`)
+	reHeaderFrom     = regexp.MustCompile(`(?i)^\s*\*?from:\*?\s+\S`)
+	reHeaderSent     = regexp.MustCompile(`(?i)^\s*\*?(sent|date|to|subject):\*?\s+\S`)
+)
+
+// stripQuoted removes the text a reply quotes: lines starting with ">" and
+// everything from an "Original Message" marker, an "On ... wrote:" line or an
+// Outlook header block ("From:" then "Sent:") on. It keeps the text when the
+// cut would leave nothing.
+func stripQuoted(s string) string {
+	lines := strings.Split(s, "\n")
+	out := make([]string, 0, len(lines))
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		if strings.HasPrefix(strings.TrimSpace(l), ">") {
+			continue
+		}
+		if reOriginalMarker.MatchString(l) && hasText(out) && !strings.Contains(strings.ToLower(l), "forwarded") {
+			break
+		}
+		if reHeaderFrom.MatchString(l) && hasText(out) {
+			n := 0
+			for k := i + 1; k < len(lines) && k <= i+4; k++ {
+				if reHeaderSent.MatchString(lines[k]) {
+					n++
+				}
+			}
+			if n >= 2 {
+				break
+			}
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}
+
+func hasText(lines []string) bool {
+	n := 0
+	for _, l := range lines {
+		n += len(strings.TrimSpace(l))
+		if n > 40 {
+			return true
+		}
+	}
+	return false
+}
+
+// sentences splits text into sentences, roughly: at ". ", "! ", "? " before a
+// capital or digit, and at blank lines.
+func sentences(s string) []string {
+	var out []string
+	for _, para := range strings.Split(s, "\n\n") {
+		para = strings.Join(strings.Fields(para), " ")
+		start := 0
+		for i := 0; i+2 < len(para); i++ {
+			c := para[i]
+			if (c == '.' || c == '!' || c == '?') && para[i+1] == ' ' {
+				n := para[i+2]
+				if (n >= 'A' && n <= 'Z') || (n >= '0' && n <= '9') || n == '(' || n == '"' {
+					w := lastWord(para[start : i+1])
+					if isAbbrev(w) {
+						continue
+					}
+					out = append(out, strings.TrimSpace(para[start:i+1]))
+					start = i + 2
+				}
+			}
+		}
+		if t := strings.TrimSpace(para[start:]); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func lastWord(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexAny(s, " ("); i >= 0 {
+		s = s[i+1:]
+	}
+	return strings.ToLower(s)
+}
+
+func isAbbrev(w string) bool {
+	switch w {
+	case "e.g.", "i.e.", "etc.", "st.", "mr.", "mrs.", "ms.", "dr.", "no.", "s.", "ss.", "ref.", "inc.", "ltd.", "co.", "vs.", "approx.", "para.", "sec.":
+		return true
+	}
+	return len(w) == 2 && w[1] == '.' // an initial, "L."
+}
+
+// token is one word of a text with its byte offsets.
+type token struct {
+	w          string
+	start, end int
+}
+
+// words splits s into lower-case words of letters and digits.
+func words(s string, max int) []token {
+	var out []token
+	start := -1
+	for i, r := range s {
+		alnum := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r > 127 && isLetter(r)
+		if alnum && start < 0 {
+			start = i
+		} else if !alnum && start >= 0 {
+			out = append(out, token{strings.ToLower(s[start:i]), start, i})
+			start = -1
+			if max > 0 && len(out) >= max {
+				return out
+			}
+		}
+	}
+	if start >= 0 {
+		out = append(out, token{strings.ToLower(s[start:]), start, len(s)})
+	}
+	return out
+}
+
+func isLetter(r rune) bool {
+	switch r {
+	case '’', '‘', '–', '—', '“', '”', '£', '€', '•', '…':
+		return false
+	}
+	return r > 127
+}
+
+func wordList(s string) []string {
+	t := words(s, 0)
+	out := make([]string, len(t))
+	for i, x := range t {
+		out[i] = x.w
+	}
+	return out
+}
+
+// matchPrefix finds how much of the start of s restates the question whose
+// words are q. It returns the byte offset just after the last matched word, or
+// -1 when s does not start with (most of) the question. Words may be missing
+// or added here and there; the question's order must be kept.
+func matchPrefix(s string, q []string) int {
+	if len(q) == 0 {
+		return -1
+	}
+	toks := words(s, 2*len(q)+8)
+	j, matched, miss, end, bestMatched, bestEnd := 0, 0, 0, -1, 0, -1
+	for _, t := range toks {
+		if j >= len(q) {
+			break
+		}
+		hit := false
+		for k := j; k < len(q) && k < j+4; k++ {
+			if t.w == q[k] || (len(t.w) > 4 && len(q[k]) > 4 && stem(t.w) == stem(q[k])) {
+				j, hit = k+1, true
+				break
+			}
+		}
+		if hit {
+			matched++
+			miss = 0
+			end = t.end
+			if matched > bestMatched {
+				bestMatched, bestEnd = matched, end
+			}
+			continue
+		}
+		miss++
+		if miss > 2 || (matched == 0 && miss > 1) {
+			break
+		}
+	}
+	ratio := float64(bestMatched) / float64(len(q))
+	if (ratio >= 0.6 && (bestMatched >= 2 || len(q) == 1)) || (bestMatched >= 5 && ratio >= 0.3) {
+		return bestEnd
+	}
+	return -1
+}
+
+func stem(w string) string {
+	for _, suf := range []string{"isation", "ization", "ations", "ation", "ings", "ing", "ies", "ed", "es", "s"} {
+		if strings.HasSuffix(w, suf) && len(w)-len(suf) >= 3 {
+			return w[:len(w)-len(suf)]
+		}
+	}
+	return w
+}

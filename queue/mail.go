@@ -1,0 +1,427 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Envelope says where a raw message came from; it is what the MAIL stream
+// carries. The raw bytes are in the object store under SHA256.
+type Envelope struct {
+	SHA256       string    `json:"sha256"`
+	Mailbox      string    `json:"mailbox,omitempty"`
+	Folder       string    `json:"folder,omitempty"`
+	UIDValidity  uint32    `json:"uidvalidity,omitempty"`
+	UID          uint32    `json:"uid,omitempty"`
+	InternalDate time.Time `json:"internal_date,omitzero"`
+	Size         int       `json:"size"`
+	// Source is how the message entered the queue: "imap", "replay",
+	// "reprocess" or "import".
+	Source   string    `json:"source"`
+	Received time.Time `json:"received"` // when foiwatch took it in
+	// Reprocess asks the worker to parse the message again even when a
+	// Reply by the current parser version is stored (after an upgrade, or a
+	// change to a campaign's questions).
+	Reprocess bool `json:"reprocess,omitempty"`
+}
+
+// MsgID is the Nats-Msg-Id of the envelope: the same raw message fetched
+// twice (a crash before the IMAP cursor moved, two mailboxes holding one
+// message) is recorded once within the duplicate window.
+func (e Envelope) msgID(suffix string) string {
+	if suffix == "" {
+		return e.SHA256
+	}
+	return e.SHA256 + ":" + suffix
+}
+
+// PublishMail records env in the MAIL stream and waits for JetStream's
+// acknowledgement. duplicate is true when JetStream already had it.
+func (q *Queue) PublishMail(ctx context.Context, env Envelope) (duplicate bool, err error) {
+	return q.publishMail(ctx, env, "")
+}
+
+func (q *Queue) publishMail(ctx context.Context, env Envelope, idSuffix string) (bool, error) {
+	if env.SHA256 == "" {
+		return false, errors.New("queue: publish envelope without sha256")
+	}
+	if env.Received.IsZero() {
+		env.Received = time.Now().UTC()
+	}
+	b, err := json.Marshal(env)
+	if err != nil {
+		return false, fmt.Errorf("queue: encode envelope %s: %w", env.SHA256, err)
+	}
+	ack, err := q.js.Publish(ctx, SubjectMail, b, jetstream.WithMsgID(env.msgID(idSuffix)))
+	if err != nil {
+		return false, fmt.Errorf("queue: publish envelope %s to %s: %w", env.SHA256[:12], StreamMail, err)
+	}
+	return ack.Duplicate, nil
+}
+
+// Republish queues env again with a fresh Nats-Msg-Id (reprocess, an
+// operator's assignment), so the duplicate window does not swallow it.
+func (q *Queue) Republish(ctx context.Context, env Envelope, reason string) error {
+	_, err := q.publishMail(ctx, env, reason+":"+strconv.FormatInt(time.Now().UnixNano(), 36))
+	return err
+}
+
+// Delivery is one envelope handed to a worker.
+type Delivery struct {
+	Envelope
+	// Attempt is 1 on the first delivery (JetStream's NumDelivered: the
+	// attempt is counted by the server before the worker tries it).
+	Attempt int
+	// Seq is the envelope's sequence in the MAIL stream.
+	Seq uint64
+}
+
+// PermanentError marks an error that no retry can cure (a message that is
+// not email, a raw object that is gone): the envelope goes to FAILED at once.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent wraps err so that Work sends the message to FAILED without
+// retrying.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &PermanentError{Err: err}
+}
+
+// WorkOptions tune Work and Drain. A nil *WorkOptions means the defaults.
+type WorkOptions struct {
+	// Backoff is the wait before each retry; its length + 1 is the number of
+	// attempts. Default: attempt 1 fails → retry after 10s; attempt 2 → 1m;
+	// attempt 3 → 5m; attempt 4 → 30m; attempt 5 fails → FAILED. Five
+	// attempts over about 36 minutes ride out a NATS or disk hiccup, and a
+	// parser bug does not spin.
+	Backoff []time.Duration
+	// Concurrency is the number of envelopes processed at once by Work.
+	// Default 2.
+	Concurrency int
+	// OnFailed, when set, is called after a message was moved to FAILED
+	// (for metrics). Default nil.
+	OnFailed func(FailedEntry)
+}
+
+// DefaultBackoff is WorkOptions.Backoff's default.
+var DefaultBackoff = []time.Duration{10 * time.Second, time.Minute, 5 * time.Minute, 30 * time.Minute}
+
+func (o *WorkOptions) withDefaults() WorkOptions {
+	var w WorkOptions
+	if o != nil {
+		w = *o
+	}
+	if w.Backoff == nil {
+		w.Backoff = DefaultBackoff
+	}
+	if w.Concurrency <= 0 {
+		w.Concurrency = 2
+	}
+	return w
+}
+
+// AckWait is how long a worker may take over one envelope before JetStream
+// hands it to another worker (it was probably killed). The handler signals
+// progress for long work, so this bounds only a dead worker's delay.
+const AckWait = 2 * time.Minute
+
+func (q *Queue) consumer(ctx context.Context) (jetstream.Consumer, error) {
+	c, err := q.mail.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       ConsumerWorker,
+		Description:   "foiwatch workers: parse, match and store received mail",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       AckWait,
+		MaxDeliver:    -1, // the worker decides when to give up (see handle)
+		MaxAckPending: 256,
+		FilterSubject: SubjectMail,
+		Replicas:      q.replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: create consumer %s on %s: %w", ConsumerWorker, StreamMail, err)
+	}
+	return c, nil
+}
+
+// Handler processes one delivery. Returning nil acks it; a *PermanentError
+// sends it to FAILED; any other error retries it later (see
+// WorkOptions.Backoff) and sends it to FAILED after the last attempt.
+type Handler func(ctx context.Context, d *Delivery) error
+
+// Work processes envelopes until ctx is done.
+func (q *Queue) Work(ctx context.Context, opts *WorkOptions, h Handler) error {
+	o := opts.withDefaults()
+	cons, err := q.consumer(ctx)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < o.Concurrency; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+				if err != nil {
+					q.log.Warn("fetch from MAIL failed; retrying", "err", err)
+					sleepCtx(ctx, time.Second)
+					continue
+				}
+				for m := range batch.Messages() {
+					q.handle(ctx, &o, m, h)
+				}
+				if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
+					q.log.Warn("fetch from MAIL failed; retrying", "err", err)
+					sleepCtx(ctx, time.Second)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// Drain processes what is queued now and returns when nothing is left that
+// can be processed now (messages waiting for a retry stay queued). It
+// returns how many envelopes it handled.
+func (q *Queue) Drain(ctx context.Context, opts *WorkOptions, h Handler) (int, error) {
+	o := opts.withDefaults()
+	cons, err := q.consumer(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(16, jetstream.FetchMaxWait(500*time.Millisecond))
+		if err != nil {
+			return n, fmt.Errorf("queue: fetch from %s: %w", StreamMail, err)
+		}
+		got := 0
+		for m := range batch.Messages() {
+			got++
+			q.handle(ctx, &o, m, h)
+		}
+		n += got
+		if got > 0 {
+			continue
+		}
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return n, fmt.Errorf("queue: consumer %s: %w", ConsumerWorker, err)
+		}
+		if info.NumPending == 0 {
+			return n, nil
+		}
+	}
+	return n, ctx.Err()
+}
+
+// Pending reports how many envelopes wait in MAIL: not yet delivered, and
+// delivered but not yet acknowledged (in work or waiting for a retry).
+func (q *Queue) Pending(ctx context.Context) (waiting, inFlight uint64, err error) {
+	cons, err := q.consumer(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("queue: consumer %s: %w", ConsumerWorker, err)
+	}
+	return info.NumPending, uint64(info.NumAckPending), nil
+}
+
+func (q *Queue) handle(ctx context.Context, o *WorkOptions, m jetstream.Msg, h Handler) {
+	md, err := m.Metadata()
+	if err != nil {
+		q.log.Error("MAIL message without metadata; terminating it", "err", err)
+		m.Term()
+		return
+	}
+	var env Envelope
+	if err := json.Unmarshal(m.Data(), &env); err != nil || env.SHA256 == "" {
+		q.toFailed(ctx, o, m, FailedEntry{Error: fmt.Sprintf("the envelope in %s is not valid: %v", StreamMail, err), Attempts: int(md.NumDelivered), Permanent: true, Raw: m.Data()})
+		return
+	}
+	d := &Delivery{Envelope: env, Attempt: int(md.NumDelivered), Seq: md.Sequence.Stream}
+	maxAttempts := len(o.Backoff) + 1
+	if d.Attempt > maxAttempts {
+		// The previous attempts never reported back: the worker was killed or
+		// crashed while processing it. Do not try a fifth time blindly.
+		q.toFailed(ctx, o, m, FailedEntry{Envelope: env, Error: fmt.Sprintf("processing did not finish in %d attempts (the worker stopped or crashed each time)", maxAttempts), Attempts: d.Attempt - 1})
+		return
+	}
+
+	// Tell JetStream we are alive while the handler works, so a long parse
+	// (a large PDF) is not handed to a second worker.
+	hctx, cancel := context.WithCancel(ctx)
+	go func() {
+		t := time.NewTicker(AckWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-t.C:
+				m.InProgress()
+			}
+		}
+	}()
+	err, stack := callHandler(hctx, h, d)
+	cancel()
+
+	if err == nil {
+		if aerr := m.DoubleAck(ctx); aerr != nil {
+			q.log.Warn("ack failed; the message will be delivered again and recognised as stored", "sha", env.SHA256, "err", aerr)
+		}
+		return
+	}
+	if ctx.Err() != nil {
+		// Shutting down: let another worker (or the next start) have it.
+		m.NakWithDelay(time.Second)
+		return
+	}
+	var perm *PermanentError
+	if errors.As(err, &perm) || stack != "" || d.Attempt >= maxAttempts {
+		q.toFailed(ctx, o, m, FailedEntry{Envelope: env, Error: err.Error(), Stack: stack, Attempts: d.Attempt, Permanent: errors.As(err, &perm) || stack != ""})
+		return
+	}
+	delay := o.Backoff[d.Attempt-1]
+	q.log.Warn("processing failed; will retry", "sha", env.SHA256, "attempt", d.Attempt, "of", maxAttempts, "retry_in", delay.String(), "err", err)
+	m.NakWithDelay(delay)
+}
+
+func callHandler(ctx context.Context, h Handler, d *Delivery) (err error, stack string) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+			stack = string(debug.Stack())
+		}
+	}()
+	return h(ctx, d), ""
+}
+
+// FailedEntry is one message in FAILED.
+type FailedEntry struct {
+	ID        uint64    `json:"id"` // its sequence in FAILED; set when read
+	Envelope  Envelope  `json:"envelope"`
+	Error     string    `json:"error"`
+	Stack     string    `json:"stack,omitempty"`
+	Attempts  int       `json:"attempts"`
+	Permanent bool      `json:"permanent,omitempty"`
+	FailedAt  time.Time `json:"failed_at"`
+	Raw       []byte    `json:"raw_envelope,omitempty"` // an envelope that could not be decoded
+}
+
+func (q *Queue) toFailed(ctx context.Context, o *WorkOptions, m jetstream.Msg, fe FailedEntry) {
+	fe.FailedAt = time.Now().UTC()
+	b, _ := json.Marshal(fe)
+	// Publish to FAILED first, then remove from MAIL: a crash in between
+	// leaves the message in both, and its replay is recognised as stored.
+	if _, err := q.js.Publish(ctx, SubjectFailed, b); err != nil {
+		q.log.Error("cannot record a failed message; it stays queued", "sha", fe.Envelope.SHA256, "err", err)
+		m.NakWithDelay(time.Minute)
+		return
+	}
+	q.log.Error("message failed; it is kept in FAILED for an operator (foiwatch failed list)", "sha", fe.Envelope.SHA256, "attempts", fe.Attempts, "err", fe.Error)
+	if err := m.Term(); err != nil {
+		q.log.Warn("terminate failed message", "sha", fe.Envelope.SHA256, "err", err)
+	}
+	// On a work-queue stream a terminated message may stay stored: delete it.
+	if md, err := m.Metadata(); err == nil {
+		q.mail.DeleteMsg(ctx, md.Sequence.Stream)
+	}
+	if o.OnFailed != nil {
+		o.OnFailed(fe)
+	}
+}
+
+// Failed lists the entries in FAILED, oldest first.
+func (q *Queue) Failed(ctx context.Context) ([]FailedEntry, error) {
+	info, err := q.failed.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("queue: %s: %w", StreamFailed, err)
+	}
+	var out []FailedEntry
+	if info.State.Msgs == 0 {
+		return nil, nil
+	}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+		fe, err := q.FailedEntry(ctx, seq)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fe)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// FailedEntry returns the entry with the given id.
+func (q *Queue) FailedEntry(ctx context.Context, id uint64) (FailedEntry, error) {
+	msg, err := q.failed.GetMsg(ctx, id)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return FailedEntry{}, fmt.Errorf("queue: failed message %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return FailedEntry{}, fmt.Errorf("queue: read failed message %d: %w", id, err)
+	}
+	var fe FailedEntry
+	if err := json.Unmarshal(msg.Data, &fe); err != nil {
+		return FailedEntry{}, fmt.Errorf("queue: failed message %d is not valid: %w", id, err)
+	}
+	fe.ID = id
+	return fe, nil
+}
+
+// Replay queues a failed message again, exactly as a newly received one,
+// and removes it from FAILED.
+func (q *Queue) Replay(ctx context.Context, id uint64) error {
+	fe, err := q.FailedEntry(ctx, id)
+	if err != nil {
+		return err
+	}
+	if fe.Envelope.SHA256 == "" {
+		return fmt.Errorf("queue: failed message %d has no usable envelope; drop it", id)
+	}
+	env := fe.Envelope
+	env.Source = "replay"
+	if _, err := q.publishMail(ctx, env, "replay:"+strconv.FormatUint(id, 10)); err != nil {
+		return err
+	}
+	return q.DropFailed(ctx, id)
+}
+
+// DropFailed removes an entry from FAILED. The raw message stays stored.
+func (q *Queue) DropFailed(ctx context.Context, id uint64) error {
+	if err := q.failed.DeleteMsg(ctx, id); err != nil {
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return fmt.Errorf("queue: failed message %d: %w", id, ErrNotFound)
+		}
+		return fmt.Errorf("queue: remove failed message %d: %w", id, err)
+	}
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}

@@ -1,0 +1,340 @@
+// Package queue is in charge of NATS JetStream for foiwatch: the embedded
+// nats-server (the default) or a connection to an existing cluster, and on it
+// the stream of received mail, the dead-letter stream FAILED, the key-value
+// buckets that hold all state, and the object store that keeps every raw
+// message. It is not in charge of what a message or a reply means: values are
+// bytes to this package, and the worker gives them meaning.
+//
+// Implementation notes:
+//
+//   - Every JetStream name lives in names.go and nowhere else.
+//   - Raw mail is stored under its sha256 (hex) before its envelope is
+//     published; the envelope carries Nats-Msg-Id so that a publish repeated
+//     within the stream's duplicate window is stored once. Delivery to the
+//     worker is at least once: effects are made idempotent by the worker.
+//   - Embedded mode: the process that holds an exclusive lock on
+//     data_dir/nats/LOCK runs the server, listening on loopback only with a
+//     random port and a generated password kept in data_dir/nats (mode 0600).
+//     Any other foiwatch process on the machine (an operator command while the
+//     daemon runs) connects to it as a client with that credential. When no
+//     process holds the lock, the command starts the server itself on the same
+//     store, so operator commands work on a stopped daemon too.
+package queue
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Config is the [nats] section of the config file.
+type Config struct {
+	// URL of an existing NATS server or cluster, e.g.
+	// "nats://10.0.0.5:4222,nats://10.0.0.6:4222". Default "": the embedded
+	// server, with its store under DataDir.
+	URL string `toml:"url"`
+	// CredentialsFile is a NATS .creds file for a secured cluster. Default "".
+	CredentialsFile string `toml:"credentials_file"`
+	// Replicas for streams, buckets and the object store on a cluster.
+	// Default 1; use 3 in production clusters. Must be 1 when embedded.
+	Replicas int `toml:"replicas"`
+
+	// DataDir is the daemon's data directory (set from the top-level
+	// data_dir, not from [nats]). The embedded store lives in DataDir/nats.
+	DataDir string `toml:"-"`
+}
+
+// WithDefaults returns c with every unset field at its default.
+func (c Config) WithDefaults() Config {
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	return c
+}
+
+// Validate says in plain words what is wrong with c.
+func (c Config) Validate() error {
+	if c.Replicas < 0 || c.Replicas > 5 {
+		return fmt.Errorf("nats: replicas = %d: must be between 1 and 5", c.Replicas)
+	}
+	if c.URL == "" && c.Replicas > 1 {
+		return fmt.Errorf("nats: replicas = %d needs a cluster: set nats.url, or use replicas = 1 with the embedded server", c.Replicas)
+	}
+	if c.URL == "" && c.DataDir == "" {
+		return errors.New("nats: the embedded server needs data_dir")
+	}
+	return nil
+}
+
+// Options tune Open. A nil *Options means the defaults.
+type Options struct {
+	// Logger for server and connection events. Default slog.Default().
+	Logger *slog.Logger
+	// Owner asks for the embedded server to be run by this process: Open
+	// waits up to OwnerWait for the store's lock instead of connecting to
+	// another process's server. The daemon sets it; operator commands do not.
+	Owner bool
+	// OwnerWait is how long an Owner waits for the lock. Default 30s.
+	OwnerWait time.Duration
+	// NoListen runs the embedded server with no TCP listener at all (the
+	// demo, tests): only this process can reach it.
+	NoListen bool
+	// DuplicateWindow of the MAIL stream: how long a repeated Nats-Msg-Id is
+	// recognised. Default 24h. The worker's own sha256 check covers longer.
+	DuplicateWindow time.Duration
+}
+
+// Queue is an open connection to JetStream with every stream, bucket and the
+// object store created.
+type Queue struct {
+	log      *slog.Logger
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	embedded *embedded // nil when connected to a URL or to another process's server
+	replicas int
+
+	mail   jetstream.Stream
+	failed jetstream.Stream
+	raw    jetstream.ObjectStore
+
+	Requests  *Bucket // campaign.request → request state
+	Replies   *Bucket // sha256 → Reply
+	Cursors   *Bucket // mailbox cursors
+	Unmatched *Bucket // sha256 → reply waiting for an operator
+	Reminders *Bucket // campaign.request.stage → reminder record
+	Locks     *Bucket // leases with a TTL: one poller per mailbox, one scheduler
+}
+
+// Open connects to JetStream (starting the embedded server when cfg.URL is
+// empty and no other process runs it) and makes sure every stream, consumer,
+// bucket and the object store exist with the configured replicas.
+func Open(ctx context.Context, cfg Config, opts *Options) (*Queue, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.OwnerWait == 0 {
+		o.OwnerWait = 30 * time.Second
+	}
+	if o.DuplicateWindow == 0 {
+		o.DuplicateWindow = 24 * time.Hour
+	}
+	q := &Queue{log: o.Logger, replicas: cfg.Replicas}
+
+	var err error
+	if cfg.URL != "" {
+		q.nc, err = connectURL(cfg, o.Logger)
+	} else {
+		q.embedded, q.nc, err = openEmbedded(ctx, cfg.DataDir, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	q.js, err = jetstream.New(q.nc)
+	if err != nil {
+		q.Close()
+		return nil, fmt.Errorf("queue: jetstream: %w", err)
+	}
+	if err := q.ensure(ctx, o.DuplicateWindow); err != nil {
+		q.Close()
+		return nil, err
+	}
+	return q, nil
+}
+
+func connectURL(cfg Config, log *slog.Logger) (*nats.Conn, error) {
+	nopts := []nats.Option{
+		nats.Name("foiwatch"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			log.Warn("nats disconnected; reconnecting", "err", err)
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			log.Info("nats reconnected", "server", c.ConnectedUrlRedacted())
+		}),
+	}
+	if cfg.CredentialsFile != "" {
+		nopts = append(nopts, nats.UserCredentials(cfg.CredentialsFile))
+	}
+	nc, err := nats.Connect(cfg.URL, nopts...)
+	if err != nil {
+		return nil, fmt.Errorf("queue: connect to NATS at %s: %w (is the server running and reachable?)", redactURL(cfg.URL), err)
+	}
+	return nc, nil
+}
+
+// ensure creates or updates every stream, bucket and the object store.
+func (q *Queue) ensure(ctx context.Context, dupWindow time.Duration) error {
+	var err error
+	q.mail, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        StreamMail,
+		Description: "foiwatch: envelopes of received mail, waiting to be parsed",
+		Subjects:    []string{SubjectMail},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    q.replicas,
+		Duplicates:  dupWindow,
+	})
+	if err != nil {
+		return fmt.Errorf("queue: create stream %s: %w", StreamMail, err)
+	}
+	q.failed, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        StreamFailed,
+		Description: "foiwatch: messages whose processing failed, with their error; replay or drop them",
+		Subjects:    []string{SubjectFailed},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    q.replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("queue: create stream %s: %w", StreamFailed, err)
+	}
+	q.raw, err = q.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket:      ObjectRaw,
+		Description: "foiwatch: every raw message, by sha256",
+		Storage:     jetstream.FileStorage,
+		Replicas:    q.replicas,
+		Compression: true,
+	})
+	if err != nil {
+		return fmt.Errorf("queue: create object store %s: %w", ObjectRaw, err)
+	}
+	for _, b := range []struct {
+		dst     **Bucket
+		name    string
+		desc    string
+		ttl     time.Duration
+		history uint8
+	}{
+		{&q.Requests, BucketRequests, "foiwatch: state of each request", 0, 8},
+		{&q.Replies, BucketReplies, "foiwatch: parsed replies by sha256", 0, 1},
+		{&q.Cursors, BucketCursors, "foiwatch: IMAP cursors (UIDVALIDITY, last UID)", 0, 1},
+		{&q.Unmatched, BucketUnmatched, "foiwatch: replies that matched no request", 0, 1},
+		{&q.Reminders, BucketReminders, "foiwatch: reminders sent, by request and stage", 0, 4},
+		{&q.Locks, BucketLocks, "foiwatch: leases (one poller per mailbox, one scheduler)", LockTTL, 1},
+	} {
+		kv, err := q.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      b.name,
+			Description: b.desc,
+			History:     b.history,
+			TTL:         b.ttl,
+			Storage:     jetstream.FileStorage,
+			Replicas:    q.replicas,
+		})
+		if err != nil {
+			return fmt.Errorf("queue: create key-value bucket %s: %w", b.name, err)
+		}
+		*b.dst = &Bucket{kv: kv, name: b.name}
+	}
+	return nil
+}
+
+// Connected reports whether the NATS connection is up.
+func (q *Queue) Connected() bool { return q.nc != nil && q.nc.IsConnected() }
+
+// Embedded reports whether this process runs the embedded server.
+func (q *Queue) Embedded() bool { return q.embedded != nil }
+
+// Close drains the connection and, when this process runs the embedded
+// server, shuts it down and releases the store's lock.
+func (q *Queue) Close() error {
+	if q.nc != nil {
+		q.nc.Drain()
+		// Drain is asynchronous: wait a moment for it so that pending acks
+		// reach the server before it shuts down.
+		for i := 0; i < 100 && !q.nc.IsClosed(); i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		q.nc.Close()
+	}
+	if q.embedded != nil {
+		q.embedded.close()
+	}
+	return nil
+}
+
+// SHA256 is the content hash foiwatch keys raw mail by (lower-case hex).
+func SHA256(raw []byte) string {
+	h := sha256.Sum256(raw)
+	return hex.EncodeToString(h[:])
+}
+
+// PutRaw stores raw under its sha256 unless an object of that name exists,
+// and returns the hash. Storing the same bytes twice is harmless.
+func (q *Queue) PutRaw(ctx context.Context, raw []byte) (string, error) {
+	sha := SHA256(raw)
+	if info, err := q.raw.GetInfo(ctx, sha); err == nil && info != nil && int(info.Size) == len(raw) {
+		return sha, nil
+	}
+	if _, err := q.raw.PutBytes(ctx, sha, raw); err != nil {
+		return "", fmt.Errorf("queue: store raw message %s (%d bytes): %w", sha[:12], len(raw), err)
+	}
+	return sha, nil
+}
+
+// ErrNotFound is returned for a raw message, key or failed entry that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// GetRaw returns the raw message stored under sha.
+func (q *Queue) GetRaw(ctx context.Context, sha string) ([]byte, error) {
+	b, err := q.raw.GetBytes(ctx, sha)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return nil, fmt.Errorf("queue: raw message %s: %w", sha, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("queue: read raw message %s: %w", sha, err)
+	}
+	return b, nil
+}
+
+// RawList calls fn for the sha256 of every stored raw message.
+func (q *Queue) RawList(ctx context.Context, fn func(sha string) error) error {
+	infos, err := q.raw.List(ctx)
+	if errors.Is(err, jetstream.ErrNoObjectsFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("queue: list raw messages: %w", err)
+	}
+	for _, info := range infos {
+		if info.Deleted {
+			continue
+		}
+		if err := fn(info.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensureServerOpts is shared by the embedded server and the test helpers.
+func serverOptions(storeDir string) *server.Options {
+	return &server.Options{
+		ServerName: "foiwatch",
+		Host:       "127.0.0.1",
+		Port:       server.RANDOM_PORT,
+		JetStream:  true,
+		StoreDir:   storeDir,
+		NoSigs:     true,
+		NoLog:      true,
+		// The embedded server holds one daemon's state: keep JetStream's
+		// memory use modest on a small machine.
+		JetStreamMaxMemory: 64 << 20,
+	}
+}

@@ -1,0 +1,267 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/foiwatch/foiwatch/parser"
+	"github.com/foiwatch/foiwatch/worker/deadline"
+)
+
+// Campaign is one FOI request sent to many authorities (spec/campaign.md).
+type Campaign struct {
+	ID          string            `toml:"id"`
+	Title       string            `toml:"title"`
+	WorkingDays int               `toml:"working_days"` // default 20
+	Calendar    string            `toml:"calendar"`     // foia (default) | foisa
+	Questions   []parser.Question `toml:"questions"`
+	Requests    []*Request        `toml:"requests"`
+
+	File string             `toml:"-"` // where it was read from
+	cal  *deadline.Calendar // from Calendar
+}
+
+// Request is one authority a campaign's request went to.
+type Request struct {
+	ID        string     `toml:"id"`
+	Authority string     `toml:"authority"`
+	Email     string     `toml:"email"`
+	Domains   []string   `toml:"domains"` // default: the domain of Email
+	SentAt    TimeOrDate `toml:"sent_at"`
+	MessageID string     `toml:"message_id"`
+	ReplyTo   string     `toml:"reply_to"`
+	Reference string     `toml:"reference"`
+	Subject   string     `toml:"subject"`
+}
+
+// TimeOrDate is a TOML datetime, local date, or a string holding either.
+type TimeOrDate struct{ time.Time }
+
+// UnmarshalTOML accepts an offset datetime, a local date or datetime
+// (taken in Europe/London) and strings in RFC 3339 or YYYY-MM-DD form.
+func (t *TimeOrDate) UnmarshalTOML(v any) error {
+	switch x := v.(type) {
+	case time.Time:
+		if x.Location() == time.Local || x.Location().String() == "" {
+			x = time.Date(x.Year(), x.Month(), x.Day(), x.Hour(), x.Minute(), x.Second(), 0, london)
+		}
+		t.Time = x
+		return nil
+	case string:
+		if tt, err := time.Parse(time.RFC3339, x); err == nil {
+			t.Time = tt
+			return nil
+		}
+		if tt, err := time.ParseInLocation("2006-01-02", x, london); err == nil {
+			t.Time = tt
+			return nil
+		}
+		return fmt.Errorf("%q is neither an RFC 3339 time nor a YYYY-MM-DD date", x)
+	}
+	return fmt.Errorf("want a date or time, got %T", v)
+}
+
+// Calendar returns the campaign's working-day calendar.
+func (c *Campaign) Cal() *deadline.Calendar { return c.cal }
+
+// Key is the key of a request's state: "campaign.request".
+func Key(campaign, request string) string { return campaign + "." + request }
+
+// Request returns the request with the given id, or nil.
+func (c *Campaign) Request(id string) *Request {
+	for _, r := range c.Requests {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+var idRE = regexp.MustCompile(`^[a-z0-9-]+$`)
+var keyRE = regexp.MustCompile(`^[a-z0-9_]+$`)
+
+// Campaigns is every campaign the daemon knows, by id.
+type Campaigns struct {
+	List []*Campaign
+	byID map[string]*Campaign
+}
+
+// Get returns the campaign with the given id, or nil.
+func (cs *Campaigns) Get(id string) *Campaign {
+	if cs == nil {
+		return nil
+	}
+	return cs.byID[id]
+}
+
+// LoadCampaigns reads every campaign file the globs name and checks them.
+func LoadCampaigns(globs []string) (*Campaigns, error) {
+	var files []string
+	seen := map[string]bool{}
+	for _, g := range globs {
+		m, err := filepath.Glob(g)
+		if err != nil {
+			return nil, fmt.Errorf("campaigns: bad pattern %q: %w", g, err)
+		}
+		if len(m) == 0 && !strings.ContainsAny(g, "*?[") {
+			return nil, fmt.Errorf("campaigns: %s does not exist", g)
+		}
+		sort.Strings(m)
+		for _, f := range m {
+			if !seen[f] {
+				seen[f] = true
+				files = append(files, f)
+			}
+		}
+	}
+	cs := &Campaigns{byID: map[string]*Campaign{}}
+	for _, f := range files {
+		c, err := LoadCampaign(f)
+		if err != nil {
+			return nil, err
+		}
+		if prev := cs.byID[c.ID]; prev != nil {
+			return nil, fmt.Errorf("%s: campaign id %q is also used by %s: campaign ids must be unique", f, c.ID, prev.File)
+		}
+		cs.byID[c.ID] = c
+		cs.List = append(cs.List, c)
+	}
+	return cs, nil
+}
+
+// NewCampaigns makes a set from campaigns already checked.
+func NewCampaigns(list ...*Campaign) *Campaigns {
+	cs := &Campaigns{byID: map[string]*Campaign{}}
+	for _, c := range list {
+		cs.byID[c.ID] = c
+		cs.List = append(cs.List, c)
+	}
+	return cs
+}
+
+// LoadCampaign reads and checks one campaign file.
+func LoadCampaign(path string) (*Campaign, error) {
+	var c Campaign
+	md, err := toml.DecodeFile(path, &c)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return nil, fmt.Errorf("%s: unknown key(s) %s: see spec/campaign.md for the keys a campaign has", path, strings.Join(keys, ", "))
+	}
+	c.File = path
+	if err := c.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &c, nil
+}
+
+// ParseCampaign reads a campaign from TOML text (the demo's and tests').
+func ParseCampaign(name, text string) (*Campaign, error) {
+	var c Campaign
+	md, err := toml.Decode(text, &c)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return nil, fmt.Errorf("%s: unknown key(s) %v", name, und)
+	}
+	c.File = name
+	if err := c.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &c, nil
+}
+
+func (c *Campaign) check() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if !idRE.MatchString(c.ID) {
+		bad("id = %q: a campaign id is lower-case letters, digits and dashes", c.ID)
+	}
+	if c.WorkingDays == 0 {
+		c.WorkingDays = 20
+	}
+	if c.WorkingDays < 1 || c.WorkingDays > 200 {
+		bad("working_days = %d: must be between 1 and 200 (FOIA s.10: 20)", c.WorkingDays)
+	}
+	cal, err := deadline.New(c.Calendar)
+	if err != nil {
+		bad("calendar = %q: %v", c.Calendar, err)
+	}
+	c.cal = cal
+	if c.Calendar == "" {
+		c.Calendar = "foia"
+	}
+	keys := map[string]bool{}
+	nums := map[int]bool{}
+	for i, q := range c.Questions {
+		if !keyRE.MatchString(q.Key) {
+			bad("questions[%d]: key = %q: a question key is lower-case letters, digits and underscores", i, q.Key)
+		}
+		if keys[q.Key] {
+			bad("questions[%d]: key %q is used twice", i, q.Key)
+		}
+		keys[q.Key] = true
+		if q.Number != 0 {
+			if nums[q.Number] {
+				bad("questions[%d]: number %d is used twice", i, q.Number)
+			}
+			nums[q.Number] = true
+		}
+		switch q.Type {
+		case parser.TypeText, parser.TypeCount, parser.TypeList, parser.TypeMoney, parser.TypeURL:
+		default:
+			bad("questions[%d] (%s): type = %q: want text, count, list, money or url", i, q.Key, q.Type)
+		}
+	}
+	ids := map[string]bool{}
+	for i, r := range c.Requests {
+		if !idRE.MatchString(r.ID) {
+			bad("requests[%d]: id = %q: a request id is lower-case letters, digits and dashes", i, r.ID)
+		}
+		if ids[r.ID] {
+			bad("requests[%d]: id %q is used twice in this campaign", i, r.ID)
+		}
+		ids[r.ID] = true
+		if r.Authority == "" {
+			bad("requests[%d] (%s): authority is missing", i, r.ID)
+		}
+		addr, err := mail.ParseAddress(r.Email)
+		if err != nil {
+			bad("requests[%d] (%s): email = %q is not an email address", i, r.ID, r.Email)
+		} else {
+			r.Email = strings.ToLower(addr.Address)
+		}
+		if r.SentAt.IsZero() {
+			bad("requests[%d] (%s): sent_at is missing: the deadline counts from it", i, r.ID)
+		}
+		if len(r.Domains) == 0 && err == nil {
+			r.Domains = []string{domainOf(r.Email)}
+		}
+		for j, d := range r.Domains {
+			r.Domains[j] = strings.ToLower(strings.TrimPrefix(d, "@"))
+		}
+		r.ReplyTo = strings.ToLower(r.ReplyTo)
+	}
+	return errors.Join(errs...)
+}
+
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return strings.ToLower(addr[i+1:])
+	}
+	return ""
+}

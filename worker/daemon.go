@@ -1,0 +1,308 @@
+package worker
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/foiwatch/foiwatch/mailbox"
+	"github.com/foiwatch/foiwatch/parser"
+	"github.com/foiwatch/foiwatch/queue"
+)
+
+// Options tune Open. A nil *Options means the defaults.
+type Options struct {
+	// Logger. Default slog.Default().
+	Logger *slog.Logger
+	// Daemon marks the long-running process: it runs the embedded NATS
+	// server (waiting for an operator command that holds it to finish).
+	Daemon bool
+	// NoListen runs the embedded NATS server with no TCP listener (demo,
+	// tests): no other process can reach it.
+	NoListen bool
+	// IMAPTLS is the TLS config for IMAP connections (tests: a private CA).
+	IMAPTLS *PollerTLS
+	// Work tunes retries. Default queue's defaults.
+	Work *queue.WorkOptions
+	// Now is the clock. Default time.Now. Tests set it.
+	Now func() time.Time
+}
+
+// PollerTLS carries extra options for the mailbox pollers.
+type PollerTLS = mailbox.PollerOptions
+
+// Daemon is foiwatch with its state open: the queue, the campaigns, the
+// store and the processor. Operator commands use it as well as `run`.
+type Daemon struct {
+	Cfg       Config
+	Q         *queue.Queue
+	Campaigns *Campaigns
+	Store     *Store
+	Proc      *Processor
+	Metrics   *Metrics
+	Log       *slog.Logger
+
+	opts    Options
+	pollers []*mailbox.Poller
+
+	mu       sync.Mutex
+	lastPoll map[string]time.Time
+}
+
+// Open loads the campaigns and opens the queue. The caller closes it.
+func Open(ctx context.Context, cfg Config, opts *Options) (*Daemon, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cs, err := LoadCampaigns(cfg.Campaigns)
+	if err != nil {
+		return nil, err
+	}
+	q, err := queue.Open(ctx, cfg.NATS, &queue.Options{Logger: o.Logger, Owner: o.Daemon, NoListen: o.NoListen})
+	if err != nil {
+		return nil, err
+	}
+	return newDaemon(cfg, cs, q, o), nil
+}
+
+// NewWith builds a Daemon from parts already open (the demo).
+func NewWith(cfg Config, cs *Campaigns, q *queue.Queue, opts *Options) *Daemon {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return newDaemon(cfg.WithDefaults(), cs, q, o)
+}
+
+func newDaemon(cfg Config, cs *Campaigns, q *queue.Queue, o Options) *Daemon {
+	d := &Daemon{Cfg: cfg, Q: q, Campaigns: cs, Log: o.Logger, opts: o, Metrics: NewMetrics(), lastPoll: map[string]time.Time{}}
+	d.Store = NewStore(q, cs)
+	d.Proc = &Processor{Q: q, Store: d.Store, Campaigns: cs, Log: o.Logger, Metrics: d.Metrics}
+	return d
+}
+
+// Close closes the queue (and the embedded server, when this process runs it).
+func (d *Daemon) Close() error { return d.Q.Close() }
+
+// Now is the daemon's clock.
+func (d *Daemon) Now() time.Time { return d.opts.Now() }
+
+// Ingest stores a raw message and queues its envelope; it returns once
+// JetStream has acknowledged both. It is the mailbox pollers' handler.
+func (d *Daemon) Ingest(ctx context.Context, m *mailbox.Message) error {
+	sha, err := d.Q.PutRaw(ctx, m.Raw)
+	if err != nil {
+		return err
+	}
+	dup, err := d.Q.PublishMail(ctx, queue.Envelope{
+		SHA256: sha, Mailbox: m.Mailbox, Folder: m.Folder, UIDValidity: m.UIDValidity, UID: m.UID,
+		InternalDate: m.InternalDate, Size: len(m.Raw), Source: "imap",
+	})
+	if err != nil {
+		return err
+	}
+	if !dup {
+		d.Metrics.fetched(m.Mailbox)
+	}
+	return nil
+}
+
+// IngestRaw queues a message that did not come from IMAP (import, tests).
+func (d *Daemon) IngestRaw(ctx context.Context, raw []byte, source string) (string, error) {
+	sha, err := d.Q.PutRaw(ctx, raw)
+	if err != nil {
+		return "", err
+	}
+	_, err = d.Q.PublishMail(ctx, queue.Envelope{SHA256: sha, Size: len(raw), Source: source})
+	return sha, err
+}
+
+func (d *Daemon) workOptions() *queue.WorkOptions {
+	var w queue.WorkOptions
+	if d.opts.Work != nil {
+		w = *d.opts.Work
+	}
+	w.Concurrency = d.Cfg.Workers
+	prev := w.OnFailed
+	w.OnFailed = func(fe queue.FailedEntry) {
+		d.Metrics.failed()
+		if prev != nil {
+			prev(fe)
+		}
+	}
+	return &w
+}
+
+// cursorStore keeps the IMAP cursors in the cursors bucket.
+type cursorStore struct{ b *queue.Bucket }
+
+func cursorKey(mbox, folder string) string {
+	// Folder names may hold any character; bucket keys may not.
+	return mbox + "." + base64.RawURLEncoding.EncodeToString([]byte(folder))
+}
+
+func (c cursorStore) Cursor(ctx context.Context, mbox, folder string) (mailbox.Cursor, bool, error) {
+	b, _, err := c.b.Get(ctx, cursorKey(mbox, folder))
+	if errors.Is(err, queue.ErrNotFound) {
+		return mailbox.Cursor{}, false, nil
+	}
+	if err != nil {
+		return mailbox.Cursor{}, false, err
+	}
+	var cur mailbox.Cursor
+	if err := json.Unmarshal(b, &cur); err != nil {
+		return mailbox.Cursor{}, false, fmt.Errorf("cursor of %s/%s is not valid JSON: %w", mbox, folder, err)
+	}
+	return cur, true, nil
+}
+
+func (c cursorStore) SetCursor(ctx context.Context, mbox, folder string, cur mailbox.Cursor) error {
+	b, _ := json.Marshal(cur)
+	_, err := c.b.Put(ctx, cursorKey(mbox, folder), b)
+	return err
+}
+
+func (d *Daemon) makePollers() error {
+	if d.pollers != nil {
+		return nil
+	}
+	for _, mc := range d.Cfg.Mailboxes {
+		var po mailbox.PollerOptions
+		if d.opts.IMAPTLS != nil {
+			po = *d.opts.IMAPTLS
+		}
+		po.Logger = d.Log
+		p, err := mailbox.NewPoller(mc, cursorStore{d.Q.Cursors}, d.Ingest, &po)
+		if err != nil {
+			return err
+		}
+		d.pollers = append(d.pollers, p)
+	}
+	return nil
+}
+
+// SyncResult says what one pass did.
+type SyncResult struct {
+	Fetched   int // messages fetched from IMAP (new to the cursor)
+	Processed int // envelopes processed
+	Failed    int // entries in FAILED after the pass
+	Unmatched int // replies waiting for an operator after the pass
+	Waiting   uint64
+}
+
+// Sync fetches every new message of every mailbox, then processes all that
+// is queued, and returns (foiwatch sync). Mailbox errors are reported after
+// the queue was processed, so one bad mailbox does not hold up the rest.
+func (d *Daemon) Sync(ctx context.Context) (SyncResult, error) {
+	var res SyncResult
+	if err := d.makePollers(); err != nil {
+		return res, err
+	}
+	var errs []error
+	for _, p := range d.pollers {
+		n, err := p.SyncOnce(ctx)
+		res.Fetched += n
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	n, err := d.Q.Drain(ctx, d.workOptions(), d.Proc.Handle)
+	res.Processed = n
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if f, err := d.Q.Failed(ctx); err == nil {
+		res.Failed = len(f)
+	}
+	if u, err := d.Store.Unmatched(ctx); err == nil {
+		res.Unmatched = len(u)
+	}
+	res.Waiting, _, _ = d.Q.Pending(ctx)
+	return res, errors.Join(errs...)
+}
+
+// Run runs the daemon until ctx is done: a poller per mailbox, the parse
+// workers and the HTTP side.
+func (d *Daemon) Run(ctx context.Context) error {
+	if err := d.makePollers(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 1)
+
+	if addr := d.Cfg.HTTP.ListenAddr(); addr != "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("http: listen on %s: %w (is another foiwatch running? set [http] listen)", addr, err)
+		}
+		srv := &http.Server{Handler: d.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				select {
+				case errc <- fmt.Errorf("http: %w", err):
+				default:
+				}
+				cancel()
+			}
+		}()
+		go func() {
+			<-ctx.Done()
+			sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
+			defer c()
+			srv.Shutdown(sctx)
+		}()
+		d.Log.Info("http listening", "addr", ln.Addr().String())
+	}
+	for _, p := range d.pollers {
+		p := p
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.Run(ctx); err != nil && ctx.Err() == nil {
+				d.Log.Error("mailbox poller stopped", "err", err)
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		d.Q.Work(ctx, d.workOptions(), d.Proc.Handle)
+	}()
+	d.Log.Info("foiwatch running", "mailboxes", len(d.pollers), "campaigns", len(d.Campaigns.List), "parser_version", parser.Version)
+	<-ctx.Done()
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+	}
+	return nil
+}

@@ -1,0 +1,23 @@
+// Package worker is in charge of the foiwatch daemon and everything it
+// decides: the config file, campaigns and their requests, matching a parsed
+// reply to the request it answers, each request's state, working-day
+// deadlines (sub-package deadline), the status table and exports, and the
+// HTTP side (metrics, health, the status page). It is not in charge of IMAP
+// or NATS wire details (packages mailbox and queue) nor of reading an email
+// (package parser).
+//
+// Implementation notes:
+//
+//   - Delivery from the MAIL stream is at least once. Every effect is
+//     idempotent: a Reply is stored under its raw message's sha256 and not
+//     made again by the same parser version; a request's state keeps each
+//     reply once, by sha256; state changes go through compare-and-set
+//     (Store.UpdateState), retried on conflict.
+//   - A request's state (its stage, reference, due date, reply date) is
+//     derived from the replies and operator events it holds (Derive), never
+//     edited in place, so that replies processed out of order, twice, or
+//     reprocessed by a newer parser give the same result.
+//   - Nothing is dropped: a reply that matches no request is stored like any
+//     other, with match "none", and listed in the unmatched bucket until an
+//     operator assigns or dismisses it.
+package worker

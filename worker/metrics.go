@@ -1,0 +1,106 @@
+package worker
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/foiwatch/foiwatch/parser"
+)
+
+// Metrics are the daemon's Prometheus metrics, served on /metrics. A nil
+// *Metrics records nothing, so code paths used by one-shot commands need
+// not care.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	Fetched    *prometheus.CounterVec // by mailbox
+	Stored     *prometheus.CounterVec // by kind
+	Duplicates prometheus.Counter
+	Unmatched  prometheus.Counter
+	Failed     prometheus.Counter
+	ParseTime  prometheus.Histogram
+	ParseErrs  prometheus.Counter
+	Reminders  *prometheus.CounterVec // by stage
+	Reconnects *prometheus.CounterVec // by mailbox
+}
+
+// NewMetrics registers every metric on a new registry, with the Go and
+// process collectors.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		Fetched: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "foiwatch_messages_fetched_total", Help: "Messages fetched from IMAP and queued.",
+		}, []string{"mailbox"}),
+		Stored: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "foiwatch_replies_stored_total", Help: "Replies parsed and stored, by kind.",
+		}, []string{"kind"}),
+		Duplicates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "foiwatch_messages_duplicate_total", Help: "Messages delivered again and recognised as already stored.",
+		}),
+		Unmatched: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "foiwatch_replies_unmatched_total", Help: "Replies that matched no request and wait for an operator.",
+		}),
+		Failed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "foiwatch_messages_failed_total", Help: "Messages moved to FAILED after their last attempt.",
+		}),
+		ParseTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "foiwatch_parse_seconds", Help: "Time to parse one message.",
+			Buckets: []float64{.001, .005, .01, .05, .1, .5, 1, 5, 20, 60},
+		}),
+		ParseErrs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "foiwatch_parse_errors_total", Help: "Messages the parser could not read at all.",
+		}),
+		Reminders: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "foiwatch_reminders_sent_total", Help: "Reminder emails sent, by stage.",
+		}, []string{"stage"}),
+		Reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "foiwatch_imap_reconnects_total", Help: "IMAP connections re-established after an error.",
+		}, []string{"mailbox"}),
+	}
+	m.Registry.MustRegister(m.Fetched, m.Stored, m.Duplicates, m.Unmatched, m.Failed, m.ParseTime, m.ParseErrs, m.Reminders, m.Reconnects,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *Metrics) parsed(d time.Duration, err error) {
+	if m == nil {
+		return
+	}
+	m.ParseTime.Observe(d.Seconds())
+	if err != nil {
+		m.ParseErrs.Inc()
+	}
+}
+
+func (m *Metrics) stored(r *parser.Reply) {
+	if m != nil {
+		m.Stored.WithLabelValues(string(r.Kind)).Inc()
+	}
+}
+
+func (m *Metrics) duplicate() {
+	if m != nil {
+		m.Duplicates.Inc()
+	}
+}
+
+func (m *Metrics) unmatched() {
+	if m != nil {
+		m.Unmatched.Inc()
+	}
+}
+
+func (m *Metrics) fetched(mailbox string) {
+	if m != nil {
+		m.Fetched.WithLabelValues(mailbox).Inc()
+	}
+}
+
+func (m *Metrics) failed() {
+	if m != nil {
+		m.Failed.Inc()
+	}
+}

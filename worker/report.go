@@ -1,0 +1,240 @@
+package worker
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/foiwatch/foiwatch/parser"
+	"github.com/foiwatch/foiwatch/worker/deadline"
+)
+
+// Row is one request as status and export show it.
+type Row struct {
+	Campaign  string                   `json:"campaign"`
+	Request   string                   `json:"request"`
+	Authority string                   `json:"authority"`
+	SentAt    string                   `json:"sent_at"`
+	Reference string                   `json:"reference"`
+	Due       string                   `json:"due"`
+	Status    string                   `json:"status"`
+	RepliedAt string                   `json:"replied_at"`
+	DaysLate  int                      `json:"days_late"`
+	Answers   map[string]parser.Answer `json:"answers"`
+	// Replies are the sha256 of every reply stored for the request.
+	Replies []string `json:"replies"`
+	// ParserVersion of the answers' reply; older than parser.Version until
+	// `foiwatch reprocess` has run after an upgrade.
+	ParserVersion int `json:"parser_version,omitempty"`
+}
+
+// Rows returns a row per request of the campaign (every campaign when id
+// is ""), in campaign-file order, as of day today.
+func (d *Daemon) Rows(ctx context.Context, campaignID string, today deadline.Date) ([]Row, error) {
+	var rows []Row
+	found := false
+	for _, c := range d.Campaigns.List {
+		if campaignID != "" && c.ID != campaignID {
+			continue
+		}
+		found = true
+		for _, r := range c.Requests {
+			s, _, err := d.Store.State(ctx, c.ID, r.ID)
+			if err != nil {
+				return nil, err
+			}
+			row := Row{Campaign: c.ID, Request: r.ID, Authority: r.Authority, SentAt: r.SentAt.Format("2006-01-02T15:04:05Z07:00"),
+				Reference: s.Reference, Due: s.Due, Status: s.State, RepliedAt: s.RepliedAt, DaysLate: s.DaysLate(c, today),
+				Answers: map[string]parser.Answer{}}
+			// The answers come from the latest substantive reply.
+			var best *parser.Reply
+			for _, ref := range s.Replies {
+				row.Replies = append(row.Replies, ref.SHA256)
+				if ref.Kind != parser.KindResponse && ref.Kind != parser.KindInternalReview {
+					continue
+				}
+				rep, err := d.Store.Reply(ctx, ref.SHA256)
+				if err != nil {
+					return nil, err
+				}
+				if best == nil || rep.Date >= best.Date {
+					best = rep
+				}
+			}
+			for _, q := range c.Questions {
+				row.Answers[q.Key] = parser.Answer{Status: parser.StatusUnanswered}
+			}
+			if best != nil {
+				for k, a := range best.Answers {
+					row.Answers[k] = a
+				}
+				row.ParserVersion = best.ParserVersion
+			}
+			rows = append(rows, row)
+		}
+	}
+	if campaignID != "" && !found {
+		return nil, fmt.Errorf("no campaign %q (known: %s)", campaignID, d.campaignIDs())
+	}
+	return rows, nil
+}
+
+func (d *Daemon) campaignIDs() string {
+	var ids []string
+	for _, c := range d.Campaigns.List {
+		ids = append(ids, c.ID)
+	}
+	if len(ids) == 0 {
+		return "none: add campaign files to the config's campaigns"
+	}
+	return strings.Join(ids, ", ")
+}
+
+// WriteStatus prints the status table.
+func WriteStatus(w io.Writer, rows []Row) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CAMPAIGN\tREQUEST\tAUTHORITY\tSENT\tDUE\tSTATUS\tDAYS LATE\tREFERENCE")
+	for _, r := range rows {
+		late := "-"
+		if r.DaysLate > 0 {
+			late = strconv.Itoa(r.DaysLate)
+		}
+		ref := r.Reference
+		if ref == "" {
+			ref = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Campaign, r.Request, truncate(r.Authority, 48), r.SentAt[:10], r.Due, r.Status, late, ref)
+	}
+	return tw.Flush()
+}
+
+func truncate(s string, n int) string {
+	if len([]rune(s)) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+// questionKeys is the union of the question keys of the rows' campaigns, in
+// campaign order.
+func (d *Daemon) questionKeys(rows []Row) []string {
+	seen := map[string]bool{}
+	var keys []string
+	inRows := map[string]bool{}
+	for _, r := range rows {
+		inRows[r.Campaign] = true
+	}
+	for _, c := range d.Campaigns.List {
+		if !inRows[c.ID] {
+			continue
+		}
+		for _, q := range c.Questions {
+			if !seen[q.Key] {
+				seen[q.Key] = true
+				keys = append(keys, q.Key)
+			}
+		}
+	}
+	return keys
+}
+
+// CSVHeader is the fixed part of the export's columns (spec/operations.md);
+// one column per question key follows.
+var CSVHeader = []string{"campaign", "request", "authority", "sent_at", "reference", "due", "status", "replied_at", "days_late"}
+
+// WriteCSV writes one row per request: the fixed columns, then one column
+// per question with the answer's value as a spreadsheet takes it (a number,
+// an amount, names joined by "; "), or the status when not answered.
+func (d *Daemon) WriteCSV(w io.Writer, rows []Row) error {
+	keys := d.questionKeys(rows)
+	cw := csv.NewWriter(w)
+	cw.Write(append(append([]string{}, CSVHeader...), keys...))
+	for _, r := range rows {
+		rec := []string{r.Campaign, r.Request, r.Authority, r.SentAt, r.Reference, r.Due, r.Status, r.RepliedAt, strconv.Itoa(r.DaysLate)}
+		for _, k := range keys {
+			a, ok := r.Answers[k]
+			if !ok {
+				rec = append(rec, "")
+				continue
+			}
+			rec = append(rec, CellValue(a))
+		}
+		cw.Write(rec)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// CellValue is an answer as one spreadsheet cell.
+func CellValue(a parser.Answer) string {
+	if a.Status != parser.StatusAnswered {
+		if a.Status == parser.StatusExempt && a.Exemption != "" {
+			return "exempt " + a.Exemption
+		}
+		if a.Status == parser.StatusUnanswered {
+			return ""
+		}
+		return string(a.Status)
+	}
+	switch v := a.Value.(type) {
+	case nil:
+		return a.Text
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case int:
+		return strconv.Itoa(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case parser.Money:
+		return strconv.FormatFloat(v.Amount, 'f', -1, 64)
+	case []string:
+		return strings.Join(v, "; ")
+	case string:
+		return v
+	default:
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+}
+
+// WriteJSONL writes one object per request, answers as in spec/reply.md.
+func WriteJSONL(w io.Writer, rows []Row) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, r := range rows {
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteReplies writes every stored Reply of the campaign ("" for all,
+// unmatched included), one per line.
+func (d *Daemon) WriteReplies(ctx context.Context, w io.Writer, campaignID string) error {
+	reps, err := d.Store.Replies(ctx)
+	if err != nil {
+		return err
+	}
+	sort.SliceStable(reps, func(i, j int) bool { return reps[i].Date < reps[j].Date })
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, r := range reps {
+		if campaignID != "" && r.Campaign != campaignID {
+			continue
+		}
+		if r.Answers == nil {
+			r.Answers = map[string]parser.Answer{}
+		}
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
