@@ -13,10 +13,10 @@ var (
 	// "Q5", "Question 5:", "5 | ..." (a table row).
 	reItem = regexp.MustCompile(`^\s*(?:[-–•*·▪◦o]\s+)?(?:(?i:question|q|request|item|part)\s*\.?\s*(\d{1,2})\b\s*[.):\-–]?|\(?(\d{1,2})\s*(?:[.)\]:]|\s+\||\t|\s{3,}|\s+[-–]\s)|\((\d{1,2})\))\s*(.*)$`)
 	// reAnchor is a sentence that introduces the answers.
-	reAnchor = regexp.MustCompile(`(?i)(can advise (you )?(of )?the following|(can|would like to|am able to|are able to|pleased to) (confirm|advise|provide|inform you of) the following|(response|answers?|reply|information)( to your (request|questions?))? (can be found|is|are) (set out |provided |detailed |given |shown |listed )?(below|as follows)|please (see|find) (below )?(our|the|my) (response|answers?|reply)|(our|the|my) (response|answers?|reply)( to (your|each|the) (request|questions?|points?))? (is|are) (set out )?(below|as follows)|^\s*(our )?(response|answers?|reply)\s*:?\s*$|respond(ed)? to each (of your )?(questions?|points?) (in turn|below))`)
+	reAnchor = regexp.MustCompile(`(can advise (you )?(of )?the following|(can|would like to|am able to|are able to|pleased to) (confirm|advise|provide|inform you of) the following|(response|answers?|reply|information)( to your (request|questions?))? (can be found|is|are) (set out |provided |detailed |given |shown |listed )?(below|as follows)|please (see|find) (below )?(our|the|my) (response|answers?|reply)|(our|the|my) (response|answers?|reply)( to (your|each|the) (request|questions?|points?))? (is|are) (set out )?(below|as follows)|^\s*(our )?(response|answers?|reply)\s*:?\s*$|respond(ed)? to each (of your )?(questions?|points?) (in turn|below))`)
 	// reStop is a line where answers end: a sign-off or the usual paragraphs
 	// on rights of review and copyright.
-	reStop = regexp.MustCompile(`(?i)^\s*(yours (sincerely|faithfully)|kind regards|best regards|warm regards|regards,?\s*$|many thanks|with (kind|best) regards|if you are (dissatisfied|unhappy|not (satisfied|happy))|if you (wish|want) to (request|ask for|complain)|if you have any (further )?(queries|questions)|internal review\s*$|right (of|to) (appeal|complain|review)|your right|complaints? (procedure|rights)|copyright|the information (supplied|provided|released) to you)|\bprovides? you (with )?the right\b|\bhave the right to (ask|request|complain|appeal)\b`)
+	reStop = regexp.MustCompile(`^\s*(yours (sincerely|faithfully)|kind regards|best regards|warm regards|regards,?\s*$|many thanks|with (kind|best) regards|if you are (dissatisfied|unhappy|not (satisfied|happy))|if you (wish|want) to (request|ask for|complain)|if you have any (further )?(queries|questions)|internal review\s*$|right (of|to) (appeal|complain|review)|your right|complaints? (procedure|rights)|copyright|the information (supplied|provided|released) to you)|\bprovides? you (with )?the right\b|\bhave the right to (ask|request|complain|appeal)\b`)
 	// reAnswerLabel is "Answer:", "Response:", "A1." before an answer.
 	reAnswerLabel = regexp.MustCompile(`(?i)^\s*(?:answer|response|reply|our response|a\s*\d{0,2})\s*[:.\-–]\s*`)
 	reAnswerLabelIn = regexp.MustCompile(`(?im)^\s*(?:answer|response|reply|our response|a\d{0,2})\s*[:.\-–]\s*`)
@@ -43,6 +43,7 @@ type finder struct {
 	questions []Question
 	qwords    [][]string
 	unnumbered []int // line indexes that restate an unnumbered question
+	restates   []int // per line: 1 + the index of the question it restates, or 0
 }
 
 func newFinder(text string, qs []Question) *finder {
@@ -59,22 +60,29 @@ func newFinder(text string, qs []Question) *finder {
 			l.num, _ = strconv.Atoi(n)
 			l.rest = m[4]
 		}
-		l.stop = reStop.MatchString(t)
-		l.anchor = reAnchor.MatchString(t)
+		if !l.blank {
+			lt := strings.ToLower(t)
+			l.stop = reStop.MatchString(lt)
+			l.anchor = reAnchor.MatchString(lt)
+		}
 		f.lines[i] = l
 	}
 	f.qwords = make([][]string, len(qs))
 	for i, q := range qs {
 		f.qwords[i] = wordList(q.Text)
 	}
+	f.restates = make([]int, len(f.lines))
 	for i, l := range f.lines {
-		if l.blank || l.num > 0 {
+		if l.blank || l.num > 0 || len(l.text) < 8 {
 			continue
 		}
 		for qi, q := range qs {
-			if q.Number == 0 && lineRestates(l.text, f.qwords[qi]) {
-				f.unnumbered = append(f.unnumbered, i)
-				f.lines[i].stop = false
+			if lineRestates(l.text, f.qwords[qi]) {
+				f.restates[i] = qi + 1
+				if q.Number == 0 {
+					f.unnumbered = append(f.unnumbered, i)
+					f.lines[i].stop = false
+				}
 				break
 			}
 		}
@@ -139,6 +147,9 @@ func (f *finder) content(i, next int, last bool) string {
 		l := f.lines[k]
 		if l.stop || l.anchor || f.isUnnumbered(k) || (last && l.num > 0) {
 			break
+		}
+		if f.lines[i].num == 0 && f.restates[k] != 0 && f.restates[k] != f.restates[i] {
+			break // the next question, restated without its number
 		}
 		if l.blank {
 			paras++

@@ -25,8 +25,14 @@ func (r *reader) attachment(e *message.Entity, mediaType, filename string, isAtt
 	if name == "" {
 		name = "(unnamed " + mediaType + ")"
 	}
+	format := extract.Sniff(data)
+	if mediaType == "application/octet-stream" || mediaType == "application/x-download" || mediaType == "" {
+		if t, ok := formatTypes[format]; ok {
+			mediaType = t // the declared type says nothing; the bytes do
+		}
+	}
 	a := Attachment{Filename: filename, ContentType: mediaType, Size: len(data)}
-	text, err := r.attachmentText(data, mediaType)
+	text, err := r.attachmentText(data, format, mediaType)
 	if err != nil {
 		r.warn("%s", attachmentWarning(name, err))
 	}
@@ -41,12 +47,12 @@ func (r *reader) attachment(e *message.Entity, mediaType, filename string, isAtt
 
 // attachmentText takes the text of one attachment by what its first bytes say
 // it is (the declared type is often wrong: application/octet-stream).
-func (r *reader) attachmentText(data []byte, mediaType string) (string, error) {
+func (r *reader) attachmentText(data []byte, format extract.Format, mediaType string) (string, error) {
 	if len(data) == 0 {
 		return "", nil
 	}
 	lim := &r.lim.Extract
-	switch extract.Sniff(data) {
+	switch format {
 	case extract.FormatPDF:
 		return extract.PDF(r.ctx, data, lim)
 	case extract.FormatDOCX:
@@ -65,6 +71,16 @@ func (r *reader) attachmentText(data []byte, mediaType string) (string, error) {
 }
 
 var errImage = errors.New("image")
+
+var formatTypes = map[extract.Format]string{
+	extract.FormatPDF:  "application/pdf",
+	extract.FormatDOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+	extract.FormatHTML: "text/html",
+	extract.FormatJPEG: "image/jpeg",
+	extract.FormatPNG:  "image/png",
+	extract.FormatTIFF: "image/tiff",
+	extract.FormatZIP:  "application/zip",
+}
 
 // htmlText converts HTML to text with package extract, falling back to this
 // package's own converter when extract fails.

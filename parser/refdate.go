@@ -17,7 +17,7 @@ const refToken = `(?:(?:FOI|FOIA|FOIR|FOISA|EIR|RFI|IR|REF)\s)?[A-Za-z0-9]+(?:[/
 var (
 	// Labels, strongest first.
 	reRefOur   = regexp.MustCompile(`(?i)\bour\s+(?:ref(?:erence)?|case)(?:\s*(?:no|number|num)\b\.?)?\s*(?:is|:|-|–|\.)?\s*(` + refToken + `)`)
-	reRefLabel = regexp.MustCompile(`(?i)\b(?:(?:logged|registered|recorded)\s+(?:it\s+)?(?:under|with|as)\s+(?:the\s+)?(?:reference|ref|case)(?:\s+(?:number|no))?|(?:foi|foia|request|case|file)\s+(?:ref(?:erence)?|number|no)\b\.?|ref(?:erence)?\s*(?:number|no)?\b\.?|reference\s+number\s+is)\s*(?:is|:|-|–|#)?\s*(` + refToken + `)`)
+	reRefLabel = regexp.MustCompile(`(?i)\b(?:(?:logged|registered|recorded)\s+(?:it\s+)?(?:under|with|as)\s+(?:the\s+)?(?:reference|ref|case)(?:\s+(?:number|no))?|(?:foi|foia|request|case|file)\s+(?:ref(?:erence)?|number|no)\b\.?|ref(?:erence)?\s*(?:number|no)?\b\.?|reference\s+number\s+is|(?:foi|freedom of information|information)\s+request\s*(?:no\.?|number|ref\.?)?)\s*(?:is|:|-|–|#)?\s*(` + refToken + `)`)
 	reRefYour  = regexp.MustCompile(`(?i)\byour\s+ref(?:erence)?(?:\s*(?:no|number)\b\.?)?\s*[:.\-–]?\s*(` + refToken + `)`)
 	reRefFOI   = regexp.MustCompile(`(?i)\b((?:FOI|FOIA|FOIR|FOISA|EIR|RFI|IR)(?:[/\-_][A-Za-z0-9]+)+|(?:FOI|FOIA|FOIR|FOISA|EIR|RFI)\s+[0-9]+(?:[/\-._][0-9]+)*|(?:FOI|FOIA|FOIR|FOISA|EIR|RFI)\s+[A-Za-z0-9]+(?:[/\-._][A-Za-z0-9]+)+)\b`)
 	reRefBrack = regexp.MustCompile(`[\[(]\s*(?:ref(?:erence)?[:.]?\s*)?(` + refToken + `)\s*[\])]`)
@@ -126,7 +126,7 @@ var (
 		`|` + monthRe + `\s+(\d{1,2})(?:st|nd|rd|th)?,?(?:\s+(\d{4}))?` +
 		`|(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})` +
 		`|(\d{4})-(\d{2})-(\d{2}))`
-	reDue = regexp.MustCompile(`(?i)\b(no later than|not later than|on or before|by no later than|by|before|until|due (?:on|by)?|deadline (?:is|of|to)?|extended? (?:the deadline |the date |this |it )?(?:to|until)|new (?:deadline|date|response date)(?: is| of)?:?)\s+` + dateExpr + `\b`)
+	reDue = regexp.MustCompile(`(?i)\b(no later than|not later than|on or before|by no later than|by|before|until|due (?:on|by)?|deadline (?:is|of|to)?|(?:due|response) date(?: for (?:your|the|a|this) (?:request|response|reply))?(?: is|:)?|extended? (?:the deadline |the date |this |it )?(?:to|until)|new (?:deadline|date|response date)(?: is| of)?:?)\s+` + dateExpr + `\b`)
 )
 
 // findDue returns the first due date stated in text as YYYY-MM-DD, the year

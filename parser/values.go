@@ -19,7 +19,7 @@ var (
 	reMoney     = regexp.MustCompile(`(?i)(£|gbp\s*|€|eur\s*|\$|usd\s*)\s*(\d[\d,]*(?:\.\d+)?)\s*(million|mil|m|bn|billion|k|thousand)?\b|\b(\d[\d,]*(?:\.\d+)?)\s*(million|m|k|thousand)?\s*(pounds|gbp)\b`)
 	rePerYear   = regexp.MustCompile(`(?i)^[\s,.]*(per annum|per year|a year|each year|every year|annually|yearly|p\.?\s?a\.?\b|pa\b|per financial year|for the (financial )?year|for (the )?20\d\d\s*/\s*\d{2,4}|in 20\d\d\s*/\s*\d{2,4})`)
 	reAnnual    = regexp.MustCompile(`(?i)\b(annual|yearly|per annum|per year|each year|a year)\b`)
-	reZeroLead  = regexp.MustCompile(`(?i)^\W*(none|nil|zero|nothing|no one|nobody|no (referrals?|self[- ]referrals?|females?|males?|perpetrators?|people|persons?|individuals?|clients?|participants?|service users?|cases?|one)\b|not any|n/a\b)`)
+	reZeroLead  = regexp.MustCompile(`(?i)^\W*(none|nil|zero|nothing|no one|nobody|no (referrals?|self[- ]referrals?|females?|males?|perpetrators?|people|persons?|individuals?|clients?|participants?|service users?|cases?|one)\b|not any)`)
 	reZeroAny   = regexp.MustCompile(`(?i)\b(none|nil|zero|no (referrals?|self[- ]referrals?|one|individuals?|people|perpetrators?|participants?|clients?|cases?))\b`)
 	reCalled    = regexp.MustCompile(`(?i)\b(?:is|was|are|were)\s+(?:called|named|titled|entitled|known as)\s+(?:the\s+)?(.+)`)
 	reYearish   = regexp.MustCompile(`\b(19|20)\d\d\s*[/-]\s*\d{2,4}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b`)

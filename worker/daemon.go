@@ -31,6 +31,8 @@ type Options struct {
 	IMAPTLS *PollerTLS
 	// Work tunes retries. Default queue's defaults.
 	Work *queue.WorkOptions
+	// SMTP tunes the reminder sender (tests: a private CA). Default nil.
+	SMTP *mailbox.SenderOptions
 	// Now is the clock. Default time.Now. Tests set it.
 	Now func() time.Time
 }
@@ -295,6 +297,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		d.Q.Work(ctx, d.workOptions(), d.Proc.Handle)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		d.runScheduler(ctx)
 	}()
 	d.Log.Info("foiwatch running", "mailboxes", len(d.pollers), "campaigns", len(d.Campaigns.List), "parser_version", parser.Version)
 	<-ctx.Done()

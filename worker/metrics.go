@@ -104,3 +104,9 @@ func (m *Metrics) failed() {
 		m.Failed.Inc()
 	}
 }
+
+func (m *Metrics) reminder(stage string) {
+	if m != nil {
+		m.Reminders.WithLabelValues(stage).Inc()
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/foiwatch/foiwatch/parser"
 	"github.com/foiwatch/foiwatch/queue"
@@ -153,4 +155,39 @@ func (d *Daemon) Reprocess(ctx context.Context, campaign string) (int, error) {
 		return d.Q.Republish(ctx, queue.Envelope{SHA256: sha, Source: "reprocess", Reprocess: true}, "reprocess")
 	})
 	return n, err
+}
+
+// EventKinds are the things an operator records that happened outside the
+// mailbox, with what each does to the request's clock.
+var EventKinds = map[string]string{
+	"clarification_sent": "the requester answered the authority's request for clarification: the clock starts again from day 0 on that day",
+	"review_requested":   "the requester asked for an internal review: it is due 20 working days later",
+	"withdrawn":          "the requester withdrew the request: no more reminders",
+	"resent":             "the request was sent again (e.g. to a new address after a bounce): the clock starts again",
+}
+
+// RecordEvent records an operator's event on a request (see EventKinds).
+func (d *Daemon) RecordEvent(ctx context.Context, request, kind string, at time.Time, note string) (*RequestState, error) {
+	if _, ok := EventKinds[kind]; !ok {
+		var kinds []string
+		for k := range EventKinds {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		return nil, fmt.Errorf("unknown event %q: want one of %s", kind, strings.Join(kinds, ", "))
+	}
+	c, r, err := d.findRequest(request)
+	if err != nil {
+		return nil, err
+	}
+	ev := Event{Kind: kind, At: at.UTC(), Note: note}
+	return d.Store.UpdateState(ctx, c.ID, r.ID, func(s *RequestState) bool {
+		for _, e := range s.Events {
+			if e.Kind == ev.Kind && e.At.Equal(ev.At) {
+				return false
+			}
+		}
+		s.Events = append(s.Events, ev)
+		return true
+	})
 }

@@ -14,13 +14,7 @@ import (
 )
 
 // london is the time zone FOI days are counted in.
-var london = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		panic("worker: no time zone data for Europe/London: " + err.Error())
-	}
-	return loc
-}()
+var london = deadline.London()
 
 // State names of a request (see RequestState.State).
 const (

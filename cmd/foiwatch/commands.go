@@ -463,6 +463,89 @@ func cmdReprocess(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+func cmdEvent(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "event")
+	var c common
+	c.register(fs, "text", "warn")
+	at := fs.String("at", "", "when it happened (YYYY-MM-DD or RFC 3339; default now)")
+	note := fs.String("note", "", "a note kept with the event")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usagef("want a request and an event")
+	}
+	when := time.Now()
+	if *at != "" {
+		if t, err := time.Parse(time.RFC3339, *at); err == nil {
+			when = t
+		} else if d, err := deadline.ParseDate(*at); err == nil {
+			when = d.Time().Add(12 * time.Hour)
+		} else {
+			return usagef("--at %q: want YYYY-MM-DD or an RFC 3339 time", *at)
+		}
+	}
+	if _, ok := worker.EventKinds[pos[1]]; !ok {
+		return usagef("unknown event %q", pos[1])
+	}
+	d, err := c.open(ctx, e, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	s, err := d.RecordEvent(ctx, pos[0], pos[1], when, *note)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s/%s: %s; state %s, due %s\n", s.Campaign, s.Request, worker.EventKinds[pos[1]], s.State, s.Due)
+	return nil
+}
+
+func cmdRemind(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "remind")
+	var c common
+	c.register(fs, "text", "warn")
+	dry := fs.Bool("dry-run", false, "print the reminders instead of sending them")
+	nowFlag := fs.String("now", "", "the time to act as if it were (RFC 3339, or YYYY-MM-DD for 09:00 that day)")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	now := time.Now()
+	if *nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			d, derr := deadline.ParseDate(*nowFlag)
+			if derr != nil {
+				return usagef("--now %q: want an RFC 3339 time or YYYY-MM-DD", *nowFlag)
+			}
+			t = d.Time().Add(9 * time.Hour)
+		}
+		now = t
+	}
+	d, err := c.open(ctx, e, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	res, err := d.Remind(ctx, now, *dry)
+	if *dry {
+		fmt.Fprintf(e.stdout, "as of %s, %d request(s) at a reminder stage; the operator digest would list %d:\n", deadline.DateOf(now), len(res.Notices), len(res.Digest))
+		worker.WriteNotices(e.stdout, res.Digest)
+		if d.Cfg.Reminders.ChaseAuthorities {
+			fmt.Fprintf(e.stdout, "chase-ups that would go to authorities: %d\n", len(res.Chased))
+			for _, n := range res.Chased {
+				fmt.Fprintf(e.stdout, "  %s <%s>: %s, due %s\n", n.Authority, n.Email, n.Stage, n.Due)
+			}
+		}
+		return err
+	}
+	fmt.Fprintf(e.stdout, "digest listed %d request(s); %d chase-up(s) sent\n", len(res.Digest), len(res.Chased))
+	return err
+}
+
 func cmdDeadline(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "deadline")
 	received := fs.String("received", "", "the date of receipt, YYYY-MM-DD (day 0)")

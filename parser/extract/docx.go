@@ -146,7 +146,7 @@ func (d *docx) mainPart() string {
 	}
 	for _, r := range rels {
 		if strings.HasSuffix(r.typ, "/officeDocument") && !r.external {
-			return strings.ToLower(strings.TrimPrefix(r.target, "/"))
+			return strings.ToLower(strings.TrimPrefix(path.Clean("/"+r.target), "/"))
 		}
 	}
 	return main
@@ -202,7 +202,7 @@ func (d *docx) tokens(name string, fn func(xml.Token) error) error {
 	}
 	limit := min(d.lim.MaxUncompressed, d.budget)
 	if f.UncompressedSize64 > uint64(limit) {
-		return fmt.Errorf("%w: docx part %s declares %d bytes decompressed, over the %d left in the limit", ErrTooLarge, name, f.UncompressedSize64, limit)
+		return fmt.Errorf("%w: docx part %s declares %d bytes decompressed, over the %d left in the limit (a zip bomb?)", ErrTooLarge, name, f.UncompressedSize64, limit)
 	}
 	rc, err := f.Open()
 	if err != nil {
@@ -670,6 +670,7 @@ func (d *docx) walkPart(name string) ([]string, error) {
 			return nil
 		}
 		if p.buf.Len()+len(s) > d.out.max {
+			p.buf.WriteString(s[:max(0, d.out.max-p.buf.Len())])
 			d.out.full = true
 			return errOutputFull
 		}
@@ -812,6 +813,14 @@ func (d *docx) walkPart(name string) ([]string, error) {
 		}
 		return nil
 	})
+	if errors.Is(err, errOutputFull) {
+		// Keep the text of what was still open when the budget ran out.
+		for _, f := range stack {
+			if f.buf.Len() > 0 {
+				lines = append(lines, f.buf.String())
+			}
+		}
+	}
 	return lines, err
 }
 

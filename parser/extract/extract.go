@@ -153,7 +153,9 @@ func (l Limits) maxOutputBytes() int {
 // package doc) and applies MaxOutput. truncated says the raw text was
 // already cut while it was being collected.
 func finish(raw string, lim Limits, truncated bool, what string) (string, error) {
-	s := norm.NFKC.String(raw)
+	// Bytes that are not UTF-8 (an HTML part whose charset was wrong)
+	// become U+FFFD, so the output is always valid UTF-8.
+	s := norm.NFKC.String(strings.ToValidUTF8(raw, "\ufffd"))
 	s = tidyLines(s)
 	if n := utf8.RuneCountInString(s); n > lim.MaxOutput {
 		s = cutRunes(s, lim.MaxOutput)

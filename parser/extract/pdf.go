@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -63,10 +63,11 @@ func PDF(ctx context.Context, data []byte, lim *Limits) (string, error) {
 	cmd.Stdin = bytes.NewReader(data)
 	stderr := &headWriter{max: 4096}
 	cmd.Stderr = stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return "", fmt.Errorf("extract: pdftotext stdout: %w", err)
-	}
+	// Not StdoutPipe: with a writer, exec copies in its own goroutine and
+	// Wait stops waiting for the pipe WaitDelay after the kill, even if
+	// something outside the group still holds it open.
+	stdout := &headWriter{max: l.maxOutputBytes(), onFull: func() { _ = killGroup(cmd) }}
+	cmd.Stdout = stdout
 	if err := cmd.Start(); err != nil {
 		if runCtx.Err() != nil {
 			return "", contextError(ctx, runCtx, l)
@@ -77,16 +78,8 @@ func PDF(ctx context.Context, data []byte, lim *Limits) (string, error) {
 		return "", fmt.Errorf("extract: starting pdftotext: %w", err)
 	}
 
-	maxBytes := l.maxOutputBytes()
-	out, readErr := io.ReadAll(io.LimitReader(stdout, int64(maxBytes)+1))
-	truncated := len(out) > maxBytes
-	if truncated {
-		// Enough text: stop it rather than let it write the rest.
-		out = out[:maxBytes]
-		_ = killGroup(cmd)
-	}
 	waitErr := cmd.Wait()
-
+	out, truncated := stdout.bytes()
 	if truncated {
 		return finishPDF(out, l, true)
 	}
@@ -95,9 +88,6 @@ func PDF(ctx context.Context, data []byte, lim *Limits) (string, error) {
 	}
 	if waitErr != nil {
 		return "", pdftotextError(waitErr, stderr.String(), l)
-	}
-	if readErr != nil {
-		return "", fmt.Errorf("extract: reading pdftotext output: %w", readErr)
 	}
 	if len(bytes.Trim(out, " \t\r\n\f\v")) == 0 {
 		// pdftotext prints only form feeds for pages without text.
@@ -172,6 +162,11 @@ func killGroup(cmd *exec.Cmd) error {
 	if cmd.Process == nil {
 		return nil
 	}
+	// Once Wait has reaped the leader its pid (= the group id) may be
+	// reused; os.Process knows (through a pidfd on Linux) and says so.
+	if errors.Is(cmd.Process.Signal(syscall.Signal(0)), os.ErrProcessDone) {
+		return nil
+	}
 	err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	if errors.Is(err, syscall.ESRCH) {
 		return nil // already gone
@@ -195,20 +190,37 @@ var prlimitOnce = sync.OnceValue(func() string {
 // prlimitPath returns the path of a working prlimit, or "".
 func prlimitPath() string { return prlimitOnce() }
 
-// headWriter keeps the first max bytes written to it and discards the rest.
+// headWriter keeps the first max bytes written to it and discards the
+// rest, calling onFull once when something had to be discarded. It always
+// reports success, so the writer is never the one to fail.
 type headWriter struct {
-	mu  sync.Mutex
-	buf []byte
-	max int
+	mu     sync.Mutex
+	buf    []byte
+	max    int
+	full   bool
+	onFull func()
 }
 
 func (w *headWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if room := w.max - len(w.buf); room > 0 {
+	room := w.max - len(w.buf)
+	if room > 0 {
 		w.buf = append(w.buf, p[:min(room, len(p))]...)
 	}
+	if len(p) > room && !w.full {
+		w.full = true
+		if w.onFull != nil {
+			w.onFull()
+		}
+	}
 	return len(p), nil
+}
+
+func (w *headWriter) bytes() ([]byte, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf, w.full
 }
 
 func (w *headWriter) String() string {

@@ -199,3 +199,25 @@ func TestPDFToolMissing(t *testing.T) {
 		t.Fatalf("err = %v, want ErrToolMissing naming the package", err)
 	}
 }
+
+// TestPDFEndlessOutputIsCut runs a stand-in pdftotext that never stops
+// writing: the output cap must stop it and return the text so far.
+func TestPDFEndlessOutputIsCut(t *testing.T) {
+	dir := t.TempDir()
+	script := "#!/bin/sh\nexec yes '10.   £125,000 per annum.'\n"
+	if err := os.WriteFile(filepath.Join(dir, "pdftotext"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+":"+os.Getenv("PATH"))
+	start := time.Now()
+	got, err := PDF(context.Background(), []byte("%PDF-1.4"), &Limits{MaxOutput: 1000, Timeout: 10 * time.Second})
+	if !errors.Is(err, ErrTruncated) {
+		t.Fatalf("err = %v, want ErrTruncated", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v: the cap did not stop the writer", d)
+	}
+	if n := len([]rune(got)); n != 1000 || !strings.HasPrefix(got, "10. £125,000 per annum.\n") {
+		t.Errorf("got %d characters: %.60q", n, got)
+	}
+}

@@ -1,0 +1,154 @@
+package parser
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestParseCount(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"12.", 12, true},
+		{"None, police referrals only.", 0, true},
+		{"Nil", 0, true},
+		{"zero", 0, true},
+		{"No referrals were received", 0, true},
+		{"The number is 11.", 11, true},
+		{"The number 9", 9, true},
+		{"14 (fourteen)", 14, true},
+		{"eleven", 11, true},
+		{"Twenty-one people", 21, true},
+		{"Two (2)", 2, true},
+		{"In 2022/23 there were 7 referrals", 7, true},
+		{"1,204", 1204, true},
+		{"fewer than 5", 0, false},
+		{"Less than five", 0, false},
+		{"between 10 and 20", 0, false},
+		{"5-10", 0, false},
+		{"see attached", 0, false},
+		{"One of the partners referred", 0, false},
+	} {
+		got, ok := parseCount(c.in)
+		if ok != c.ok || got != c.want {
+			t.Errorf("parseCount(%q) = %d, %v; want %d, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestParseMoney(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Money
+		ok   bool
+	}{
+		{"£125,000 per annum.", Money{125000, "GBP", "year"}, true},
+		{"£1.2m", Money{1200000, "GBP", ""}, true},
+		{"£85,500.00 per year", Money{85500, "GBP", "year"}, true},
+		{"£60k over three years", Money{60000, "GBP", ""}, true},
+		{"The annual budget is GBP 240,000", Money{240000, "GBP", "year"}, true},
+		{"40,000 pounds a year", Money{40000, "GBP", "year"}, true},
+		{"£2 million p.a.", Money{2000000, "GBP", "year"}, true},
+		{"not known", Money{}, false},
+	} {
+		got, ok := parseMoney(c.in)
+		if ok != c.ok || got != c.want {
+			t.Errorf("parseMoney(%q) = %+v, %v; want %+v, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestParseList(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []string
+	}{
+		{"Police referrals only.", []string{"Police"}},
+		{"Office of the Police and Crime Commissioner for Norfolk.", []string{"Office of the Police and Crime Commissioner for Norfolk"}},
+		{"The name of the organisations who have made referral are Social Care (North), Police, Early Help, Children and Family Wellbeing Service", []string{"Social Care (North)", "Police", "Early Help", "Children and Family Wellbeing Service"}},
+		{"Police and Probation", []string{"Police", "Probation"}},
+		{"Police, Probation and Adult Social Care", []string{"Police", "Probation", "Adult Social Care"}},
+		{"Police; Probation; Housing", []string{"Police", "Probation", "Housing"}},
+		{"- Police\n- Probation\n- Refuge", []string{"Police", "Probation", "Refuge"}},
+		{"Office of the Police, Fire and Crime Commissioner", []string{"Office of the Police, Fire and Crime Commissioner"}},
+		{"Drug and Alcohol Recovery Service", []string{"Drug and Alcohol Recovery Service"}},
+	} {
+		if got := parseList(c.in); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("parseList(%q) = %q; want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestAnswerFor(t *testing.T) {
+	count := Question{Key: "n", Number: 2, Type: TypeCount, Text: "The number of people"}
+	for _, c := range []struct {
+		in        string
+		status    Status
+		value     any
+		exemption string
+		note      string
+	}{
+		{"", StatusUnanswered, nil, "", ""},
+		{"The number is 127 (although this is the total number referred into the service", StatusAnswered, int64(127), "", "although this is the total number referred into the service"},
+		{"This information is not held.", StatusNotHeld, nil, "", ""},
+		{"We do not hold this information", StatusNotHeld, nil, "", ""},
+		{"Fewer than five; withheld under section 40(2) of the Act", StatusExempt, nil, "s.40(2)", ""},
+		{"<5 (exempt, s.40(2))", StatusExempt, nil, "s.40(2)", ""},
+		{"fewer than 5", StatusAnswered, nil, "", ""},
+	} {
+		a := answerFor(count, c.in)
+		if a.Status != c.status || !reflect.DeepEqual(a.Value, c.value) || a.Exemption != c.exemption || a.Note != c.note {
+			t.Errorf("answerFor(%q) = %+v; want %s %v %q %q", c.in, a, c.status, c.value, c.exemption, c.note)
+		}
+	}
+	text := Question{Key: "p", Number: 1, Type: TypeText, Text: "The name of the programme"}
+	if a := answerFor(text, "The Programme is called the Safe Steps Programme – North"); a.Value != "Safe Steps Programme – North" {
+		t.Errorf("text value %q", a.Value)
+	}
+	url := Question{Key: "u", Type: TypeURL, Text: "Link"}
+	if a := answerFor(url, "See https://example.org/eval.pdf."); a.Value != "https://example.org/eval.pdf" {
+		t.Errorf("url value %q", a.Value)
+	}
+}
+
+func TestFindReference(t *testing.T) {
+	for _, c := range []struct{ subject, body, want string }{
+		{"RE: Request [FOI/OPCCN/239]", "", "FOI/OPCCN/239"},
+		{"FOI 00019-23 - Programme", "Our ref: 00019-23 – Doc 832-21\nDate: 24/8/23", "00019-23"},
+		{"Your request", "Reference: RFI-2023-0412", "RFI-2023-0412"},
+		{"FOI 2023/1187", "", "FOI 2023/1187"},
+		{"Request", "Our Ref: OPCC/FOI/23/064", "OPCC/FOI/23/064"},
+		{"Programme 2022/23", "Date: 24/8/23. Telephone: 01953 424455. NR18 0WW", ""},
+		{"Freedom of Information request: Programme 2022/2023", "questions 1. and 2.", ""},
+		{"Request", "Your request has been logged under reference ABC123.", "ABC123"},
+	} {
+		if got := findReference(c.subject, c.body); got != c.want {
+			t.Errorf("findReference(%q, %q) = %q; want %q", c.subject, c.body, got, c.want)
+		}
+	}
+}
+
+func TestFindDue(t *testing.T) {
+	sent := time.Date(2024, 5, 20, 9, 0, 0, 0, time.UTC)
+	for _, c := range []struct{ in, want string }{
+		{"We will respond no later than 17 June 2024.", "2024-06-17"},
+		{"a response by 17/06/2024", "2024-06-17"},
+		{"on or before the 17th June", "2024-06-17"},
+		{"by Monday 17th of June 2024", "2024-06-17"},
+		{"by June 17, 2024", "2024-06-17"},
+		{"The due date for your request is 2024-06-17", "2024-06-17"},
+		{"which we received on 20 May 2024", ""},
+		{"by 1 January 2020", ""},
+	} {
+		if got := findDue(c.in, sent); got != c.want {
+			t.Errorf("findDue(%q) = %q; want %q", c.in, got, c.want)
+		}
+	}
+	// The year is inferred forward across a new year.
+	if got := findDue("by 10 January", time.Date(2023, 12, 12, 0, 0, 0, 0, time.UTC)); got != "2024-01-10" {
+		t.Errorf("year rollover: %q", got)
+	}
+}

@@ -1,0 +1,455 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net/mail"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	gomail "github.com/emersion/go-message/mail"
+
+	"github.com/foiwatch/foiwatch/mailbox"
+	"github.com/foiwatch/foiwatch/queue"
+	"github.com/foiwatch/foiwatch/worker/deadline"
+)
+
+// Notice is one request that reached a reminder stage.
+type Notice struct {
+	Campaign  string         `json:"campaign"`
+	Title     string         `json:"title"`
+	Request   string         `json:"request"`
+	Authority string         `json:"authority"`
+	Email     string         `json:"email"`
+	Stage     deadline.Stage `json:"stage"`
+	SentAt    string         `json:"sent_at"`
+	Due       string         `json:"due"`
+	DaysLate  int            `json:"days_late"`
+	Reference string         `json:"reference,omitempty"`
+	State     string         `json:"state"`
+
+	subject, messageID string
+}
+
+// currentStage is the latest reminder stage request s has reached on day
+// today, or "" for none. Only the latest counts: a daemon that was down
+// over a due date sends "late", not a stale "due soon" as well.
+func currentStage(c *Campaign, s *RequestState, today deadline.Date) deadline.Stage {
+	due, err := deadline.ParseDate(s.Due)
+	if err != nil {
+		return ""
+	}
+	cal := c.Cal()
+	switch s.State {
+	case StateSent, StateAcknowledged, StateExtension, StateBounced:
+		// still waiting for a response
+	case StateReviewRequested:
+		if !today.Before(cal.StageDate(deadline.ReviewLate, due)) {
+			return deadline.ReviewLate
+		}
+		return ""
+	default:
+		return "" // answered, refused, withdrawn, or the clock is stopped (clarification)
+	}
+	for _, st := range []deadline.Stage{deadline.VeryLate, deadline.Late, deadline.DueSoon} {
+		if !today.Before(cal.StageDate(st, due)) {
+			if st == deadline.DueSoon && today.After(due) {
+				continue
+			}
+			return st
+		}
+	}
+	return ""
+}
+
+// Notices returns the requests that reached a reminder stage on day today.
+func (d *Daemon) Notices(ctx context.Context, today deadline.Date) ([]Notice, error) {
+	var out []Notice
+	for _, c := range d.Campaigns.List {
+		for _, r := range c.Requests {
+			s, _, err := d.Store.State(ctx, c.ID, r.ID)
+			if err != nil {
+				return nil, err
+			}
+			st := currentStage(c, s, today)
+			if st == "" {
+				continue
+			}
+			out = append(out, Notice{Campaign: c.ID, Title: c.Title, Request: r.ID, Authority: r.Authority, Email: r.Email,
+				Stage: st, SentAt: deadline.DateOf(r.SentAt.Time).String(), Due: s.Due, DaysLate: s.DaysLate(c, today),
+				Reference: s.Reference, State: s.State, subject: r.Subject, messageID: r.MessageID})
+		}
+	}
+	return out, nil
+}
+
+// reminderRecord is kept in the reminders bucket under
+// "campaign.request.stage.digest" or "...chase", one per email that may go.
+//
+// The record is written (status "claimed") before the email is sent, and
+// "sent" after: a second scheduler, or this one after a restart, never sends
+// an email whose record says claimed or sent. An SMTP failure that certainly
+// delivered nothing (the server refused, or no connection) is "failed" and
+// retried later; one that may have delivered it (the connection broke after
+// the message was handed over) is "uncertain" and never retried by itself.
+type reminderRecord struct {
+	Status      string    `json:"status"` // claimed | sent | failed | uncertain
+	Attempts    int       `json:"attempts"`
+	ClaimedBy   string    `json:"claimed_by"`
+	ClaimedAt   time.Time `json:"claimed_at"`
+	SentAt      time.Time `json:"sent_at,omitzero"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	Due         string    `json:"due"`
+}
+
+// Retry schedule of a reminder whose email failed: after attempt 1, 5
+// minutes; 2, 15 minutes; 3, 1 hour; 4 and later, 4 hours. The attempt is
+// recorded (claimed) before it is tried.
+var reminderBackoff = []time.Duration{5 * time.Minute, 15 * time.Minute, time.Hour, 4 * time.Hour}
+
+func reminderKey(n Notice, kind string) string {
+	return strings.Join([]string{n.Campaign, n.Request, string(n.Stage), kind}, ".")
+}
+
+// claim records that this process is about to send the email of key; false
+// when it was sent, is being sent, or must wait for its retry time.
+func (d *Daemon) claim(ctx context.Context, key, holder, due string, now time.Time) (bool, error) {
+	b, rev, err := d.Q.Reminders.Get(ctx, key)
+	rec := reminderRecord{Status: "claimed", ClaimedBy: holder, ClaimedAt: now.UTC(), Attempts: 1, Due: due}
+	if errors.Is(err, queue.ErrNotFound) {
+		nb, _ := json.Marshal(rec)
+		_, err := d.Q.Reminders.Create(ctx, key, nb)
+		if errors.Is(err, queue.ErrExists) {
+			return false, nil // another scheduler claimed it just now
+		}
+		return err == nil, err
+	}
+	if err != nil {
+		return false, err
+	}
+	var old reminderRecord
+	if err := json.Unmarshal(b, &old); err != nil {
+		return false, fmt.Errorf("reminder record %s is not valid JSON: %w", key, err)
+	}
+	if old.Status != "failed" || now.Before(old.NextAttempt) {
+		return false, nil
+	}
+	rec.Attempts = old.Attempts + 1
+	rec.LastError = old.LastError
+	nb, _ := json.Marshal(rec)
+	_, err = d.Q.Reminders.Update(ctx, key, nb, rev)
+	if errors.Is(err, queue.ErrConflict) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// settle records the outcome of a claimed email.
+func (d *Daemon) settle(ctx context.Context, key string, now time.Time, sendErr error) error {
+	b, rev, err := d.Q.Reminders.Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	var rec reminderRecord
+	json.Unmarshal(b, &rec)
+	switch {
+	case sendErr == nil:
+		rec.Status, rec.SentAt, rec.LastError = "sent", now.UTC(), ""
+	case mayHaveDelivered(sendErr):
+		rec.Status, rec.LastError = "uncertain", sendErr.Error()
+	default:
+		rec.Status, rec.LastError = "failed", sendErr.Error()
+		i := min(rec.Attempts-1, len(reminderBackoff)-1)
+		rec.NextAttempt = now.Add(reminderBackoff[max(i, 0)]).UTC()
+	}
+	nb, _ := json.Marshal(rec)
+	_, err = d.Q.Reminders.Update(ctx, key, nb, rev)
+	return err
+}
+
+// mayHaveDelivered tells an SMTP error after which the message may have
+// reached the server anyway: the connection broke at DATA with no reply.
+func mayHaveDelivered(err error) bool {
+	var se *mailbox.SendError
+	if errors.As(err, &se) {
+		return se.Step == "DATA" && se.Code == 0
+	}
+	return false
+}
+
+// RemindResult says what one reminder run did.
+type RemindResult struct {
+	Notices []Notice // every request at a stage today
+	Digest  []Notice // the ones in the digest sent now
+	Chased  []Notice // the authorities written to now
+	Errors  []string
+}
+
+// Remind sends the reminders due at now: one operator digest listing every
+// request that reached a stage and was not told yet, and, when
+// chase_authorities is on, a chase-up to each authority that is late. With
+// dryRun it sends and records nothing and returns what it would send.
+func (d *Daemon) Remind(ctx context.Context, now time.Time, dryRun bool) (RemindResult, error) {
+	today := deadline.DateOf(now)
+	var res RemindResult
+	notices, err := d.Notices(ctx, today)
+	if err != nil {
+		return res, err
+	}
+	res.Notices = notices
+	if dryRun {
+		for _, n := range notices {
+			if !d.recorded(ctx, reminderKey(n, "digest")) {
+				res.Digest = append(res.Digest, n)
+			}
+			if d.Cfg.Reminders.ChaseAuthorities && isChaseStage(n.Stage) && !d.recorded(ctx, reminderKey(n, "chase")) {
+				res.Chased = append(res.Chased, n)
+			}
+		}
+		return res, nil
+	}
+	if d.Cfg.SMTP == nil {
+		if len(notices) > 0 {
+			d.Log.Warn("reminders are due but there is no [smtp] section to send them through", "due", len(notices))
+		}
+		return res, nil
+	}
+	sender, err := mailbox.NewSender(*d.Cfg.SMTP, d.opts.SMTP)
+	if err != nil {
+		return res, err
+	}
+	holder := holderID()
+
+	if len(d.Cfg.Reminders.To) > 0 {
+		var claimed []Notice
+		for _, n := range notices {
+			ok, err := d.claim(ctx, reminderKey(n, "digest"), holder, n.Due, now)
+			if err != nil {
+				return res, err
+			}
+			if ok {
+				claimed = append(claimed, n)
+			}
+		}
+		if len(claimed) > 0 {
+			msg := d.digestMessage(claimed, now, sender.From())
+			sendErr := sender.Send(ctx, d.Cfg.Reminders.To, msg)
+			for _, n := range claimed {
+				if err := d.settle(ctx, reminderKey(n, "digest"), now, sendErr); err != nil {
+					return res, err
+				}
+			}
+			if sendErr != nil {
+				res.Errors = append(res.Errors, "operator digest: "+sendErr.Error())
+				d.Log.Error("operator digest not sent; it will be retried", "requests", len(claimed), "err", sendErr)
+			} else {
+				res.Digest = claimed
+				for _, n := range claimed {
+					d.Metrics.reminder(string(n.Stage))
+				}
+				d.Log.Info("operator digest sent", "requests", len(claimed), "to", strings.Join(d.Cfg.Reminders.To, ","))
+			}
+		}
+	}
+
+	if d.Cfg.Reminders.ChaseAuthorities {
+		for _, n := range notices {
+			if !isChaseStage(n.Stage) {
+				continue
+			}
+			key := reminderKey(n, "chase")
+			ok, err := d.claim(ctx, key, holder, n.Due, now)
+			if err != nil {
+				return res, err
+			}
+			if !ok {
+				continue
+			}
+			msg := d.chaseMessage(n, now, sender.From())
+			sendErr := sender.Send(ctx, []string{n.Email}, msg)
+			if err := d.settle(ctx, key, now, sendErr); err != nil {
+				return res, err
+			}
+			if sendErr != nil {
+				res.Errors = append(res.Errors, fmt.Sprintf("chase-up to %s: %v", n.Email, sendErr))
+				d.Log.Error("chase-up not sent", "campaign", n.Campaign, "request", n.Request, "err", sendErr)
+				continue
+			}
+			res.Chased = append(res.Chased, n)
+			d.Metrics.reminder(string(n.Stage) + "_chase")
+			d.Log.Info("chase-up sent", "campaign", n.Campaign, "request", n.Request, "stage", n.Stage, "to", n.Email)
+		}
+	}
+	if len(res.Errors) > 0 {
+		return res, errors.New(strings.Join(res.Errors, "; "))
+	}
+	return res, nil
+}
+
+func isChaseStage(s deadline.Stage) bool {
+	return s == deadline.Late || s == deadline.VeryLate
+}
+
+func (d *Daemon) recorded(ctx context.Context, key string) bool {
+	b, _, err := d.Q.Reminders.Get(ctx, key)
+	if err != nil {
+		return false
+	}
+	var rec reminderRecord
+	json.Unmarshal(b, &rec)
+	return rec.Status != "failed"
+}
+
+func holderID() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+var stageWords = map[deadline.Stage]string{
+	deadline.DueSoon:    "due in 2 working days",
+	deadline.Late:       "late",
+	deadline.VeryLate:   "20 working days late: consider asking for an internal review or complaining to the Information Commissioner",
+	deadline.ReviewLate: "internal review overdue",
+}
+
+// WriteNotices prints notices as a table (remind --dry-run).
+func WriteNotices(w io.Writer, ns []Notice) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STAGE\tCAMPAIGN\tREQUEST\tAUTHORITY\tSENT\tDUE\tDAYS LATE\tREFERENCE")
+	for _, n := range ns {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", n.Stage, n.Campaign, n.Request, truncate(n.Authority, 40), n.SentAt, n.Due, n.DaysLate, dash(n.Reference))
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+var digestHTML = template.Must(template.New("digest").Parse(`<html><body>
+<p>foiwatch: {{len .}} request(s) reached a reminder stage.</p>
+<table border="1" cellpadding="4" cellspacing="0">
+<tr><th>Stage</th><th>Campaign</th><th>Authority</th><th>Sent</th><th>Due</th><th>Working days late</th><th>Reference</th></tr>
+{{range .}}<tr><td>{{.Stage}}</td><td>{{.Title}}</td><td>{{.Authority}}</td><td>{{.SentAt}}</td><td>{{.Due}}</td><td>{{.DaysLate}}</td><td>{{.Reference}}</td></tr>
+{{end}}</table></body></html>
+`))
+
+func newMessageID(domainFrom string) string {
+	dom := "foiwatch.invalid"
+	if i := strings.LastIndexByte(domainFrom, '@'); i >= 0 {
+		dom = domainFrom[i+1:]
+	}
+	return holderID() + holderID() + "@" + dom
+}
+
+// digestMessage is the operator digest: plain text and HTML.
+func (d *Daemon) digestMessage(ns []Notice, now time.Time, from string) []byte {
+	sort.SliceStable(ns, func(i, j int) bool { return ns[i].Stage > ns[j].Stage })
+	var text bytes.Buffer
+	fmt.Fprintf(&text, "foiwatch: %d request(s) reached a reminder stage on %s.\n\n", len(ns), deadline.DateOf(now))
+	for _, n := range ns {
+		fmt.Fprintf(&text, "- %s (%s): %s. Sent %s, due %s, %d working day(s) late. Reference: %s. Campaign: %s.\n",
+			n.Authority, n.Request, stageWords[n.Stage], n.SentAt, n.Due, n.DaysLate, dash(n.Reference), n.Title)
+	}
+	var html bytes.Buffer
+	digestHTML.Execute(&html, ns)
+
+	var h gomail.Header
+	h.SetDate(now)
+	h.SetAddressList("From", []*gomail.Address{mustAddr(d.Cfg.SMTP.From, from)})
+	var to []*gomail.Address
+	for _, a := range d.Cfg.Reminders.To {
+		to = append(to, &gomail.Address{Address: a})
+	}
+	h.SetAddressList("To", to)
+	h.SetSubject(fmt.Sprintf("foiwatch: %d FOI request(s) need attention (%s)", len(ns), deadline.DateOf(now)))
+	h.SetMessageID(newMessageID(from))
+	h.Set("Auto-Submitted", "auto-generated")
+	return alternative(h, text.String(), html.String())
+}
+
+// chaseMessage is the chase-up to an authority: it keeps the request's
+// thread and quotes the reference, the date sent and the date due.
+func (d *Daemon) chaseMessage(n Notice, now time.Time, from string) []byte {
+	var text bytes.Buffer
+	fmt.Fprintf(&text, "Dear %s,\n\n", n.Authority)
+	ref := ""
+	if n.Reference != "" {
+		ref = " (your reference " + n.Reference + ")"
+	}
+	fmt.Fprintf(&text, "I made a request for information under the Freedom of Information Act 2000 on %s%s.\n", n.SentAt, ref)
+	fmt.Fprintf(&text, "Under section 10 of the Act a response was due by %s, and I have not yet received one.\n\n", n.Due)
+	if n.Stage == deadline.VeryLate {
+		text.WriteString("The response is now more than 20 working days overdue. If I do not receive it soon I will ask for an internal review and may complain to the Information Commissioner's Office.\n\n")
+	} else {
+		text.WriteString("Please let me know when I can expect your response.\n\n")
+	}
+	text.WriteString("Yours faithfully\n")
+
+	var h gomail.Header
+	h.SetDate(now)
+	h.SetAddressList("From", []*gomail.Address{mustAddr(d.Cfg.SMTP.From, from)})
+	h.SetAddressList("To", []*gomail.Address{{Name: n.Authority, Address: n.Email}})
+	subj := n.subject
+	if subj == "" {
+		subj = "Freedom of Information request: " + n.Title
+	}
+	if n.Reference != "" && !strings.Contains(subj, n.Reference) {
+		subj += " [" + n.Reference + "]"
+	}
+	h.SetSubject("Re: " + subj)
+	h.SetMessageID(newMessageID(from))
+	if n.messageID != "" {
+		h.Set("In-Reply-To", n.messageID)
+		h.Set("References", n.messageID)
+	}
+	var buf bytes.Buffer
+	h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
+	w, err := gomail.CreateSingleInlineWriter(&buf, h)
+	if err == nil {
+		w.Write(text.Bytes())
+		w.Close()
+	}
+	return buf.Bytes()
+}
+
+func mustAddr(configured, fallback string) *gomail.Address {
+	if a, err := mail.ParseAddress(configured); err == nil {
+		return &gomail.Address{Name: a.Name, Address: a.Address}
+	}
+	return &gomail.Address{Address: fallback}
+}
+
+func alternative(h gomail.Header, text, html string) []byte {
+	var buf bytes.Buffer
+	w, err := gomail.CreateInlineWriter(&buf, h)
+	if err != nil {
+		return nil
+	}
+	for _, p := range []struct{ ct, body string }{{"text/plain", text}, {"text/html", html}} {
+		var ph gomail.InlineHeader
+		ph.SetContentType(p.ct, map[string]string{"charset": "utf-8"})
+		pw, err := w.CreatePart(ph)
+		if err != nil {
+			return nil
+		}
+		io.WriteString(pw, p.body)
+		pw.Close()
+	}
+	w.Close()
+	return buf.Bytes()
+}
