@@ -18,9 +18,45 @@ var (
 	// on rights of review and copyright.
 	reStop = regexp.MustCompile(`^\s*(yours (sincerely|faithfully)|kind regards|best regards|warm regards|regards,?\s*$|many thanks|with (kind|best) regards|if you are (dissatisfied|unhappy|not (satisfied|happy))|if you (wish|want) to (request|ask for|complain)|if you have any (further )?(queries|questions)|internal review\s*$|right (of|to) (appeal|complain|review)|your right|complaints? (procedure|rights)|copyright|the information (supplied|provided|released) to you)|\bprovides? you (with )?the right\b|\bhave the right to (ask|request|complain|appeal)\b`)
 	// reAnswerLabel is "Answer:", "Response:", "A1." before an answer.
-	reAnswerLabel = regexp.MustCompile(`(?i)^\s*(?:answer|response|reply|our response|a\s*\d{0,2})\s*[:.\-–]\s*`)
+	reAnswerLabel   = regexp.MustCompile(`(?i)^\s*(?:answer|response|reply|our response|a\s*\d{0,2})\s*[:.\-–]\s*`)
 	reAnswerLabelIn = regexp.MustCompile(`(?im)^\s*(?:answer|response|reply|our response|a\d{0,2})\s*[:.\-–]\s*`)
 )
+
+var (
+	keysStop   = []string{"yours", "regards", "thank", "dissatisfied", "unhappy", "not satisfied", "not happy", "wish to", "want to", "queries", "questions", "internal review", "right", "complain", "copyright", "information supplied", "information provided", "information released"}
+	keysAnchor = []string{"follow", "below", "response", "answer", "reply", "respond"}
+)
+
+func hasAny(s string, keys []string) bool {
+	for _, k := range keys {
+		if strings.Contains(s, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayBeItem is a cheap test before reItem: how an item's line can start.
+func mayBeItem(s string) bool {
+	s = strings.TrimLeft(s, " \t")
+	for _, b := range []string{"-", "–", "•", "*", "·", "▪", "◦", "o "} {
+		if strings.HasPrefix(s, b) {
+			s = strings.TrimLeft(s[len(b):], " \t")
+			break
+		}
+	}
+	if s == "" {
+		return false
+	}
+	if c := s[0]; c >= '0' && c <= '9' || c == '(' {
+		return true
+	}
+	l := asciiLower(s[:min(len(s), 9)])
+	if len(l) > 1 && l[0] == 'q' && (l[1] >= '0' && l[1] <= '9' || l[1] == ' ' || l[1] == '.') {
+		return true
+	}
+	return strings.HasPrefix(l, "question") || strings.HasPrefix(l, "request") || strings.HasPrefix(l, "item") || strings.HasPrefix(l, "part")
+}
 
 // line is one line of the text with what is known about it.
 type line struct {
@@ -39,9 +75,9 @@ type item struct {
 
 // finder holds a text prepared for finding answers.
 type finder struct {
-	lines     []line
-	questions []Question
-	qwords    [][]string
+	lines      []line
+	questions  []Question
+	qwords     [][]string
 	unnumbered []int // line indexes that restate an unnumbered question
 	restates   []int // per line: 1 + the index of the question it restates, or 0
 }
@@ -55,15 +91,17 @@ func newFinder(text string, qs []Question) *finder {
 	f.lines = make([]line, len(raw))
 	for i, t := range raw {
 		l := line{text: t, blank: strings.TrimSpace(t) == ""}
-		if m := reItem.FindStringSubmatch(t); m != nil {
-			n := m[1] + m[2] + m[3]
-			l.num, _ = strconv.Atoi(n)
-			l.rest = m[4]
+		if mayBeItem(t) {
+			if m := reItem.FindStringSubmatch(t); m != nil {
+				n := m[1] + m[2] + m[3]
+				l.num, _ = strconv.Atoi(n)
+				l.rest = m[4]
+			}
 		}
 		if !l.blank {
 			lt := strings.ToLower(t)
-			l.stop = reStop.MatchString(lt)
-			l.anchor = reAnchor.MatchString(lt)
+			l.stop = hasAny(lt, keysStop) && reStop.MatchString(lt)
+			l.anchor = hasAny(lt, keysAnchor) && reAnchor.MatchString(lt)
 		}
 		f.lines[i] = l
 	}
@@ -76,8 +114,9 @@ func newFinder(text string, qs []Question) *finder {
 		if l.blank || l.num > 0 || len(l.text) < 8 {
 			continue
 		}
+		toks := words(l.text, 60)
 		for qi, q := range qs {
-			if lineRestates(l.text, f.qwords[qi]) {
+			if end := matchTokens(toks, f.qwords[qi]); end >= 0 && restOfLineShort(l.text, end) {
 				f.restates[i] = qi + 1
 				if q.Number == 0 {
 					f.unnumbered = append(f.unnumbered, i)
@@ -90,12 +129,9 @@ func newFinder(text string, qs []Question) *finder {
 	return f
 }
 
-// lineRestates reports whether a line is (almost only) the question.
-func lineRestates(s string, q []string) bool {
-	end := matchPrefix(s, q)
-	if end < 0 {
-		return false
-	}
+// restOfLineShort tells a line that is (almost only) a question from one that
+// restates it and goes on to answer.
+func restOfLineShort(s string, end int) bool {
 	return len(strings.Trim(s[end:], " .:?-–|")) < len(s)/2+1
 }
 

@@ -18,7 +18,6 @@ var (
 	reClarify       = regexp.MustCompile(`(\b(please |could you |can you |would you )(please )?(clarify|confirm (exactly |precisely )?(what|which|whether|if)|provide (us with )?(further|more|additional) (details|information|clarification)|specify|let (us|me) know (what|which|whether|if|exactly))\b|\bclarification (of|on|regarding|about|as to)\b|\b(we|i) (need|require|would need|would require) (some )?(further |more |additional )?(clarification|details|information) (from you|before|in order|to (be able to )?(process|progress|identify|locate|deal))|\bsection 1\s*\(\s*3\s*\)|\bs\.?\s*1\s*\(\s*3\s*\)|\b(the )?(20 working day|statutory) (clock|time ?limit|period) (will|has been|is) (be )?(paused|stopped|on hold)\b|\buntil (we|i) (receive|have received) (your )?clarification\b|\bseek(ing)? clarification\b)`)
 	reAck           = regexp.MustCompile(`(\backnowledge (the )?receipt\b|\bthis (email|e-mail|message|letter) (is to )?(acknowledges?|confirms?) (receipt|that we (have )?received)\b|\b(we|i) (have|has) (now )?received your (request|email|e-mail|freedom of information|foi)\b|\b(logged|registered|recorded) (it )?(under|with|as) (the )?(reference|ref|case)\b|\bhas been (logged|registered)\b|\b(will|aim to|should) (respond|reply|provide (you with )?a response|receive a response|be in touch)\b.{0,80}\b(no later than|not later than|within (20|twenty) working days|by)\b|\bdue (date|to be responded)\b|\bis being (dealt with|processed|considered)\b|\bthank you for your (freedom of information |foi )?(request|email)\b.{0,60}\breceived\b|\bwe received your request on\b|\b(within|in) (20|twenty) working days\b)`)
 	reRespondWords  = regexp.MustCompile(`(\bplease find (attached|enclosed|below) (our|the|my|a) (response|reply|answer|information|letter)|\bin response to your (freedom of information )?request\b|\bcan (now )?(confirm|advise|provide) (the following|that)\b|\b(has|have) now been considered\b|\bthe information (you )?(requested|asked for) (is|can be found|has been)|\bresponse can be found\b|\bnot held\b|\b(do|does) not hold\b|\binformation (is )?(attached|enclosed)\b)`)
-	reConditional   = regexp.MustCompile(`^(if|should|where|in the event|in case|when|once)\b|\byou (may|can|could|have the right|are entitled|might)\b|\bif\b|\bunless\b`)
 )
 
 // classify decides the kind of a message. text is the message's own text
@@ -31,94 +30,133 @@ func classify(m *Message, text string, found, asked int) Kind {
 		(reBounceSubject.MatchString(subject) && !strings.HasPrefix(strings.ToLower(subject), "re:")) {
 		return KindBounce
 	}
-	signals := signalsOf(text)
+	sig := newSignals(text)
 	autoHeader := (m.AutoSubmitted != "" && m.AutoSubmitted != "no") || h("X-Autoreply") != "" || h("X-Autorespond") != "" ||
-		h("X-Auto-Response-Suppress") == "all" && reAutoSubject.MatchString(subject) ||
 		strings.Contains(h("Precedence"), "auto_reply") || strings.Contains(h("Precedence"), "auto-reply")
-	ooo := reAutoSubject.MatchString(subject) || reOOOBody.MatchString(firstChars(text, 600))
+	ooo := reAutoSubject.MatchString(subject) || keyed(reOOOBody, firstChars(text, 600), "office", "leave", "desk", "access", "working")
 	if autoHeader || ooo {
 		// An automatic acknowledgement from a case system (a reference, a
 		// due date) is an acknowledgement; a person's absence note is not.
-		if !(signals.ack && !ooo && found == 0) {
+		if ooo || found > 0 || !sig.has(sigAck) {
 			return KindAutoReply
 		}
 	}
-
-	if signals.review {
+	if sig.has(sigReview) {
 		return KindInternalReview
 	}
-	if found > 0 && (2*found >= asked || !(signals.refusal || signals.extension || signals.clarify)) {
+	if found > 0 && (2*found >= asked || !(sig.has(sigRefusal) || sig.has(sigExtension) || sig.has(sigClarify))) {
 		return KindResponse
 	}
 	switch {
-	case signals.refusal:
+	case sig.has(sigRefusal):
 		return KindRefusal
-	case signals.extension:
+	case sig.has(sigExtension):
 		return KindExtension
-	case signals.clarify:
+	case sig.has(sigClarify):
 		return KindClarification
-	case signals.respond && !signals.ack:
+	case sig.has(sigRespond) && !sig.has(sigAck):
 		return KindResponse
-	case signals.ack:
+	case sig.has(sigAck):
 		return KindAcknowledgement
-	case signals.respond:
+	case sig.has(sigRespond):
 		return KindResponse
 	}
 	return KindOther
 }
 
-type signals struct {
-	review, refusal, extension, clarify, ack, respond bool
+// The phrases that mark each kind, and words one of which must be in a
+// sentence for its pattern to match there (a cheap test that spares running
+// every pattern on every sentence).
+const (
+	sigReview = iota
+	sigRefusal
+	sigExtension
+	sigClarify
+	sigAck
+	sigRespond
+	nSignals
+)
+
+var signalPatterns = [nSignals]struct {
+	re   *regexp.Regexp
+	keys []string
+}{
+	sigReview:    {reIROutcome, []string{"review", "uphold", "upheld", "overturn", "original decision", "original response"}},
+	sigRefusal:   {reRefusal, []string{"limit", "vexatious", "repeated request", "14", "12", "comply", "refus", "declin", "neither confirm"}},
+	sigExtension: {reExtension, []string{"public interest", "10", "time", "extend", "extension", "able to", "delay", "deadline", "date"}},
+	sigClarify:   {reClarify, []string{"clarif", "please", "could you", "can you", "would you", "1(3)", "1 (3)", "clock", "time limit", "period", "need", "require"}},
+	sigAck:       {reAck, []string{"acknowledg", "receipt", "received", "logged", "registered", "recorded", "respond", "reply", "response", "due", "dealt with", "processed", "considered", "working days", "be in touch"}},
+	sigRespond:   {reRespondWords, []string{"please find", "in response", "confirm", "advise", "provide", "considered", "the information", "response can", "not held", "not hold", "attached", "enclosed"}},
 }
 
-// signalsOf finds the phrases that mark each kind, leaving out those in
-// conditional and advisory sentences ("If you are dissatisfied ... internal
-// review ..."), which every letter carries as boilerplate. Each pattern runs
-// once over the lower-cased text; a match is judged by its sentence.
-func signalsOf(text string) signals {
+// signals finds, on demand, whether a text carries each kind's phrases,
+// leaving out conditional and advisory sentences ("If you are dissatisfied
+// ... internal review ..."), which every letter carries as boilerplate.
+type signals struct {
+	sents []string // lower case, conditional sentences left out
+	clar  []string // conditional sentences that still ask to clarify
+	done  [nSignals]bool
+	val   [nSignals]bool
+}
+
+func newSignals(text string) *signals {
 	if len(text) > 100_000 {
 		text = text[:100_000]
 	}
-	lower := strings.ToLower(text)
-	found := func(re *regexp.Regexp, clarify bool) bool {
-		for _, loc := range re.FindAllStringIndex(lower, 50) {
-			sent := sentenceAt(lower, loc[0], loc[1])
-			if !reConditional.MatchString(sent) {
-				return true
-			}
+	s := &signals{}
+	for n, sent := range sentences(strings.ToLower(text)) {
+		if n > 3000 {
+			break
+		}
+		if len(sent) > 1500 {
+			sent = sent[:1500]
+		}
+		if conditional(sent) {
 			// "If you could clarify ..." still asks; "if we need
 			// clarification we will ask" does not.
-			if clarify && strings.Contains(sent, "clarif") && !strings.Contains(sent, "if we need") && !strings.Contains(sent, "if we require") {
-				return true
+			if strings.Contains(sent, "clarif") && !strings.Contains(sent, "if we need") && !strings.Contains(sent, "if we require") {
+				s.clar = append(s.clar, sent)
 			}
+			continue
 		}
-		return false
+		s.sents = append(s.sents, sent)
 	}
-	return signals{
-		review:    found(reIROutcome, false),
-		refusal:   found(reRefusal, false),
-		extension: found(reExtension, false),
-		clarify:   found(reClarify, true),
-		ack:       found(reAck, false),
-		respond:   found(reRespondWords, false),
-	}
+	return s
 }
 
-// sentenceAt returns the sentence of s that holds s[start:end].
-func sentenceAt(s string, start, end int) string {
-	from := 0
-	for _, sep := range []string{". ", "? ", "! ", "\n\n", ".\n"} {
-		if i := strings.LastIndex(s[:start], sep); i >= 0 && i+len(sep) > from {
-			from = i + len(sep)
+func (s *signals) has(k int) bool {
+	if s.done[k] {
+		return s.val[k]
+	}
+	p := signalPatterns[k]
+	sents := s.sents
+	if k == sigClarify {
+		sents = append(append([]string{}, s.sents...), s.clar...)
+	}
+	for _, sent := range sents {
+		if hasAny(sent, p.keys) && p.re.MatchString(sent) {
+			s.val[k] = true
+			break
 		}
 	}
-	to := len(s)
-	for _, sep := range []string{". ", "? ", "! ", "\n\n", ".\n"} {
-		if i := strings.Index(s[end:], sep); i >= 0 && end+i+1 < to {
-			to = end + i + 1
+	s.done[k] = true
+	return s.val[k]
+}
+
+// conditional tells a conditional or advisory sentence (lower case): "if
+// you are dissatisfied ...", "you may ask for an internal review".
+func conditional(sent string) bool {
+	for _, p := range []string{"if ", "should ", "where ", "in the event", "in case", "when ", "once "} {
+		if strings.HasPrefix(sent, p) {
+			return true
 		}
 	}
-	return strings.TrimSpace(s[from:to])
+	for _, c := range []string{" if ", " if,", "(if ", " unless ", "you may", "you can", "you could", "you have the right", "you are entitled", "you might"} {
+		if strings.Contains(sent, c) {
+			return true
+		}
+	}
+	return false
 }
 
 func firstChars(s string, n int) string {

@@ -416,6 +416,7 @@ func (r *reader) walkMultipart(e *message.Entity, mediaType string, params map[s
 		text      string
 	}
 	var alts []alt
+	plainSeen := 0
 	for i := 0; !r.stopped; i++ {
 		p, err := mr.NextPart()
 		if err == io.EOF {
@@ -433,9 +434,15 @@ func (r *reader) walkMultipart(e *message.Entity, mediaType string, params map[s
 			continue
 		}
 		pt, _, _ := p.Header.ContentType()
+		if pt == "text/html" && plainSeen >= 500 {
+			continue // a full plain part is there: the HTML is not needed
+		}
 		var t string
 		r.walk(p, depth+1, &t)
 		alts = append(alts, alt{pt, t})
+		if pt == "text/plain" {
+			plainSeen = max(plainSeen, len(strings.TrimSpace(t)))
+		}
 	}
 	if !alternative || len(alts) == 0 {
 		return

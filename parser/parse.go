@@ -60,7 +60,7 @@ func (m *Message) Reply(questions []Question) (r *Reply) {
 	case KindAcknowledgement, KindExtension:
 		r.StatedDue = findDue(text, m.Date)
 	case KindResponse, KindInternalReview:
-		if found == 0 && reNotHeld.MatchString(firstChars(text, 4000)) {
+		if found == 0 && notHeldIn(firstChars(text, 4000)) {
 			// "We do not hold the information you requested": every
 			// question gets that answer.
 			for k := range answers {
@@ -86,7 +86,7 @@ func (m *Message) analysisText() string {
 
 func notHeldSentence(text string) string {
 	for _, s := range sentences(firstChars(text, 4000)) {
-		if reNotHeld.MatchString(s) {
+		if notHeldIn(s) {
 			return shorten(s, 400)
 		}
 	}

@@ -34,6 +34,68 @@ type refCandidate struct {
 	score int
 }
 
+// Anchored forms of the label patterns, tried only where one of their first
+// words starts: far cheaper than scanning a whole letter with each pattern.
+var (
+	anchOur   = anchored(reRefOur)
+	anchLabel = anchored(reRefLabel)
+	anchFOI   = anchored(reRefFOI)
+	anchYour  = anchored(reRefYour)
+)
+
+func anchored(re *regexp.Regexp) *regexp.Regexp {
+	p := re.String()
+	flags := ""
+	if strings.HasPrefix(p, "(?i)") {
+		flags, p = "(?i)", p[4:]
+	}
+	return regexp.MustCompile(flags + "^(?:" + p + ")")
+}
+
+// findAt runs an anchored pattern at each place of text where one of keys
+// starts a word, and passes group 1 of each match to fn.
+func findAt(re *regexp.Regexp, text, lower string, keys []string, fn func(string)) {
+	for _, k := range keys {
+		from := 0
+		for n := 0; n < 100; n++ {
+			i := strings.Index(lower[from:], k)
+			if i < 0 {
+				break
+			}
+			i += from
+			from = i + len(k)
+			if i > 0 && isWordByte(lower[i-1]) {
+				continue
+			}
+			if m := re.FindStringSubmatch(text[i:min(len(text), i+160)]); m != nil {
+				fn(m[1])
+			}
+		}
+	}
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c >= 0x80
+}
+
+// asciiLower lower-cases ASCII letters only, so byte offsets stay the same.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 32
+		}
+	}
+	return string(b)
+}
+
+var (
+	keysOur   = []string{"our"}
+	keysLabel = []string{"logged", "registered", "recorded", "foi", "request", "case", "file", "ref", "freedom", "information"}
+	keysFOI   = []string{"foi", "eir", "rfi", "ir"}
+	keysYour  = []string{"your"}
+)
+
 // findReference returns the authority's reference from the subject and the
 // text, "" when none is found.
 func findReference(subject, text string) string {
@@ -54,24 +116,18 @@ func findReference(subject, text string) string {
 		s     string
 		bonus int
 	}{{subject, 1}, {text, 0}} {
-		for _, m := range reRefOur.FindAllStringSubmatch(src.s, 5) {
-			consider(m[1], 100+src.bonus)
-		}
-		for _, m := range reRefLabel.FindAllStringSubmatch(src.s, 5) {
-			consider(m[1], 90+src.bonus)
-		}
-		for _, m := range reRefFOI.FindAllStringSubmatch(src.s, 5) {
-			ref := m[1]
+		lower := asciiLower(src.s)
+		findAt(anchOur, src.s, lower, keysOur, func(r string) { consider(r, 100+src.bonus) })
+		findAt(anchLabel, src.s, lower, keysLabel, func(r string) { consider(r, 90+src.bonus) })
+		findAt(anchFOI, src.s, lower, keysFOI, func(ref string) {
 			// "FOI GF/2023/118": the word is a label, the token the
 			// reference; "FOI 2023/1187" is kept whole, as written.
 			if i := strings.IndexAny(ref, " \t"); i > 0 && reRefLetter.MatchString(ref[i+1:]) {
 				ref = strings.TrimSpace(ref[i+1:])
 			}
 			consider(ref, 70+src.bonus)
-		}
-		for _, m := range reRefYour.FindAllStringSubmatch(src.s, 5) {
-			consider(m[1], 20+src.bonus)
-		}
+		})
+		findAt(anchYour, src.s, lower, keysYour, func(r string) { consider(r, 20+src.bonus) })
 	}
 	for _, m := range reRefBrack.FindAllStringSubmatch(subject, 5) {
 		consider(m[1], 80)

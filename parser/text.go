@@ -152,8 +152,23 @@ func matchPrefix(s string, q []string) int {
 	if len(q) == 0 {
 		return -1
 	}
-	toks := words(s, 2*len(q)+8)
-	j, matched, miss, end, bestMatched, bestEnd := 0, 0, 0, -1, 0, -1
+	return matchTokens(words(s, 2*len(q)+8), q)
+}
+
+// matchTokens is matchPrefix over words already split.
+func matchTokens(toks []token, q []string) int {
+	if len(q) == 0 || len(toks) == 0 {
+		return -1
+	}
+	// Quick rejection: one of the first two words must be one of the
+	// question's first four.
+	if !inFirst(toks[0].w, q) && (len(toks) < 2 || !inFirst(toks[1].w, q)) {
+		return -1
+	}
+	if len(toks) > 2*len(q)+8 {
+		toks = toks[:2*len(q)+8]
+	}
+	j, matched, miss, bestMatched, bestEnd := 0, 0, 0, 0, -1
 	for _, t := range toks {
 		if j >= len(q) {
 			break
@@ -168,9 +183,8 @@ func matchPrefix(s string, q []string) int {
 		if hit {
 			matched++
 			miss = 0
-			end = t.end
 			if matched > bestMatched {
-				bestMatched, bestEnd = matched, end
+				bestMatched, bestEnd = matched, t.end
 			}
 			continue
 		}
@@ -184,6 +198,15 @@ func matchPrefix(s string, q []string) int {
 		return bestEnd
 	}
 	return -1
+}
+
+func inFirst(w string, q []string) bool {
+	for k := 0; k < len(q) && k < 4; k++ {
+		if w == q[k] || (len(w) > 4 && len(q[k]) > 4 && stem(w) == stem(q[k])) {
+			return true
+		}
+	}
+	return false
 }
 
 func stem(w string) string {

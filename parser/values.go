@@ -9,21 +9,21 @@ import (
 // Turning the words of one answer into a status and a typed value.
 
 var (
-	reNotHeld = regexp.MustCompile(`(?i)\b(not held|(does|do|did) not (currently )?hold|doesn't hold|don't hold|holds? no (recorded )?(information|data|records?)|no (recorded )?(information|data|records?) (is |are )?(held|recorded|available)|(is|are) not recorded|not captured|no such (information|data|records?)|information (is )?not (held|available))\b`)
-	reExemption = regexp.MustCompile(`(?i)\b(?:s|ss|sec|section|sections)\s*\.?\s*(\d{1,2})\s*(?:\(\s*(\d{1,2})\s*\)|\s+subsection\s+(\d))?(?:\s*\(\s*([a-z])\s*\))?`)
-	reExemptWords = regexp.MustCompile(`(?i)\b(exempt|exemption|withh[eo]ld|withheld|redact|engaged?|applies|applied|applying|rely|relying|neither confirm nor deny)`)
-	reRange     = regexp.MustCompile(`(?i)\b(fewer than|less than|under|below|up to|at most|more than|over|greater than|between)\s+(\d+|[a-z]+)\b|<\s*\d+|>\s*\d+|\b\d+\s*(?:-|–|to)\s*\d+\b`)
-	reParen     = regexp.MustCompile(`\(([^()]*)(\)|$)`)
-	reNumber    = regexp.MustCompile(`\b\d{1,3}(?:,\d{3})+\b|\b\d+\b`)
-	reURL       = regexp.MustCompile(`(?i)\bhttps?://[^\s<>"')\]]+|\bwww\.[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:/[^\s<>"')\]]*)?`)
-	reMoney     = regexp.MustCompile(`(?i)(£|gbp\s*|€|eur\s*|\$|usd\s*)\s*(\d[\d,]*(?:\.\d+)?)\s*(million|mil|m|bn|billion|k|thousand)?\b|\b(\d[\d,]*(?:\.\d+)?)\s*(million|m|k|thousand)?\s*(pounds|gbp)\b`)
-	rePerYear   = regexp.MustCompile(`(?i)^[\s,.]*(per annum|per year|a year|each year|every year|annually|yearly|p\.?\s?a\.?\b|pa\b|per financial year|for the (financial )?year|for (the )?20\d\d\s*/\s*\d{2,4}|in 20\d\d\s*/\s*\d{2,4})`)
-	reAnnual    = regexp.MustCompile(`(?i)\b(annual|yearly|per annum|per year|each year|a year)\b`)
-	reZeroLead  = regexp.MustCompile(`(?i)^\W*(none|nil|zero|nothing|no one|nobody|no (referrals?|self[- ]referrals?|females?|males?|perpetrators?|people|persons?|individuals?|clients?|participants?|service users?|cases?|one)\b|not any)`)
-	reZeroAny   = regexp.MustCompile(`(?i)\b(none|nil|zero|no (referrals?|self[- ]referrals?|one|individuals?|people|perpetrators?|participants?|clients?|cases?))\b`)
-	reCalled    = regexp.MustCompile(`(?i)\b(?:is|was|are|were)\s+(?:called|named|titled|entitled|known as)\s+(?:the\s+)?(.+)`)
-	reYearish   = regexp.MustCompile(`\b(19|20)\d\d\s*[/-]\s*\d{2,4}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b`)
-	reListLead  = regexp.MustCompile(`(?i)^.{0,120}?\b(are|were|is|was|include|includes|included|including|comprise|comprised|as follows|namely)\b\s*:?\s*`)
+	reNotHeld       = regexp.MustCompile(`(?i)\b(not held|(does|do|did) not (currently )?hold|doesn't hold|don't hold|holds? no (recorded )?(information|data|records?)|no (recorded )?(information|data|records?) (is |are )?(held|recorded|available)|(is|are) not recorded|not captured|no such (information|data|records?)|information (is )?not (held|available))\b`)
+	reExemption     = regexp.MustCompile(`(?i)\b(?:s|ss|sec|section|sections)\s*\.?\s*(\d{1,2})\s*(?:\(\s*(\d{1,2})\s*\)|\s+subsection\s+(\d))?(?:\s*\(\s*([a-z])\s*\))?`)
+	reExemptWords   = regexp.MustCompile(`(?i)\b(exempt|exemption|withh[eo]ld|withheld|redact|engaged?|applies|applied|applying|rely|relying|neither confirm nor deny)`)
+	reRange         = regexp.MustCompile(`(?i)\b(fewer than|less than|under|below|up to|at most|more than|over|greater than|between)\s+(\d+|[a-z]+)\b|<\s*\d+|>\s*\d+|\b\d+\s*(?:-|–|to)\s*\d+\b`)
+	reParen         = regexp.MustCompile(`\(([^()]*)(\)|$)`)
+	reNumber        = regexp.MustCompile(`\b\d{1,3}(?:,\d{3})+\b|\b\d+\b`)
+	reURL           = regexp.MustCompile(`(?i)\bhttps?://[^\s<>"')\]]+|\bwww\.[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:/[^\s<>"')\]]*)?`)
+	reMoney         = regexp.MustCompile(`(?i)(£|gbp\s*|€|eur\s*|\$|usd\s*)\s*(\d[\d,]*(?:\.\d+)?)\s*(million|mil|m|bn|billion|k|thousand)?\b|\b(\d[\d,]*(?:\.\d+)?)\s*(million|m|k|thousand)?\s*(pounds|gbp)\b`)
+	rePerYear       = regexp.MustCompile(`(?i)^[\s,.]*(per annum|per year|a year|each year|every year|annually|yearly|p\.?\s?a\.?\b|pa\b|per financial year|for the (financial )?year|for (the )?20\d\d\s*/\s*\d{2,4}|in 20\d\d\s*/\s*\d{2,4})`)
+	reAnnual        = regexp.MustCompile(`(?i)\b(annual|yearly|per annum|per year|each year|a year)\b`)
+	reZeroLead      = regexp.MustCompile(`(?i)^\W*(none|nil|zero|nothing|no one|nobody|no (referrals?|self[- ]referrals?|females?|males?|perpetrators?|people|persons?|individuals?|clients?|participants?|service users?|cases?|one)\b|not any)`)
+	reZeroAny       = regexp.MustCompile(`(?i)\b(none|nil|zero|no (referrals?|self[- ]referrals?|one|individuals?|people|perpetrators?|participants?|clients?|cases?))\b`)
+	reCalled        = regexp.MustCompile(`(?i)\b(?:is|was|are|were)\s+(?:called|named|titled|entitled|known as)\s+(?:the\s+)?(.+)`)
+	reYearish       = regexp.MustCompile(`\b(19|20)\d\d\s*[/-]\s*\d{2,4}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b`)
+	reListLead      = regexp.MustCompile(`(?i)^.{0,120}?\b(are|were|is|was|include|includes|included|including|comprise|comprised|as follows|namely)\b\s*:?\s*`)
 	reListLeadWords = regexp.MustCompile(`(?i)\b(organisations?|organizations?|agenc(y|ies)|referrers?|referrals?|names?|contributors?|funders?|funding|following|partners?|bodies|sources?)\b`)
 )
 
@@ -32,6 +32,24 @@ var numberWords = map[string]int64{
 	"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
 	"seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
 	"sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+}
+
+// keyed matches re against s only when s holds one of keys (lower case):
+// a cheap test first, the pattern after.
+func keyed(re *regexp.Regexp, s string, keys ...string) bool {
+	return hasAny(asciiLower(s), keys) && re.MatchString(s)
+}
+
+func notHeldIn(s string) bool {
+	return keyed(reNotHeld, s, "held", "hold", "recorded", "captured", "no such", "available")
+}
+
+func zeroLead(s string) bool {
+	return keyed(reZeroLead, s, "none", "nil", "zero", "nothing", "no", "not any")
+}
+
+func isRange(s string) bool {
+	return keyed(reRange, s, "than", "under", "below", "up to", "at most", "over", "between", "<", ">", "-", "–", " to ")
 }
 
 // answerFor turns the words found for question q into an Answer.
@@ -73,15 +91,15 @@ func answerFor(q Question, text string) Answer {
 	}
 
 	sents := sentences(main)
-	notHeld := reNotHeld.MatchString(main)
-	if notHeld && value != nil && len(sents) > 1 && !reNotHeld.MatchString(sents[0]) {
+	notHeld := notHeldIn(main)
+	if notHeld && value != nil && len(sents) > 1 && !notHeldIn(sents[0]) {
 		notHeld = false // a value, and something else not held later on
 	}
-	if notHeld && (value == nil || q.Type == TypeText || q.Type == TypeList || reNotHeld.MatchString(first)) {
+	if notHeld && (value == nil || q.Type == TypeText || q.Type == TypeList || notHeldIn(first)) {
 		return Answer{Status: StatusNotHeld, Text: a.Text, Note: note}
 	}
-	if ex := exemption(text); ex != "" || (value == nil && reExemptWords.MatchString(main) && !reZeroLead.MatchString(main)) {
-		if value == nil || reRange.MatchString(first) {
+	if ex := exemption(text); ex != "" || (value == nil && keyed(reExemptWords, main, "exempt", "withh", "redact", "engage", "appl", "rely", "neither") && !zeroLead(main)) {
+		if value == nil || isRange(first) {
 			return Answer{Status: StatusExempt, Exemption: ex, Text: a.Text, Note: note}
 		}
 	}
@@ -124,6 +142,9 @@ func shorten(s string, n int) string {
 
 // exemption returns the first FOIA exemption cited, as s.N(M).
 func exemption(s string) string {
+	if !hasAny(asciiLower(s), []string{"s.", "s ", "ss", "sec", "s4", "s3", "s2"}) {
+		return ""
+	}
 	for _, m := range reExemption.FindAllStringSubmatch(s, 10) {
 		n, _ := strconv.Atoi(m[1])
 		if n < 21 || n > 44 {
@@ -143,10 +164,10 @@ func exemption(s string) string {
 
 // parseCount reads a count: digits, number words, or words meaning none.
 func parseCount(s string) (int64, bool) {
-	if reRange.MatchString(s) {
+	if isRange(s) {
 		return 0, false
 	}
-	if reZeroLead.MatchString(s) {
+	if zeroLead(s) {
 		return 0, true
 	}
 	clean := reYearish.ReplaceAllString(s, " ")
@@ -272,7 +293,7 @@ func parseMoney(s string) (Money, bool) {
 // parseList splits a list answer into names, in the order written.
 func parseList(s string) []string {
 	s = strings.TrimSpace(s)
-	if reZeroLead.MatchString(s) && !strings.Contains(s, ",") {
+	if zeroLead(s) && !strings.Contains(s, ",") {
 		return nil
 	}
 	if m := reListLead.FindStringSubmatchIndex(s); m != nil && reListLeadWords.MatchString(s[:m[2]]) {

@@ -54,8 +54,20 @@ type Daemon struct {
 	opts    Options
 	pollers []*mailbox.Poller
 
-	mu       sync.Mutex
-	lastPoll map[string]time.Time
+	mu      sync.Mutex
+	polling map[string]bool // mailboxes this process polls (holds the lease of)
+}
+
+func (d *Daemon) setPolling(name string, on bool) {
+	d.mu.Lock()
+	d.polling[name] = on
+	d.mu.Unlock()
+}
+
+func (d *Daemon) isPolling(name string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.polling[name]
 }
 
 // Open loads the campaigns and opens the queue. The caller closes it.
@@ -101,7 +113,7 @@ func NewWith(cfg Config, cs *Campaigns, q *queue.Queue, opts *Options) *Daemon {
 }
 
 func newDaemon(cfg Config, cs *Campaigns, q *queue.Queue, o Options) *Daemon {
-	d := &Daemon{Cfg: cfg, Q: q, Campaigns: cs, Log: o.Logger, opts: o, Metrics: NewMetrics(), lastPoll: map[string]time.Time{}}
+	d := &Daemon{Cfg: cfg, Q: q, Campaigns: cs, Log: o.Logger, opts: o, Metrics: NewMetrics(), polling: map[string]bool{}}
 	d.Store = NewStore(q, cs)
 	d.Proc = &Processor{Q: q, Store: d.Store, Campaigns: cs, Log: o.Logger, Metrics: d.Metrics}
 	return d
@@ -157,6 +169,14 @@ func (d *Daemon) workOptions() *queue.WorkOptions {
 		}
 	}
 	return &w
+}
+
+// SetRetries replaces the retry schedule (tests make it short).
+func (d *Daemon) SetRetries(backoff []time.Duration) {
+	if d.opts.Work == nil {
+		d.opts.Work = &queue.WorkOptions{}
+	}
+	d.opts.Work.Backoff = backoff
 }
 
 // cursorStore keeps the IMAP cursors in the cursors bucket.
@@ -283,14 +303,20 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}()
 		d.Log.Info("http listening", "addr", ln.Addr().String())
 	}
-	for _, p := range d.pollers {
-		p := p
+	for i, p := range d.pollers {
+		p, name := p, d.Cfg.Mailboxes[i].Name
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := p.Run(ctx); err != nil && ctx.Err() == nil {
-				d.Log.Error("mailbox poller stopped", "err", err)
-			}
+			// One poller per mailbox across every foiwatch process.
+			lease := "poller." + base64.RawURLEncoding.EncodeToString([]byte(name))
+			d.whileLeader(ctx, lease, func(ctx context.Context) {
+				d.setPolling(name, true)
+				defer d.setPolling(name, false)
+				if err := p.Run(ctx); err != nil && ctx.Err() == nil {
+					d.Log.Error("mailbox poller stopped", "mailbox", name, "err", err)
+				}
+			})
 		}()
 	}
 	wg.Add(1)

@@ -224,7 +224,14 @@ func (d *Daemon) Remind(ctx context.Context, now time.Time, dryRun bool) (Remind
 		}
 		return res, nil
 	}
-	sender, err := mailbox.NewSender(*d.Cfg.SMTP, d.opts.SMTP)
+	var so mailbox.SenderOptions
+	if d.opts.SMTP != nil {
+		so = *d.opts.SMTP
+	}
+	if so.Logger == nil {
+		so.Logger = d.Log
+	}
+	sender, err := mailbox.NewSender(*d.Cfg.SMTP, &so)
 	if err != nil {
 		return res, err
 	}

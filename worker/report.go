@@ -32,6 +32,8 @@ type Row struct {
 	// ParserVersion of the answers' reply; older than parser.Version until
 	// `foiwatch reprocess` has run after an upgrade.
 	ParserVersion int `json:"parser_version,omitempty"`
+	// OCR is true when the answers were read from a scan: check them.
+	OCR bool `json:"ocr,omitempty"`
 }
 
 // Rows returns a row per request of the campaign (every campaign when id
@@ -75,6 +77,11 @@ func (d *Daemon) Rows(ctx context.Context, campaignID string, today deadline.Dat
 					row.Answers[k] = a
 				}
 				row.ParserVersion = best.ParserVersion
+				for _, at := range best.Attachments {
+					if at.OCR {
+						row.OCR = true
+					}
+				}
 			}
 			rows = append(rows, row)
 		}

@@ -194,11 +194,11 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		return usagef("unexpected argument %q", pos[0])
 	}
 	switch *format {
-	case "csv", "jsonl":
+	case "csv", "jsonl", "xlsx":
 	case "":
-		return usagef("--format is required: csv or jsonl")
+		return usagef("--format is required: csv, jsonl or xlsx")
 	default:
-		return usagef("--format %q: want csv or jsonl", *format)
+		return usagef("--format %q: want csv, jsonl or xlsx", *format)
 	}
 	if *replies && *format != "jsonl" {
 		return usagef("--replies writes JSON lines: use --format jsonl")
@@ -225,9 +225,12 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		var rows []worker.Row
 		rows, err = d.Rows(ctx, *campaign, deadline.DateOf(time.Now()))
 		if err == nil {
-			if *format == "csv" {
+			switch *format {
+			case "csv":
 				err = d.WriteCSV(bw, rows)
-			} else {
+			case "xlsx":
+				err = d.WriteXLSX(bw, rows)
+			default:
 				err = worker.WriteJSONL(bw, rows)
 			}
 		}

@@ -59,7 +59,7 @@ func init() {
 		{"demo", "", "the whole pipeline on embedded parts with sample replies; prints the results", cmdDemo},
 		{"parse", "[--campaign F]... FILE.eml...", "parse files and print one Reply per line (JSON); no state, no network", cmdParse},
 		{"status", "--config F [--campaign ID]", "a table of every request: due date, state, days late, reference", cmdStatus},
-		{"export", "--config F --format csv|jsonl [--campaign ID] [--replies] [-o FILE]", "export results, one row per request (or every stored reply)", cmdExport},
+		{"export", "--config F --format csv|jsonl|xlsx [--campaign ID] [--replies] [-o FILE]", "export results, one row per request (or every stored reply)", cmdExport},
 		{"unmatched", "--config F list|show ID|assign ID [CAMPAIGN/]REQUEST|dismiss ID", "replies that matched no request", cmdUnmatched},
 		{"failed", "--config F list|show ID|replay ID...|replay --all|drop ID", "messages whose processing failed", cmdFailed},
 		{"reprocess", "--config F [--campaign ID]", "parse every stored message again and update the results", cmdReprocess},

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/foiwatch/foiwatch/mailbox/mailtest"
 	"github.com/foiwatch/foiwatch/parser"
 	"github.com/foiwatch/foiwatch/worker/demo"
@@ -209,6 +211,22 @@ func TestSyncStatusExportAndUnmatchedOnAStoppedDaemon(t *testing.T) {
 	if recs[1][1] != "borsetshire" || recs[1][10] != "8" {
 		t.Errorf("borsetshire row = %v", recs[1])
 	}
+
+	xlsxPath := filepath.Join(dir, "results.xlsx")
+	if code, _, errOut := foiwatch(t, "export", "--format", "xlsx", "-o", xlsxPath); code != 0 {
+		t.Fatalf("export xlsx: %s", errOut)
+	}
+	wb, err := excelize.OpenFile(xlsxPath)
+	if err != nil {
+		t.Fatalf("the xlsx export does not open: %v", err)
+	}
+	if got, _ := wb.GetCellValue("dapp-demo-2023-24", "K2"); got != "8" {
+		t.Errorf("xlsx K2 (borsetshire self_referred) = %q, want 8", got)
+	}
+	if typ, _ := wb.GetCellType("dapp-demo-2023-24", "K2"); typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
+		t.Errorf("xlsx counts are stored as text (type %v): a spreadsheet could not sum them", typ)
+	}
+	wb.Close()
 
 	repliesPath := filepath.Join(dir, "replies.jsonl")
 	if code, _, errOut := foiwatch(t, "export", "--format", "jsonl", "--replies", "-o", repliesPath); code != 0 {

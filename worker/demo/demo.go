@@ -9,6 +9,7 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"fmt"
@@ -20,6 +21,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	gomail "github.com/emersion/go-message/mail"
 
 	"github.com/foiwatch/foiwatch/mailbox"
 	"github.com/foiwatch/foiwatch/mailbox/mailtest"
@@ -111,6 +114,13 @@ func Run(ctx context.Context, w io.Writer, opts *Options) error {
 			return fmt.Errorf("demo: append %s: %w", s.Name, err)
 		}
 	}
+	// Reminders go to an in-process SMTP server, so the demo shows them
+	// without sending anything anywhere.
+	sink, err := mailtest.NewSMTPSink(nil)
+	if err != nil {
+		return fmt.Errorf("demo: SMTP sink: %w", err)
+	}
+	defer sink.Close()
 	campFile := filepath.Join(dir, "campaign.toml")
 	pwFile := filepath.Join(dir, "imap-password")
 	if err := os.WriteFile(campFile, []byte(CampaignTOML()), 0o600); err != nil {
@@ -128,7 +138,9 @@ func Run(ctx context.Context, w io.Writer, opts *Options) error {
 			Name: "demo", Address: imap.Addr(), TLS: "none", Username: user, PasswordFile: pwFile,
 			Folders: []string{"INBOX"}, IDLE: &idle,
 		}},
-		HTTP: worker.HTTPConfig{Listen: &off},
+		HTTP:      worker.HTTPConfig{Listen: &off},
+		SMTP:      &mailbox.SMTPConfig{Address: sink.Addr(), TLS: "none", From: "foiwatch demo <researcher@requests.example.org>"},
+		Reminders: worker.RemindersConfig{To: []string{"researcher@requests.example.org"}, ChaseAuthorities: true},
 	}
 	d, err := worker.Open(ctx, cfg, &worker.Options{Logger: o.Logger, NoListen: true, Now: func() time.Time { return Clock }})
 	if err != nil {
@@ -201,5 +213,26 @@ func Run(ctx context.Context, w io.Writer, opts *Options) error {
 	if late == 0 {
 		fmt.Fprintln(w, "  none")
 	}
+
+	rem, err := d.Remind(ctx, Clock, false)
+	if err != nil {
+		return fmt.Errorf("demo: reminders: %w", err)
+	}
+	fmt.Fprintf(w, "\nReminders sent on %s (to an in-process SMTP server; nothing leaves this machine):\n", today)
+	for _, m := range sink.Messages() {
+		subject := ""
+		if msg, err := gomail.CreateReader(bytes.NewReader(m.Data)); err == nil {
+			subject, _ = msg.Header.Subject()
+		}
+		fmt.Fprintf(w, "  to %s: %s\n", strings.Join(m.To, ", "), subject)
+	}
+	if len(rem.Digest)+len(rem.Chased) == 0 {
+		fmt.Fprintln(w, "  none")
+	}
+	again, err := d.Remind(ctx, Clock, false)
+	if err != nil {
+		return fmt.Errorf("demo: reminders: %w", err)
+	}
+	fmt.Fprintf(w, "Reminders run again the same day: %d sent (each stage goes once).\n", len(again.Digest)+len(again.Chased))
 	return nil
 }

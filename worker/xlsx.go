@@ -1,0 +1,91 @@
+package worker
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/foiwatch/foiwatch/parser"
+)
+
+// WriteXLSX writes the rows as a workbook with one sheet per campaign: the
+// fixed columns of CSVHeader, then a column per question holding the answer
+// as a number where it is one, so a spreadsheet can sum and chart it.
+func (d *Daemon) WriteXLSX(w io.Writer, rows []Row) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	first := true
+	for _, c := range d.Campaigns.List {
+		var mine []Row
+		for _, r := range rows {
+			if r.Campaign == c.ID {
+				mine = append(mine, r)
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		sheet := sheetName(c.ID)
+		if first {
+			f.SetSheetName("Sheet1", sheet)
+			first = false
+		} else if _, err := f.NewSheet(sheet); err != nil {
+			return fmt.Errorf("xlsx: sheet %s: %w", sheet, err)
+		}
+		header := append([]any{}, toAny(CSVHeader)...)
+		for _, q := range c.Questions {
+			header = append(header, q.Key)
+		}
+		if err := f.SetSheetRow(sheet, "A1", &header); err != nil {
+			return fmt.Errorf("xlsx: %w", err)
+		}
+		for i, r := range mine {
+			rec := []any{r.Campaign, r.Request, r.Authority, r.SentAt, r.Reference, r.Due, r.Status, r.RepliedAt, r.DaysLate}
+			for _, q := range c.Questions {
+				rec = append(rec, cellAny(r.Answers[q.Key]))
+			}
+			cell, _ := excelize.CoordinatesToCellName(1, i+2)
+			if err := f.SetSheetRow(sheet, cell, &rec); err != nil {
+				return fmt.Errorf("xlsx: %w", err)
+			}
+		}
+		f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
+	}
+	if first {
+		f.SetCellValue("Sheet1", "A1", "no requests")
+	}
+	_, err := f.WriteTo(w)
+	return err
+}
+
+// cellAny is an answer as a typed cell: numbers stay numbers.
+func cellAny(a parser.Answer) any {
+	if a.Status == parser.StatusAnswered {
+		switch v := a.Value.(type) {
+		case int64:
+			return v
+		case float64:
+			return v
+		case parser.Money:
+			return v.Amount
+		}
+	}
+	return CellValue(a)
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// sheetName fits a campaign id into Excel's 31-character sheet names.
+func sheetName(id string) string {
+	if len(id) > 31 {
+		return id[:31]
+	}
+	return id
+}
