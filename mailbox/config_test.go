@@ -100,7 +100,7 @@ password_file = "/etc/foiwatch/smtp-password"
 from = "foiwatch <researcher@example.org>"
 `
 	var f struct {
-		Mailboxes []mailbox.Config  `toml:"mailboxes"`
+		Mailboxes []mailbox.Config   `toml:"mailboxes"`
 		SMTP      mailbox.SMTPConfig `toml:"smtp"`
 	}
 	md, err := toml.Decode(file, &f)

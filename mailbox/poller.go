@@ -274,6 +274,9 @@ func (p *Poller) connect(ctx context.Context) (*session, error) {
 func (p *Poller) authenticate(c *imapclient.Client, addr string) error {
 	user := p.cfg.Username
 	classify := func(mech string, err error) error {
+		if err == nil {
+			return nil
+		}
 		err = p.errorf("log in as %s to %s with %s: %w", user, addr, mech, err)
 		var ie *imap.Error
 		if errors.As(err, &ie) {

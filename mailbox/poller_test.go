@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -248,17 +249,7 @@ func TestRunPicksUpNewMailWithIDLE(t *testing.T) {
 		cursors, rec := newMemCursors(), newRecorder()
 		poller := newPoller(t, cfg, cursors, rec, nil)
 
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- poller.Run(ctx) }()
-		t.Cleanup(func() {
-			cancel()
-			select {
-			case <-done:
-			case <-time.After(15 * time.Second):
-				t.Error("Run did not return 15s after its context was cancelled")
-			}
-		})
+		stop := startRun(t, poller)
 
 		rec.waitFor(t, 1, 20*time.Second)
 		waitUntil(t, 10*time.Second, "Status().Connected", func() bool { return poller.Status().Connected })
@@ -269,14 +260,8 @@ func TestRunPicksUpNewMailWithIDLE(t *testing.T) {
 			t.Errorf("second message is not the appended one")
 		}
 
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run returned %v after cancel, want nil", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Fatal("Run did not return after cancel")
+		if err := stop(); err != nil {
+			t.Errorf("Run returned %v after cancel, want nil", err)
 		}
 		if poller.Status().Connected {
 			t.Error("Status().Connected after Run returned")
@@ -292,10 +277,7 @@ func TestRunPollsWhenIDLEIsOff(t *testing.T) {
 	cfg.PollInterval = mailbox.Duration{Duration: time.Second}
 	cursors, rec := newMemCursors(), newRecorder()
 	poller := newPoller(t, cfg, cursors, rec, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- poller.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	startRun(t, poller)
 
 	waitUntil(t, 10*time.Second, "first sync", func() bool { return !poller.Status().LastSuccess.IsZero() })
 	p.append(t, "INBOX", testMessage(1))
@@ -310,10 +292,7 @@ func TestRunReconnectsAfterServerRestart(t *testing.T) {
 	cursors, rec := newMemCursors(), newRecorder()
 	logger, logs := testLogger(t)
 	poller := newPoller(t, cfg, cursors, rec, &mailbox.PollerOptions{Logger: logger})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- poller.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	startRun(t, poller)
 
 	rec.waitFor(t, 1, 20*time.Second)
 	waitUntil(t, 10*time.Second, "connected", func() bool { return poller.Status().Connected })
@@ -514,4 +493,30 @@ func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() boo
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// startRun runs poller.Run in the background. The returned stop cancels it
+// and waits (at most 15 s) for Run to return; it is also registered as a
+// cleanup.
+func startRun(t *testing.T, poller *mailbox.Poller) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- poller.Run(ctx) }()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-done:
+			case <-time.After(15 * time.Second):
+				err = errors.New("Run did not return 15s after its context was cancelled")
+				t.Error(err)
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() { stop() })
+	return stop
 }

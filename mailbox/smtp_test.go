@@ -121,7 +121,8 @@ func TestSenderNetworkErrorIsTemporary(t *testing.T) {
 
 func TestSenderWithoutAuthAndCancelledContext(t *testing.T) {
 	sink := startSink(t, nil)
-	s, err := mailbox.NewSender(mailbox.SMTPConfig{Address: sink.Addr(), TLS: "none", From: "r@example.org"}, nil)
+	logger, _ := testLogger(t)
+	s, err := mailbox.NewSender(mailbox.SMTPConfig{Address: sink.Addr(), TLS: "none", From: "r@example.org"}, &mailbox.SenderOptions{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

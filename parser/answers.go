@@ -23,8 +23,8 @@ var (
 )
 
 var (
-	keysStop   = []string{"yours", "regards", "thank", "dissatisfied", "unhappy", "not satisfied", "not happy", "wish to", "want to", "queries", "questions", "internal review", "right", "complain", "copyright", "information supplied", "information provided", "information released"}
-	keysAnchor = []string{"follow", "below", "response", "answer", "reply", "respond"}
+	keysStop   = []string{"yours", "regards", "many thanks", "dissatisfied", "unhappy", "not satisfied", "not happy", "wish to", "want to", "if you have any", "internal review", "right", "complain", "copyright", "information supplied", "information provided", "information released"}
+	keysAnchor = []string{"the following", "below", "as follows", "please", "to each"}
 )
 
 func hasAny(s string, keys []string) bool {
@@ -80,6 +80,7 @@ type finder struct {
 	qwords     [][]string
 	unnumbered []int // line indexes that restate an unnumbered question
 	restates   []int // per line: 1 + the index of the question it restates, or 0
+	starts     []int // per line: 1 + the index of the question it starts with (best match), or 0
 }
 
 func newFinder(text string, qs []Question) *finder {
@@ -101,7 +102,7 @@ func newFinder(text string, qs []Question) *finder {
 		if !l.blank {
 			lt := strings.ToLower(t)
 			l.stop = hasAny(lt, keysStop) && reStop.MatchString(lt)
-			l.anchor = hasAny(lt, keysAnchor) && reAnchor.MatchString(lt)
+			l.anchor = (hasAny(lt, keysAnchor) || len(strings.TrimSpace(lt)) <= 16) && reAnchor.MatchString(lt)
 		}
 		f.lines[i] = l
 	}
@@ -110,19 +111,27 @@ func newFinder(text string, qs []Question) *finder {
 		f.qwords[i] = wordList(q.Text)
 	}
 	f.restates = make([]int, len(f.lines))
+	f.starts = make([]int, len(f.lines))
 	for i, l := range f.lines {
 		if l.blank || l.num > 0 || len(l.text) < 8 {
 			continue
 		}
 		toks := words(l.text, 60)
-		for qi, q := range qs {
-			if end := matchTokens(toks, f.qwords[qi]); end >= 0 && restOfLineShort(l.text, end) {
-				f.restates[i] = qi + 1
-				if q.Number == 0 {
-					f.unnumbered = append(f.unnumbered, i)
-					f.lines[i].stop = false
-				}
-				break
+		best, bestScore, bestEnd := -1, 0.0, 0
+		for qi := range qs {
+			if end, score := matchScore(toks, f.qwords[qi]); end >= 0 && score > bestScore {
+				best, bestScore, bestEnd = qi, score, end
+			}
+		}
+		if best < 0 {
+			continue
+		}
+		f.starts[i] = best + 1
+		if restOfLineShort(l.text, bestEnd) {
+			f.restates[i] = best + 1
+			if qs[best].Number == 0 {
+				f.unnumbered = append(f.unnumbered, i)
+				f.lines[i].stop = false
 			}
 		}
 	}
@@ -157,7 +166,7 @@ func (f *finder) runs() [][]item {
 			f.lines[i].num = 0
 			continue
 		}
-		if len(cur) > 0 && (l.num <= cur[len(cur)-1].num || l.num > cur[len(cur)-1].num+3) {
+		if len(cur) > 0 && (l.num <= cur[len(cur)-1].num || (l.num > cur[len(cur)-1].num+3 && questionByNumber(f.questions, l.num) < 0)) {
 			runs = append(runs, cur)
 			cur = nil
 		}
@@ -331,7 +340,7 @@ func findAnswers(text string, qs []Question) map[string]Answer {
 		}
 		for i := len(f.lines) - 1; i >= from; i-- {
 			l := f.lines[i]
-			if l.blank || l.num > 0 || matchPrefix(l.text, f.qwords[qi]) < 0 {
+			if l.blank || l.num > 0 || f.starts[i] != qi+1 {
 				continue
 			}
 			next := len(f.lines)

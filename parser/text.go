@@ -157,25 +157,33 @@ func matchPrefix(s string, q []string) int {
 
 // matchTokens is matchPrefix over words already split.
 func matchTokens(toks []token, q []string) int {
+	end, _ := matchScore(toks, q)
+	return end
+}
+
+// matchScore is matchTokens with how well the words matched: 1 when every
+// word of the question is there in order, less for each one missing.
+func matchScore(toks []token, q []string) (int, float64) {
 	if len(q) == 0 || len(toks) == 0 {
-		return -1
+		return -1, 0
 	}
 	// Quick rejection: one of the first two words must be one of the
 	// question's first four.
 	if !inFirst(toks[0].w, q) && (len(toks) < 2 || !inFirst(toks[1].w, q)) {
-		return -1
+		return -1, 0
 	}
 	if len(toks) > 2*len(q)+8 {
 		toks = toks[:2*len(q)+8]
 	}
-	j, matched, miss, bestMatched, bestEnd := 0, 0, 0, 0, -1
+	j, matched, miss, bestMatched, bestEnd, skipped, bestSkipped := 0, 0, 0, 0, -1, 0, 0
 	for _, t := range toks {
 		if j >= len(q) {
 			break
 		}
 		hit := false
 		for k := j; k < len(q) && k < j+4; k++ {
-			if t.w == q[k] || (len(t.w) > 4 && len(q[k]) > 4 && stem(t.w) == stem(q[k])) {
+			if sameWord(t.w, q[k]) {
+				skipped += k - j
 				j, hit = k+1, true
 				break
 			}
@@ -184,7 +192,7 @@ func matchTokens(toks []token, q []string) int {
 			matched++
 			miss = 0
 			if matched > bestMatched {
-				bestMatched, bestEnd = matched, t.end
+				bestMatched, bestEnd, bestSkipped = matched, t.end, skipped
 			}
 			continue
 		}
@@ -195,18 +203,27 @@ func matchTokens(toks []token, q []string) int {
 	}
 	ratio := float64(bestMatched) / float64(len(q))
 	if (ratio >= 0.6 && (bestMatched >= 2 || len(q) == 1)) || (bestMatched >= 5 && ratio >= 0.3) {
-		return bestEnd
+		return bestEnd, ratio - float64(bestSkipped)/float64(len(q))
 	}
-	return -1
+	return -1, 0
 }
 
 func inFirst(w string, q []string) bool {
 	for k := 0; k < len(q) && k < 4; k++ {
-		if w == q[k] || (len(w) > 4 && len(q[k]) > 4 && stem(w) == stem(q[k])) {
+		if sameWord(w, q[k]) {
 			return true
 		}
 	}
 	return false
+}
+
+// sameWord compares two words, allowing a different ending ("referral",
+// "referrals", "referred").
+func sameWord(a, b string) bool {
+	if a == b {
+		return true
+	}
+	return len(a) > 4 && len(b) > 4 && a[:4] == b[:4] && stem(a) == stem(b)
 }
 
 func stem(w string) string {

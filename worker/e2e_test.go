@@ -148,8 +148,9 @@ func checkReplies(t *testing.T, d *worker.Daemon) {
 		t.Fatal(err)
 	}
 	wantRows := map[string]string{ // request → state due days_late reference
-		"borsetshire": "answered 2024-06-11 0 FOI/OPCCB/0412",
-		"midsomer":    "answered 2024-06-11 1 00123-24",
+		// Both ignored the unnumbered "link to evaluation" item.
+		"borsetshire": "partially_answered 2024-06-11 0 FOI/OPCCB/0412",
+		"midsomer":    "partially_answered 2024-06-11 1 00123-24",
 		"wessex":      "sent 2024-06-11 8 ",
 		"barsetshire": "partially_answered 2024-06-11 0 BPCC/FOI/24/071",
 	}

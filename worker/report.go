@@ -116,7 +116,7 @@ func WriteStatus(w io.Writer, rows []Row) error {
 		if ref == "" {
 			ref = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Campaign, r.Request, truncate(r.Authority, 48), r.SentAt[:10], r.Due, r.Status, late, ref)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Campaign, r.Request, r.Authority, r.SentAt[:10], r.Due, r.Status, late, ref)
 	}
 	return tw.Flush()
 }

@@ -182,7 +182,10 @@ func (s *RequestState) Derive(c *Campaign, r *Request) {
 	s.Due = due.String()
 }
 
-// Outcome summarises a response's answers for the request state.
+// Outcome summarises a response's answers for the request state: not_held
+// when the authority holds none of it; answered when every question got a
+// substantive answer (a value, or "not held"); partially_answered when
+// something was withheld (an exemption) or left unanswered.
 func Outcome(r *parser.Reply) string {
 	if r.Kind != parser.KindResponse {
 		return ""
@@ -201,12 +204,11 @@ func Outcome(r *parser.Reply) string {
 	switch {
 	case held == 0 && notHeld > 0 && missing == 0:
 		return StateNotHeld
-	case missing > 0 || notHeld > 0:
-		if held == 0 && notHeld == 0 {
-			return StateAnswered // an answer we could not read: say answered, the reply shows the rest
-		}
+	case missing > 0 && held+notHeld > 0:
 		return StatePartiallyAnswered
 	}
+	// Everything answered, or a response none of whose answers could be
+	// read (the reply shows the letter for a person to read).
 	return StateAnswered
 }
 

@@ -112,7 +112,8 @@ func TestOutcomeSummarisesAnswers(t *testing.T) {
 	}{
 		{mk(parser.StatusAnswered, parser.StatusAnswered), StateAnswered},
 		{mk(parser.StatusNotHeld, parser.StatusNotHeld), StateNotHeld},
-		{mk(parser.StatusAnswered, parser.StatusNotHeld), StatePartiallyAnswered},
+		{mk(parser.StatusAnswered, parser.StatusNotHeld), StateAnswered},
+		{mk(parser.StatusAnswered, parser.StatusUnanswered), StatePartiallyAnswered},
 		{mk(parser.StatusAnswered, parser.StatusExempt), StatePartiallyAnswered},
 		{&parser.Reply{Kind: parser.KindAcknowledgement}, ""},
 	} {

@@ -46,7 +46,28 @@ func (c *common) open(ctx context.Context, e *env, daemon bool) (*worker.Daemon,
 	if err != nil {
 		return nil, err
 	}
-	return worker.Open(ctx, cfg, &worker.Options{Logger: log, Daemon: daemon})
+	now, err := clockFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	return worker.Open(ctx, cfg, &worker.Options{Logger: log, Daemon: daemon, Now: now})
+}
+
+// clockFromEnv reads FOIWATCH_CLOCK, an RFC 3339 time the daemon's clock
+// starts at (it then runs at the normal rate). It exists for tests that run
+// foiwatch as a process on dates of their choosing; unset, the clock is the
+// system's.
+func clockFromEnv() (func() time.Time, error) {
+	v := os.Getenv("FOIWATCH_CLOCK")
+	if v == "" {
+		return time.Now, nil
+	}
+	start, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return nil, fmt.Errorf("FOIWATCH_CLOCK = %q: want an RFC 3339 time", v)
+	}
+	offset := time.Until(start)
+	return func() time.Time { return time.Now().Add(offset) }, nil
 }
 
 func cmdRun(ctx context.Context, e *env, args []string) error {

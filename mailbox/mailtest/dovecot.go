@@ -108,6 +108,10 @@ func StartDovecot(t testing.TB, opts *DovecotOptions) *Dovecot {
 	if err != nil {
 		t.Fatalf("mailtest: look up uid %d: %v", d.uid, err)
 	}
+	group, err := user.LookupGroupId(strconv.Itoa(d.gid))
+	if err != nil {
+		t.Fatalf("mailtest: look up gid %d: %v", d.gid, err)
+	}
 	for _, sub := range []string{"run", "state", "mail"} {
 		if err := os.Mkdir(filepath.Join(dir, sub), 0o755); err != nil {
 			t.Fatalf("mailtest: %v", err)
@@ -136,7 +140,7 @@ func StartDovecot(t testing.TB, opts *DovecotOptions) *Dovecot {
 	var conf bytes.Buffer
 	err = dovecotConf.Execute(&conf, map[string]any{
 		"Dir": dir, "Port": d.port, "TLSPort": d.tlsPort, "TLS": o.TLS,
-		"User": runAs.Username, "UID": d.uid, "GID": d.gid,
+		"User": runAs.Username, "Group": group.Name, "UID": d.uid, "GID": d.gid,
 	})
 	if err != nil {
 		t.Fatalf("mailtest: dovecot config: %v", err)
@@ -182,6 +186,7 @@ ssl_key = <{{.Dir}}/key.pem
 auth_mechanisms = plain login
 default_login_user = {{.User}}
 default_internal_user = {{.User}}
+default_internal_group = {{.Group}}
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {{.Dir}}/passwd
@@ -239,7 +244,9 @@ func (d *Dovecot) start() error {
 	defer out.Close()
 	cmd := exec.Command(bin, "-F", "-c", d.conf)
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Own process group, so Stop can end the children too; SIGKILL if the
+	// test binary dies without running its cleanups (e.g. a test timeout).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if d.asRoot {
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(d.uid), Gid: uint32(d.gid)}
 	}

@@ -117,6 +117,7 @@ func (s *SMTPSink) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		err = s.srv.Close()
+		s.ln.Close() // in case Serve had not registered it yet
 		<-s.done
 		if errors.Is(err, smtp.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
 			err = nil

@@ -86,7 +86,8 @@ func Run(ctx context.Context, w io.Writer, opts *Options) error {
 		o = *opts
 	}
 	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		// The demo prints what matters itself; the log says only what broke.
+		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	}
 	dir := o.Dir
 	if dir == "" {
@@ -171,8 +172,8 @@ func Run(ctx context.Context, w io.Writer, opts *Options) error {
 	}
 	c := d.Campaigns.List[0]
 	for _, row := range rows {
-		if len(row.Replies) == 0 {
-			continue
+		if row.RepliedAt == "" {
+			continue // no substantive response yet
 		}
 		fmt.Fprintf(w, "\n%s (%s), %s:\n", row.Authority, row.Request, row.Status)
 		for _, q := range c.Questions {

@@ -1,0 +1,327 @@
+package main
+
+// Tests that run foiwatch as a separate process: killed at random moments,
+// stopped cleanly, several at once against a NATS cluster. They build the
+// binary once (TestMain).
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/foiwatch/foiwatch/mailbox/mailtest"
+	"github.com/foiwatch/foiwatch/queue"
+	"github.com/foiwatch/foiwatch/worker"
+)
+
+var long = flag.Bool("long", false, "run the long variants of the crash and fault tests")
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// foiwatchBinary builds cmd/foiwatch once per test run.
+func foiwatchBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "foiwatch-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "foiwatch")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// genCampaign is a campaign of n requests, each answered by messages that
+// thread on it, so the expected state does not depend on processing order.
+func genCampaign(n int) string {
+	var b strings.Builder
+	b.WriteString(`id = "gen"
+title = "Generated campaign"
+[[questions]]
+key = "referrals"
+number = 1
+type = "count"
+text = "The total number of people referred into the programme"
+[[questions]]
+key = "partners"
+number = 2
+type = "list"
+text = "The names of the organisations who made referrals"
+[[questions]]
+key = "budget"
+number = 3
+type = "money"
+text = "Budget inclusive of running costs"
+`)
+	for k := 0; k < n; k++ {
+		fmt.Fprintf(&b, `[[requests]]
+id = "r%03d"
+authority = "Authority %03d"
+email = "foi@authority%03d.example.gov.uk"
+sent_at = 2024-01-02T10:00:00Z
+message_id = "<req-%03d@requests.example.org>"
+`, k, k, k, k)
+	}
+	return b.String()
+}
+
+// genMessage is message i of a generated mailbox: mostly responses, some
+// acknowledgements and out-of-office notes, threaded on request i % n.
+func genMessage(i, n int) []byte {
+	k := i % n
+	date := time.Date(2024, 1, 3, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute).Format(time.RFC1123Z)
+	head := fmt.Sprintf("From: FOI Team <foi@authority%03d.example.gov.uk>\r\nTo: researcher@requests.example.org\r\n"+
+		"Date: %s\r\nMessage-ID: <gen-%d@authority%03d.example.gov.uk>\r\nIn-Reply-To: <req-%03d@requests.example.org>\r\n"+
+		"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n", k, date, i, k, k)
+	switch i % 10 {
+	case 0:
+		return []byte(head + fmt.Sprintf("Subject: RE: FOI request [FOI/%03d/%d]\r\n\r\nYour request has been logged under reference FOI/%03d/%d.\r\n"+
+			"We will respond no later than 31 January 2024.\r\n", k, i, k, i))
+	case 1:
+		return []byte(head + "Subject: Automatic reply: FOI request\r\nAuto-Submitted: auto-replied\r\n\r\nI am out of the office until Monday.\r\n")
+	default:
+		return []byte(head + fmt.Sprintf("Subject: RE: FOI request\r\n\r\nI can advise the following:\r\n\r\n"+
+			"1. %d.\r\n2. Police, Probation Service.\r\n3. £%d,000 per annum.\r\n\r\nYours sincerely\r\nFOI Team %d\r\n", i%97, 10+i%50, i))
+	}
+}
+
+type proc struct {
+	cmd    *exec.Cmd
+	stderr *bytes.Buffer
+	done   chan error
+}
+
+func startFoiwatch(t *testing.T, bin, cfg string, env ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, "run", "--config", cfg, "--log-level", "warn")
+	cmd.Env = append(os.Environ(), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.Stdout = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, stderr: &stderr, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+func (p *proc) kill() {
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// stop sends SIGTERM and returns the exit error, failing after 60 s.
+func (p *proc) stop(t *testing.T) error {
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		return err
+	case <-time.After(60 * time.Second):
+		t.Fatalf("foiwatch did not stop within 60s of SIGTERM\n%s", p.stderr)
+		return nil
+	}
+}
+
+// progress opens the store as an operator command would (reaching the
+// running daemon's server) and counts stored replies and queued envelopes.
+func progress(t *testing.T, cfgPath string) (replies int, pending uint64) {
+	t.Helper()
+	cfg, err := worker.LoadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	d, err := worker.Open(ctx, cfg, &worker.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Logf("open store: %v", err)
+		return -1, 0
+	}
+	defer d.Close()
+	keys, err := d.Q.Replies.Keys(ctx)
+	if err != nil {
+		t.Logf("replies: %v", err)
+		return -1, 0
+	}
+	w, f, _ := d.Q.Pending(ctx)
+	return len(keys), w + f
+}
+
+func TestKilledAtRandomMomentsLosesAndDoublesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the crash test")
+	}
+	nMsgs, nKills, nReqs := 2000, 20, 50
+	if *long {
+		nMsgs, nKills = 10000, 100
+	}
+	bin := foiwatchBinary(t)
+	srv, err := mailtest.NewMemServer("researcher@requests.example.org", "crash-test-pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	msgs := make([][]byte, nMsgs)
+	for i := range msgs {
+		msgs[i] = genMessage(i, nReqs)
+		if err := srv.Append("INBOX", msgs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sink, err := mailtest.NewSMTPSink(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sink.Close() })
+
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "campaign.toml"), []byte(genCampaign(nReqs)), 0o600)
+	cfg := writeConfig(t, dir, srv.Addr(), srv.Username(), srv.Password(), "")
+	b, _ := os.ReadFile(cfg)
+	b = append(b, []byte(fmt.Sprintf(`
+[smtp]
+address = %q
+tls = "none"
+from = "foiwatch <researcher@requests.example.org>"
+[reminders]
+to = ["operator@requests.example.org"]
+chase_authorities = true
+at = "09:00"
+`, sink.Addr()))...)
+	os.WriteFile(cfg, b, 0o600)
+	// Monday 4 March 2024, 10:00 London: every request is past its due date.
+	clock := "FOIWATCH_CLOCK=2024-03-04T10:00:00Z"
+
+	rng := rand.New(rand.NewSource(1))
+	start := time.Now()
+	for k := 0; k < nKills; k++ {
+		p := startFoiwatch(t, bin, cfg, clock)
+		time.Sleep(time.Duration(150+rng.Intn(900)) * time.Millisecond)
+		p.kill()
+	}
+	killPhase := time.Since(start)
+	replies, _ := progress(t, cfg)
+	t.Logf("%d kills in %s; %d of %d replies stored when the last one died", nKills, killPhase.Round(time.Millisecond), replies, nMsgs)
+
+	p := startFoiwatch(t, bin, cfg, clock)
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		time.Sleep(500 * time.Millisecond)
+		n, pending := progress(t, cfg)
+		if n == nMsgs && pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 5 minutes %d of %d replies stored, %d pending\n%s", n, nMsgs, pending, p.stderr)
+		}
+	}
+	time.Sleep(2 * time.Second) // let the scheduler's first run finish
+	if err := p.stop(t); err != nil {
+		t.Fatalf("foiwatch did not stop cleanly on SIGTERM: %v\n%s", err, p.stderr)
+	}
+	t.Logf("all %d messages stored %s after the first start", nMsgs, time.Since(start).Round(time.Millisecond))
+
+	// Every message stored exactly once, and each request holds exactly the
+	// replies threaded on it.
+	c, err := worker.LoadConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := worker.Open(context.Background(), c, &worker.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := context.Background()
+	if f, _ := d.Q.Failed(ctx); len(f) != 0 {
+		t.Errorf("%d messages failed: %+v", len(f), f[0])
+	}
+	want := map[string]map[string]bool{}
+	for i, m := range msgs {
+		r := fmt.Sprintf("r%03d", i%nReqs)
+		if want[r] == nil {
+			want[r] = map[string]bool{}
+		}
+		want[r][queue.SHA256(m)] = true
+	}
+	for r, shas := range want {
+		s, _, err := d.Store.State(ctx, "gen", r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, ref := range s.Replies {
+			if got[ref.SHA256] {
+				t.Errorf("%s holds reply %s twice", r, ref.SHA256[:12])
+			}
+			got[ref.SHA256] = true
+		}
+		if len(got) != len(shas) {
+			t.Errorf("%s holds %d replies, want %d", r, len(got), len(shas))
+		}
+		if s.State != worker.StateAnswered {
+			t.Errorf("%s is %s, want answered", r, s.State)
+		}
+	}
+
+	// No reminder twice. The requests were all answered (late), so the
+	// scheduler may have sent stages only for replies not yet processed at
+	// the time; whatever went, went once.
+	seen := map[string]int{}
+	for _, m := range sink.Messages() {
+		data := string(m.Data)
+		if strings.Contains(data, "Auto-Submitted: auto-generated") {
+			for _, line := range strings.Split(data, "\n") {
+				if strings.HasPrefix(line, "- Authority ") {
+					seen["digest "+strings.Fields(line)[2]]++
+				}
+			}
+			continue
+		}
+		seen["chase "+m.To[0]]++
+	}
+	for k, n := range seen {
+		if n > 1 {
+			t.Errorf("%s sent %d times", k, n)
+		}
+	}
+	t.Logf("%d reminder emails went out, none twice", len(sink.Messages()))
+}
