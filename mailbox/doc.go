@@ -39,8 +39,8 @@
 //     again (harmless, the Handler is idempotent) and retries the action, so a
 //     failed move is retried rather than forgotten. A move uses MOVE where the
 //     server has it, else COPY + STORE \Deleted + UID EXPUNGE (UIDPLUS); without
-//     UIDPLUS the copy is left flagged \Deleted and not expunged, because a
-//     plain EXPUNGE would also remove messages someone else flagged.
+//     UIDPLUS the original is left flagged \Deleted and not expunged, because
+//     a plain EXPUNGE would also remove messages someone else flagged.
 //
 // Secrets (passwords, OAuth2 tokens) are read from their file or environment
 // variable at connect time, on every connection, so a rotated token is picked
@@ -52,5 +52,8 @@
 // notification, and also re-syncs every poll_interval as a safety net; without
 // IDLE it re-syncs every poll_interval and sends NOOP in between so the server
 // does not drop the connection. Errors close the connection and it is reopened
-// after an exponential backoff with jitter (see [backoffDelay]).
+// after an exponential backoff with jitter: 1s, 2s, 4s ... 256s, then 5m
+// between attempts (each drawn from [d/2, d]); after an authentication
+// failure 15m, 30m, then 1h, so that a wrong password does not lock the
+// account.
 package mailbox

@@ -104,9 +104,14 @@ func (s *Sender) Send(ctx context.Context, to []string, msg []byte) error {
 	fail := func(step string, err error) error {
 		se := &SendError{Server: addr, Step: step, Temporary: true, Err: err}
 		var smtpErr *smtp.SMTPError
-		if errors.As(err, &smtpErr) {
+		var certErr *tls.CertificateVerificationError
+		switch {
+		case errors.As(err, &smtpErr):
 			se.Code = smtpErr.Code
 			se.Temporary = smtpErr.Code/100 != 5
+		case errors.As(err, &certErr), strings.Contains(err.Error(), "doesn't support STARTTLS"):
+			// The server's certificate or capabilities: retrying will not help.
+			se.Temporary = false
 		}
 		return se
 	}
@@ -167,6 +172,12 @@ func (s *Sender) Send(ctx context.Context, to []string, msg []byte) error {
 	case TLSStartTLS:
 		c, err = smtp.NewClientStartTLS(conn, tlsCfg)
 		if err != nil {
+			return fail("STARTTLS", err)
+		}
+		// The TLS handshake happens on the next command: make it this EHLO,
+		// so that a certificate problem is reported as STARTTLS.
+		if err := c.Hello("localhost"); err != nil {
+			c.Close()
 			return fail("STARTTLS", err)
 		}
 	default:

@@ -3,6 +3,7 @@ package mailbox_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"strings"
 	"testing"
@@ -136,5 +137,47 @@ func TestSenderWithoutAuthAndCancelledContext(t *testing.T) {
 	}
 	if err := s.Send(context.Background(), nil, []byte(reminder)); err == nil {
 		t.Fatal("Send without recipients succeeded")
+	}
+}
+
+func TestSenderSTARTTLS(t *testing.T) {
+	cert, err := mailtest.NewCert()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := startSink(t, &mailtest.SinkOptions{Username: "researcher", Password: "smtp-secret", TLS: cert.TLS})
+	logger, _ := testLogger(t)
+	cfg := mailbox.SMTPConfig{
+		Address:      sink.Addr(),
+		Username:     "researcher",
+		PasswordFile: writeSecret(t, "smtp-secret"),
+		From:         "foiwatch <researcher@example.org>",
+	} // tls defaults to starttls
+	tests := []struct {
+		name    string
+		tls     *tls.Config
+		wantErr bool
+	}{
+		{"trusted certificate", &tls.Config{RootCAs: cert.RootCAs}, false},
+		{"untrusted certificate is a permanent error", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := mailbox.NewSender(cfg, &mailbox.SenderOptions{TLSConfig: tt.tls, Logger: logger})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.Send(ctxTimeout(t, time.Minute), []string{"researcher@example.org"}, []byte(reminder))
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var se *mailbox.SendError
+			if !errors.As(err, &se) || se.Temporary || se.Step != "STARTTLS" {
+				t.Fatalf("Send = %v, want a permanent STARTTLS error", err)
+			}
+		})
 	}
 }

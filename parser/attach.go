@@ -3,6 +3,7 @@ package parser
 import (
 	"bytes"
 	"errors"
+	"math"
 	"strings"
 
 	"github.com/emersion/go-message"
@@ -33,6 +34,21 @@ func (r *reader) attachment(e *message.Entity, mediaType, filename string, isAtt
 	}
 	a := Attachment{Filename: filename, ContentType: mediaType, Size: len(data)}
 	text, err := r.attachmentText(data, format, mediaType)
+	if needsOCR(format, text, err, len(data)) {
+		var res extract.OCRResult
+		res, err = r.ocr(data, format)
+		if strings.TrimSpace(res.Text) != "" {
+			text = res.Text
+			a.OCR = true
+			a.OCRConfidence = math.Round(res.Confidence*10) / 10
+		}
+		for _, s := range res.Skipped {
+			r.warn("attachment %s: %s", name, s)
+		}
+		if err != nil {
+			err = ocrError{err}
+		}
+	}
 	if err != nil {
 		r.warn("%s", attachmentWarning(name, err))
 	}
@@ -64,13 +80,54 @@ func (r *reader) attachmentText(data []byte, format extract.Format, mediaType st
 			return toUTF8(string(data)), nil
 		}
 		return "", nil
-	case extract.FormatJPEG, extract.FormatPNG, extract.FormatTIFF:
-		return "", errImage
 	}
 	return "", nil
 }
 
-var errImage = errors.New("image")
+// minOCRImage is the size below which an image is taken for a logo or an
+// icon, not a photographed or scanned page, and is not read.
+const minOCRImage = 20 << 10
+
+// needsOCR tells an attachment whose text must be read from images: a PDF
+// without a text layer, or an image of some size.
+func needsOCR(format extract.Format, text string, err error, size int) bool {
+	switch format {
+	case extract.FormatPDF:
+		return errors.Is(err, extract.ErrNoTextLayer) || (err == nil && extract.NeedsOCR(text))
+	case extract.FormatJPEG, extract.FormatPNG, extract.FormatTIFF:
+		return size >= minOCRImage
+	}
+	return false
+}
+
+// ocr reads a scan or an image within the message's page budget.
+func (r *reader) ocr(data []byte, format extract.Format) (extract.OCRResult, error) {
+	lim := r.lim.OCR
+	if lim.MaxPagesPerMessage <= 0 {
+		lim.MaxPagesPerMessage = extract.DefaultOCRMaxPagesPerMessage
+	}
+	lim.MaxPagesPerMessage -= r.ocrPages
+	if lim.MaxPagesPerMessage <= 0 {
+		return extract.OCRResult{}, errOCRBudget
+	}
+	var res extract.OCRResult
+	var err error
+	if format == extract.FormatPDF {
+		res, err = extract.OCRPDF(r.ctx, data, &lim)
+	} else {
+		res, err = extract.OCRImage(r.ctx, data, &lim)
+	}
+	r.ocrPages += res.Pages
+	return res, err
+}
+
+var errOCRBudget = errors.New("the message's limit of scanned pages was reached")
+
+// ocrError marks an error of OCR, for its wording.
+type ocrError struct{ err error }
+
+func (e ocrError) Error() string { return e.err.Error() }
+func (e ocrError) Unwrap() error { return e.err }
 
 var formatTypes = map[extract.Format]string{
 	extract.FormatPDF:  "application/pdf",
@@ -101,9 +158,19 @@ func (r *reader) htmlText(data []byte) string {
 
 // attachmentWarning words an extraction error for a person.
 func attachmentWarning(name string, err error) string {
+	var oe ocrError
+	if errors.As(err, &oe) {
+		switch {
+		case errors.Is(err, extract.ErrOCRDisabled):
+			return "attachment " + name + " is a scan or an image: OCR is turned off, so no text was read from it"
+		case errors.Is(err, extract.ErrOCRUnavailable):
+			return "attachment " + name + " is a scan or an image: tesseract-ocr is not installed, so no text was read from it"
+		case errors.Is(err, errOCRBudget):
+			return "attachment " + name + " was not read by OCR: " + errOCRBudget.Error()
+		}
+		return "attachment " + name + " is a scan or an image and OCR failed: " + err.Error()
+	}
 	switch {
-	case errors.Is(err, errImage):
-		return "attachment " + name + " is an image: no text was read from it"
 	case errors.Is(err, extract.ErrNoTextLayer):
 		return "attachment " + name + " has no text layer"
 	case errors.Is(err, extract.ErrTooLarge):

@@ -12,6 +12,7 @@ var (
 	reBounceSender  = regexp.MustCompile(`(?i)^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@`)
 	reAutoSubject   = regexp.MustCompile(`(?i)^\s*(automatic reply|auto[- ]?reply|autoreply|auto[- ]?response|automatic response|out of (the )?office|ooo\b|away from (the )?office|on leave|absence notice)`)
 	reOOOBody       = regexp.MustCompile(`(?i)\b(i am|i'm|i will be) (currently )?(out of (the )?office|away from (the |my )?(office|desk)|on (annual |parental |maternity |sick )?leave|not in the office|working (part[- ]time|reduced hours))|\bout of (the )?office (until|from|on)\b|\bwith (limited|no) access to (my )?e-?mail`)
+	reAutoBody      = regexp.MustCompile(`(?i)\bthis is an automated (response|reply|message|e-?mail|acknowledge?ment)\b|\bthis (e-?mail|message|mailbox) (address )?is not monitored\b|\bplease do not reply to this (e-?mail|message)\b`)
 	reIROutcome     = regexp.MustCompile(`(\b(i|we) (have )?(now )?(completed|conducted|carried out|undertaken|concluded) (an?|the|your) (internal )?review\b|\boutcome of (the|your|this|my) (internal )?review\b|\b(internal )?review (has|is) (now )?(been )?(completed|concluded)\b|\b(i|we) (have )?(decided to )?(uphold|upheld|overturn|overturned|partially uphold|partly uphold)\b|\boriginal (decision|response) (is|was|has been) (upheld|overturned|reversed|revised)\b|\bthe reviewer\b|\bresult of (the|your) internal review\b|\binternal review (response|decision|outcome|findings)\b)`)
 	reRefusal       = regexp.MustCompile(`(\bexceed(s|ed)? the (appropriate|cost) limit\b|\b(section|s\.?)\s*12\s*(\(\s*1\s*\))?\b.{0,60}\b(applies|applied|engaged|cost)|\bcost limit\b|\bappropriate limit\b|\bvexatious\b|\brepeated request\b|\b(section|s\.?)\s*14\s*\(\s*[12]\s*\)|\b(we|i) (are|am) unable to comply\b|\bnot (obliged|required) to comply\b|\b(we|i) (must |have to |will )?(refuse|decline) (your|this|the) request\b|\b(your|this) request (is|has been) refused\b|\brefus(e|ing|ed) (your|this|the) request\b|\brefusal notice\b|\bneither confirm nor deny\b)`)
 	reExtension     = regexp.MustCompile(`(\bpublic interest test\b|\b(section|s\.?)\s*10\s*\(\s*3\s*\)|\b(need|require|requires|needs|take|taking) (some )?(additional|further|more|extra) time\b|\bextend(ed|ing)? (the|our) (time|deadline|response (time|date|deadline)|period)\b|\bextension (of|to) (the )?(time|deadline)\b|\bnot (be )?able to (respond|reply|provide a response) (to you )?(within|by) (the|20)\b|\bunable to (respond|reply) (to you )?within (the )?(statutory|20)\b|\bconsider(ing)? the (balance of the )?public interest\b|\b(apologi[sz]e|sorry) for the delay\b|\bdelay in (responding|our response|providing)\b|\b(new|revised|extended) (deadline|due date|response date)\b)`)
@@ -32,7 +33,8 @@ func classify(m *Message, text string, found, asked int) Kind {
 	}
 	sig := newSignals(text)
 	autoHeader := (m.AutoSubmitted != "" && m.AutoSubmitted != "no") || h("X-Autoreply") != "" || h("X-Autorespond") != "" ||
-		strings.Contains(h("Precedence"), "auto_reply") || strings.Contains(h("Precedence"), "auto-reply")
+		strings.Contains(h("Precedence"), "auto_reply") || strings.Contains(h("Precedence"), "auto-reply") ||
+		keyed(reAutoBody, firstChars(text, 1000), "automated", "not monitored", "do not reply")
 	ooo := reAutoSubject.MatchString(subject) || keyed(reOOOBody, firstChars(text, 600), "office", "leave", "desk", "access", "working")
 	if autoHeader || ooo {
 		// An automatic acknowledgement from a case system (a reference, a

@@ -10,6 +10,9 @@ type Limits struct {
 	MaxDepth   int   // nesting of multiparts and forwarded messages; default 20
 	MaxText    int   // characters of text kept from the body and all attachments; default 4 MiB
 	Extract    extract.Limits
+	// OCR bounds the reading of scanned PDFs and images; its
+	// MaxPagesPerMessage is shared by all attachments of one message.
+	OCR extract.OCRLimits
 }
 
 // Defaults of Limits.

@@ -72,6 +72,7 @@ type reader struct {
 	warned    map[string]bool
 	stopped   bool
 	attachIdx int
+	ocrPages  int // pages of OCR used so far by this message
 }
 
 func (r *reader) warn(format string, args ...any) {
@@ -222,7 +223,7 @@ func (r *reader) readHeader(e *message.Entity) {
 		m.Subject = h.Get("Subject")
 		r.warn("the subject could not be decoded")
 	}
-	m.Subject = norm.NFKC.String(strings.Join(strings.Fields(toUTF8(m.Subject)), " "))
+	m.Subject = norm.NFKC.String(strings.Join(strings.Fields(fixC1(toUTF8(m.Subject))), " "))
 	if d := strings.TrimSpace(h.Get("Date")); d != "" {
 		if t, err := parseDate(d); err == nil {
 			m.Date = t
@@ -255,7 +256,7 @@ func parseDate(s string) (time.Time, error) {
 
 func firstAddress(h gomail.Header, key string) (addr, name string) {
 	if l, err := h.AddressList(key); err == nil && len(l) > 0 {
-		return strings.ToLower(l[0].Address), norm.NFKC.String(l[0].Name)
+		return strings.ToLower(l[0].Address), norm.NFKC.String(fixC1(l[0].Name))
 	}
 	v := h.Get(key)
 	if v == "" {
@@ -538,13 +539,37 @@ func decodeWord(s string) string {
 	if d, err := dec.DecodeHeader(s); err == nil {
 		s = d
 	}
-	return strings.TrimSpace(toUTF8(s))
+	return strings.TrimSpace(fixC1(toUTF8(s)))
+}
+
+// fixC1 reads C1 control characters (U+0080 to U+009F) as the windows-1252
+// characters they stand for: mail labelled ISO-8859-1 is usually
+// windows-1252 (as WHATWG's encoding standard has it), and its curly quotes
+// and dashes otherwise come out as controls.
+func fixC1(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r >= 0x80 && r <= 0x9f }) {
+		return s
+	}
+	dec := charmap.Windows1252.NewDecoder()
+	return strings.Map(func(r rune) rune {
+		if r < 0x80 || r > 0x9f {
+			return r
+		}
+		out, err := dec.Bytes([]byte{byte(r)})
+		if err != nil || len(out) == 0 {
+			return r
+		}
+		if d, _ := utf8.DecodeRune(out); d != utf8.RuneError {
+			return d
+		}
+		return r
+	}, s)
 }
 
 // cleanText normalises text: NFKC, Unix line ends, no trailing spaces, no
 // runs of more than one blank line.
 func cleanText(s string) string {
-	s = norm.NFKC.String(s)
+	s = norm.NFKC.String(fixC1(s))
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
 	var b strings.Builder

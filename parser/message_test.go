@@ -3,12 +3,15 @@ package parser
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/foiwatch/foiwatch/parser/extract"
 )
 
 func email(headers, body string) []byte {
@@ -70,6 +73,9 @@ func TestKinds(t *testing.T) {
 		{"whole not held", "", "Thank you for your request. The OPCC does not hold the information you have requested.", KindResponse},
 		{"ir outcome", "", "I have now completed the internal review. I have decided to uphold the original decision.", KindInternalReview},
 		{"boilerplate only", "", "Please find attached our response.\n\nIf you are dissatisfied you may request an internal review. If we are unable to respond in time we will tell you.", KindResponse},
+		{"automated notice", "", "This is an automated message. Please do not reply to this email.", KindAutoReply},
+		{"does not commission", "", "The OPCC does not commission a service of this kind.", KindResponse},
+		{"partial with s12", "", "Please see below.\n\n1. Safe Steps\n\nTo answer the remaining questions would exceed the appropriate limit under section 12, so we are unable to comply with them.", KindRefusal},
 		{"other", "", "Hello, just checking in.", KindOther},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -239,4 +245,28 @@ func BenchmarkParsePlain(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "replies/s")
+}
+
+func TestImageAttachmentOCR(t *testing.T) {
+	// A PNG header and 30 KB of bytes: big enough to be taken for a
+	// photographed page. Whether tesseract is installed or not, the result
+	// says what happened: text read by OCR, or a warning naming the file.
+	png := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0}, 30<<10)...)
+	var b64 strings.Builder
+	enc := base64.NewEncoder(base64.StdEncoding, &b64)
+	enc.Write(png)
+	enc.Close()
+	raw := email("MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=p\n",
+		"--p\nContent-Type: text/plain\n\nSee the scan.\n--p\nContent-Type: image/png\nContent-Disposition: attachment; filename=letter.png\nContent-Transfer-Encoding: base64\n\n"+b64.String()+"\n--p--\n")
+	off := false
+	r, err := Parse(context.Background(), raw, nil, &Limits{OCR: extract.OCRLimits{Enabled: &off}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Attachments) != 1 || r.Attachments[0].ContentType != "image/png" || r.Attachments[0].OCR {
+		t.Fatalf("attachments %+v", r.Attachments)
+	}
+	if w := strings.Join(r.Warnings, "\n"); !strings.Contains(w, "letter.png") || !strings.Contains(w, "OCR is turned off") {
+		t.Errorf("warnings %q", r.Warnings)
+	}
 }

@@ -182,7 +182,7 @@ var (
 		`|` + monthRe + `\s+(\d{1,2})(?:st|nd|rd|th)?,?(?:\s+(\d{4}))?` +
 		`|(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})` +
 		`|(\d{4})-(\d{2})-(\d{2}))`
-	reDue = regexp.MustCompile(`(?i)\b(no later than|not later than|on or before|by no later than|by|before|until|due (?:on|by)?|deadline (?:is|of|to)?|(?:due|response) date(?: for (?:your|the|a|this) (?:request|response|reply))?(?: is|:)?|extended? (?:the deadline |the date |this |it )?(?:to|until)|new (?:deadline|date|response date)(?: is| of)?:?)\s+` + dateExpr + `\b`)
+	reDue = regexp.MustCompile(`(?i)\b(no later than|not later than|on or before|by no later than|by|before|until|due (?:on|by)?|deadline (?:is|of|to)?|(?:due|response) date(?: for (?:your|the|a|this) (?:request|response|reply))?(?: is|:)?|extended? (?:the deadline |the date |this |it )?(?:to|until)|new (?:deadline|date|response date)(?: is| of)?:?|working days,? (?:i\.e\.?|which is|that is|this being|being),?)\s+` + dateExpr + `\b`)
 )
 
 // findDue returns the first due date stated in text as YYYY-MM-DD, the year

@@ -152,3 +152,10 @@ func TestFindDue(t *testing.T) {
 		t.Errorf("year rollover: %q", got)
 	}
 }
+
+func TestFindDueAfterWorkingDays(t *testing.T) {
+	sent := time.Date(2024, 5, 20, 9, 0, 0, 0, time.UTC)
+	if got := findDue("We will reply within 20 working days, i.e. 17 June 2024.", sent); got != "2024-06-17" {
+		t.Errorf("got %q", got)
+	}
+}

@@ -79,10 +79,14 @@ func chromiumPath() string {
 
 // renderedPage is what the browser reports of the rendered status page.
 type renderedPage struct {
-	Title    string            `json:"title"`
-	Intro    string            `json:"intro"`
-	Text     string            `json:"text"` // document.body.innerText
-	Sections []renderedSection `json:"sections"`
+	Title string `json:"title"`
+	Intro string `json:"intro"`
+	Text  string `json:"text"` // document.body.innerText
+	// ScrollWidth is how wide the laid-out page is; wider than
+	// ViewportWidth means a person scrolls sideways.
+	ScrollWidth   float64           `json:"scrollWidth"`
+	ViewportWidth float64           `json:"viewportWidth"`
+	Sections      []renderedSection `json:"sections"`
 }
 
 type renderedSection struct {
@@ -120,7 +124,8 @@ type renderedBar struct {
 type renderedDet struct {
 	Summary string `json:"summary"`
 	Open    bool   `json:"open"`
-	// Visible is true when the replies' tables take up room on screen.
+	// Visible is true when the replies (more than the summary) are laid out
+	// on screen.
 	Visible bool `json:"visible"`
 	// Answers are the rows of the replies' answer tables: Question,
 	// Status, Value, Read from, Note.
@@ -136,6 +141,8 @@ const extractJS = `JSON.stringify((() => {
     title: document.title,
     intro: txt(document.querySelector("body > p")),
     text: document.body.innerText,
+    scrollWidth: document.documentElement.scrollWidth,
+    viewportWidth: window.innerWidth,
     sections: [...document.querySelectorAll("section")].map(s => {
       const table = s.querySelector(":scope > table");
       return {
@@ -169,7 +176,7 @@ const extractJS = `JSON.stringify((() => {
           return {
             summary: txt(d.querySelector("summary")),
             open: d.open,
-            visible: tables.length > 0 && tables.every(t => box(t).height > 0),
+            visible: [...d.children].filter(c => c.tagName !== "SUMMARY").some(c => c.checkVisibility() && box(c).height > 0),
             answers: tables.flatMap(t => [...t.tBodies[0].rows].map(tr => [...tr.cells].map(txt))),
           };
         }),
@@ -178,8 +185,8 @@ const extractJS = `JSON.stringify((() => {
   };
 })())`
 
-// cells maps a section's column headers to one row's cells.
-func cells(s renderedSection, row []renderedTD) map[string]renderedTD {
+// renderedCells maps a section's column headers to one row's cells.
+func renderedCells(s renderedSection, row []renderedTD) map[string]renderedTD {
 	m := map[string]renderedTD{}
 	for i, h := range s.Headers {
 		if i < len(row) {
@@ -189,33 +196,33 @@ func cells(s renderedSection, row []renderedTD) map[string]renderedTD {
 	return m
 }
 
-// rowOf is the rendered row whose Authority cell is authority.
-func rowOf(s renderedSection, authority string) (map[string]renderedTD, bool) {
+// renderedRow is the rendered row whose Authority cell is authority.
+func renderedRow(s renderedSection, authority string) (map[string]renderedTD, bool) {
 	for _, r := range s.Rows {
-		if c := cells(s, r); c["Authority"].Text == authority {
+		if c := renderedCells(s, r); c["Authority"].Text == authority {
 			return c, true
 		}
 	}
 	return nil, false
 }
 
-var spaces = regexp.MustCompile(`\s+`)
+var browserSpaces = regexp.MustCompile(`\s+`)
 
-func squash(s string) string { return strings.TrimSpace(spaces.ReplaceAllString(s, " ")) }
+func squashSpace(s string) string { return strings.TrimSpace(browserSpaces.ReplaceAllString(s, " ")) }
 
-// syncBuf collects chromedp's and Chromium's messages, shown when the test fails.
-type syncBuf struct {
+// browserLog collects chromedp's and Chromium's messages, shown when the test fails.
+type browserLog struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuf) Write(p []byte) (int, error) {
+func (s *browserLog) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
-func (s *syncBuf) logf(format string, args ...any) { fmt.Fprintf(s, format+"\n", args...) }
-func (s *syncBuf) String() string {
+func (s *browserLog) logf(format string, args ...any) { fmt.Fprintf(s, format+"\n", args...) }
+func (s *browserLog) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
@@ -225,7 +232,7 @@ func (s *syncBuf) String() string {
 // process killed if need be) when the test ends.
 func startBrowser(t *testing.T, ctx context.Context, exe string) context.Context {
 	t.Helper()
-	logs := &syncBuf{}
+	logs := &browserLog{}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], // headless, no first run, no background networking, no sync, ...
 		chromedp.ExecPath(exe),
 		chromedp.NoSandbox, // tests run as root
@@ -242,26 +249,26 @@ func startBrowser(t *testing.T, ctx context.Context, exe string) context.Context
 	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithErrorf(logs.logf))
 	t.Cleanup(func() {
 		bcancel() // closes the browser and waits for it
-		acancel() // kills the process if it is still there, removes nothing of ours
+		acancel() // kills the process if it is still there
 		if t.Failed() {
 			if s := logs.String(); s != "" {
-				t.Logf("chromium said:\n%s", truncateLog(s, 8000))
+				t.Logf("chromium said:\n%s", tailOf(s, 8000))
 			}
 		}
 	})
 	return bctx
 }
 
-func truncateLog(s string, n int) string {
+func tailOf(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
 	return "…" + s[len(s)-n:]
 }
 
-// checkPNG decodes a screenshot and checks it is a real picture: big enough
-// and not a single colour.
-func checkPNG(t *testing.T, name string, b []byte) {
+// checkScreenshot decodes a screenshot and checks it is a real picture: big
+// enough, many colours, some text drawn.
+func checkScreenshot(t *testing.T, name string, b []byte) {
 	t.Helper()
 	img, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
@@ -325,13 +332,19 @@ func TestBrowserStatusPage(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "status.png"), shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	checkPNG(t, "status.png", shot)
+	checkScreenshot(t, "status.png", shot)
 
 	// Then open every request's replies, as a person clicking the summaries.
-	if err := chromedp.Do(bctx,
-		chromedp.Click(chromedp.CSSAll("details > summary")),
-		chromedp.WaitVisible(chromedp.CSS("details[open] table")),
-	); err != nil {
+	summaries, err := chromedp.Run(bctx, chromedp.Nodes(chromedp.CSSAll("details > summary")))
+	if err != nil {
+		t.Fatalf("finding the replies: %v", err)
+	}
+	for _, n := range summaries { // a mouse click in the middle of each summary
+		if err := chromedp.Do(bctx, chromedp.MouseClickNode(n)); err != nil {
+			t.Fatalf("clicking %s: %v", n.FullXPath(), err)
+		}
+	}
+	if err := chromedp.Do(bctx, chromedp.WaitVisible(chromedp.CSS("details[open] table"))); err != nil {
 		t.Fatalf("opening the replies: %v", err)
 	}
 	rawOpen, err := chromedp.Run(bctx, chromedp.Evaluate[string](extractJS))
@@ -349,7 +362,7 @@ func TestBrowserStatusPage(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "status-open.png"), shotOpen, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	checkPNG(t, "status-open.png", shotOpen)
+	checkScreenshot(t, "status-open.png", shotOpen)
 	if keep := os.Getenv("FOIWATCH_SCREENSHOT_DIR"); keep != "" { // to look at them
 		os.WriteFile(filepath.Join(keep, "status.png"), shot, 0o644)
 		os.WriteFile(filepath.Join(keep, "status-open.png"), shotOpen, 0o644)
@@ -395,7 +408,7 @@ func TestBrowserStatusPage(t *testing.T) {
 		}
 		// Every request has its row, showing what the report says.
 		for _, r := range rows {
-			got, ok := rowOf(s, r.Authority)
+			got, ok := renderedRow(s, r.Authority)
 			if !ok {
 				t.Errorf("%s: no row for %q", c.ID, r.Authority)
 				continue
@@ -478,18 +491,20 @@ func TestBrowserStatusPage(t *testing.T) {
 
 	// The demo, concretely: what a person reading the page must see.
 	s := page.Sections[0]
-	bors, ok := rowOf(s, "Office of the Police and Crime Commissioner for Borsetshire")
+	bors, ok := renderedRow(s, "Office of the Police and Crime Commissioner for Borsetshire")
 	if !ok {
 		t.Fatalf("no Borsetshire row in %+v", s.Rows)
 	}
-	if bors["State"].Text != "answered" || bors["Reference"].Text != "FOI/OPCCB/0412" || bors["self_referred"].Text != "8" {
+	// Borsetshire answered (partially: it skipped the unnumbered evaluation
+	// link question), reference FOI/OPCCB/0412, 8 self-referrals.
+	if st := bors["State"].Text; (st != "answered" && st != "partially_answered") || bors["Reference"].Text != "FOI/OPCCB/0412" || bors["self_referred"].Text != "8" {
 		t.Errorf("Borsetshire row = %+v", bors)
 	}
 	if !strings.Contains(bors["self_referred"].Title, "Eight") {
 		t.Errorf("Borsetshire self_referred tooltip = %q, want the text it was read from (\"2. Eight.\")", bors["self_referred"].Title)
 	}
 	// Wessex has not answered, 8 working days late: red and bold.
-	wessex, ok := rowOf(s, "Office of the Police, Fire and Crime Commissioner for Wessex")
+	wessex, ok := renderedRow(s, "Office of the Police, Fire and Crime Commissioner for Wessex")
 	if !ok {
 		t.Fatalf("no Wessex row")
 	}
@@ -581,7 +596,7 @@ func TestBrowserStatusPage(t *testing.T) {
 			}
 			found := false
 			for _, row := range det.Answers {
-				if len(row) == 5 && row[0] == k && squash(row[3]) == squash(a.Text) && row[2] == worker.CellValue(a) {
+				if len(row) == 5 && row[0] == k && squashSpace(row[3]) == squashSpace(a.Text) && row[2] == worker.CellValue(a) {
 					found = true
 				}
 			}
@@ -589,6 +604,19 @@ func TestBrowserStatusPage(t *testing.T) {
 				t.Errorf("%s: answer %s = %q read from %q is not shown in the replies", smp.Name, k, worker.CellValue(a), a.Text)
 			}
 		}
+	}
+	for _, ch := range s.Charts {
+		labels := map[string]bool{}
+		for _, b := range ch.Bars {
+			labels[b.Label] = true
+		}
+		if len(labels) < len(ch.Bars) {
+			t.Logf("note: chart %s: %d bars but only %d distinct labels (%q...): a reader cannot tell whose bar is whose", ch.Caption, len(ch.Bars), len(labels), ch.Bars[0].Label)
+			break
+		}
+	}
+	if page.ScrollWidth > page.ViewportWidth {
+		t.Logf("note: the page is %g px wide in a %g px window (the campaign table scrolls sideways)", page.ScrollWidth, page.ViewportWidth)
 	}
 	t.Logf("status page rendered and checked in %s; screenshots in %s", time.Since(start).Round(time.Millisecond), dir)
 }

@@ -1,6 +1,7 @@
 package mailtest
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,9 @@ type SinkOptions struct {
 	// FailNext answers the next FailNext messages with "451 4.3.0" at the end
 	// of DATA (a temporary failure), for retry tests. See also FailNext.
 	FailNext int
+	// TLS, when set, offers STARTTLS with this server configuration (see
+	// NewCert).
+	TLS *tls.Config
 }
 
 // SinkMessage is one message the sink accepted.
@@ -60,6 +64,7 @@ func NewSMTPSink(opts *SinkOptions) (*SMTPSink, error) {
 	}))
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
+	srv.TLSConfig = s.opts.TLS
 	srv.ReadTimeout = 30 * time.Second
 	srv.WriteTimeout = 30 * time.Second
 	srv.MaxMessageBytes = 64 << 20

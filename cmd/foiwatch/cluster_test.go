@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/foiwatch/foiwatch/mailbox/mailtest"
+	"github.com/foiwatch/foiwatch/queue"
+	"github.com/foiwatch/foiwatch/worker"
+)
+
+var (
+	natsOnce sync.Once
+	natsBin  string
+	natsErr  error
+)
+
+// natsServerBinary builds nats-server from the module foiwatch embeds
+// (Debian's 2.9 is too old for the streams foiwatch makes).
+func natsServerBinary(t *testing.T) string {
+	t.Helper()
+	natsOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "foiwatch-nats-bin-")
+		if err != nil {
+			natsErr = err
+			return
+		}
+		natsBin = filepath.Join(dir, "nats-server")
+		out, err := exec.Command("go", "build", "-o", natsBin, "github.com/nats-io/nats-server/v2").CombinedOutput()
+		if err != nil {
+			natsErr = fmt.Errorf("go build nats-server: %v\n%s", err, out)
+		}
+	})
+	if natsErr != nil {
+		t.Fatal(natsErr)
+	}
+	return natsBin
+}
+
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	var lns []net.Listener
+	for i := 0; i < n; i++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	for _, ln := range lns {
+		ln.Close()
+	}
+	return ports
+}
+
+// natsNode is one nats-server process of a test cluster.
+type natsNode struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func startNATSNode(t *testing.T, bin, dir string, i int, client, routes []int) *natsNode {
+	t.Helper()
+	var rs []string
+	for _, p := range routes {
+		rs = append(rs, fmt.Sprintf("nats-route://127.0.0.1:%d", p))
+	}
+	conf := fmt.Sprintf(`server_name: n%d
+listen: 127.0.0.1:%d
+jetstream { store_dir: %q }
+cluster {
+  name: foiwatch-test
+  listen: 127.0.0.1:%d
+  routes: [%s]
+}
+`, i, client[i], filepath.Join(dir, fmt.Sprintf("n%d", i)), routes[i], strings.Join(rs, ", "))
+	path := filepath.Join(dir, fmt.Sprintf("n%d.conf", i))
+	os.WriteFile(path, []byte(conf), 0o600)
+	cmd := exec.Command(bin, "-c", path)
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	n := &natsNode{cmd: cmd, done: make(chan struct{})}
+	go func() { cmd.Wait(); close(n.done) }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-n.done })
+	return n
+}
+
+func TestTwoWorkersOnAThreeNodeClusterSurviveLosingANodeAndAWorker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the cluster test")
+	}
+	nMsgs, nReqs := 1500, 29
+	if *long {
+		nMsgs = 6000
+	}
+	nats := natsServerBinary(t)
+	bin := foiwatchBinary(t)
+	dir := t.TempDir()
+	ports := freePorts(t, 6)
+	client, routes := ports[:3], ports[3:]
+	var nodes []*natsNode
+	for i := 0; i < 3; i++ {
+		nodes = append(nodes, startNATSNode(t, nats, dir, i, client, routes))
+	}
+	var urls []string
+	for _, p := range client {
+		urls = append(urls, fmt.Sprintf("nats://127.0.0.1:%d", p))
+	}
+	url := strings.Join(urls, ",")
+
+	// Wait until the cluster has a JetStream meta leader: creating the
+	// replicated streams succeeds.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		q, err := queue.Open(ctx, queue.Config{URL: url, Replicas: 3}, &queue.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		cancel()
+		if err == nil {
+			q.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the NATS cluster did not become ready: %v", err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	srv, err := mailtest.NewMemServer("researcher@requests.example.org", "cluster-test-pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	msgs := make([][]byte, nMsgs)
+	for i := range msgs {
+		msgs[i] = genMessage(i, nReqs)
+		srv.Append("INBOX", msgs[i])
+	}
+	cfg := writeConfig(t, dir, srv.Addr(), srv.Username(), srv.Password(), "")
+	os.WriteFile(filepath.Join(dir, "campaign.toml"), []byte(genCampaign(nReqs)), 0o600) // in place of the demo campaign
+	b, _ := os.ReadFile(cfg)
+	// [nats] goes after the top-level keys, before the first table.
+	text := strings.Replace(string(b), "[http]", fmt.Sprintf("[nats]\nurl = %q\nreplicas = 3\n[http]", url), 1)
+	os.WriteFile(cfg, []byte(text), 0o600)
+
+	start := time.Now()
+	a := startFoiwatch(t, bin, cfg)
+	bproc := startFoiwatch(t, bin, cfg)
+	// Mid-run: one NATS node and one worker die.
+	for {
+		n, _ := progress(t, cfg)
+		if n >= nMsgs/5 || time.Since(start) > time.Minute {
+			t.Logf("%d of %d stored when node n2 and a worker are killed", n, nMsgs)
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	nodes[2].cmd.Process.Kill()
+	<-nodes[2].done
+	a.kill()
+
+	deadline = time.Now().Add(4 * time.Minute)
+	for {
+		n, pending := progress(t, cfg)
+		if n == nMsgs && pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d stored, %d pending after 4 minutes\n%s", n, nMsgs, pending, bproc.stderr)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Logf("all %d messages stored in %s on two of three NATS nodes and one of two workers", nMsgs, time.Since(start).Round(time.Millisecond))
+	if err := bproc.stop(t); err != nil {
+		t.Errorf("worker did not stop cleanly: %v\n%s", err, bproc.stderr)
+	}
+
+	c, err := worker.LoadConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	d, err := worker.Open(ctx, c, &worker.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if f, _ := d.Q.Failed(ctx); len(f) != 0 {
+		t.Errorf("%d failed: %+v", len(f), f[0])
+	}
+	want := map[string]int{}
+	for i := range msgs {
+		want[fmt.Sprintf("r%03d", i%nReqs)]++
+	}
+	for r, n := range want {
+		s, _, err := d.Store.State(ctx, "gen", r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, ref := range s.Replies {
+			if seen[ref.SHA256] {
+				t.Errorf("%s holds a reply twice", r)
+			}
+			seen[ref.SHA256] = true
+		}
+		if len(seen) != n {
+			t.Errorf("%s holds %d replies, want %d", r, len(seen), n)
+		}
+		if s.State != worker.StateAnswered {
+			t.Errorf("%s is %s, want answered", r, s.State)
+		}
+	}
+}
