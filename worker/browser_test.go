@@ -144,7 +144,7 @@ const extractJS = `JSON.stringify((() => {
     scrollWidth: document.documentElement.scrollWidth,
     viewportWidth: window.innerWidth,
     sections: [...document.querySelectorAll("section")].map(s => {
-      const table = s.querySelector(":scope > table");
+      const table = s.querySelector(":scope > .scroll > table, :scope > table");
       return {
         id: s.id,
         heading: txt(s.querySelector("h2")),
@@ -413,7 +413,7 @@ func TestBrowserStatusPage(t *testing.T) {
 				t.Errorf("%s: no row for %q", c.ID, r.Authority)
 				continue
 			}
-			if got["State"].Text != r.Status || got["Reference"].Text != r.Reference || got["Due"].Text != r.Due ||
+			if got["State"].Text != strings.ReplaceAll(r.Status, "_", " ") || got["Reference"].Text != r.Reference || got["Due"].Text != r.Due ||
 				got["Days late"].Text != strconv.Itoa(r.DaysLate) {
 				t.Errorf("%s: row %q shows state %q reference %q due %q days late %q; want %q %q %q %d", c.ID, r.Authority,
 					got["State"].Text, got["Reference"].Text, got["Due"].Text, got["Days late"].Text, r.Status, r.Reference, r.Due, r.DaysLate)
@@ -497,7 +497,7 @@ func TestBrowserStatusPage(t *testing.T) {
 	}
 	// Borsetshire answered (partially: it skipped the unnumbered evaluation
 	// link question), reference FOI/OPCCB/0412, 8 self-referrals.
-	if st := bors["State"].Text; (st != "answered" && st != "partially_answered") || bors["Reference"].Text != "FOI/OPCCB/0412" || bors["self_referred"].Text != "8" {
+	if st := bors["State"].Text; st != "partially answered" || bors["Reference"].Text != "FOI/OPCCB/0412" || bors["self_referred"].Text != "8" {
 		t.Errorf("Borsetshire row = %+v", bors)
 	}
 	if !strings.Contains(bors["self_referred"].Title, "Eight") {
@@ -611,8 +611,7 @@ func TestBrowserStatusPage(t *testing.T) {
 			labels[b.Label] = true
 		}
 		if len(labels) < len(ch.Bars) {
-			t.Logf("note: chart %s: %d bars but only %d distinct labels (%q...): a reader cannot tell whose bar is whose", ch.Caption, len(ch.Bars), len(labels), ch.Bars[0].Label)
-			break
+			t.Errorf("chart %s: %d bars but only %d distinct labels (%q...): a reader cannot tell whose bar is whose", ch.Caption, len(ch.Bars), len(labels), ch.Bars[0].Label)
 		}
 	}
 	if page.ScrollWidth > page.ViewportWidth {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -67,6 +68,8 @@ var statusTmpl = template.Must(template.New("status").Parse(`<!doctype html>
 <style>
 body{font-family:system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin-bottom:1.5em}
+.scroll{overflow-x:auto;max-width:100%}th{overflow-wrap:anywhere;min-width:4em}td:first-child{min-width:14em}
+tr.overdue td{background:#fff3f3}
 td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
 th{background:#f4f4f4}.late{color:#b00;font-weight:bold}.muted{color:#777}
 .charts{display:flex;flex-wrap:wrap;gap:1.5em;margin-bottom:1.5em}
@@ -77,12 +80,12 @@ details{margin:.4em 0}summary{cursor:pointer}
 <p>As of {{.Today}}. Parser version {{.ParserVersion}}. Unmatched replies waiting for an operator: {{.Unmatched}}. Failed messages: {{.Failed}}.</p>
 {{range .Campaigns}}<section id="{{.ID}}">
 <h2>{{.Title}} <small class="muted">({{.ID}})</small></h2>
-<table><thead><tr><th>Authority</th><th>State</th><th>Due</th><th>Days late</th><th>Reference</th>{{range .Keys}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
-{{range .Rows}}<tr><td>{{.Row.Authority}}</td><td>{{.Row.Status}}</td><td>{{.Row.Due}}</td><td{{if gt .Row.DaysLate 0}} class="late"{{end}}>{{.Row.DaysLate}}</td><td>{{.Row.Reference}}</td>{{range .Cells}}<td title="{{.Text}}">{{.Value}}{{if .OCR}} <span class="muted">(scan)</span>{{end}}</td>{{end}}</tr>
-{{end}}</tbody></table>
+<div class="scroll"><table><thead><tr><th>Authority</th><th>State</th><th>Due</th><th>Days late</th><th>Reference</th>{{range .Keys}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
+{{range .Rows}}<tr{{if and (gt .Row.DaysLate 0) (eq .Row.RepliedAt "")}} class="overdue"{{end}}><td>{{.Row.Authority}}</td><td>{{.State}}</td><td style="white-space:nowrap">{{.Row.Due}}</td><td{{if gt .Row.DaysLate 0}} class="late"{{end}}>{{.Row.DaysLate}}</td><td>{{.Row.Reference}}</td>{{range .Cells}}<td title="{{.Text}}">{{.Value}}{{if .OCR}} <span class="muted">(scan)</span>{{end}}</td>{{end}}</tr>
+{{end}}</tbody></table></div>
 {{if .Charts}}<div class="charts">{{range .Charts}}<figure><figcaption>{{.Key}}</figcaption>
 <svg role="img" aria-label="{{.Key}} per authority" width="{{.Width}}" height="{{.Height}}" xmlns="http://www.w3.org/2000/svg">
-{{range .Bars}}<g><text x="0" y="{{.TextY}}" font-size="12">{{.Label}}</text><rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="14" fill="#4a78b5"><title>{{.Label}}: {{.Value}}</title></rect><text x="{{.ValueX}}" y="{{.TextY}}" font-size="12">{{.Value}}</text></g>
+{{range .Bars}}<g><text x="0" y="{{.TextY}}" font-size="12">{{.Label}}</text><rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="14" fill="#4a78b5"><title>{{.Title}}: {{.Value}}</title></rect><text x="{{.ValueX}}" y="{{.TextY}}" font-size="12">{{.Value}}</text></g>
 {{end}}</svg></figure>{{end}}</div>{{end}}
 {{range .Rows}}{{if .Replies}}<details><summary>{{.Row.Authority}}: {{len .Replies}} repl{{if eq (len .Replies) 1}}y{{else}}ies{{end}}</summary>
 {{range .Replies}}<p><b>{{.Date}}</b> {{.Kind}} (matched by {{.Match}}) {{.Subject}}{{range .Warnings}}<br><span class="late">{{.}}</span>{{end}}</p>
@@ -104,11 +107,12 @@ type statusReply struct {
 }
 type statusRow struct {
 	Row     Row
+	State   string // for people: "partially answered"
 	Cells   []statusCell
 	Replies []statusReply
 }
 type statusBar struct {
-	Label                         string
+	Label, Title                  string
 	Value                         int64
 	X, Y, W, TextY, ValueX, Width int
 }
@@ -124,20 +128,53 @@ type statusCampaign struct {
 	Charts    []statusChart
 }
 
+// tail keeps the end of a long name, where authorities' names differ
+// ("…Crime Commissioner for Borsetshire").
+func tail(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return "…" + strings.TrimLeft(string(r[len(r)-n+1:]), " ")
+}
+
+// commonWordPrefix is the words every name starts with ("Office of the
+// Police and Crime Commissioner for "), so chart labels show what differs.
+func commonWordPrefix(names []string) string {
+	if len(names) < 2 {
+		return ""
+	}
+	p := names[0]
+	for _, n := range names[1:] {
+		for !strings.HasPrefix(n, p) {
+			p = p[:len(p)-1]
+		}
+	}
+	if i := strings.LastIndexByte(p, ' '); i >= 0 {
+		return p[:i+1]
+	}
+	return ""
+}
+
 // barChart draws one bar per authority that gave a count for key.
 func barChart(key string, rows []Row) (statusChart, bool) {
 	const labelW, barMax, rowH = 220, 240, 20
 	ch := statusChart{Key: key, Width: labelW + barMax + 60}
 	var max int64
 	type pt struct {
-		label string
-		v     int64
+		label, title string
+		v            int64
 	}
+	var names []string
+	for _, r := range rows {
+		names = append(names, r.Authority)
+	}
+	prefix := commonWordPrefix(names)
 	var pts []pt
 	for _, r := range rows {
 		a := r.Answers[key]
 		if v, ok := a.Value.(int64); ok && a.Status == parser.StatusAnswered {
-			pts = append(pts, pt{truncate(r.Authority, 34), v})
+			pts = append(pts, pt{tail(strings.TrimPrefix(r.Authority, prefix), 30), r.Authority, v})
 			if v > max {
 				max = v
 			}
@@ -152,7 +189,7 @@ func barChart(key string, rows []Row) (statusChart, bool) {
 			w = int(p.v * barMax / max)
 		}
 		y := i * rowH
-		ch.Bars = append(ch.Bars, statusBar{Label: p.label, Value: p.v, X: labelW, Y: y + 3, W: w, TextY: y + 14, ValueX: labelW + w + 4})
+		ch.Bars = append(ch.Bars, statusBar{Label: p.label, Title: p.title, Value: p.v, X: labelW, Y: y + 3, W: w, TextY: y + 14, ValueX: labelW + w + 4})
 	}
 	ch.Height = len(pts)*rowH + 4
 	return ch, true
@@ -191,7 +228,7 @@ func (d *Daemon) statusPage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		for _, row := range rows {
-			sr := statusRow{Row: row}
+			sr := statusRow{Row: row, State: strings.ReplaceAll(row.Status, "_", " ")}
 			for _, k := range sc.Keys {
 				a := row.Answers[k]
 				v := CellValue(a)
