@@ -29,6 +29,7 @@ type Config struct {
 	SMTP      *mailbox.SMTPConfig `toml:"smtp"` // nil: no reminders are emailed
 	Reminders RemindersConfig     `toml:"reminders"`
 	HTTP      HTTPConfig          `toml:"http"`
+	OCR       OCRConfig           `toml:"ocr"`
 
 	// Workers is the number of messages parsed at once. Default 2.
 	Workers int `toml:"workers"`
@@ -132,6 +133,7 @@ func (c Config) Validate() error {
 			add(fmt.Errorf("http: listen = %q is not a loopback address: the status page shows your requests; set public = true to serve it there anyway", addr))
 		}
 	}
+	add(c.OCR.Validate())
 	if c.Workers < 1 || c.Workers > 64 {
 		add(fmt.Errorf("workers = %d: must be between 1 and 64", c.Workers))
 	}

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/foiwatch/foiwatch/mailbox"
 	"github.com/foiwatch/foiwatch/parser"
 	"github.com/foiwatch/foiwatch/queue"
@@ -115,7 +117,19 @@ func NewWith(cfg Config, cs *Campaigns, q *queue.Queue, opts *Options) *Daemon {
 func newDaemon(cfg Config, cs *Campaigns, q *queue.Queue, o Options) *Daemon {
 	d := &Daemon{Cfg: cfg, Q: q, Campaigns: cs, Log: o.Logger, opts: o, Metrics: NewMetrics(), polling: map[string]bool{}}
 	d.Store = NewStore(q, cs)
-	d.Proc = &Processor{Q: q, Store: d.Store, Campaigns: cs, Log: o.Logger, Metrics: d.Metrics}
+	d.Metrics.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "foiwatch_queue_pending",
+		Help: "Envelopes in MAIL not yet processed (waiting, in work, or waiting for a retry): the consumer's lag.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		w, f, err := q.Pending(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(w + f)
+	}))
+	d.Proc = &Processor{Q: q, Store: d.Store, Campaigns: cs, Log: o.Logger, Metrics: d.Metrics, Limits: cfg.ParserLimits()}
 	return d
 }
 
