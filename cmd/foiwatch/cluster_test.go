@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,34 +17,6 @@ import (
 	"github.com/foiwatch/foiwatch/queue"
 	"github.com/foiwatch/foiwatch/worker"
 )
-
-var (
-	natsOnce sync.Once
-	natsBin  string
-	natsErr  error
-)
-
-// natsServerBinary builds nats-server from the module foiwatch embeds
-// (Debian's 2.9 is too old for the streams foiwatch makes).
-func natsServerBinary(t *testing.T) string {
-	t.Helper()
-	natsOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "foiwatch-nats-bin-")
-		if err != nil {
-			natsErr = err
-			return
-		}
-		natsBin = filepath.Join(dir, "nats-server")
-		out, err := exec.Command("go", "build", "-o", natsBin, "github.com/nats-io/nats-server/v2").CombinedOutput()
-		if err != nil {
-			natsErr = fmt.Errorf("go build nats-server: %v\n%s", err, out)
-		}
-	})
-	if natsErr != nil {
-		t.Fatal(natsErr)
-	}
-	return natsBin
-}
 
 func freePorts(t *testing.T, n int) []int {
 	t.Helper()

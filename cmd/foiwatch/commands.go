@@ -74,10 +74,8 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "run")
 	var c common
 	c.register(fs, "json", "info")
-	if pos, err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	d, err := c.open(ctx, e, true)
 	if err != nil {
@@ -91,10 +89,8 @@ func cmdSync(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "sync")
 	var c common
 	c.register(fs, "text", "warn")
-	if pos, err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	d, err := c.open(ctx, e, false)
 	if err != nil {
@@ -109,10 +105,8 @@ func cmdSync(ctx context.Context, e *env, args []string) error {
 func cmdDemo(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "demo")
 	keep := fs.String("keep", "", "keep the demo's data in this directory instead of a temporary one")
-	if pos, err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	return demo.Run(ctx, e.stdout, &demo.Options{Dir: *keep})
 }
@@ -169,10 +163,8 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	c.register(fs, "text", "warn")
 	campaign := fs.String("campaign", "", "only this campaign")
 	asOf := fs.String("now", "", "the day to compute lateness on (YYYY-MM-DD; default today)")
-	if pos, err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	today, err := dayFlag(*asOf)
 	if err != nil {
@@ -209,10 +201,8 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	campaign := fs.String("campaign", "", "only this campaign")
 	replies := fs.Bool("replies", false, "write every stored Reply instead of one row per request")
 	outPath := fs.String("o", "", "write to this file instead of standard output")
-	if pos, err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	switch *format {
 	case "csv", "jsonl", "xlsx":
@@ -460,10 +450,8 @@ func cmdReprocess(ctx context.Context, e *env, args []string) error {
 	var c common
 	c.register(fs, "text", "warn")
 	campaign := fs.String("campaign", "", "only the replies of this campaign (and the unmatched ones)")
-	if pos, err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	d, err := c.open(ctx, e, false)
 	if err != nil {
@@ -532,10 +520,8 @@ func cmdRemind(ctx context.Context, e *env, args []string) error {
 	c.register(fs, "text", "warn")
 	dry := fs.Bool("dry-run", false, "print the reminders instead of sending them")
 	nowFlag := fs.String("now", "", "the time to act as if it were (RFC 3339, or YYYY-MM-DD for 09:00 that day)")
-	if pos, err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	now := time.Now()
 	if *nowFlag != "" {
@@ -575,10 +561,8 @@ func cmdDeadline(ctx context.Context, e *env, args []string) error {
 	received := fs.String("received", "", "the date of receipt, YYYY-MM-DD (day 0)")
 	days := fs.Int("working-days", 20, "the statutory deadline in working days")
 	calName := fs.String("calendar", "foia", "foia (any UK bank holiday) or foisa (Scotland's)")
-	if pos, err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	if *received == "" {
 		return usagef("--received is required")

@@ -28,38 +28,51 @@ import (
 
 var long = flag.Bool("long", false, "run the long variants of the crash and fault tests")
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+// builtBinary is a binary built once per test run.
+type builtBinary struct {
+	once sync.Once
+	path string
+	err  error
+}
 
-// foiwatchBinary builds cmd/foiwatch once per test run.
-func foiwatchBinary(t *testing.T) string {
+var foiwatchBin, natsServerBin builtBinary
+
+// get builds pkg (a package path or ".") into a temporary directory once.
+func (b *builtBinary) get(t *testing.T, name, pkg string) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "foiwatch-bin-")
+	b.once.Do(func() {
+		dir, err := os.MkdirTemp("", "foiwatch-test-bin-")
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
-		binPath = filepath.Join(dir, "foiwatch")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		b.path = filepath.Join(dir, name)
+		if out, err := exec.Command("go", "build", "-o", b.path, pkg).CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
 		}
 	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return binPath
+	return b.path
+}
+
+// foiwatchBinary builds cmd/foiwatch once per test run.
+func foiwatchBinary(t *testing.T) string { return foiwatchBin.get(t, "foiwatch", ".") }
+
+// natsServerBinary builds nats-server from the module foiwatch embeds
+// (Debian's 2.9 is too old for the streams foiwatch makes).
+func natsServerBinary(t *testing.T) string {
+	return natsServerBin.get(t, "nats-server", "github.com/nats-io/nats-server/v2")
 }
 
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
+	for _, b := range []*builtBinary{&foiwatchBin, &natsServerBin} {
+		if b.path != "" {
+			os.RemoveAll(filepath.Dir(b.path))
+		}
 	}
 	os.Exit(code)
 }
