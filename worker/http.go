@@ -81,7 +81,7 @@ details{margin:.4em 0}summary{cursor:pointer}
 {{range .Campaigns}}<section id="{{.ID}}">
 <h2>{{.Title}} <small class="muted">({{.ID}})</small></h2>
 <div class="scroll"><table><thead><tr><th>Authority</th><th>State</th><th>Due</th><th>Days late</th><th>Reference</th>{{range .Keys}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
-{{range .Rows}}<tr{{if and (gt .Row.DaysLate 0) (eq .Row.RepliedAt "")}} class="overdue"{{end}}><td>{{.Row.Authority}}</td><td>{{.State}}</td><td style="white-space:nowrap">{{.Row.Due}}</td><td{{if gt .Row.DaysLate 0}} class="late"{{end}}>{{.Row.DaysLate}}</td><td>{{.Row.Reference}}</td>{{range .Cells}}<td title="{{.Text}}">{{.Value}}{{if .OCR}} <span class="muted">(scan)</span>{{end}}</td>{{end}}</tr>
+{{range .Rows}}<tr{{if and (gt .Row.DaysLate 0) (eq .Row.RepliedAt "")}} class="overdue"{{end}}><td>{{.Row.Authority}}</td><td>{{.State}}{{if .Row.Stale}} <span class="muted" title="read by an older parser version: run foiwatch reprocess">(old parser)</span>{{end}}</td><td style="white-space:nowrap">{{.Row.Due}}</td><td{{if gt .Row.DaysLate 0}} class="late"{{end}}>{{.Row.DaysLate}}</td><td>{{.Row.Reference}}</td>{{range .Cells}}<td title="{{.Text}}">{{.Value}}{{if .OCR}} <span class="muted">(scan)</span>{{end}}</td>{{end}}</tr>
 {{end}}</tbody></table></div>
 {{if .Charts}}<div class="charts">{{range .Charts}}<figure><figcaption>{{.Key}}</figcaption>
 <svg role="img" aria-label="{{.Key}} per authority" width="{{.Width}}" height="{{.Height}}" xmlns="http://www.w3.org/2000/svg">

@@ -36,6 +36,10 @@ type Row struct {
 	OCR bool `json:"ocr,omitempty"`
 }
 
+// Stale reports whether the row's answers were read by an older parser
+// version than this one (until `foiwatch reprocess` runs).
+func (r Row) Stale() bool { return r.ParserVersion != 0 && r.ParserVersion < parser.Version }
+
 // Rows returns a row per request of the campaign (every campaign when id
 // is ""), in campaign-file order, as of day today.
 func (d *Daemon) Rows(ctx context.Context, campaignID string, today deadline.Date) ([]Row, error) {
@@ -107,7 +111,13 @@ func (d *Daemon) campaignIDs() string {
 func WriteStatus(w io.Writer, rows []Row) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CAMPAIGN\tREQUEST\tAUTHORITY\tSENT\tDUE\tSTATUS\tDAYS LATE\tREFERENCE")
+	stale := 0
 	for _, r := range rows {
+		status := r.Status
+		if r.Stale() {
+			status += "*"
+			stale++
+		}
 		late := "-"
 		if r.DaysLate > 0 {
 			late = strconv.Itoa(r.DaysLate)
@@ -116,9 +126,16 @@ func WriteStatus(w io.Writer, rows []Row) error {
 		if ref == "" {
 			ref = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Campaign, r.Request, r.Authority, r.SentAt[:10], r.Due, r.Status, late, ref)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Campaign, r.Request, r.Authority, r.SentAt[:10], r.Due, status, late, ref)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if stale > 0 {
+		_, err := fmt.Fprintf(w, "\n* answers read by an older parser (version < %d): run foiwatch reprocess to read them again\n", parser.Version)
+		return err
+	}
+	return nil
 }
 
 func truncate(s string, n int) string {
