@@ -51,6 +51,9 @@ func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
 		case time.Since(st.LastSuccess) > limit:
 			rd.Mailboxes[name] = "last successful poll " + time.Since(st.LastSuccess).Round(time.Second).String() + " ago: " + st.LastError
 			rd.Ready = false
+		case !st.Connected && st.LastError != "":
+			// Down, still within the limit above: ready, but say why.
+			rd.Mailboxes[name] = "reconnecting, last successful poll " + time.Since(st.LastSuccess).Round(time.Second).String() + " ago: " + st.LastError
 		default:
 			rd.Mailboxes[name] = "ok"
 		}

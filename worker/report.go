@@ -189,10 +189,27 @@ func (d *Daemon) WriteCSV(w io.Writer, rows []Row) error {
 			}
 			rec = append(rec, CellValue(a))
 		}
+		for i := range rec {
+			rec[i] = csvCell(rec[i])
+		}
 		cw.Write(rec)
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// csvCell keeps a spreadsheet from running a cell as a formula: text that
+// starts with = + - @ (or a tab or CR), such as an answer copied from a
+// hostile reply, gets a leading apostrophe (OWASP's advice on CSV
+// injection). Numbers, negative ones included, are left as they are.
+func csvCell(s string) string {
+	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return s
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return s
+	}
+	return "'" + s
 }
 
 // CellValue is an answer as one spreadsheet cell.
