@@ -47,11 +47,21 @@
 // up without a restart. They are never stored in [Config], logged, or put into
 // error strings; errors name the file or variable instead.
 //
+// A sync with more new messages than one batch reports its progress after
+// every batch, to [PollerOptions.Progress] and as an Info log line
+// ("fetching INBOX: 1200 of 10000").
+//
 // [Poller.Run] keeps one IMAP connection per configured folder. Each one syncs
 // its folder, then waits in IDLE (when enabled and advertised) for an EXISTS
 // notification, and also re-syncs every poll_interval as a safety net; without
 // IDLE it re-syncs every poll_interval and sends NOOP in between so the server
-// does not drop the connection. Errors close the connection and it is reopened
+// does not drop the connection. A server that stops answering while the
+// connection stays open (a hung process, a black-holed network) is noticed by
+// a watchdog: while a command is outstanding the server must send a byte at
+// least every CommandTimeout (60 s), and an idle connection is tested every
+// LivenessInterval (5 min: IDLE is ended and re-issued, or NOOP is sent), so
+// such a server is dropped within LivenessInterval + 1.2 × CommandTimeout.
+// Errors close the connection and it is reopened
 // after an exponential backoff with jitter: 1s, 2s, 4s ... 256s, then 5m
 // between attempts (each drawn from [d/2, d]); after an authentication
 // failure 15m, 30m, then 1h, so that a wrong password does not lock the

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -67,7 +68,37 @@ type PollerOptions struct {
 	MaxBatchBytes int64
 	// Dialer opens TCP connections. Default: 30 s timeout, 30 s keep-alive.
 	Dialer *net.Dialer
+	// Progress, optional, is told how far a sync of a folder with more new
+	// messages than BatchSize has got: once with done = 0 before the first
+	// batch, then after every batch, ending with done = total when the sync
+	// completes (a failed sync stops short of total). done counts the new
+	// messages dealt with (handed over, or vanished from the server), total
+	// is the number of new messages the search found. It is called from the
+	// goroutine syncing that folder, so several folders of one Run call it
+	// concurrently; it must be quick and safe for concurrent use. The same
+	// progress is also logged at Info ("fetching INBOX: 1200 of 10000").
+	Progress func(mailbox, folder string, done, total int)
+	// CommandTimeout is how long the poller waits for the server while a
+	// command is outstanding without receiving a single byte; then it
+	// drops the connection and reconnects (after a backoff). It also bounds
+	// the greeting, STARTTLS and login. Default 60 s.
+	CommandTimeout time.Duration
+	// LivenessInterval is how often a connection that waits for new mail
+	// proves the server is still answering: with IDLE, the IDLE command is
+	// ended (DONE, whose reply must come within CommandTimeout) and issued
+	// again; without IDLE, NOOP is sent. A server that stops answering is
+	// thus noticed within LivenessInterval + CommandTimeout (+ a fifth of
+	// CommandTimeout for the watchdog's tick). Default 5 min, and never more
+	// than 29 min (RFC 2177: re-issue IDLE at least every 29 minutes).
+	LivenessInterval time.Duration
 }
+
+// Default timeouts of [PollerOptions].
+const (
+	DefaultCommandTimeout   = 60 * time.Second
+	DefaultLivenessInterval = 5 * time.Minute
+	maxLivenessInterval     = 29 * time.Minute
+)
 
 // PollerStatus is a summary for health checks.
 type PollerStatus struct {
@@ -93,6 +124,9 @@ type Poller struct {
 	maxBatchBytes int64
 	dialer        *net.Dialer
 	moveTo        string // after = "move:FOLDER"
+	progress      func(mailbox, folder string, done, total int)
+	cmdTimeout    time.Duration
+	liveness      time.Duration
 
 	mu    sync.Mutex
 	state map[string]*folderState
@@ -128,8 +162,18 @@ func NewPoller(cfg Config, cursors CursorStore, h Handler, opts *PollerOptions) 
 		batchSize:     opts.BatchSize,
 		maxBatchBytes: opts.MaxBatchBytes,
 		dialer:        opts.Dialer,
+		progress:      opts.Progress,
+		cmdTimeout:    opts.CommandTimeout,
+		liveness:      opts.LivenessInterval,
 		state:         make(map[string]*folderState),
 	}
+	if p.cmdTimeout <= 0 {
+		p.cmdTimeout = DefaultCommandTimeout
+	}
+	if p.liveness <= 0 {
+		p.liveness = DefaultLivenessInterval
+	}
+	p.liveness = min(p.liveness, maxLivenessInterval)
 	if p.log == nil {
 		p.log = slog.Default()
 	}
@@ -172,8 +216,77 @@ func IsAuthFailure(err error) bool {
 // session is one logged-in IMAP connection.
 type session struct {
 	c      *imapclient.Client
+	conn   *watchConn
 	events chan struct{} // a token when the server announced new messages
 	stop   func() bool   // undoes the close-on-cancel hook
+}
+
+// watchConn is the TCP connection under the IMAP client (and TLS): it
+// remembers when the server last sent a byte, and a watchdog closes it when
+// a command has waited too long for the server (see busy).
+type watchConn struct {
+	net.Conn
+	lastRead  atomic.Int64 // unix nanoseconds of the latest byte read
+	busySince atomic.Int64 // unix nanoseconds; 0 while no command is outstanding
+	timedOut  atomic.Bool
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+func (w *watchConn) Read(b []byte) (int, error) {
+	n, err := w.Conn.Read(b)
+	if n > 0 {
+		w.lastRead.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
+
+func (w *watchConn) Close() error {
+	w.closeOnce.Do(func() { close(w.done) })
+	return w.Conn.Close()
+}
+
+// busy marks a command as outstanding until the returned func is called:
+// meanwhile, if the server sends nothing for the command timeout, the
+// watchdog closes the connection, which fails the command.
+func (w *watchConn) busy() (idle func()) {
+	w.busySince.Store(time.Now().UnixNano())
+	return func() { w.busySince.Store(0) }
+}
+
+// watch is the watchdog: it checks every timeout/5 (so a stalled server is
+// noticed between timeout and 1.2 × timeout after its last byte) until the
+// connection is closed. Waiting for the server is measured from the later of
+// the command's start and the latest byte: a large FETCH that keeps
+// streaming is never cut short, however long it takes.
+func (w *watchConn) watch(timeout time.Duration) {
+	t := time.NewTicker(max(timeout/5, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-w.done:
+			return
+		case now := <-t.C:
+			since := w.busySince.Load()
+			if since == 0 {
+				continue
+			}
+			if now.UnixNano()-max(since, w.lastRead.Load()) > int64(timeout) {
+				w.timedOut.Store(true)
+				w.Close()
+				return
+			}
+		}
+	}
+}
+
+// wrap adds to err that the server stopped answering, when the watchdog
+// closed the connection.
+func (s *session) wrap(err error, timeout time.Duration) error {
+	if err != nil && s.conn.timedOut.Load() {
+		return fmt.Errorf("the server sent nothing for %s while a command was waiting (connection dropped): %w", timeout, err)
+	}
+	return err
 }
 
 // close logs out (waiting at most 5 s) and closes the connection.
@@ -188,6 +301,7 @@ func (s *session) close() {
 	case <-time.After(5 * time.Second):
 	}
 	_ = s.c.Close()
+	_ = s.conn.Close()
 	s.stop()
 }
 
@@ -221,16 +335,24 @@ func (p *Poller) connect(ctx context.Context) (*session, error) {
 		tlsCfg.ServerName = host
 	}
 
-	conn, err := p.dialer.DialContext(ctx, "tcp", addr)
+	raw, err := p.dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, p.errorf("connect to %s: %w", addr, err)
 	}
+	conn := &watchConn{Conn: raw, done: make(chan struct{})}
+	go conn.watch(p.cmdTimeout)
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	fail := func(err error) (*session, error) {
 		stop()
 		conn.Close()
+		if conn.timedOut.Load() {
+			err = fmt.Errorf("%w (the server sent nothing for %s)", err, p.cmdTimeout)
+		}
 		return nil, err
 	}
+	// Greeting, STARTTLS and login: the server must keep answering.
+	idle := conn.busy()
+	defer idle()
 
 	var c *imapclient.Client
 	switch p.cfg.TLS {
@@ -265,7 +387,7 @@ func (p *Poller) connect(ctx context.Context) (*session, error) {
 		c.Close()
 		return fail(err)
 	}
-	return &session{c: c, events: events, stop: stop}, nil
+	return &session{c: c, conn: conn, events: events, stop: stop}, nil
 }
 
 // authenticate logs in with XOAUTH2 when oauth2_token_file is set, else with
@@ -332,7 +454,7 @@ func (p *Poller) SyncOnce(ctx context.Context) (fetched int, err error) {
 	defer s.close()
 	var errs []error
 	for _, f := range p.cfg.Folders {
-		n, err := p.syncFolder(ctx, s.c, f)
+		n, err := p.syncFolder(ctx, s, f)
 		fetched += n
 		if err != nil {
 			p.recordFailure(f, err)
@@ -347,9 +469,25 @@ func (p *Poller) SyncOnce(ctx context.Context) (fetched int, err error) {
 	return fetched, errors.Join(errs...)
 }
 
+// outside runs fn, which does not talk to the IMAP server (the Handler, the
+// CursorStore, Progress), with the command watchdog paused: a slow Handler
+// must not look like a silent server.
+func (s *session) outside(fn func() error) error {
+	prev := s.conn.busySince.Swap(0)
+	defer func() {
+		if prev != 0 {
+			s.conn.busySince.Store(time.Now().UnixNano())
+		}
+	}()
+	return fn()
+}
+
 // syncFolder selects folder and hands every message after the cursor to the
 // Handler, in UID order.
-func (p *Poller) syncFolder(ctx context.Context, c *imapclient.Client, folder string) (int, error) {
+func (p *Poller) syncFolder(ctx context.Context, s *session, folder string) (n int, err error) {
+	defer s.conn.busy()()
+	defer func() { err = s.wrap(err, p.cmdTimeout) }()
+	c := s.c
 	log := p.log.With("folder", folder)
 	readOnly := p.cfg.After == "none"
 	sel, err := c.Select(folder, &imap.SelectOptions{ReadOnly: readOnly}).Wait()
@@ -360,8 +498,12 @@ func (p *Poller) syncFolder(ctx context.Context, c *imapclient.Client, folder st
 	if validity == 0 {
 		return 0, p.errorf("select %s: the server sent no UIDVALIDITY, so its UIDs cannot be trusted", folder)
 	}
-	cur, ok, err := p.cursors.Cursor(ctx, p.cfg.Name, folder)
-	if err != nil {
+	var cur Cursor
+	var ok bool
+	if err := s.outside(func() (err error) {
+		cur, ok, err = p.cursors.Cursor(ctx, p.cfg.Name, folder)
+		return err
+	}); err != nil {
 		return 0, p.errorf("read cursor of %s: %w", folder, err)
 	}
 	var last uint32
@@ -376,7 +518,9 @@ func (p *Poller) syncFolder(ctx context.Context, c *imapclient.Client, folder st
 	}
 	if !ok || cur.UIDValidity != validity {
 		// Record the new UIDVALIDITY at once, so the warning above is given once.
-		if err := p.cursors.SetCursor(ctx, p.cfg.Name, folder, Cursor{UIDValidity: validity}); err != nil {
+		if err := s.outside(func() error {
+			return p.cursors.SetCursor(ctx, p.cfg.Name, folder, Cursor{UIDValidity: validity})
+		}); err != nil {
 			return 0, p.errorf("save cursor of %s: %w", folder, err)
 		}
 	}
@@ -405,24 +549,37 @@ func (p *Poller) syncFolder(ctx context.Context, c *imapclient.Client, folder st
 		log.Debug("new messages", "count", len(uids), "uidvalidity", validity, "after_uid", last)
 	}
 
-	n := 0
+	total := len(uids)
+	report := func(done int) {}
+	if total > p.batchSize {
+		report = func(done int) {
+			log.Info(fmt.Sprintf("fetching %s: %d of %d", folder, done, total), "done", done, "total", total)
+			if p.progress != nil {
+				s.outside(func() error { p.progress(p.cfg.Name, folder, done, total); return nil })
+			}
+		}
+	}
+	report(0)
+	done := 0
 	for len(uids) > 0 {
 		chunk := uids[:min(p.batchSize, len(uids))]
 		uids = uids[len(chunk):]
-		k, err := p.syncChunk(ctx, c, log, folder, validity, chunk)
+		k, err := p.syncChunk(ctx, s, log, folder, validity, chunk)
 		n += k
 		if err != nil {
 			return n, err
 		}
+		done += len(chunk)
+		report(done)
 	}
 	return n, nil
 }
 
 // syncChunk fetches the sizes of chunk, then the messages in groups of at
 // most maxBatchBytes, and hands them over.
-func (p *Poller) syncChunk(ctx context.Context, c *imapclient.Client, log *slog.Logger, folder string, validity uint32, chunk []uint32) (int, error) {
+func (p *Poller) syncChunk(ctx context.Context, s *session, log *slog.Logger, folder string, validity uint32, chunk []uint32) (int, error) {
 	set := uidSet(chunk)
-	sizes, err := c.Fetch(set, &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
+	sizes, err := s.c.Fetch(set, &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
 	if err != nil {
 		return 0, p.errorf("fetch sizes of UID %s of %s: %w", set, folder, err)
 	}
@@ -437,7 +594,7 @@ func (p *Poller) syncChunk(ctx context.Context, c *imapclient.Client, log *slog.
 		if len(group) == 0 {
 			return nil
 		}
-		k, err := p.fetchAndHandle(ctx, c, log, folder, validity, group)
+		k, err := p.fetchAndHandle(ctx, s, log, folder, validity, group)
 		n += k
 		group, total = group[:0], 0
 		return err
@@ -459,10 +616,10 @@ func (p *Poller) syncChunk(ctx context.Context, c *imapclient.Client, log *slog.
 	return n, flush()
 }
 
-func (p *Poller) fetchAndHandle(ctx context.Context, c *imapclient.Client, log *slog.Logger, folder string, validity uint32, uids []uint32) (int, error) {
+func (p *Poller) fetchAndHandle(ctx context.Context, s *session, log *slog.Logger, folder string, validity uint32, uids []uint32) (int, error) {
 	set := uidSet(uids)
 	section := &imap.FetchItemBodySection{Peek: true} // BODY.PEEK[]: never sets \Seen
-	bufs, err := c.Fetch(set, &imap.FetchOptions{
+	bufs, err := s.c.Fetch(set, &imap.FetchOptions{
 		UID:          true,
 		InternalDate: true,
 		BodySection:  []*imap.FetchItemBodySection{section},
@@ -493,17 +650,20 @@ func (p *Poller) fetchAndHandle(ctx context.Context, c *imapclient.Client, log *
 			InternalDate: b.InternalDate,
 			Raw:          raw,
 		}
-		if err := p.handle(ctx, m); err != nil {
+		if err := s.outside(func() error { return p.handle(ctx, m) }); err != nil {
 			return n, p.errorf("handle UID %d of %s: %w", uid, folder, err)
 		}
-		if err := p.afterAction(c, log, uid); err != nil {
+		if err := p.afterAction(s.c, log, uid); err != nil {
 			return n, p.errorf("after = %q on UID %d of %s: %w", p.cfg.After, uid, folder, err)
 		}
-		if err := p.cursors.SetCursor(ctx, p.cfg.Name, folder, Cursor{UIDValidity: validity, LastUID: uid}); err != nil {
+		if err := s.outside(func() error {
+			return p.cursors.SetCursor(ctx, p.cfg.Name, folder, Cursor{UIDValidity: validity, LastUID: uid})
+		}); err != nil {
 			return n, p.errorf("save cursor at UID %d of %s: %w", uid, folder, err)
 		}
 		n++
 		log.Debug("message handed over", "uid", uid, "uidvalidity", validity, "bytes", len(raw))
+		byUID[uid] = nil // let the collector have it once handled
 	}
 	return n, nil
 }
@@ -611,7 +771,7 @@ func (p *Poller) watchFolder(ctx context.Context, log *slog.Logger, folder strin
 		log.Info("connected; polling", "poll_interval", p.cfg.PollInterval.String())
 	}
 	for {
-		n, err := p.syncFolder(ctx, s.c, folder)
+		n, err := p.syncFolder(ctx, s, folder)
 		if err != nil {
 			return synced, err
 		}
@@ -626,50 +786,67 @@ func (p *Poller) watchFolder(ctx context.Context, log *slog.Logger, folder strin
 			err = p.waitPoll(ctx, s, folder)
 		}
 		if err != nil {
-			return synced, err
+			return synced, s.wrap(err, p.cmdTimeout)
 		}
 	}
 }
 
 // waitIdle idles until the server announces new messages, poll_interval
-// passes (a safety net), or the connection or ctx ends.
+// passes (a safety net), or the connection or ctx ends. Every
+// LivenessInterval it ends IDLE and starts it again: the server must answer
+// DONE within CommandTimeout, which proves it alive (a frozen server or a
+// silently dropped connection is otherwise never noticed while idling) and
+// keeps IDLE shorter than the 29 minutes of RFC 2177.
 func (p *Poller) waitIdle(ctx context.Context, s *session, folder string) error {
-	timer := time.NewTimer(p.cfg.PollInterval.Duration)
-	defer timer.Stop()
-	cmd, err := s.c.Idle()
-	if err != nil {
-		return p.errorf("IDLE on %s: %w", folder, err)
+	poll := time.NewTimer(p.cfg.PollInterval.Duration)
+	defer poll.Stop()
+	for {
+		idle := s.conn.busy()
+		cmd, err := s.c.Idle() // returns once the server's "+ idling" came
+		idle()
+		if err != nil {
+			return p.errorf("IDLE on %s: %w", folder, err)
+		}
+		refresh := time.NewTimer(p.liveness)
+		again, closed := false, false
+		select {
+		case <-ctx.Done():
+		case <-s.events:
+		case <-poll.C:
+		case <-refresh.C:
+			again = true
+		case <-s.c.Closed():
+			closed = true
+		}
+		refresh.Stop()
+		idle = s.conn.busy()
+		cerr := cmd.Close() // DONE
+		werr := cmd.Wait()  // the server's OK
+		idle()
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case closed:
+			return p.errorf("connection to %s closed while idling on %s", p.cfg.imapAddr(), folder)
+		case cerr != nil:
+			return p.errorf("end IDLE on %s: %w", folder, cerr)
+		case werr != nil:
+			return p.errorf("IDLE on %s: %w", folder, werr)
+		}
+		if !again {
+			return nil
+		}
 	}
-	closed := false
-	select {
-	case <-ctx.Done():
-	case <-s.events:
-	case <-timer.C:
-	case <-s.c.Closed():
-		closed = true
-	}
-	cerr := cmd.Close()
-	werr := cmd.Wait()
-	switch {
-	case ctx.Err() != nil:
-		return ctx.Err()
-	case closed:
-		return p.errorf("connection to %s closed while idling on %s", p.cfg.imapAddr(), folder)
-	case cerr != nil:
-		return p.errorf("end IDLE on %s: %w", folder, cerr)
-	case werr != nil:
-		return p.errorf("IDLE on %s: %w", folder, werr)
-	}
-	return nil
 }
 
-// waitPoll waits poll_interval, sending NOOP every 10 minutes meanwhile so
-// that the server does not drop the connection (RFC 3501 allows it after 30
-// minutes of inactivity).
+// waitPoll waits poll_interval, sending NOOP every LivenessInterval
+// meanwhile, so that a server that stopped answering is noticed and the
+// server does not drop the connection (RFC 3501 allows it after 30 minutes
+// of inactivity).
 func (p *Poller) waitPoll(ctx context.Context, s *session, folder string) error {
 	timer := time.NewTimer(p.cfg.PollInterval.Duration)
 	defer timer.Stop()
-	keepAlive := time.NewTicker(10 * time.Minute)
+	keepAlive := time.NewTicker(p.liveness)
 	defer keepAlive.Stop()
 	for {
 		select {
@@ -680,7 +857,10 @@ func (p *Poller) waitPoll(ctx context.Context, s *session, folder string) error 
 		case <-s.c.Closed():
 			return p.errorf("connection to %s closed while waiting to poll %s", p.cfg.imapAddr(), folder)
 		case <-keepAlive.C:
-			if err := s.c.Noop().Wait(); err != nil {
+			idle := s.conn.busy()
+			err := s.c.Noop().Wait()
+			idle()
+			if err != nil {
 				return p.errorf("NOOP on %s: %w", folder, err)
 			}
 		}

@@ -195,9 +195,9 @@ func (q *Queue) Work(ctx context.Context, opts *WorkOptions, h Handler) error {
 	return nil
 }
 
-// Drain processes what is queued now and returns when nothing is left that
-// can be processed now (messages waiting for a retry stay queued). It
-// returns how many envelopes it handled.
+// Drain processes what is queued now, Concurrency envelopes at a time, and
+// returns when nothing is left that can be processed now (messages waiting
+// for a retry stay queued). It returns how many envelopes it handled.
 func (q *Queue) Drain(ctx context.Context, opts *WorkOptions, h Handler) (int, error) {
 	o := opts.withDefaults()
 	cons, err := q.consumer(ctx)
@@ -205,16 +205,24 @@ func (q *Queue) Drain(ctx context.Context, opts *WorkOptions, h Handler) (int, e
 		return 0, err
 	}
 	n := 0
+	sem := make(chan struct{}, o.Concurrency)
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(16, jetstream.FetchMaxWait(500*time.Millisecond))
+		batch, err := cons.Fetch(4*o.Concurrency, jetstream.FetchMaxWait(500*time.Millisecond))
 		if err != nil {
 			return n, fmt.Errorf("queue: fetch from %s: %w", StreamMail, err)
 		}
 		got := 0
+		var wg sync.WaitGroup
 		for m := range batch.Messages() {
 			got++
-			q.handle(ctx, &o, m, h)
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				q.handle(ctx, &o, m, h)
+			}()
 		}
+		wg.Wait()
 		n += got
 		if got > 0 {
 			continue

@@ -28,6 +28,9 @@ const (
 	BucketUnmatched = "unmatched"
 	BucketReminders = "reminders"
 	BucketLocks     = "locks"
+	// BucketReferences maps an authority's reference (normalised) to the
+	// request it was learned for, so matching by reference is one lookup.
+	BucketReferences = "references"
 
 	// LockTTL is how long a lease in BucketLocks lives without a refresh:
 	// a holder that died is replaced after at most this long.

@@ -112,6 +112,8 @@ type Queue struct {
 	Unmatched *Bucket // sha256 → reply waiting for an operator
 	Reminders *Bucket // campaign.request.stage → reminder record
 	Locks     *Bucket // leases with a TTL: one poller per mailbox, one scheduler
+	// References maps a normalised authority's reference to "campaign.request".
+	References *Bucket
 }
 
 // Open connects to JetStream (starting the embedded server when cfg.URL is
@@ -229,6 +231,7 @@ func (q *Queue) ensure(ctx context.Context, dupWindow time.Duration) error {
 		{&q.Unmatched, BucketUnmatched, "foiwatch: replies that matched no request", 0, 1},
 		{&q.Reminders, BucketReminders, "foiwatch: reminders sent, by request and stage", 0, 4},
 		{&q.Locks, BucketLocks, "foiwatch: leases (one poller per mailbox, one scheduler)", LockTTL, 1},
+		{&q.References, BucketReferences, "foiwatch: authorities' references learned from replies", 0, 1},
 	} {
 		kv, err := q.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket:      b.name,
@@ -276,13 +279,12 @@ func SHA256(raw []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// PutRaw stores raw under its sha256 unless an object of that name exists,
-// and returns the hash. Storing the same bytes twice is harmless.
+// PutRaw stores raw under its sha256 and returns the hash. Storing the
+// same bytes twice is harmless (the object is replaced by identical bytes);
+// it is rare (a message in two folders, a fetch repeated after a crash), so
+// no look-up is spent on finding out first.
 func (q *Queue) PutRaw(ctx context.Context, raw []byte) (string, error) {
 	sha := SHA256(raw)
-	if info, err := q.raw.GetInfo(ctx, sha); err == nil && info != nil && int(info.Size) == len(raw) {
-		return sha, nil
-	}
 	if _, err := q.raw.PutBytes(ctx, sha, raw); err != nil {
 		return "", fmt.Errorf("queue: store raw message %s (%d bytes): %w", sha[:12], len(raw), err)
 	}

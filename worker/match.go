@@ -30,10 +30,13 @@ type Target struct {
 // reference, learned from earlier replies, and whether it is still open).
 type Matcher struct {
 	Campaigns *Campaigns
-	// Known returns what the store knows of a request: the authority's
-	// reference and whether it still waits for an answer. Nil: only the
-	// campaign files are known (foiwatch parse).
-	Known func(campaign, request string) (reference string, open bool)
+	// Reference returns the request an authority's reference (normalised
+	// by NormRef) was learned for from an earlier reply. Nil: only the
+	// references written in the campaign files are known (foiwatch parse).
+	Reference func(norm string) (campaign, request string, ok bool)
+	// Open reports whether a request still waits for an answer. Nil: every
+	// request is open.
+	Open func(campaign, request string) bool
 }
 
 // Match returns the request msg answers, or nil when none fits for sure.
@@ -89,18 +92,25 @@ func (m *Matcher) Match(msg *parser.Message, reference string) *Target {
 		return t
 	}
 
-	// reference
-	if ref := normRef(reference); ref != "" {
-		if t := pick(MatchReference, func(x cand) bool { return normRef(m.reference(x.c, x.r)) == ref }); t != nil {
+	// reference: written in a campaign file, or learned from a reply.
+	if ref := NormRef(reference); ref != "" {
+		if t := pick(MatchReference, func(x cand) bool { return NormRef(x.r.Reference) == ref }); t != nil {
 			return t
 		}
+		if m.Reference != nil {
+			if cid, rid, ok := m.Reference(ref); ok {
+				if c := m.Campaigns.Get(cid); c != nil && c.Request(rid) != nil {
+					return &Target{Campaign: c, Request: c.Request(rid), How: MatchReference}
+				}
+			}
+		}
 	}
-	// A known reference quoted anywhere in the subject also counts (an
-	// authority that writes "Re: your request FOI/OPCCN/239").
+	// A campaign file's reference quoted anywhere in the subject also
+	// counts (an authority that writes "Re: your request FOI/OPCCN/239").
 	subj := normSubject(msg.Subject)
 	if t := pick(MatchReference, func(x cand) bool {
-		ref := normRef(m.reference(x.c, x.r))
-		return len(ref) >= 5 && strings.Contains(normRef(msg.Subject), ref)
+		ref := NormRef(x.r.Reference)
+		return len(ref) >= 5 && strings.Contains(NormRef(msg.Subject), ref)
 	}); t != nil {
 		return t
 	}
@@ -134,10 +144,8 @@ func (m *Matcher) Match(msg *parser.Message, reference string) *Target {
 		if !inDomain(x) {
 			continue
 		}
-		if m.Known != nil {
-			if _, isOpen := m.Known(x.c.ID, x.r.ID); !isOpen {
-				continue
-			}
+		if m.Open != nil && !m.Open(x.c.ID, x.r.ID) {
+			continue
 		}
 		open = append(open, x)
 	}
@@ -160,15 +168,6 @@ func (m *Matcher) Match(msg *parser.Message, reference string) *Target {
 		}
 	}
 	return nil
-}
-
-func (m *Matcher) reference(c *Campaign, r *Request) string {
-	if m.Known != nil {
-		if ref, _ := m.Known(c.ID, r.ID); ref != "" {
-			return ref
-		}
-	}
-	return r.Reference
 }
 
 // affinity scores how much msg looks like an answer to campaign c's request
@@ -197,9 +196,9 @@ func normID(id string) string {
 
 var refJunk = regexp.MustCompile(`[^a-z0-9]+`)
 
-// normRef compares references regardless of case and separators:
+// NormRef compares references regardless of case and separators:
 // "FOI/OPCCN/239" and "foi opccn 239" are the same.
-func normRef(s string) string {
+func NormRef(s string) string {
 	return refJunk.ReplaceAllString(strings.ToLower(s), "")
 }
 

@@ -108,13 +108,12 @@ func (p *Processor) parse(ctx context.Context, raw []byte, prev *parser.Reply) (
 	}
 	if t == nil {
 		base := msg.Reply(nil)
-		m := &Matcher{Campaigns: p.Campaigns, Known: func(campaign, request string) (string, bool) {
-			s, _, err := p.Store.State(ctx, campaign, request)
-			if err != nil {
-				return "", true
-			}
-			return s.Reference, isOpen(s.State)
-		}}
+		m := &Matcher{Campaigns: p.Campaigns,
+			Reference: func(norm string) (string, string, bool) { return p.Store.LearnedReference(ctx, norm) },
+			Open: func(campaign, request string) bool {
+				s, _, err := p.Store.State(ctx, campaign, request)
+				return err != nil || isOpen(s.State)
+			}}
 		t = m.Match(msg, base.Reference)
 	}
 	return replyFor(msg, t), nil
@@ -160,7 +159,37 @@ func (p *Processor) record(ctx context.Context, r *parser.Reply) error {
 	if _, err := p.Store.AddReply(ctx, r, replyTime(r)); err != nil {
 		return err
 	}
+	if err := p.Store.LearnReference(ctx, r); err != nil {
+		return err
+	}
+	if err := p.rematch(ctx, r); err != nil {
+		return err
+	}
 	return p.Q.Unmatched.Delete(ctx, r.SHA256)
+}
+
+// rematch queues again the unmatched replies that carry the reference r
+// just taught: a response processed before (or at the same time as) the
+// acknowledgement that names its reference finds its request after all.
+func (p *Processor) rematch(ctx context.Context, r *parser.Reply) error {
+	ref := NormRef(r.Reference)
+	if ref == "" {
+		return nil
+	}
+	list, err := p.Store.Unmatched(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range list {
+		if u.SHA256 == r.SHA256 || NormRef(u.Reference) != ref {
+			continue
+		}
+		p.Log.Info("an unmatched reply carries a reference just learned; matching it again", "sha", short(u.SHA256), "reference", r.Reference, "campaign", r.Campaign, "request", r.Request)
+		if err := p.Q.Republish(ctx, queue.Envelope{SHA256: u.SHA256, Source: "rematch", Reprocess: true}, "rematch"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // replyTime is when a reply was sent (its Date header), for ordering.

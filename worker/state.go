@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/foiwatch/foiwatch/parser"
@@ -411,4 +412,30 @@ func (st *Store) Unmatched(ctx context.Context) ([]UnmatchedEntry, error) {
 	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Date < out[j].Date })
 	return out, err
+}
+
+// LearnReference records that the authority's reference in r names r's
+// request, so that later replies carrying only the reference match it. The
+// first request a reference was learned for keeps it.
+func (st *Store) LearnReference(ctx context.Context, r *parser.Reply) error {
+	key := NormRef(r.Reference)
+	if key == "" || r.Campaign == "" || r.Request == "" {
+		return nil
+	}
+	_, err := st.q.References.Create(ctx, key, []byte(Key(r.Campaign, r.Request)))
+	if err != nil && !errors.Is(err, queue.ErrExists) {
+		return err
+	}
+	return nil
+}
+
+// LearnedReference returns the request a normalised reference was learned
+// for.
+func (st *Store) LearnedReference(ctx context.Context, norm string) (campaign, request string, ok bool) {
+	b, _, err := st.q.References.Get(ctx, norm)
+	if err != nil {
+		return "", "", false
+	}
+	campaign, request, ok = strings.Cut(string(b), ".")
+	return campaign, request, ok
 }
