@@ -91,6 +91,9 @@ type PollerOptions struct {
 	// CommandTimeout for the watchdog's tick). Default 5 min, and never more
 	// than 29 min (RFC 2177: re-issue IDLE at least every 29 minutes).
 	LivenessInterval time.Duration
+	// OnReconnect, optional, is called each time Run connects again to a
+	// folder after losing its connection (for a metric). It must be quick.
+	OnReconnect func(mailbox, folder string)
 }
 
 // Default timeouts of [PollerOptions].
@@ -125,6 +128,7 @@ type Poller struct {
 	dialer        *net.Dialer
 	moveTo        string // after = "move:FOLDER"
 	progress      func(mailbox, folder string, done, total int)
+	onReconnect   func(mailbox, folder string)
 	cmdTimeout    time.Duration
 	liveness      time.Duration
 
@@ -163,6 +167,7 @@ func NewPoller(cfg Config, cursors CursorStore, h Handler, opts *PollerOptions) 
 		maxBatchBytes: opts.MaxBatchBytes,
 		dialer:        opts.Dialer,
 		progress:      opts.Progress,
+		onReconnect:   opts.OnReconnect,
 		cmdTimeout:    opts.CommandTimeout,
 		liveness:      opts.LivenessInterval,
 		state:         make(map[string]*folderState),
@@ -748,6 +753,9 @@ func (p *Poller) runFolder(ctx context.Context, folder string) {
 			t.Stop()
 			return
 		case <-t.C:
+		}
+		if p.onReconnect != nil {
+			p.onReconnect(p.cfg.Name, folder)
 		}
 	}
 }

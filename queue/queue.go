@@ -279,12 +279,15 @@ func SHA256(raw []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// PutRaw stores raw under its sha256 and returns the hash. Storing the
-// same bytes twice is harmless (the object is replaced by identical bytes);
-// it is rare (a message in two folders, a fetch repeated after a crash), so
-// no look-up is spent on finding out first.
+// PutRaw stores raw under its sha256 unless it is stored already, and
+// returns the hash. The look-up first matters: the object store replaces an
+// object by writing it anew and then purging the old chunks, and a worker
+// reading the message at that moment would find it gone.
 func (q *Queue) PutRaw(ctx context.Context, raw []byte) (string, error) {
 	sha := SHA256(raw)
+	if info, err := q.raw.GetInfo(ctx, sha); err == nil && info != nil && int(info.Size) == len(raw) {
+		return sha, nil
+	}
 	if _, err := q.raw.PutBytes(ctx, sha, raw); err != nil {
 		return "", fmt.Errorf("queue: store raw message %s (%d bytes): %w", sha[:12], len(raw), err)
 	}

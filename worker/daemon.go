@@ -29,8 +29,9 @@ type Options struct {
 	// NoListen runs the embedded NATS server with no TCP listener (demo,
 	// tests): no other process can reach it.
 	NoListen bool
-	// IMAPTLS is the TLS config for IMAP connections (tests: a private CA).
-	IMAPTLS *PollerTLS
+	// Poller tunes the mailbox pollers (tests: a private CA; the sync
+	// command: a progress bar). Logger and OnReconnect are set by Open.
+	Poller *mailbox.PollerOptions
 	// Work tunes retries. Default queue's defaults.
 	Work *queue.WorkOptions
 	// SMTP tunes the reminder sender (tests: a private CA). Default nil.
@@ -38,9 +39,6 @@ type Options struct {
 	// Now is the clock. Default time.Now. Tests set it.
 	Now func() time.Time
 }
-
-// PollerTLS carries extra options for the mailbox pollers.
-type PollerTLS = mailbox.PollerOptions
 
 // Daemon is foiwatch with its state open: the queue, the campaigns, the
 // store and the processor. Operator commands use it as well as `run`.
@@ -228,10 +226,12 @@ func (d *Daemon) makePollers() error {
 	}
 	for _, mc := range d.Cfg.Mailboxes {
 		var po mailbox.PollerOptions
-		if d.opts.IMAPTLS != nil {
-			po = *d.opts.IMAPTLS
+		if d.opts.Poller != nil {
+			po = *d.opts.Poller
 		}
 		po.Logger = d.Log
+		po.OnReconnect = func(mbox, folder string) { d.Metrics.reconnect(mbox) }
+		d.Metrics.Reconnects.WithLabelValues(mc.Name) // shown at 0 from the start
 		p, err := mailbox.NewPoller(mc, cursorStore{d.Q.Cursors}, d.Ingest, &po)
 		if err != nil {
 			return err

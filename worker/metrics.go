@@ -110,3 +110,9 @@ func (m *Metrics) reminder(stage string) {
 		m.Reminders.WithLabelValues(stage).Inc()
 	}
 }
+
+func (m *Metrics) reconnect(mailbox string) {
+	if m != nil {
+		m.Reconnects.WithLabelValues(mailbox).Inc()
+	}
+}

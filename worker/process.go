@@ -57,7 +57,9 @@ func (p *Processor) Handle(ctx context.Context, d *queue.Delivery) error {
 
 	raw, err := p.Q.GetRaw(ctx, d.SHA256)
 	if errors.Is(err, queue.ErrNotFound) {
-		return queue.Permanent(fmt.Errorf("the raw message %s is not in the object store %s", d.SHA256, queue.ObjectRaw))
+		// Retried, not failed at once: the same message stored a second
+		// time (two folders) is briefly missing while the object is replaced.
+		return fmt.Errorf("the raw message %s is not in the object store %s", d.SHA256, queue.ObjectRaw)
 	}
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/foiwatch/foiwatch/mailbox"
 	"github.com/foiwatch/foiwatch/parser"
 	"github.com/foiwatch/foiwatch/worker"
 	"github.com/foiwatch/foiwatch/worker/deadline"
@@ -34,6 +35,10 @@ func (c *common) register(fs *flag.FlagSet, defFormat, defLevel string) {
 
 // open reads the config and opens the daemon's state.
 func (c *common) open(ctx context.Context, e *env, daemon bool) (*worker.Daemon, error) {
+	return c.openWith(ctx, e, &worker.Options{Daemon: daemon})
+}
+
+func (c *common) openWith(ctx context.Context, e *env, o *worker.Options) (*worker.Daemon, error) {
 	path, err := worker.ConfigPath(c.config)
 	if err != nil {
 		return nil, usageError{err.Error()}
@@ -50,7 +55,8 @@ func (c *common) open(ctx context.Context, e *env, daemon bool) (*worker.Daemon,
 	if err != nil {
 		return nil, err
 	}
-	return worker.Open(ctx, cfg, &worker.Options{Logger: log, Daemon: daemon, Now: now})
+	o.Logger, o.Now = log, now
+	return worker.Open(ctx, cfg, o)
 }
 
 // clockFromEnv reads FOIWATCH_CLOCK, an RFC 3339 time the daemon's clock
@@ -92,12 +98,14 @@ func cmdSync(ctx context.Context, e *env, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	d, err := c.open(ctx, e, false)
+	prog := newSyncProgress(e.stderr)
+	d, err := c.openWith(ctx, e, &worker.Options{Poller: &mailbox.PollerOptions{Progress: prog.update}})
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	res, err := d.Sync(ctx)
+	prog.done()
 	fmt.Fprintf(e.stdout, "fetched %d, processed %d, unmatched %d, failed %d, waiting for a retry %d\n", res.Fetched, res.Processed, res.Unmatched, res.Failed, res.Waiting)
 	return err
 }
