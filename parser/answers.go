@@ -20,6 +20,11 @@ var (
 	// reAnswerLabel is "Answer:", "Response:", "A1." before an answer.
 	reAnswerLabel   = regexp.MustCompile(`(?i)^\s*(?:answer|response|reply|our response|a\s*\d{0,2})\s*[:.\-–]\s*`)
 	reAnswerLabelIn = regexp.MustCompile(`(?im)^\s*(?:answer|response|reply|our response|a\d{0,2})\s*[:.\-–]\s*`)
+	// reLetterItem is an item labelled by a letter: "(a)", "a)", "b." —
+	// lower case, a to l, as the parts of a request are lettered.
+	reLetterItem = regexp.MustCompile(`^\s*(?:[-–•*·▪◦]\s+)?(?:\(([a-l])\)|([a-l])[.)])\s+(\S.*)$`)
+	// reBullet is a bulleted line without a number.
+	reBullet = regexp.MustCompile(`^\s*(?:[-–•*·▪◦➢►]|o\s)\s*(\S.*)$`)
 )
 
 var (
@@ -62,6 +67,8 @@ func mayBeItem(s string) bool {
 type line struct {
 	text   string
 	num    int    // item number, 0 when the line is not a numbered item
+	letter bool   // the item is labelled by a letter ("(b)" is item 2)
+	bullet bool   // an unnumbered bulleted line
 	rest   string // the line after its number
 	stop   bool
 	anchor bool
@@ -89,14 +96,22 @@ func newFinder(text string, qs []Question) *finder {
 	if len(raw) > 20000 {
 		raw = raw[:20000]
 	}
+	raw = joinLayoutRows(raw)
 	f.lines = make([]line, len(raw))
 	for i, t := range raw {
 		l := line{text: t, blank: strings.TrimSpace(t) == ""}
 		if mayBeItem(t) {
-			if m := reItem.FindStringSubmatch(t); m != nil {
-				n := m[1] + m[2] + m[3]
+			if m := reItem.FindStringSubmatchIndex(t); m != nil && !decimalAt(t, m) {
+				n := sub(t, m, 1) + sub(t, m, 2) + sub(t, m, 3)
 				l.num, _ = strconv.Atoi(n)
-				l.rest = m[4]
+				l.rest = sub(t, m, 4)
+			}
+		}
+		if l.num == 0 && !l.blank {
+			if m := reLetterItem.FindStringSubmatch(t); m != nil {
+				l.num, l.letter, l.rest = int((m[1] + m[2])[0]-'a')+1, true, m[3]
+			} else if m := reBullet.FindStringSubmatch(t); m != nil {
+				l.bullet, l.rest = true, m[1]
 			}
 		}
 		if !l.blank {
@@ -116,6 +131,18 @@ func newFinder(text string, qs []Question) *finder {
 		if l.blank || l.num > 0 || len(l.text) < 8 {
 			continue
 		}
+		// matchScore's own quick test, first, on the first two words only.
+		head := words(l.text, 2)
+		anyQ := false
+		for qi := range qs {
+			if len(head) > 0 && (inFirst(head[0].w, f.qwords[qi]) || len(head) > 1 && inFirst(head[1].w, f.qwords[qi])) {
+				anyQ = true
+				break
+			}
+		}
+		if !anyQ {
+			continue
+		}
 		toks := words(l.text, 60)
 		best, bestScore, bestEnd := -1, 0.0, 0
 		for qi := range qs {
@@ -127,7 +154,7 @@ func newFinder(text string, qs []Question) *finder {
 			continue
 		}
 		f.starts[i] = best + 1
-		if restOfLineShort(l.text, bestEnd) {
+		if restOfLineShort(l.text, bestEnd) || rowOfQuestion(l.text, bestEnd) {
 			f.restates[i] = best + 1
 			if qs[best].Number == 0 {
 				f.unnumbered = append(f.unnumbered, i)
@@ -136,6 +163,32 @@ func newFinder(text string, qs []Question) *finder {
 		}
 	}
 	return f
+}
+
+// rowOfQuestion tells a table row whose first cell is the question (the
+// words matched end in it), whatever the length of the answer's cell.
+func rowOfQuestion(s string, end int) bool {
+	sep := strings.Index(s, " | ")
+	return sep > 0 && end <= sep+1 && len(strings.TrimSpace(s[end:sep])) < sep/2+1
+}
+
+// sub is group g of a FindStringSubmatchIndex match m on s, "" when unset.
+func sub(s string, m []int, g int) string {
+	if m[2*g] < 0 {
+		return ""
+	}
+	return s[m[2*g]:m[2*g+1]]
+}
+
+// decimalAt tells a number with a decimal point ("1.5 million") from an
+// item number "1." followed by its text.
+func decimalAt(s string, m []int) bool {
+	for g := 1; g <= 3; g++ {
+		if e := m[2*g+1]; m[2*g] >= 0 && e+1 < len(s) && s[e] == '.' && s[e+1] >= '0' && s[e+1] <= '9' {
+			return true
+		}
+	}
+	return false
 }
 
 // restOfLineShort tells a line that is (almost only) a question from one that
@@ -166,7 +219,7 @@ func (f *finder) runs() [][]item {
 			f.lines[i].num = 0
 			continue
 		}
-		if len(cur) > 0 && (l.num <= cur[len(cur)-1].num || (l.num > cur[len(cur)-1].num+3 && questionByNumber(f.questions, l.num) < 0)) {
+		if len(cur) > 0 && (l.num <= cur[len(cur)-1].num || l.letter != f.lines[cur[len(cur)-1].line].letter || (l.num > cur[len(cur)-1].num+3 && questionByNumber(f.questions, l.num) < 0)) {
 			runs = append(runs, cur)
 			cur = nil
 		}
@@ -175,6 +228,67 @@ func (f *finder) runs() [][]item {
 	if len(cur) > 0 {
 		runs = append(runs, cur)
 	}
+	// A lettered run must start at "a" and have two items or more: "(c)"
+	// alone is more likely a copyright line than part (c) of a request.
+	out := runs[:0]
+	for _, r := range runs {
+		if !f.lines[r[0].line].letter || (r[0].num == 1 && len(r) >= 2) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// bulletRuns returns the blocks of unnumbered bulleted lines that can be
+// answers given in the order asked: as many bullets as questions (or as
+// numbered questions), each item numbered by the question it would answer.
+func (f *finder) bulletRuns() [][]item {
+	var numbered []int
+	for _, q := range f.questions {
+		if q.Number > 0 {
+			numbered = append(numbered, q.Number)
+		}
+	}
+	var blocks [][]int
+	var cur []int
+	prevBlank := false
+	flush := func() {
+		if len(cur) > 0 {
+			blocks = append(blocks, cur)
+		}
+		cur = nil
+	}
+	for i, l := range f.lines {
+		switch {
+		case l.bullet:
+			cur = append(cur, i)
+		case l.blank:
+		case l.stop || l.num > 0 || prevBlank:
+			flush()
+		}
+		prevBlank = l.blank
+		if len(blocks) > 100 {
+			break
+		}
+	}
+	flush()
+	var runs [][]item
+	for _, b := range blocks {
+		var run []item
+		switch {
+		case len(b) == len(f.questions):
+			for k, i := range b {
+				run = append(run, item{i, -(k + 1)}) // by position
+			}
+		case len(b) == len(numbered):
+			for k, i := range b {
+				run = append(run, item{i, numbered[k]})
+			}
+		default:
+			continue
+		}
+		runs = append(runs, run)
+	}
 	return runs
 }
 
@@ -182,7 +296,7 @@ func (f *finder) runs() [][]item {
 // it, up to the next item of the run (next) or, for the last item, a stop.
 func (f *finder) content(i, next int, last bool) string {
 	var b strings.Builder
-	if f.lines[i].num > 0 {
+	if f.lines[i].num > 0 || f.lines[i].bullet {
 		b.WriteString(f.lines[i].rest)
 	} else {
 		b.WriteString(f.lines[i].text)
@@ -190,11 +304,14 @@ func (f *finder) content(i, next int, last bool) string {
 	paras := 0
 	for k := i + 1; k < len(f.lines) && (next < 0 || k < next); k++ {
 		l := f.lines[k]
-		if l.stop || l.anchor || f.isUnnumbered(k) || (last && l.num > 0) {
+		if l.stop || l.anchor || f.isUnnumbered(k) || (last && (l.num > 0 || (l.bullet && !f.lines[i].bullet))) {
 			break
 		}
 		if f.lines[i].num == 0 && f.restates[k] != 0 && f.restates[k] != f.restates[i] {
 			break // the next question, restated without its number
+		}
+		if strings.Contains(f.lines[i].text, " | ") && strings.Contains(l.text, " | ") {
+			break // the next row of a table
 		}
 		if l.blank {
 			paras++
@@ -214,6 +331,15 @@ func answerText(content string, q []string, last bool) string {
 	rem := content
 	if end := matchPrefix(content, q); end >= 0 {
 		rem = content[end:]
+		// A table row "question | answer": the question's cell ends at the
+		// first separator, however much of it the words matched.
+		first := content
+		if i := strings.IndexByte(first, '\n'); i >= 0 {
+			first = first[:i]
+		}
+		if sep := strings.Index(first, " | "); sep >= 0 {
+			rem = content[sep+3:]
+		}
 	} else if cells := splitCells(content); len(cells) > 1 {
 		// A table row whose question cell is worded differently.
 		rem = strings.Join(cells[1:], " | ")
@@ -225,7 +351,7 @@ func answerText(content string, q []string, last bool) string {
 	}
 	rem = reAnswerLabel.ReplaceAllString(rem, "")
 	rem = strings.TrimSpace(strings.TrimLeft(rem, " \t\n.:;?-–—|="))
-	if strings.Contains(rem, " | ") {
+	if firstLine, _, _ := strings.Cut(rem, "\n"); strings.Contains(firstLine, " | ") {
 		var cells []string
 		for _, c := range splitCells(rem) {
 			if c = strings.TrimSpace(c); c != "" && matchPrefix(c, q) < 0 {
@@ -285,13 +411,22 @@ func findAnswers(text string, qs []Question) map[string]Answer {
 		after   bool
 	}
 	var best *scored
-	for ri, run := range f.runs() {
+	runs := f.runs()
+	nNumbered := len(runs)
+	runs = append(runs, f.bulletRuns()...)
+	for ri, run := range runs {
 		if ri > 200 {
 			break
+		}
+		if ri >= nNumbered && best != nil && best.score >= len(run) {
+			continue // bullets could do no better than the numbered items
 		}
 		s := &scored{answers: map[string]Answer{}, after: firstAnchor >= 0 && run[0].line > firstAnchor}
 		for k, it := range run {
 			qi := questionByNumber(qs, it.num)
+			if it.num < 0 {
+				qi = -it.num - 1
+			}
 			if qi < 0 {
 				continue
 			}
@@ -309,6 +444,9 @@ func findAnswers(text string, qs []Question) map[string]Answer {
 		}
 		switch {
 		case s.score == 0:
+		case ri >= nNumbered && best != nil && s.score <= best.score:
+			// Bullets answer by position only: they must do better
+			// than the numbered items.
 		case best == nil:
 			best = s
 		case s.after && !best.after:
@@ -365,4 +503,103 @@ func questionByNumber(qs []Question, n int) int {
 		}
 	}
 	return -1
+}
+
+// A table laid out in columns by pdftotext -layout: each row starts with a
+// line holding the item's number and the row's cells, separated by runs of
+// spaces, and may go on over the next lines, each cell's words under the
+// start of its column:
+//
+//	1     The name of the service commissioned to      Fenland Stalking Clinic
+//	      work with perpetrators of stalking
+//
+// joinLayoutRows writes each such row on one line, its cells joined by
+// " | " ("1 | The name ... stalking | Fenland Stalking Clinic"), so that a
+// question's wrapped words stay with the question and the answer's with
+// the answer.
+
+type layoutCell struct {
+	col  int // rune column of the cell's first character
+	text string
+}
+
+// layoutCells splits a line at runs of three spaces or more (or a tab).
+func layoutCells(s string) []layoutCell {
+	var out []layoutCell
+	r := []rune(s)
+	start, spaces := -1, 0
+	for i := 0; i <= len(r); i++ {
+		if i < len(r) && r[i] != ' ' && r[i] != '\t' {
+			if start < 0 {
+				start = i
+			} else if spaces >= 3 {
+				out = append(out, layoutCell{start, strings.TrimSpace(string(r[start:i]))})
+				start = i
+			}
+			spaces = 0
+			continue
+		}
+		if i < len(r) && r[i] == '\t' {
+			spaces += 3
+		} else {
+			spaces++
+		}
+		if i == len(r) && start >= 0 {
+			out = append(out, layoutCell{start, strings.TrimSpace(string(r[start:]))})
+		}
+	}
+	return out
+}
+
+var reLayoutLabel = regexp.MustCompile(`^(?:(?i:q|question)\s*)?\(?\d{1,2}[.):]?$|^\(?[a-l][.)]$`)
+
+func joinLayoutRows(lines []string) []string {
+	if len(lines) > 20000 {
+		return lines
+	}
+	var out []string
+	changed := false
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		if !strings.Contains(l, "   ") && !strings.Contains(l, "\t") {
+			out = append(out, l)
+			continue
+		}
+		cells := layoutCells(l)
+		if len(cells) < 3 || !reLayoutLabel.MatchString(cells[0].text) {
+			out = append(out, l)
+			continue
+		}
+		texts := make([]string, len(cells))
+		for c := range cells {
+			texts[c] = cells[c].text
+		}
+		k := i + 1
+		for ; k < len(lines) && k < i+12; k++ {
+			next := lines[k]
+			if strings.TrimSpace(next) == "" {
+				break
+			}
+			nc := layoutCells(next)
+			if len(nc) == 0 || nc[0].col < cells[1].col-1 {
+				break // a new row, or text at the margin
+			}
+			for _, c := range nc {
+				col := 1
+				for j := 1; j < len(cells); j++ {
+					if c.col >= cells[j].col-2 {
+						col = j
+					}
+				}
+				texts[col] = strings.TrimSpace(texts[col] + " " + c.text)
+			}
+		}
+		out = append(out, strings.Join(texts, " | "))
+		changed = true
+		i = k - 1
+	}
+	if !changed {
+		return lines
+	}
+	return out
 }

@@ -77,7 +77,7 @@ func (r *reader) attachmentText(data []byte, format extract.Format, mediaType st
 		return r.htmlText(data), nil
 	case extract.FormatText:
 		if strings.HasPrefix(mediaType, "text/") || mediaType == "application/octet-stream" || mediaType == "" {
-			return toUTF8(string(data)), nil
+			return toUTF8(string(r.cutText(data))), nil
 		}
 		return "", nil
 	}

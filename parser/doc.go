@@ -31,8 +31,14 @@
 // wrote:", an Outlook "From:/Sent:" block) is dropped before analysis.
 //
 // Answers (answers.go): every line that starts like a numbered item ("5.",
-// "- 5.", "(5)", "Q5", "Question 5", "5 | ...") is found, and items are
-// grouped into runs of rising numbers. Each run is scored by how many
+// "- 5.", "(5)", "5)", "Q5", "Question 5", "5 | ...", but not "1.5 million")
+// or a lettered one ("(a)", "b)", in runs from "a") is found, and items are
+// grouped into runs of rising numbers. A table laid out in columns by
+// pdftotext -layout (number, question wrapping over lines, answer) is first
+// joined into one "n | question | answer" line per row; a row "question |
+// answer" restates its question whatever the answer's length. A block of
+// unnumbered bullets as many as the questions (or as the numbered ones)
+// answers them in order, when it does better than the numbered runs. Each run is scored by how many
 // questions it answers once the restated question is stripped from each item
 // (matchPrefix: the question's words in order, a few missing or added, word
 // endings ignored); the best run wins, a later one on a tie, and a run after
@@ -45,8 +51,14 @@
 // (unnumbered ones, or letters that repeat questions without numbers) are
 // found by the line that restates them best. The words are then typed
 // (values.go): a caveat in parentheses goes to Note; "not held" wording gives
-// not_held, an exemption cited (s.21 to s.44, written as s.N(M)) without a
-// value or with a range gives exempt.
+// not_held ("we do not hold", "no recorded information", "does not collect
+// this data"), an exemption cited (s.21 to s.44, written as s.N(M)(x))
+// without a value or with a range gives exempt. A list is split at commas,
+// semicolons and lines, and at each " and " that joins two names (each side
+// a name of its own: "Victim Support and Probation") but not one inside a
+// name ("Drug and Alcohol Service", "HM Prison and Probation Service": known
+// pairs, and a lone qualifying word before "and"). A text value is the name
+// after "is called" or "commissions the", without ", delivered by ...".
 //
 // Kind (kind.go): bounce and auto-reply come from headers and subjects; the
 // rest from phrases, sentence by sentence, leaving out conditional and
@@ -61,6 +73,11 @@
 // only for acknowledgements and extensions, after "no later than", "by", "on
 // or before" and the like, the year taken from the message date when left
 // out, and refused when it lies before the message.
+//
+// Memory: a large part is read into one buffer sized from the message's
+// length, and text is cut to what Limits.MaxText can still take before it
+// is converted and cleaned; a message with a 25 MB attachment peaks under
+// 100 MB of RSS (TestPeakMemory25MB).
 //
 // Bounds: every loop runs over bounded input (text cut at Limits.MaxText, at
 // most 20,000 lines, capped runs, matches and sentences); patterns are tried

@@ -72,6 +72,7 @@ type reader struct {
 	warned    map[string]bool
 	stopped   bool
 	attachIdx int
+	rawLen    int // bytes of the raw message: no part decodes to more
 	ocrPages  int // pages of OCR used so far by this message
 }
 
@@ -111,6 +112,7 @@ func Read(ctx context.Context, raw []byte, lim *Limits) (m *Message, err error) 
 		raw = raw[:l.MaxMessage]
 	}
 
+	r.rawLen = len(raw)
 	e, err := message.Read(bytes.NewReader(raw))
 	if err != nil && e == nil {
 		e, err = lenientEntity(raw)
@@ -472,9 +474,12 @@ func (r *reader) walkMultipart(e *message.Entity, mediaType string, params map[s
 	}
 }
 
-// readAll reads a part's decoded body within the message limit.
+// readAll reads a part's decoded body within the message limit. A large
+// part is read into one buffer sized once from the message's length (a
+// decoded part is never longer than the message that holds it), not grown
+// by doubling: that would hold two copies of a 25 MB attachment at once.
 func (r *reader) readAll(e *message.Entity, name string) []byte {
-	data, err := io.ReadAll(io.LimitReader(e.Body, r.lim.MaxMessage))
+	data, err := readBounded(io.LimitReader(e.Body, r.lim.MaxMessage), r.rawLen)
 	if err != nil {
 		what := "a part"
 		if name != "" {
@@ -485,12 +490,57 @@ func (r *reader) readAll(e *message.Entity, name string) []byte {
 	return data
 }
 
+// readBounded reads rd to its end. After the first 256 KiB it grows its
+// buffer once to the largest size the part can have (limit), base64 taken
+// into account, and only by appending after that.
+func readBounded(rd io.Reader, limit int) ([]byte, error) {
+	buf := make([]byte, 0, 2<<10)
+	grown := false
+	for {
+		if len(buf) == cap(buf) {
+			switch {
+			case !grown && len(buf) >= 256<<10 && limit > cap(buf):
+				grown = true
+				nb := make([]byte, len(buf), limit*3/4+64<<10)
+				copy(nb, buf)
+				buf = nb
+			default:
+				buf = append(buf, 0)[:len(buf)]
+			}
+		}
+		n, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// cutText cuts the bytes of a text part or attachment to what the text
+// budget can still take (with room for what cleaning removes), before they
+// are converted and cleaned: a 25 MB text file is not copied whole four
+// times to keep its first 4 MiB.
+func (r *reader) cutText(data []byte) []byte {
+	max := r.textLeft + r.textLeft/4 + 1024
+	if len(data) <= max {
+		return data
+	}
+	r.warn("the message holds more than %d characters of text: the rest was not read", r.lim.MaxText)
+	for max > 0 && !utf8.RuneStart(data[max]) {
+		max--
+	}
+	return data[:max]
+}
+
 // partText turns the bytes of a text/plain or text/html part into text.
 func (r *reader) partText(mediaType string, data []byte) string {
 	if mediaType == "text/html" {
 		return r.htmlText(data)
 	}
-	return toUTF8(string(data))
+	return toUTF8(string(r.cutText(data)))
 }
 
 // budget cuts text to what is left of MaxText.

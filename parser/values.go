@@ -9,7 +9,7 @@ import (
 // Turning the words of one answer into a status and a typed value.
 
 var (
-	reNotHeld       = regexp.MustCompile(`(?i)\b(not held|(does|do|did) not (currently )?hold|doesn't hold|don't hold|holds? no (recorded )?(information|data|records?)|no (recorded )?(information|data|records?) (is |are )?(held|recorded|available)|(is|are) not recorded|not captured|no such (information|data|records?)|information (is )?not (held|available))\b`)
+	reNotHeld       = regexp.MustCompile(`(?i)\b(not held|(does|do|did) not (currently )?hold|doesn't hold|don't hold|holds? no (recorded )?(information|data|records?)|no (recorded )?(information|data|records?) (is |are |was |were )?(held|recorded|available|kept|collected)|no recorded (information|data)|(is|are|was|were) not (recorded|collected|collated|captured|kept|retained)|not captured|no such (information|data|records?)|information (is )?not (held|available)|(does|do|did) not (currently )?(collect|record|capture|collate|keep|retain|have access to)( (this|that|the|any|such))? (information|data|figures?|records?|details|statistics)|(does|do|did)(n't| not) (collect|record|capture|collate|keep|retain) (this|that|these|it|them)\b)\b`)
 	reExemption     = regexp.MustCompile(`(?i)\b(?:s|ss|sec|section|sections)\s*\.?\s*(\d{1,2})\s*(?:\(\s*(\d{1,2})\s*\)|\s+subsection\s+(\d))?(?:\s*\(\s*([a-z])\s*\))?`)
 	reExemptWords   = regexp.MustCompile(`(?i)\b(exempt|exemption|withh[eo]ld|withheld|redact|engaged?|applies|applied|applying|rely|relying|neither confirm nor deny)`)
 	reRange         = regexp.MustCompile(`(?i)\b(fewer than|less than|under|below|up to|at most|more than|over|greater than|between)\s+(\d+|[a-z]+)\b|<\s*\d+|>\s*\d+|\b\d+\s*(?:-|–|to)\s*\d+\b`)
@@ -22,8 +22,10 @@ var (
 	reZeroLead      = regexp.MustCompile(`(?i)^\W*(none|nil|zero|nothing|no one|nobody|no (referrals?|self[- ]referrals?|females?|males?|perpetrators?|people|persons?|individuals?|clients?|participants?|service users?|cases?|one)\b|not any)`)
 	reZeroAny       = regexp.MustCompile(`(?i)\b(none|nil|zero|no (referrals?|self[- ]referrals?|one|individuals?|people|perpetrators?|participants?|clients?|cases?))\b`)
 	reCalled        = regexp.MustCompile(`(?i)\b(?:is|was|are|were)\s+(?:called|named|titled|entitled|known as)\s+(?:the\s+)?(.+)`)
+	reCommissions   = regexp.MustCompile(`^(?:The|Our|This)?\s*(?:[A-Z][\w'’]*\s+){0,6}(?:commissions|commissioned|funds|funded|has commissioned|currently commissions)\s+(?:the\s+|a service called\s+(?:the\s+)?)?([A-Z].+)`)
+	reNameTail      = regexp.MustCompile(`(?i),?\s+(?:which|that|who)\s.*$|,\s*(?:delivered|run|provided|operated|managed|commissioned|funded)\s+(?:by|in|through|with)\b.*$|\s+\((?:the\s+)?[A-Z]{2,8}\)$`)
 	reYearish       = regexp.MustCompile(`\b(19|20)\d\d\s*[/-]\s*\d{2,4}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b`)
-	reListLead      = regexp.MustCompile(`(?i)^.{0,120}?\b(are|were|is|was|include|includes|included|including|comprise|comprised|as follows|namely)\b\s*:?\s*`)
+	reListLead      = regexp.MustCompile(`(?i)^.{0,120}?\b((?:(?:were|was|are|have been|has been) )?(?:received|made|came|come|referred) (?:from|by)|are|were|is|was|include|includes|included|including|comprise|comprised|as follows|namely)\b\s*:?\s*`)
 	reListLeadWords = regexp.MustCompile(`(?i)\b(organisations?|organizations?|agenc(y|ies)|referrers?|referrals?|names?|contributors?|funders?|funding|following|partners?|bodies|sources?)\b`)
 )
 
@@ -41,7 +43,7 @@ func keyed(re *regexp.Regexp, s string, keys ...string) bool {
 }
 
 func notHeldIn(s string) bool {
-	return keyed(reNotHeld, s, "held", "hold", "recorded", "captured", "no such", "available")
+	return keyed(reNotHeld, s, "held", "hold", "recorded", "captured", "no such", "available", "collect", "collate", "keep", "kept", "retain", "have access")
 }
 
 func zeroLead(s string) bool {
@@ -118,7 +120,11 @@ func splitNote(s string) (main, note string) {
 	if words < 4 {
 		return s, "" // "(Leicestershire)", "(fourteen)": part of the value
 	}
-	main = strings.TrimSpace(s[:m[0]] + " " + s[m[1]:])
+	sep, after := " ", s[m[1]:]
+	if a := strings.TrimLeft(after, " "); a != "" && strings.ContainsRune(".,;:", rune(a[0])) {
+		sep, after = "", a // "X (a caveat)." keeps its full stop in place
+	}
+	main = strings.TrimSpace(strings.TrimRight(s[:m[0]], " ") + sep + after)
 	return main, strings.TrimRight(inner, " .")
 }
 
@@ -296,7 +302,9 @@ func parseList(s string) []string {
 	if zeroLead(s) && !strings.Contains(s, ",") {
 		return nil
 	}
-	if m := reListLead.FindStringSubmatchIndex(s); m != nil && reListLeadWords.MatchString(s[:m[2]]) {
+	if !reListLeadWords.MatchString(firstChars(s, 140)) {
+		// no "organisations ... were": nothing to strip before the names
+	} else if m := reListLead.FindStringSubmatchIndex(s); m != nil && reListLeadWords.MatchString(s[:m[2]]) {
 		s = s[m[1]:]
 	}
 	var parts []string
@@ -313,10 +321,12 @@ func parseList(s string) []string {
 	return out
 }
 
-// splitCommas splits at commas outside parentheses, and at a final " and "
-// (or " & ") when it separates two names rather than joining one.
+// splitCommas splits at commas outside parentheses, then each piece at " and "
+// (or " & ") where it separates two names rather than joining one.
 func splitCommas(s string) []string {
-	s = reFixedNames.ReplaceAllStringFunc(s, func(m string) string { return strings.ReplaceAll(m, ",", "\x00") })
+	if strings.Contains(asciiLower(s), "fire") {
+		s = reFixedNames.ReplaceAllStringFunc(s, func(m string) string { return strings.ReplaceAll(m, ",", "\x00") })
+	}
 	var out []string
 	depth, start := 0, 0
 	for i, r := range s {
@@ -335,50 +345,169 @@ func splitCommas(s string) []string {
 		}
 	}
 	out = append(out, s[start:])
-	last := strings.TrimSpace(out[len(out)-1])
-	if l, r, ok := splitAnd(last, len(out) > 1); ok {
-		out = append(out[:len(out)-1], l, r)
+	commas := len(out) > 1
+	var split []string
+	for _, p := range out {
+		split = append(split, splitAnds(strings.TrimSpace(p), commas)...)
 	}
-	for i := range out {
-		out[i] = strings.ReplaceAll(out[i], "\x00", ",")
+	for i := range split {
+		split[i] = strings.ReplaceAll(split[i], "\x00", ",")
 	}
-	return out
+	return split
 }
 
 // reFixedNames are names with a comma of their own.
 var reFixedNames = regexp.MustCompile(`(?i)\bpolice, fire and crime\b|\bpolice, fire & crime\b`)
 
-var orgHeads = regexp.MustCompile(`(?i)\b(service|services|team|trust|council|police|constabulary|probation|care|hub|unit|partnership|board|agency|agencies|centre|center|charity|nhs|gps?|schools?|hospital|authority|office|department|ministry|courts?|prison|housing|commissioner|ltd|limited|cic|foundation|refuge|aid|network|group|project|programme|self[- ]referrals?|mash|marac|opcc|pcc|opfcc|pfcc|ccg|icb|hmpps|moj|dwp)\b`)
+// compounds are pairs of words joined by "and" (or "&") inside one name,
+// as "left right": "Police and Crime Commissioner", "HM Prison and
+// Probation Service", "Drug and Alcohol ...", "Health and Social Care".
+var compounds = map[string]bool{"police crime": true, "fire rescue": true, "fire crime": true, "drug alcohol": true, "drugs alcohol": true, "alcohol drug": true, "alcohol drugs": true, "misuse recovery": true, "health social": true, "health care": true, "health wellbeing": true, "health well-being": true, "health justice": true, "children family": true, "children families": true, "children young": true, "children adult": true, "children adults": true, "adult children": true, "adults children": true, "child adolescent": true, "people family": true, "people families": true, "families communities": true, "courts tribunals": true, "prison probation": true, "prisons probation": true, "liaison diversion": true, "crime disorder": true, "work pensions": true, "education skills": true, "women girls": true, "victims witnesses": true, "abuse sexual": true, "abuse stalking": true, "domestic sexual": true, "abuse violence": true, "housing communities": true, "housing homelessness": true, "safeguarding quality": true, "safeguarding partnership": true, "safeguarding partnerships": true, "safety justice": true, "safety partnership": true, "safety partnerships": true, "crime justice": true, "research development": true, "policy performance": true, "treatment recovery": true, "rehabilitation resettlement": true, "advice support": true, "support advocacy": true, "intervention prevention": true, "prevention intervention": true}
 
-// splitAnd splits "Probation and Police" but keeps "Children and Family
-// Wellbeing Service" and "Office of the Police and Crime Commissioner" whole.
-// afterCommas tells that s is the last item of a list written with commas,
-// where " and " is the usual final separator.
-func splitAnd(s string, afterCommas bool) (string, string, bool) {
-	i := strings.LastIndex(s, " and ")
-	n := 5
-	if i < 0 {
-		i, n = strings.LastIndex(s, " & "), 3
+var orgHeads = regexp.MustCompile(`(?i)\b(service|services|team|trust|council|police|constabulary|probation|care|hub|unit|partnership|board|agency|agencies|centre|center|charity|nhs|gps?|schools?|hospital|authority|office|department|ministry|courts?|prison|housing|commissioner|ltd|limited|cic|foundation|refuge|aid|network|group|project|programme|self[- ]referrals?|mash|marac|opcc|pcc|opfcc|pfcc|ccg|icb|hmpps|moj|dwp|home office|victim support|social care|social services|health visitors?|midwi(?:fe|ves)|education|government)\b`)
+
+// splitAnds splits s at each " and " (or " & ") that separates two names:
+// "Police and Probation", "Victim Support and Probation", "Probation and
+// Social Services"; but not one inside a name: "Drug and Alcohol Recovery
+// Service", "Office of the Police and Crime Commissioner", "HM Prison and
+// Probation Service". afterCommas tells that s is one item of a list written
+// with commas, where a one-word name ("Relate") stands on its own.
+func splitAnds(s string, afterCommas bool) []string {
+	if !strings.Contains(s, " and ") && !strings.Contains(s, " & ") {
+		return []string{s}
 	}
-	if i <= 0 {
-		return "", "", false
+	protected := protectCompounds(s)
+	var pieces []string
+	rest := protected
+	for n := 0; n < 20; n++ {
+		i, w := strings.Index(rest, " and "), 5
+		if j := strings.Index(rest, " & "); j >= 0 && (i < 0 || j < i) {
+			i, w = j, 3
+		}
+		if i < 0 {
+			break
+		}
+		pieces = append(pieces, rest[:i])
+		rest = rest[i+w:]
 	}
-	l, r := strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+n:])
+	pieces = append(pieces, rest)
+	restore := func(p string) string { return strings.ReplaceAll(p, "\x01", " ") }
+	if len(pieces) == 1 {
+		return []string{restore(s)}
+	}
+	var out []string
+	cur := pieces[0]
+	for _, r := range pieces[1:] {
+		if separateNames(restore(cur), restore(r), afterCommas) {
+			out = append(out, restore(cur))
+			cur = r
+		} else {
+			cur += " and " + r
+		}
+	}
+	return append(out, restore(cur))
+}
+
+// protectCompounds marks the " and " (or " & ") of each pair in compounds
+// with \x01 in place of its spaces, so that it is not split at.
+func protectCompounds(s string) string {
+	var b strings.Builder
+	rest := s
+	for n := 0; n < 50; n++ {
+		i, w := strings.Index(rest, " and "), 5
+		if j := strings.Index(rest, " & "); j >= 0 && (i < 0 || j < i) {
+			i, w = j, 3
+		}
+		if i < 0 {
+			break
+		}
+		left := rest[:i]
+		if k := strings.LastIndexAny(left, " ,;(\x01"); k >= 0 {
+			left = left[k+1:]
+		}
+		right := rest[i+w:]
+		if k := strings.IndexAny(right, " ,;)"); k >= 0 {
+			right = right[:k]
+		}
+		b.WriteString(rest[:i])
+		if compounds[strings.ToLower(left)+" "+strings.ToLower(right)] {
+			b.WriteString("\x01" + strings.TrimSpace(rest[i:i+w]) + "\x01")
+		} else {
+			b.WriteString(rest[i : i+w])
+		}
+		rest = rest[i+w:]
+	}
+	b.WriteString(rest)
+	return b.String()
+}
+
+// separateNames tells whether "l and r" names two things.
+func separateNames(l, r string, afterCommas bool) bool {
+	l, r = strings.TrimSpace(l), strings.TrimSpace(r)
 	if l == "" || r == "" || strings.Count(l, "(") != strings.Count(l, ")") {
-		return "", "", false
+		return false
 	}
+	rl := strings.ToLower(r)
+	startsName := strings.HasPrefix(rl, "the ") || strings.HasPrefix(rl, "hm ")
+	// "Ministry of Housing and ...", "Department for Work and ...": the
+	// "and" joins the last word after "of"/"for" to what follows.
 	lower := " " + strings.ToLower(l) + " "
-	if (strings.Contains(lower, " of ") || strings.Contains(lower, " for ")) && !strings.HasPrefix(strings.ToLower(r), "the ") {
-		return "", "", false // "Office of the Police and Crime Commissioner"
+	if k := max(strings.LastIndex(lower, " of "), strings.LastIndex(lower, " for ")); k >= 0 && !startsName {
+		tail := strings.Fields(strings.TrimPrefix(strings.TrimSpace(lower[k+4:]), "the "))
+		if len(tail) <= 1 && !(len(tail) == 1 && isAcronym(l[strings.LastIndex(l, " ")+1:])) {
+			return false
+		}
 	}
+	lw, rw := strings.Fields(l), strings.Fields(r)
 	lh, rh := orgHeads.MatchString(l), orgHeads.MatchString(r)
-	switch {
-	case !lh && rh:
-		return "", "", false // "Drug and Alcohol Service": "Drug" names nothing alone
-	case !lh && !rh && !afterCommas:
-		return "", "", false
+	if len(lw) == 1 && !lh && !isAcronym(l) {
+		// "Drug and Alcohol Recovery Service": "Drug" qualifies what
+		// follows; in a list with commas, "Relate and Respect" are two.
+		return afterCommas && !(rh && len(rw) > 1) && capitalised(l) && capitalised(r)
 	}
-	return l, r, true
+	switch {
+	case lh && rh, startsName:
+		return true
+	case capitalised(l) && capitalised(r):
+		// "Northmoor Police and Stalking Advocacy Service", "Victim
+		// Support and Probation": two names, each capitalised.
+		return lh || rh || afterCommas || len(lw) > 1 && len(rw) > 1
+	}
+	return false
+}
+
+func capitalised(s string) bool {
+	for _, w := range strings.Fields(s) {
+		c := w[0]
+		if c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			return true
+		}
+		if !isMinorWord(w) {
+			return false
+		}
+	}
+	return false
+}
+
+func isMinorWord(w string) bool {
+	switch w {
+	case "the", "of", "for", "and", "&", "a", "an", "in", "on", "to", "local":
+		return true
+	}
+	return false
+}
+
+func isAcronym(s string) bool {
+	s = strings.Trim(s, "'’s")
+	if len(s) < 2 || len(s) > 8 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 var reListTail = regexp.MustCompile(`(?i)\s+(referrals?|referred)?\s*only$|\s+referrals?$`)
@@ -389,7 +518,9 @@ func cleanListItem(p string) string {
 	p = strings.TrimPrefix(p, "and ")
 	p = strings.TrimPrefix(p, "And ")
 	p = strings.TrimSpace(strings.TrimRight(p, ".;:, "))
-	p = strings.TrimSpace(reListTail.ReplaceAllString(p, ""))
+	if l := asciiLower(p); strings.Contains(l, "referr") || strings.HasSuffix(l, "only") {
+		p = strings.TrimSpace(reListTail.ReplaceAllString(p, ""))
+	}
 	return p
 }
 
@@ -399,9 +530,15 @@ func parseText(s string) string {
 	s = strings.TrimSpace(s)
 	if m := reCalled.FindStringSubmatch(s); m != nil {
 		s = m[1]
+	} else if m := reCommissions.FindStringSubmatch(s); m != nil {
+		s = m[1] // "The OPCC commissions the X, which ..."
 	}
 	if ss := sentences(s); len(ss) > 0 {
 		s = ss[0]
+	}
+	s = strings.TrimRight(s, ". ")
+	if t := strings.TrimSpace(reNameTail.ReplaceAllString(s, "")); len(t) >= 4 {
+		s = t // the name, without "..., delivered by ..." after it
 	}
 	return strings.TrimSpace(strings.TrimRight(s, ". "))
 }

@@ -159,3 +159,74 @@ func TestFindDueAfterWorkingDays(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestParseListAnd(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []string
+	}{
+		{"Probation and Social Services", []string{"Probation", "Social Services"}},
+		{"Police, Victim Support and Probation", []string{"Police", "Victim Support", "Probation"}},
+		{"Victim Support and Probation", []string{"Victim Support", "Probation"}},
+		{"Police and Crime Commissioner", []string{"Police and Crime Commissioner"}},
+		{"The Police and Crime Commissioner and the Home Office", []string{"The Police and Crime Commissioner", "the Home Office"}},
+		{"GPs, Mental Health Liaison and Diversion and HM Prison and Probation Service", []string{"GPs", "Mental Health Liaison and Diversion", "HM Prison and Probation Service"}},
+		{"Referrals were received from Eastwater Police, the National Probation Service and Eastwater Children and Family Services.", []string{"Eastwater Police", "the National Probation Service", "Eastwater Children and Family Services"}},
+		{"Health and Social Care", []string{"Health and Social Care"}},
+		{"Northmoor Police, Northmoor Probation Delivery Unit and Stalking Advocacy Service", []string{"Northmoor Police", "Northmoor Probation Delivery Unit", "Stalking Advocacy Service"}},
+		{"Barnardo's, Relate and Respect", []string{"Barnardo's", "Relate", "Respect"}},
+		{"Police, Drug and Alcohol Service", []string{"Police", "Drug and Alcohol Service"}},
+		{"Department for Work and Pensions", []string{"Department for Work and Pensions"}},
+		{"police and children's services", []string{"police", "children's services"}},
+		{"Fire and Rescue Service and Police", []string{"Fire and Rescue Service", "Police"}},
+		{"Safeguarding Adults Board & Community Safety Partnership", []string{"Safeguarding Adults Board", "Community Safety Partnership"}},
+	} {
+		if got := parseList(c.in); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("parseList(%q) = %q; want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestParseTextName(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"Avonvale Stalking Advocacy and Intervention Programme, delivered by Cranmore Women's Aid.", "Avonvale Stalking Advocacy and Intervention Programme"},
+		{"The OPCC commissions the Turning Point Stalking Intervention, which is delivered in partnership with Eastwater Police.", "Turning Point Stalking Intervention"},
+		{"The Compass Programme.", "The Compass Programme"},
+		{"Westfold does not commission a dedicated service.", "Westfold does not commission a dedicated service"},
+	} {
+		if got := parseText(c.in); got != c.want {
+			t.Errorf("parseText(%q) = %q; want %q", c.in, got, c.want)
+		}
+	}
+	for _, c := range []struct{ subject, body, want string }{
+		{"RE: FOI", "Freedom of Information Act 2000 - Request ID: 12345", "12345"},
+		{"RE: FOI", "Case number: 12345 Tel: 0116 222 2222", "12345"},
+		{"RE: FOI", "Question 12: the number of referrals", ""},
+	} {
+		if got := findReference(c.subject, c.body); got != c.want {
+			t.Errorf("findReference(%q, %q) = %q; want %q", c.subject, c.body, got, c.want)
+		}
+	}
+}
+
+func TestBulletsByPosition(t *testing.T) {
+	qs := testQuestions(t)
+	// Seven bullets: as many as the numbered questions, so the unnumbered
+	// "link to evaluation" is left out.
+	text := "Our response is as follows:\n\n- Safe Steps\n- 4\n- 12\n- 9\n- Police and Probation\n- The OPCC\n- £40,000\n\nYours sincerely"
+	got := findAnswers(text, qs)
+	if got["completions"].Value != int64(9) || got["evaluation"].Status != StatusUnanswered || got["budget"].Value != (Money{40000, "GBP", ""}) {
+		t.Errorf("answers %+v", got)
+	}
+	// Five bullets for eight questions: not answers by position.
+	got = findAnswers("Referrals came from:\n\n- Police\n- Probation\n- GPs\n- Housing\n- Refuge\n", qs)
+	for k, a := range got {
+		if a.Status != StatusUnanswered {
+			t.Errorf("%s: %+v", k, a)
+		}
+	}
+	// "1.5 million" is a number, not item 1.
+	if got := findAnswers("7. 1.5 million pounds", qs); got["budget"].Value != (Money{1500000, "GBP", ""}) {
+		t.Errorf("budget %+v", got["budget"])
+	}
+}
