@@ -56,7 +56,7 @@ func (r *reader) attachment(e *message.Entity, mediaType, filename string, isAtt
 	if text != "" {
 		text = r.budget(text)
 		a.TextChars = len([]rune(text))
-		r.m.attTexts = append(r.m.attTexts, attText{name: name, text: text})
+		r.m.attTexts = append(r.m.attTexts, attText{name: name, text: text, ocr: a.OCR, conf: a.OCRConfidence})
 	}
 	r.m.Attachments = append(r.m.Attachments, a)
 }

@@ -74,6 +74,20 @@
 // or before" and the like, the year taken from the message date when left
 // out, and refused when it lies before the message.
 //
+// Scans (ocr.go): text read by OCR is repaired before analysis, and only
+// that text: item labels hidden by noise ("“5 12.", "5..", "2°.", "‘6.",
+// "Question:5") are rewritten "5. 12" where the number continues the items
+// around it, and a URL split by a space or a line break is joined when the
+// piece after the break looks like part of a URL. A reference found in text
+// not read by OCR (subject, body) is preferred to one read from a scan, and
+// one read from a scan is written as the subject writes it when they differ
+// only by what OCR confuses (I/l/1, O/0, S/5, B/8, "I/" read as "V"). A
+// count or an amount read from a scan that mixes digits with such letters
+// ("1O") stays unanswered, its words in Text, with a warning; and a Reply
+// whose answers came from a scan says so in Warnings, with each scan's OCR
+// confidence. Test fixtures testdata/ocr-*.eml hold such text as plain text
+// attachments, which the test takes as read by OCR.
+//
 // Memory: a large part is read into one buffer sized from the message's
 // length, and text is cut to what Limits.MaxText can still take before it
 // is converted and cleaned; a message with a 25 MB attachment peaks under

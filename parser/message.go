@@ -60,6 +60,8 @@ type Message struct {
 type attText struct {
 	name string
 	text string
+	ocr  bool    // the text was read by OCR from a scan or an image
+	conf float64 // OCR's mean confidence, 0 to 100
 }
 
 // reader carries the state of one walk over a message's parts.

@@ -46,7 +46,7 @@ func (m *Message) Reply(questions []Question) (r *Reply) {
 		}
 	}()
 
-	text := m.analysisText()
+	text, clean, scans := m.analysisTexts()
 	answers := findAnswers(text, questions)
 	found := 0
 	for _, a := range answers {
@@ -56,6 +56,10 @@ func (m *Message) Reply(questions []Question) (r *Reply) {
 	}
 	r.Kind = classify(m, text, found, len(questions))
 	r.Reference = findReference(m.Subject, text)
+	var refFromScan bool
+	if len(scans) > 0 {
+		r.Reference, refFromScan = scanReference(m.Subject, clean, text)
+	}
 	switch r.Kind {
 	case KindAcknowledgement, KindExtension:
 		r.StatedDue = findDue(text, m.Date)
@@ -69,19 +73,92 @@ func (m *Message) Reply(questions []Question) (r *Reply) {
 		}
 		r.Answers = answers
 	}
+	if len(scans) > 0 {
+		r.Warnings = append(r.Warnings, checkScanned(r.Answers, questions, clean, scans, refFromScan)...)
+	}
 	return r
 }
 
-// analysisText is the message's own text without what it quotes, followed by
-// the text of every attachment.
-func (m *Message) analysisText() string {
-	var b strings.Builder
-	b.WriteString(stripQuoted(m.Body))
-	for _, a := range m.attTexts {
-		b.WriteString("\n\n")
-		b.WriteString(a.text)
+// scanReference finds the reference of a message with scanned attachments.
+// A reference found in text not read by OCR (the subject, the body, a text
+// attachment) is preferred to one read from a scan, unless it is only
+// "Your ref"; one read from a scan is written as the clean text writes it
+// when the two differ only by what OCR confuses ("FOVOPCCN/239" for
+// "FOI/OPCCN/239").
+func scanReference(subject, clean, text string) (ref string, fromScan bool) {
+	ref, score := findReferenceScored(subject, clean)
+	if score >= 50 {
+		return ref, false
 	}
-	return b.String()
+	all, allScore := findReferenceScored(subject, text)
+	if allScore <= score {
+		return ref, false
+	}
+	return trustedForm(all, subject+"\n"+clean), true
+}
+
+// checkScanned leaves unanswered a number that OCR may have misread and
+// warns that values came from a scan.
+func checkScanned(answers map[string]Answer, qs []Question, clean string, scans []ocrSource, refFromScan bool) []string {
+	var warnings []string
+	used := map[string]bool{}
+	var from []ocrSource
+	for _, q := range qs {
+		a, ok := answers[q.Key]
+		if !ok || a.Status == StatusUnanswered {
+			continue
+		}
+		src, scanned := fromOCR(a, clean, scans)
+		if !scanned {
+			continue
+		}
+		if !used[src.name] {
+			used[src.name] = true
+			from = append(from, src)
+		}
+		if q.Type != TypeCount && q.Type != TypeMoney {
+			continue
+		}
+		if tok := doubtfulNumber(firstPara(a.Text)); tok != "" {
+			label := q.Key
+			if q.Number > 0 {
+				label = fmt.Sprintf("question %d (%s)", q.Number, q.Key)
+			}
+			warnings = append(warnings, fmt.Sprintf("%s: %q, read from a scan, may be misread (letters and digits OCR confuses): left unanswered", label, tok))
+			answers[q.Key] = Answer{Status: StatusUnanswered, Text: a.Text, Note: a.Note}
+		}
+	}
+	switch {
+	case len(from) > 0:
+		warnings = append([]string{scanWarning(from, "answers were")}, warnings...)
+	case refFromScan:
+		warnings = append(warnings, scanWarning(scans, "the reference was"))
+	}
+	return warnings
+}
+
+// analysisTexts returns the text analysed (the message's own text without
+// what it quotes, followed by the text of every attachment, that of scans
+// repaired by repairOCR), the part of it not read by OCR, and the repaired
+// text of each attachment read by OCR.
+func (m *Message) analysisTexts() (text, clean string, scans []ocrSource) {
+	var b, c strings.Builder
+	body := stripQuoted(m.Body)
+	b.WriteString(body)
+	c.WriteString(body)
+	for _, a := range m.attTexts {
+		t := a.text
+		if a.ocr {
+			t = repairOCR(t)
+			scans = append(scans, ocrSource{name: a.name, conf: a.conf, text: t})
+		} else {
+			c.WriteString("\n\n")
+			c.WriteString(t)
+		}
+		b.WriteString("\n\n")
+		b.WriteString(t)
+	}
+	return b.String(), c.String(), scans
 }
 
 func notHeldSentence(text string) string {

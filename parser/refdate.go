@@ -99,6 +99,15 @@ var (
 // findReference returns the authority's reference from the subject and the
 // text, "" when none is found.
 func findReference(subject, text string) string {
+	ref, _ := findReferenceScored(subject, text)
+	return ref
+}
+
+// findReferenceScored is findReference with the score of the form the
+// reference was found in: 100 "Our ref:", 90 another label, 80 a bracketed
+// token in the subject, 70 an FOI-prefixed token, 50 a bare token in the
+// subject, 20 "Your ref:"; one more when found in the subject.
+func findReferenceScored(subject, text string) (string, int) {
 	var best refCandidate
 	consider := func(ref string, score int) {
 		ref = strings.TrimRight(strings.TrimSpace(ref), ".-_/")
@@ -135,7 +144,7 @@ func findReference(subject, text string) string {
 	for _, m := range reRefBare.FindAllStringSubmatch(subject, 5) {
 		consider(m[1], 50)
 	}
-	return best.ref
+	return best.ref, best.score
 }
 
 // plausibleRef rejects what only looks like a reference: dates, financial

@@ -22,6 +22,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -280,13 +281,26 @@ func SHA256(raw []byte) string {
 }
 
 // PutRaw stores raw under its sha256 unless it is stored already, and
-// returns the hash. The look-up first matters: the object store replaces an
-// object by writing it anew and then purging the old chunks, and a worker
-// reading the message at that moment would find it gone.
+// returns the hash.
+//
+// "Stored already" is checked by reading the object back, not by its
+// metadata alone: the object store publishes an object's chunks and its
+// metadata together, and when a chunk's publish fails (a NATS node lost
+// mid-write) it purges the chunks and returns an error but leaves the
+// metadata, so an object can look stored and have no data. Reading back is
+// cheap because it happens only for a message seen before (a retry after an
+// error, a message in two folders). Not rewriting a good object matters
+// too: a replaced object briefly vanishes for a worker reading it.
 func (q *Queue) PutRaw(ctx context.Context, raw []byte) (string, error) {
 	sha := SHA256(raw)
-	if info, err := q.raw.GetInfo(ctx, sha); err == nil && info != nil && int(info.Size) == len(raw) {
-		return sha, nil
+	if info, err := q.raw.GetInfo(ctx, sha); err == nil && info != nil {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		got, err := q.GetRaw(rctx, sha)
+		cancel()
+		if err == nil && bytes.Equal(got, raw) {
+			return sha, nil
+		}
+		q.log.Warn("a raw message was stored incompletely before (a NATS server failed mid-write?); storing it again", "sha", sha[:12], "err", err)
 	}
 	if _, err := q.raw.PutBytes(ctx, sha, raw); err != nil {
 		return "", fmt.Errorf("queue: store raw message %s (%d bytes): %w", sha[:12], len(raw), err)

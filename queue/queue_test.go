@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func openTest(t *testing.T, dir string, o *Options) *Queue {
@@ -212,5 +214,42 @@ func TestRedactURLHidesCredentials(t *testing.T) {
 	got := redactURL("nats://user:secret@10.0.0.5:4222,nats://10.0.0.6:4222")
 	if got != "nats://***@10.0.0.5:4222,nats://10.0.0.6:4222" {
 		t.Fatalf("redactURL = %q", got)
+	}
+}
+
+// The object store can leave an object's metadata without its chunks (a
+// chunk's publish failed mid-write); storing the message again repairs it
+// instead of trusting the metadata.
+func TestRawWithMetadataButNoDataIsStoredAgain(t *testing.T) {
+	q := openTest(t, t.TempDir(), &Options{NoListen: true})
+	ctx := context.Background()
+	raw := []byte("Subject: partial\r\n\r\nbody\r\n")
+	sha, err := q.PutRaw(ctx, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := q.raw.GetInfo(ctx, sha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := q.js.Stream(ctx, "OBJ_"+ObjectRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Purge(ctx, jetstream.WithPurgeSubject("$O."+ObjectRaw+".C."+info.NUID)); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	_, err = q.GetRaw(short, sha)
+	cancel()
+	if err == nil {
+		t.Fatal("the chunks were purged but the message still reads")
+	}
+	if _, err := q.PutRaw(ctx, raw); err != nil {
+		t.Fatal(err)
+	}
+	got, err := q.GetRaw(ctx, sha)
+	if err != nil || string(got) != string(raw) {
+		t.Fatalf("after storing again: %q, %v", got, err)
 	}
 }

@@ -1,0 +1,68 @@
+package parser
+
+import "testing"
+
+func TestRepairOCRLabels(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"1. A\n2°. B\n‘3.. C\n“4 D\n5.. E", "1. A\n2. B\n3. C\n4. D\n5. E"},
+		{"Question:1 The service\n2 None", "1. The service\n2. None"},
+		{"1.. A\n2. . B\n3: C\n4:. D", "1. A\n2. B\n3. C\n4. D"},
+		// Not labels: a decimal, a number alone, a count that does not
+		// continue the items, a weak label followed by the wrong number.
+		{"1.5 million were spent", "1.5 million were spent"},
+		{"1. A\n12.\n2. B", "1. A\n12.\n2. B"},
+		{"1. A\n7 people were referred", "1. A\n7 people were referred"},
+		{"1. A\n2 people were referred\n2. B", "1. A\n2 people were referred\n2. B"},
+		{"17 June 2024\nDear Sir", "17 June 2024\nDear Sir"},
+	} {
+		if got := repairOCRLabels(c.in); got != c.want {
+			t.Errorf("repairOCRLabels(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestRejoinURLs(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"at https://host.example.gov.uk/ path", "at https://host.example.gov.uk/path"},
+		{"at https: //host.example.org/a/ b-2023.pdf.", "at https://host.example.org/a/b-2023.pdf."},
+		{"https://host.example.gov. uk/report", "https://host.example.gov.uk/report"},
+		{"https://host.example.org/reports-\n2023.pdf", "https://host.example.org/reports-2023.pdf"},
+		// Not split: the next word belongs to the sentence.
+		{"see https://host.example.org/ for details", "see https://host.example.org/ for details"},
+		{"see https://host.example.org/\nEvaluation", "see https://host.example.org/\nEvaluation"},
+		{"see https://host.example.org. Thanks", "see https://host.example.org. Thanks"},
+		{"see https://host.example.org/a  b", "see https://host.example.org/a  b"},
+	} {
+		if got := rejoinURLs(c.in); got != c.want {
+			t.Errorf("rejoinURLs(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestOCRReference(t *testing.T) {
+	if got := trustedForm("FOVOPCCN/239", "Freedom of Information Request FOI/OPCCN/239"); got != "FOI/OPCCN/239" {
+		t.Errorf("trustedForm = %q", got)
+	}
+	if got := trustedForm("F0I-2O23-118", "Re: FOI-2023-118"); got != "FOI-2023-118" {
+		t.Errorf("trustedForm = %q", got)
+	}
+	if got := trustedForm("FOI-2023-118", "Re: FOI-2023-119"); got != "FOI-2023-118" {
+		t.Errorf("trustedForm took a different reference: %q", got)
+	}
+	// The subject's reference beats the scan's "Our ref:".
+	if ref, fromScan := scanReference("FOI request FOI/OPCCN/239", "Please see attached.", "Please see attached.\n\nOur ref: FOVOPCCN/239"); ref != "FOI/OPCCN/239" || fromScan {
+		t.Errorf("scanReference = %q %v", ref, fromScan)
+	}
+	// Only the scan has one.
+	if ref, fromScan := scanReference("Your request", "Please see attached.", "Please see attached.\n\nOur ref: 2024/0117"); ref != "2024/0117" || !fromScan {
+		t.Errorf("scanReference = %q %v", ref, fromScan)
+	}
+}
+
+func TestDoubtfulNumber(t *testing.T) {
+	for in, want := range map[string]string{"1O": "1O", "l2 people": "l2", "£12S,000": "12S,000", "12.": "", "None": "", "Level 3": "", "referred: B8": "B8"} {
+		if got := doubtfulNumber(in); got != want {
+			t.Errorf("doubtfulNumber(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
