@@ -19,8 +19,17 @@ const (
 	// foiwatch worker shares, so that several processes spread the parsing.
 	ConsumerWorker = "worker"
 
-	// ObjectRaw keeps every raw message, named by its sha256.
+	// ObjectRaw keeps every raw message larger than SmallRaw, named by its
+	// sha256.
 	ObjectRaw = "raw"
+	// BucketRawSmall keeps every raw message of at most SmallRaw bytes,
+	// keyed by its sha256: a key-value read is one request, where an
+	// object-store read creates a consumer (measured: about twice the time
+	// of processing a plain reply).
+	BucketRawSmall = "rawsmall"
+	// SmallRaw is the largest message kept in BucketRawSmall: under NATS's
+	// default max_payload of 1 MiB, with room for headers.
+	SmallRaw = 960 << 10
 
 	BucketRequests  = "requests"
 	BucketReplies   = "replies"

@@ -115,6 +115,8 @@ type Queue struct {
 	Locks     *Bucket // leases with a TTL: one poller per mailbox, one scheduler
 	// References maps a normalised authority's reference to "campaign.request".
 	References *Bucket
+
+	rawSmall *Bucket // raw messages of at most SmallRaw bytes
 }
 
 // Open connects to JetStream (starting the embedded server when cfg.URL is
@@ -233,6 +235,7 @@ func (q *Queue) ensure(ctx context.Context, dupWindow time.Duration) error {
 		{&q.Reminders, BucketReminders, "foiwatch: reminders sent, by request and stage", 0, 4},
 		{&q.Locks, BucketLocks, "foiwatch: leases (one poller per mailbox, one scheduler)", LockTTL, 1},
 		{&q.References, BucketReferences, "foiwatch: authorities' references learned from replies", 0, 1},
+		{&q.rawSmall, BucketRawSmall, "foiwatch: raw messages up to 960 KiB, by sha256", 0, 1},
 	} {
 		kv, err := q.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket:      b.name,
@@ -281,21 +284,31 @@ func SHA256(raw []byte) string {
 }
 
 // PutRaw stores raw under its sha256 unless it is stored already, and
-// returns the hash.
+// returns the hash. A message of at most SmallRaw bytes goes into the
+// rawsmall bucket (one atomic write: it is there whole or not at all);
+// a larger one into the object store.
 //
-// "Stored already" is checked by reading the object back, not by its
-// metadata alone: the object store publishes an object's chunks and its
-// metadata together, and when a chunk's publish fails (a NATS node lost
-// mid-write) it purges the chunks and returns an error but leaves the
-// metadata, so an object can look stored and have no data. Reading back is
-// cheap because it happens only for a message seen before (a retry after an
-// error, a message in two folders). Not rewriting a good object matters
-// too: a replaced object briefly vanishes for a worker reading it.
+// For the object store, "stored already" is checked by reading the object
+// back, not by its metadata alone: the object store publishes an object's
+// chunks and its metadata together, and when a chunk's publish fails (a
+// NATS node lost mid-write) it purges the chunks and returns an error but
+// leaves the metadata, so an object can look stored and have no data.
+// Reading back is cheap because it happens only for a message seen before
+// (a retry after an error, a message in two folders). Not rewriting a good
+// object matters too: a replaced object briefly vanishes for a worker
+// reading it.
 func (q *Queue) PutRaw(ctx context.Context, raw []byte) (string, error) {
 	sha := SHA256(raw)
+	if len(raw) <= SmallRaw {
+		_, err := q.rawSmall.Create(ctx, sha, raw)
+		if err != nil && !errors.Is(err, ErrExists) {
+			return "", fmt.Errorf("queue: store raw message %s (%d bytes): %w", sha[:12], len(raw), err)
+		}
+		return sha, nil
+	}
 	if info, err := q.raw.GetInfo(ctx, sha); err == nil && info != nil {
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		got, err := q.GetRaw(rctx, sha)
+		got, err := q.getObject(rctx, sha)
 		cancel()
 		if err == nil && bytes.Equal(got, raw) {
 			return sha, nil
@@ -311,10 +324,22 @@ func (q *Queue) PutRaw(ctx context.Context, raw []byte) (string, error) {
 // ErrNotFound is returned for a raw message, key or failed entry that does not exist.
 var ErrNotFound = errors.New("not found")
 
-// GetRaw returns the raw message stored under sha. It reads into a buffer
-// of the object's size: reading a 68 MB message through a growing buffer
-// allocated about four times that.
+// GetRaw returns the raw message stored under sha.
 func (q *Queue) GetRaw(ctx context.Context, sha string) ([]byte, error) {
+	b, _, err := q.rawSmall.Get(ctx, sha)
+	if err == nil {
+		return b, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("queue: read raw message %s: %w", sha, err)
+	}
+	return q.getObject(ctx, sha)
+}
+
+// getObject reads a raw message from the object store into a buffer of the
+// object's size: reading a 68 MB message through a growing buffer
+// allocated about four times that.
+func (q *Queue) getObject(ctx context.Context, sha string) ([]byte, error) {
 	res, err := q.raw.Get(ctx, sha)
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return nil, fmt.Errorf("queue: raw message %s: %w", sha, ErrNotFound)
@@ -336,6 +361,15 @@ func (q *Queue) GetRaw(ctx context.Context, sha string) ([]byte, error) {
 
 // RawList calls fn for the sha256 of every stored raw message.
 func (q *Queue) RawList(ctx context.Context, fn func(sha string) error) error {
+	small, err := q.rawSmall.Keys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, sha := range small {
+		if err := fn(sha); err != nil {
+			return err
+		}
+	}
 	infos, err := q.raw.List(ctx)
 	if errors.Is(err, jetstream.ErrNoObjectsFound) {
 		return nil

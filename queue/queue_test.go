@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -42,10 +43,21 @@ func TestRawIsStoredOnceByContentHash(t *testing.T) {
 	if err != nil || string(got) != string(raw) {
 		t.Fatalf("GetRaw = %q, %v", got, err)
 	}
+	big := bytes.Repeat([]byte("x"), SmallRaw+1)
+	bigSHA, err := q.PutRaw(ctx, big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.PutRaw(ctx, big); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := q.GetRaw(ctx, bigSHA); err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("GetRaw of a large message: %d bytes, %v", len(got), err)
+	}
 	n := 0
 	q.RawList(ctx, func(string) error { n++; return nil })
-	if n != 1 {
-		t.Fatalf("raw objects = %d, want 1", n)
+	if n != 2 {
+		t.Fatalf("raw messages listed = %d, want 2 (one small, one large)", n)
 	}
 	if _, err := q.GetRaw(ctx, SHA256([]byte("other"))); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing raw: %v, want ErrNotFound", err)
@@ -223,7 +235,8 @@ func TestRedactURLHidesCredentials(t *testing.T) {
 func TestRawWithMetadataButNoDataIsStoredAgain(t *testing.T) {
 	q := openTest(t, t.TempDir(), &Options{NoListen: true})
 	ctx := context.Background()
-	raw := []byte("Subject: partial\r\n\r\nbody\r\n")
+	// Large enough for the object store (small ones are single writes).
+	raw := append([]byte("Subject: partial\r\n\r\n"), bytes.Repeat([]byte("a scanned letter\r\n"), SmallRaw/8)...)
 	sha, err := q.PutRaw(ctx, raw)
 	if err != nil {
 		t.Fatal(err)
@@ -249,7 +262,7 @@ func TestRawWithMetadataButNoDataIsStoredAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := q.GetRaw(ctx, sha)
-	if err != nil || string(got) != string(raw) {
-		t.Fatalf("after storing again: %q, %v", got, err)
+	if err != nil || !bytes.Equal(got, raw) {
+		t.Fatalf("after storing again: %d bytes, %v", len(got), err)
 	}
 }

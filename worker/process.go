@@ -59,7 +59,7 @@ func (p *Processor) Handle(ctx context.Context, d *queue.Delivery) error {
 	if errors.Is(err, queue.ErrNotFound) {
 		// Retried, not failed at once: the same message stored a second
 		// time (two folders) is briefly missing while the object is replaced.
-		return fmt.Errorf("the raw message %s is not in the object store %s", d.SHA256, queue.ObjectRaw)
+		return fmt.Errorf("the raw message %s is not stored (neither in %s nor in %s)", d.SHA256, queue.BucketRawSmall, queue.ObjectRaw)
 	}
 	if err != nil {
 		return err
