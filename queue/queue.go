@@ -1,9 +1,10 @@
 // Package queue is in charge of NATS JetStream for foiwatch: the embedded
 // nats-server (the default) or a connection to an existing cluster, and on it
 // the stream of received mail, the dead-letter stream FAILED, the key-value
-// buckets that hold all state, and the object store that keeps every raw
-// message. It is not in charge of what a message or a reply means: values are
-// bytes to this package, and the worker gives them meaning.
+// buckets that hold all state, and where every raw message is kept (a
+// bucket for most, the object store for large ones). It is not in charge of
+// what a message or a reply means: values are bytes to this package, and the
+// worker gives them meaning.
 //
 // Implementation notes:
 //
