@@ -187,27 +187,5 @@ func TestTwoWorkersOnAThreeNodeClusterSurviveLosingANodeAndAWorker(t *testing.T)
 			}
 		}
 	}
-	want := map[string]int{}
-	for i := range msgs {
-		want[fmt.Sprintf("r%03d", i%nReqs)]++
-	}
-	for r, n := range want {
-		s, _, err := d.Store.State(ctx, "gen", r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		seen := map[string]bool{}
-		for _, ref := range s.Replies {
-			if seen[ref.SHA256] {
-				t.Errorf("%s holds a reply twice", r)
-			}
-			seen[ref.SHA256] = true
-		}
-		if len(seen) != n {
-			t.Errorf("%s holds %d replies, want %d", r, len(seen), n)
-		}
-		if s.State != worker.StateAnswered {
-			t.Errorf("%s is %s, want answered", r, s.State)
-		}
-	}
+	checkGenRequests(t, d, msgs, nReqs, worker.StateAnswered)
 }

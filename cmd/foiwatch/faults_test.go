@@ -155,33 +155,7 @@ func checkStoredOnce(t *testing.T, cfgPath string, msgs [][]byte, nReqs int) {
 	if len(keys) != len(msgs) {
 		t.Errorf("%d replies stored, want %d", len(keys), len(msgs))
 	}
-	want := map[string]map[string]bool{}
-	for i, m := range msgs {
-		r := fmt.Sprintf("r%03d", i%nReqs)
-		if want[r] == nil {
-			want[r] = map[string]bool{}
-		}
-		want[r][queue.SHA256(m)] = true
-	}
-	for r, shas := range want {
-		s, _, err := d.Store.State(ctx, "gen", r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := map[string]bool{}
-		for _, ref := range s.Replies {
-			if got[ref.SHA256] {
-				t.Errorf("%s holds reply %s twice", r, ref.SHA256[:12])
-			}
-			if !shas[ref.SHA256] {
-				t.Errorf("%s holds reply %s, which is not one of its messages", r, ref.SHA256[:12])
-			}
-			got[ref.SHA256] = true
-		}
-		if len(got) != len(shas) {
-			t.Errorf("%s holds %d replies, want %d", r, len(got), len(shas))
-		}
-	}
+	checkGenRequests(t, d, msgs, nReqs, "")
 }
 
 // waitAllStored waits until n replies are stored and nothing is queued.

@@ -307,33 +307,7 @@ at = "09:00"
 	if f, _ := d.Q.Failed(ctx); len(f) != 0 {
 		t.Errorf("%d messages failed: %+v", len(f), f[0])
 	}
-	want := map[string]map[string]bool{}
-	for i, m := range msgs {
-		r := fmt.Sprintf("r%03d", i%nReqs)
-		if want[r] == nil {
-			want[r] = map[string]bool{}
-		}
-		want[r][queue.SHA256(m)] = true
-	}
-	for r, shas := range want {
-		s, _, err := d.Store.State(ctx, "gen", r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := map[string]bool{}
-		for _, ref := range s.Replies {
-			if got[ref.SHA256] {
-				t.Errorf("%s holds reply %s twice", r, ref.SHA256[:12])
-			}
-			got[ref.SHA256] = true
-		}
-		if len(got) != len(shas) {
-			t.Errorf("%s holds %d replies, want %d", r, len(got), len(shas))
-		}
-		if s.State != worker.StateAnswered {
-			t.Errorf("%s is %s, want answered", r, s.State)
-		}
-	}
+	checkGenRequests(t, d, msgs, nReqs, worker.StateAnswered)
 
 	// No reminder twice. The requests were all answered (late), so the
 	// scheduler may have sent stages only for replies not yet processed at
@@ -357,4 +331,42 @@ at = "09:00"
 		}
 	}
 	t.Logf("%d reminder emails went out, none twice", len(sink.Messages()))
+}
+
+// checkGenRequests checks that each generated message (genMessage) is held
+// exactly once by the request it threads on and by no other, and, unless
+// state is "", that every request is in that state.
+func checkGenRequests(t *testing.T, d *worker.Daemon, msgs [][]byte, nReqs int, state string) {
+	t.Helper()
+	ctx := context.Background()
+	want := map[string]map[string]bool{}
+	for i, m := range msgs {
+		r := fmt.Sprintf("r%03d", i%nReqs)
+		if want[r] == nil {
+			want[r] = map[string]bool{}
+		}
+		want[r][queue.SHA256(m)] = true
+	}
+	for r, shas := range want {
+		s, _, err := d.Store.State(ctx, "gen", r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, ref := range s.Replies {
+			if got[ref.SHA256] {
+				t.Errorf("%s holds reply %s twice", r, ref.SHA256[:12])
+			}
+			if !shas[ref.SHA256] {
+				t.Errorf("%s holds reply %s, which is not one of its messages", r, ref.SHA256[:12])
+			}
+			got[ref.SHA256] = true
+		}
+		if len(got) != len(shas) {
+			t.Errorf("%s holds %d replies, want %d", r, len(got), len(shas))
+		}
+		if state != "" && s.State != state {
+			t.Errorf("%s is %s, want %s", r, s.State, state)
+		}
+	}
 }

@@ -203,33 +203,7 @@ poll_interval = "5s"
 	if f, _ := d.Q.Failed(ctx); len(f) != 0 {
 		t.Errorf("%d messages failed: %+v", len(f), f[0])
 	}
-	want := map[string]map[string]bool{}
-	for i, m := range msgs {
-		r := fmt.Sprintf("r%03d", i%nReqs)
-		if want[r] == nil {
-			want[r] = map[string]bool{}
-		}
-		want[r][queue.SHA256(m)] = true
-	}
-	for r, shas := range want {
-		s, _, err := d.Store.State(ctx, "gen", r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := map[string]bool{}
-		for _, ref := range s.Replies {
-			if got[ref.SHA256] {
-				t.Errorf("%s holds reply %s twice", r, ref.SHA256[:12])
-			}
-			if !shas[ref.SHA256] {
-				t.Errorf("%s holds a reply %s it should not", r, ref.SHA256[:12])
-			}
-			got[ref.SHA256] = true
-		}
-		if len(got) != len(shas) {
-			t.Errorf("%s holds %d replies, want %d", r, len(got), len(shas))
-		}
-	}
+	checkGenRequests(t, d, msgs, nReqs, "")
 }
 
 // waitStored waits until n replies are stored and nothing is pending.
