@@ -24,10 +24,11 @@ var reOCRLabel = regexp.MustCompile(`^\s*((?:[“”"'‘’´` + "`" + `•·*�
 
 // ocrLabel is a line of OCR text that may be item num.
 type ocrLabel struct {
-	line int
-	num  int
-	weak bool   // no punctuation after the number: "5 12."
-	rest string // the line after the label
+	line  int
+	num   int
+	weak  bool   // no punctuation after the number: "5 12."
+	glued bool   // the stop glued to a number: "2.0", "3.56"
+	rest  string // the line after the label
 }
 
 // ocrLabelAt reads a possible item label at the start of line l.
@@ -38,6 +39,7 @@ func ocrLabelAt(l string) (ocrLabel, bool) {
 	}
 	n, _ := strconv.Atoi(m[3])
 	word, punct, rest := m[2] != "", strings.TrimSpace(m[4]), m[5]
+	glued := false
 	if n == 0 {
 		return ocrLabel{}, false
 	}
@@ -49,13 +51,19 @@ func ocrLabelAt(l string) (ocrLabel, bool) {
 			return ocrLabel{}, false
 		}
 	case rest != "" && rest[0] >= '0' && rest[0] <= '9':
-		return ocrLabel{}, false // "1.5 million", "5.12"
+		// "1.5 million", "5.12"; or item 2 whose stop OCR glued to its
+		// value ("2.0", "3.56"), which repairOCRLabels takes only between
+		// items 1 and 3.
+		if punct != "." || word {
+			return ocrLabel{}, false
+		}
+		glued = true
 	}
 	rest = strings.TrimLeft(rest, " \t.,:;")
 	if strings.TrimSpace(rest) == "" {
 		return ocrLabel{}, false // a number alone on its line is an answer
 	}
-	return ocrLabel{num: n, weak: punct == "" && !word, rest: rest}, true
+	return ocrLabel{num: n, weak: punct == "" && !word, glued: glued, rest: rest}, true
 }
 
 // repairOCRLabels rewrites the item labels of OCR text that noise hides
@@ -81,7 +89,11 @@ func repairOCRLabels(text string) string {
 		follows := prev > 0 && prev == c.num-1 && c.line-prevLine <= 40
 		nextIsNext := k+1 < len(cands) && cands[k+1].num == c.num+1 && cands[k+1].line-c.line <= 40
 		ok := false
-		if c.weak {
+		if c.glued {
+			// Only where both the item before and the item after are
+			// labels: "1. ...", "2.0", "3. 56".
+			ok = follows && nextIsNext
+		} else if c.weak {
 			nextClose := k+1 < len(cands) && cands[k+1].line-c.line <= 3
 			ok = follows && (nextIsNext || !nextClose)
 		} else {
