@@ -14,6 +14,11 @@ func TestRepairOCRLabels(t *testing.T) {
 		{"1. A\n7 people were referred", "1. A\n7 people were referred"},
 		{"1. A\n2 people were referred\n2. B", "1. A\n2 people were referred\n2. B"},
 		{"17 June 2024\nDear Sir", "17 June 2024\nDear Sir"},
+		// A label glued to its numeric answer ("2. 0" read as "2.0") counts
+		// only between labels N-1 and N+1; item 1 never (1.5 million).
+		{"1. x\n2.0\n3. y\n4.33\n5. z", "1. x\n2. 0\n3. y\n4. 33\n5. z"},
+		{"1.5\n2. y", "1.5\n2. y"},
+		{"1. x\n2.5 people\n4. z", "1. x\n2.5 people\n4. z"},
 	} {
 		if got := repairOCRLabels(c.in); got != c.want {
 			t.Errorf("repairOCRLabels(%q) = %q, want %q", c.in, got, c.want)
