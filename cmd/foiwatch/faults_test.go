@@ -23,29 +23,7 @@ import (
 
 	"github.com/foiwatch/foiwatch/mailbox/mailtest"
 	"github.com/foiwatch/foiwatch/queue"
-	"github.com/foiwatch/foiwatch/worker"
 )
-
-// startFoiwatchLevel is startFoiwatch with a log level of the test's choice
-// (info shows the reconnections).
-func startFoiwatchLevel(t *testing.T, bin, cfg, level string, env ...string) *proc {
-	t.Helper()
-	cmd := exec.Command(bin, "run", "--config", cfg, "--log-level", level)
-	cmd.Env = append(os.Environ(), env...)
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	cmd.Stdout = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{cmd: cmd, stderr: stderr, done: make(chan struct{})}
-	go func() { p.err = cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-p.done
-	})
-	return p
-}
 
 // startNATSServer runs one nats-server with JetStream on 127.0.0.1:port,
 // its store under dir/nats-store (the same on every start).
@@ -129,56 +107,6 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// checkStoredOnce opens the store and checks that every message is stored,
-// each request holding exactly its messages once, and that nothing failed.
-func checkStoredOnce(t *testing.T, cfgPath string, msgs [][]byte, nReqs int) {
-	t.Helper()
-	c, err := worker.LoadConfig(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	d, err := worker.Open(ctx, c, &worker.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	if f, _ := d.Q.Failed(ctx); len(f) != 0 {
-		t.Errorf("%d messages failed, the first: %+v", len(f), f[0])
-	}
-	keys, err := d.Q.Replies.Keys(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(keys) != len(msgs) {
-		t.Errorf("%d replies stored, want %d", len(keys), len(msgs))
-	}
-	checkGenRequests(t, d, msgs, nReqs, "")
-}
-
-// waitAllStored waits until n replies are stored and nothing is queued.
-func waitAllStored(t *testing.T, cfg string, n int, timeout time.Duration, p *proc) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		got, pending := progress(t, cfg)
-		if got == n && pending == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d replies stored, %d pending after %s\n%s", got, n, pending, timeout, faultTail(p.stderr.String(), 6000))
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-}
-
-func faultTail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
 }
 
 // logHas reports whether a JSON log line has msg containing want.
@@ -270,7 +198,7 @@ func TestNATSServerStoppedAndStartedUnderTheDaemon(t *testing.T) {
 	})
 	t.Logf("NATS stopped: /readyz said 503, nats_connected false, %s later (%+v)", detect.Round(time.Millisecond), last)
 	waitFor(t, 10*time.Second, "the log says NATS is disconnected", func() (bool, string) {
-		return logHas(p.stderr.String(), "nats disconnected"), faultTail(p.stderr.String(), 2000)
+		return logHas(p.stderr.String(), "nats disconnected"), logTail(p.stderr.String(), 2000)
 	})
 	if code, _, body := getReadyz(base); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz = %d %s while NATS is down", code, body)
@@ -290,17 +218,19 @@ func TestNATSServerStoppedAndStartedUnderTheDaemon(t *testing.T) {
 	})
 	t.Logf("NATS down for %s; /readyz 200 again %s after it was started", outage.Round(time.Millisecond), recover.Round(time.Millisecond))
 	waitFor(t, 10*time.Second, "the log says NATS reconnected", func() (bool, string) {
-		return logHas(p.stderr.String(), "nats reconnected"), faultTail(p.stderr.String(), 2000)
+		return logHas(p.stderr.String(), "nats reconnected"), logTail(p.stderr.String(), 2000)
 	})
 
 	wg.Wait()
 	start := time.Now()
-	waitAllStored(t, cfg, nMsgs, 5*time.Minute, p)
+	if err := waitStored(t, cfg, nMsgs, 5*time.Minute, p); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("all %d messages stored %s after the last one arrived", nMsgs, time.Since(start).Round(time.Millisecond))
 	if err := p.stop(t); err != nil {
-		t.Errorf("foiwatch did not stop cleanly: %v\n%s", err, faultTail(p.stderr.String(), 4000))
+		t.Errorf("foiwatch did not stop cleanly: %v\n%s", err, logTail(p.stderr.String(), 4000))
 	}
-	checkStoredOnce(t, cfg, msgs, nReqs)
+	checkStoredOnce(t, openStore(t, cfg), msgs, nReqs, "")
 }
 
 func TestIMAPServerStoppedAndStartedUnderTheDaemon(t *testing.T) {
@@ -335,7 +265,9 @@ func TestIMAPServerStoppedAndStartedUnderTheDaemon(t *testing.T) {
 		code, rd, body := getReadyz(base)
 		return code == 200 && rd.Mailboxes["foi"] == "ok", fmt.Sprint(code, " ", body)
 	})
-	waitAllStored(t, cfg, first, 2*time.Minute, p)
+	if err := waitStored(t, cfg, first, 2*time.Minute, p); err != nil {
+		t.Fatal(err)
+	}
 
 	dv.Stop(t)
 	down := time.Now()
@@ -370,7 +302,9 @@ func TestIMAPServerStoppedAndStartedUnderTheDaemon(t *testing.T) {
 	for _, m := range msgs[first:] {
 		dv.Append(t, "INBOX", m)
 	}
-	waitAllStored(t, cfg, nMsgs, 2*time.Minute, p)
+	if err := waitStored(t, cfg, nMsgs, 2*time.Minute, p); err != nil {
+		t.Fatal(err)
+	}
 
 	metrics := httpGet(t, base+"/metrics")
 	t.Run("imap_reconnects_total", func(t *testing.T) {
@@ -382,7 +316,7 @@ func TestIMAPServerStoppedAndStartedUnderTheDaemon(t *testing.T) {
 		}
 	})
 	if err := p.stop(t); err != nil {
-		t.Errorf("foiwatch did not stop cleanly: %v\n%s", err, faultTail(p.stderr.String(), 4000))
+		t.Errorf("foiwatch did not stop cleanly: %v\n%s", err, logTail(p.stderr.String(), 4000))
 	}
-	checkStoredOnce(t, cfg, msgs, nReqs)
+	checkStoredOnce(t, openStore(t, cfg), msgs, nReqs, "")
 }

@@ -159,7 +159,14 @@ func (s *syncBuffer) String() string {
 
 func startFoiwatch(t *testing.T, bin, cfg string, env ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(bin, "run", "--config", cfg, "--log-level", "warn")
+	return startFoiwatchLevel(t, bin, cfg, "warn", env...)
+}
+
+// startFoiwatchLevel is startFoiwatch with a log level of the test's choice
+// (info shows the reconnections).
+func startFoiwatchLevel(t *testing.T, bin, cfg, level string, env ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, "run", "--config", cfg, "--log-level", level)
 	cmd.Env = append(os.Environ(), env...)
 	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
@@ -174,6 +181,69 @@ func startFoiwatch(t *testing.T, bin, cfg string, env ...string) *proc {
 		<-p.done
 	})
 	return p
+}
+
+// waitStored waits until n replies are stored and nothing is queued. Past
+// timeout it returns an error with the processes' logs, for the caller to
+// fail on at once or after more checks.
+func waitStored(t *testing.T, cfg string, n int, timeout time.Duration, procs ...*proc) error {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		got, pending := progress(t, cfg)
+		if got == n && pending == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			var logs []string
+			for _, p := range procs {
+				logs = append(logs, logTail(p.stderr.String(), 6000))
+			}
+			return fmt.Errorf("after %s: %d of %d replies stored, %d pending\n%s", timeout, got, n, pending, strings.Join(logs, "\n---\n"))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func logTail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+// openStore opens the store of a stopped foiwatch (or reaches a running
+// one's server) as an operator command would; it is closed at cleanup.
+func openStore(t *testing.T, cfgPath string) *worker.Daemon {
+	t.Helper()
+	c, err := worker.LoadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := worker.Open(context.Background(), c, &worker.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// checkStoredOnce checks that nothing failed, that every generated message
+// has a stored reply, and checkGenRequests.
+func checkStoredOnce(t *testing.T, d *worker.Daemon, msgs [][]byte, nReqs int, state string) {
+	t.Helper()
+	ctx := context.Background()
+	if f, _ := d.Q.Failed(ctx); len(f) != 0 {
+		t.Errorf("%d messages failed, the first: %+v", len(f), f[0])
+	}
+	keys, err := d.Q.Replies.Keys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != len(msgs) {
+		t.Errorf("%d replies stored, want %d", len(keys), len(msgs))
+	}
+	checkGenRequests(t, d, msgs, nReqs, state)
 }
 
 func (p *proc) kill() {
@@ -275,16 +345,8 @@ at = "09:00"
 	t.Logf("%d kills in %s; %d of %d replies stored when the last one died", nKills, killPhase.Round(time.Millisecond), replies, nMsgs)
 
 	p := startFoiwatch(t, bin, cfg, clock)
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		time.Sleep(500 * time.Millisecond)
-		n, pending := progress(t, cfg)
-		if n == nMsgs && pending == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 5 minutes %d of %d replies stored, %d pending\n%s", n, nMsgs, pending, p.stderr)
-		}
+	if err := waitStored(t, cfg, nMsgs, 5*time.Minute, p); err != nil {
+		t.Fatal(err)
 	}
 	time.Sleep(2 * time.Second) // let the scheduler's first run finish
 	if err := p.stop(t); err != nil {
@@ -294,20 +356,7 @@ at = "09:00"
 
 	// Every message stored exactly once, and each request holds exactly the
 	// replies threaded on it.
-	c, err := worker.LoadConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := worker.Open(context.Background(), c, &worker.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	ctx := context.Background()
-	if f, _ := d.Q.Failed(ctx); len(f) != 0 {
-		t.Errorf("%d messages failed: %+v", len(f), f[0])
-	}
-	checkGenRequests(t, d, msgs, nReqs, worker.StateAnswered)
+	checkStoredOnce(t, openStore(t, cfg), msgs, nReqs, worker.StateAnswered)
 
 	// No reminder twice. The requests were all answered (late), so the
 	// scheduler may have sent stages only for replies not yet processed at

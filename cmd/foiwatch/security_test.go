@@ -188,7 +188,7 @@ at = "09:00"
 	// New mail while it runs, so the poller and the worker log at debug.
 	srv.Append("INBOX", []byte(strings.Replace(string(attackReplies[1]), "attack-2@", "attack-3@", 1)))
 	waitFor(t, 30*time.Second, "the new message handed over (debug log)", func() (bool, string) {
-		return logHas(p.stderr.String(), "message handed over"), faultTail(p.stderr.String(), 2000)
+		return logHas(p.stderr.String(), "message handed over"), logTail(p.stderr.String(), 2000)
 	})
 
 	// The embedded NATS server: loopback, a credential, a 0600 file.
@@ -245,7 +245,7 @@ at = "09:00"
 	// Reminders: the digest and the Wessex chase-up.
 	msgs := sink.WaitMessages(2, 60*time.Second)
 	if len(msgs) < 2 {
-		t.Fatalf("%d reminder emails, want the digest and a chase-up\n%s", len(msgs), faultTail(p.stderr.String(), 4000))
+		t.Fatalf("%d reminder emails, want the digest and a chase-up\n%s", len(msgs), logTail(p.stderr.String(), 4000))
 	}
 	c, err := worker.LoadConfig(cfg)
 	if err != nil {
@@ -336,7 +336,7 @@ at = "09:00"
 	}
 	logs := p.stderr.String()
 	if !strings.Contains(logs, `"level":"DEBUG"`) {
-		t.Errorf("the daemon's log has no debug lines: the test would prove little\n%s", faultTail(logs, 2000))
+		t.Errorf("the daemon's log has no debug lines: the test would prove little\n%s", logTail(logs, 2000))
 	}
 	secrets.check(t, "the daemon's debug log", []byte(logs))
 	t.Logf("checked %d bytes of debug log, argv, 4 pages, 4 export formats and 5 commands for 3 secrets", len(logs))
@@ -358,6 +358,6 @@ at = "09:00"
 	if code != 1 || errOut == "" {
 		t.Errorf("remind with a wrong SMTP password: exit %d %q %q; want 1 and an error", code, out, errOut)
 	}
-	t.Logf("wrong SMTP password: %s", strings.TrimSpace(faultTail(errOut, 400)))
+	t.Logf("wrong SMTP password: %s", strings.TrimSpace(logTail(errOut, 400)))
 	secrets.check(t, "the error of a wrong SMTP password", []byte(out+errOut))
 }

@@ -159,7 +159,9 @@ poll_interval = "5s"
 		time.Sleep(100 * time.Millisecond)
 	}
 	other := 1 - poller
-	takeoverWaitStored(t, cfgs[other], nBefore, time.Minute, procs...)
+	if err := waitStored(t, cfgs[other], nBefore, time.Minute, procs...); err != nil {
+		t.Fatal(err)
+	}
 	for range 10 { // and it stays so
 		if a, b := takeoverReadyz(https[poller], "foi"), takeoverReadyz(https[other], "foi"); a != "ok" || !strings.HasPrefix(b, "standby") {
 			t.Fatalf("/readyz of the poller says %q, of the other %q", a, b)
@@ -183,45 +185,14 @@ poll_interval = "5s"
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("the standby process took the mailbox over %s after the poller was killed", time.Since(killed).Round(100*time.Millisecond))
-	takeoverWaitStored(t, cfgs[other], nBefore+nAfter, time.Minute, procs[other])
+	if err := waitStored(t, cfgs[other], nBefore+nAfter, time.Minute, procs[other]); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("all %d messages stored %s after the kill", nBefore+nAfter, time.Since(killed).Round(100*time.Millisecond))
 	if err := procs[other].stop(t); err != nil {
 		t.Errorf("foiwatch did not stop cleanly: %v\n%s", err, procs[other].stderr)
 	}
 
 	// Every message stored once, on the request it threads on.
-	c, err := worker.LoadConfig(cfgs[other])
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	d, err := worker.Open(ctx, c, &worker.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	if f, _ := d.Q.Failed(ctx); len(f) != 0 {
-		t.Errorf("%d messages failed: %+v", len(f), f[0])
-	}
-	checkGenRequests(t, d, msgs, nReqs, "")
-}
-
-// waitStored waits until n replies are stored and nothing is pending.
-func takeoverWaitStored(t *testing.T, cfg string, n int, timeout time.Duration, procs ...*proc) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		got, pending := progress(t, cfg)
-		if got == n && pending == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			var logs []string
-			for _, p := range procs {
-				logs = append(logs, p.stderr.String())
-			}
-			t.Fatalf("after %s: %d of %d replies stored, %d pending\n%s", timeout, got, n, pending, strings.Join(logs, "\n---\n"))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	checkStoredOnce(t, openStore(t, cfgs[other]), msgs, nReqs, "")
 }
