@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Text read by OCR from a scan or an image (issue 9). OCR adds noise that
@@ -102,7 +103,15 @@ func repairOCRLabels(text string) string {
 		if !ok {
 			continue
 		}
-		lines[c.line] = strconv.Itoa(c.num) + ". " + c.rest
+		// On a line laid out in columns (extract's parseTSV writes a
+		// scanned table as pdftotext -layout would), the rest stays at its
+		// column so that the table's cells stay in line.
+		label := strconv.Itoa(c.num) + "."
+		pad := 1
+		if strings.Contains(c.rest, "   ") {
+			pad = max(1, utf8.RuneCountInString(lines[c.line])-utf8.RuneCountInString(c.rest)-len(label))
+		}
+		lines[c.line] = label + strings.Repeat(" ", pad) + c.rest
 		prev, prevLine = c.num, c.line
 	}
 	return strings.Join(lines, "\n")
@@ -231,8 +240,9 @@ func trustedForm(ref, trusted string) string {
 }
 
 // reOCRDigit is a token where OCR may have read a letter for a digit or a
-// digit for a letter: digits mixed with O, o, I, l, |, S or B ("1O", "l2").
-var reOCRDigit = regexp.MustCompile(`(?:^|[\s£$€(])(\d+[OoIlSB|][\dOoIlSB|,]*|[OoIlSB|]+\d[\dOoIlSB|,]*)(?:$|[\s.,;:)])`)
+// digit for a letter: digits mixed with O, o, I, i, l, |, !, S or B ("1O",
+// "l2", "i1"), the letters ocrFold takes for digits.
+var reOCRDigit = regexp.MustCompile(`(?:^|[\s£$€(])(\d+[OoIilSB|!][\dOoIilSB|!,]*|[OoIilSB|!]+\d[\dOoIilSB|!,]*)(?:$|[\s.,;:)])`)
 
 // doubtfulNumber returns a token of s that holds a number OCR may have
 // misread, "" when there is none.

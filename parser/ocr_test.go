@@ -7,6 +7,9 @@ func TestRepairOCRLabels(t *testing.T) {
 		{"1. A\n2°. B\n‘3.. C\n“4 D\n5.. E", "1. A\n2. B\n3. C\n4. D\n5. E"},
 		{"Question:1 The service\n2 None", "1. The service\n2. None"},
 		{"1.. A\n2. . B\n3: C\n4:. D", "1. A\n2. B\n3. C\n4. D"},
+		// A row of a scanned table keeps its columns.
+		{" 1:.   The service      Clinic\n       of stalking\n 2     Self-referrals   Nil",
+			"1.     The service      Clinic\n       of stalking\n2.     Self-referrals   Nil"},
 		// Not labels: a decimal, a number alone, a count that does not
 		// continue the items, a weak label followed by the wrong number.
 		{"1.5 million were spent", "1.5 million were spent"},
@@ -58,6 +61,11 @@ func TestOCRReference(t *testing.T) {
 	if ref, fromScan := scanReference("FOI request FOI/OPCCN/239", "Please see attached.", "Please see attached.\n\nOur ref: FOVOPCCN/239"); ref != "FOI/OPCCN/239" || fromScan {
 		t.Errorf("scanReference = %q %v", ref, fromScan)
 	}
+	// The scan says which token is the reference ("Our reference:"), the
+	// subject how it is written.
+	if ref, fromScan := scanReference("FOI 2023/FOI/0388 response", "Please see attached.", "Please see attached.\n\nOur reference: 2023/FOl/0388"); ref != "2023/FOI/0388" || fromScan {
+		t.Errorf("scanReference = %q %v, want the subject's 2023/FOI/0388", ref, fromScan)
+	}
 	// Only the scan has one.
 	if ref, fromScan := scanReference("Your request", "Please see attached.", "Please see attached.\n\nOur ref: 2024/0117"); ref != "2024/0117" || !fromScan {
 		t.Errorf("scanReference = %q %v", ref, fromScan)
@@ -65,7 +73,7 @@ func TestOCRReference(t *testing.T) {
 }
 
 func TestDoubtfulNumber(t *testing.T) {
-	for in, want := range map[string]string{"1O": "1O", "l2 people": "l2", "£12S,000": "12S,000", "12.": "", "None": "", "Level 3": "", "referred: B8": "B8"} {
+	for in, want := range map[string]string{"1O": "1O", "l2 people": "l2", "£12S,000": "12S,000", "12.": "", "None": "", "Level 3": "", "referred: B8": "B8", "i1,": "i1,", "1!": "1!", "in 2023": ""} {
 		if got := doubtfulNumber(in); got != want {
 			t.Errorf("doubtfulNumber(%q) = %q, want %q", in, got, want)
 		}

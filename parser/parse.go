@@ -85,16 +85,26 @@ func (m *Message) Reply(questions []Question) (r *Reply) {
 // "Your ref"; one read from a scan is written as the clean text writes it
 // when the two differ only by what OCR confuses ("FOVOPCCN/239" for
 // "FOI/OPCCN/239").
+//
+// A reference the scan gives in a stronger form ("Our reference:
+// 2023/FOI/0388") that the clean text also holds, as written or as OCR
+// confuses it (the subject "FOI 2023/FOI/0388 response", whose own best
+// reading is "FOI/0388"), is taken in the clean text's form: the scan says
+// which token is the reference, the clean text how it is written.
 func scanReference(subject, clean, text string) (ref string, fromScan bool) {
 	ref, score := findReferenceScored(subject, clean)
-	if score >= 50 {
-		return ref, false
-	}
 	all, allScore := findReferenceScored(subject, text)
 	if allScore <= score {
 		return ref, false
 	}
-	return trustedForm(all, subject+"\n"+clean), true
+	trusted := subject + "\n" + clean
+	if t := trustedForm(all, trusted); t != all || strings.Contains(trusted, all) {
+		return t, false
+	}
+	if score >= 50 {
+		return ref, false
+	}
+	return trustedForm(all, trusted), true
 }
 
 // checkScanned leaves unanswered a number that OCR may have misread and

@@ -36,6 +36,7 @@ import (
 	"syscall"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // ErrOCRUnavailable: tesseract is not installed (or has no English data), so
@@ -739,40 +740,172 @@ func pdfPageSizes(ctx context.Context, pdfinfo string, data []byte, limit int) (
 
 var pageSize = regexp.MustCompile(`^Page\s+(\d+) size:\s+([0-9.]+) x ([0-9.]+) pts`)
 
-// parseTSV turns tesseract's TSV into text: words of a line joined by a
-// space, a blank line between paragraphs; and sums the words' confidence.
+// parseTSV turns tesseract's TSV into text laid out the way `pdftotext
+// -layout` lays out a text PDF, so that the parser reads a scan with the
+// same rules as the PDF it was printed from; and sums the words'
+// confidence.
+//
+// Implementation notes:
+//   - Words of a line are joined by a space, except where the gap before a
+//     word is two characters wide or more: there the word starts a new cell
+//     (a table column), written at its column on a grid of the page's median
+//     character width, at least three spaces after the cell before it.
+//   - A line is indented to the column of its first word, counted from the
+//     page's leftmost word, so a cell that wraps stays under its cell's
+//     first words.
+//   - A blank line goes where the distance from one line to the next is
+//     over 1.4 times the page's usual line pitch (measured at each line's
+//     first word, so a page turned by a degree or two does not count; the
+//     usual pitch is that of lines set close: see below), as
+//     pdftotext puts one where the PDF leaves vertical space; tesseract's
+//     own paragraphs are used only on a page of too few lines to measure.
+//   - Specks: a word with no letter or digit whose box is tiny (under a
+//     third of the page's median word height both ways) or whose confidence
+//     is under 50 is scanner dirt, not text, and is dropped.
 func parseTSV(tsv []byte) pageOut {
 	var o pageOut
-	var b strings.Builder
-	var lastPar, lastLine string
-	for line := range strings.SplitSeq(string(tsv), "\n") {
-		f := strings.Split(strings.TrimRight(line, "\r"), "\t")
+	type word struct {
+		left, top, width, height int
+		conf                     float64
+		text                     string
+	}
+	type line struct {
+		par   string
+		words []word
+	}
+	var lines []line
+	var lastLine string
+	for row := range strings.SplitSeq(string(tsv), "\n") {
+		f := strings.Split(strings.TrimRight(row, "\r"), "\t")
 		// level page block par line word left top width height conf text
 		if len(f) < 12 || f[0] != "5" {
 			continue
 		}
-		word := strings.TrimSpace(f[11])
-		conf, err := strconv.ParseFloat(f[10], 64)
-		if word == "" || err != nil || conf < 0 {
+		w := word{text: strings.TrimSpace(f[11])}
+		var err error
+		w.conf, err = strconv.ParseFloat(f[10], 64)
+		if w.text == "" || err != nil || w.conf < 0 {
 			continue
 		}
-		par, ln := f[1]+"."+f[2]+"."+f[3], f[1]+"."+f[2]+"."+f[3]+"."+f[4]
-		switch {
-		case b.Len() == 0:
-		case par != lastPar:
-			b.WriteString("\n\n")
-		case ln != lastLine:
-			b.WriteByte('\n')
-		default:
-			b.WriteByte(' ')
+		box := [4]int{}
+		for k := range box {
+			if box[k], err = strconv.Atoi(f[6+k]); err != nil || box[k] < 0 {
+				box = [4]int{}
+				break
+			}
 		}
-		b.WriteString(word)
-		lastPar, lastLine = par, ln
-		o.confSum += conf
-		o.words++
+		w.left, w.top, w.width, w.height = box[0], box[1], box[2], box[3]
+		par, ln := f[1]+"."+f[2]+"."+f[3], f[1]+"."+f[2]+"."+f[3]+"."+f[4]
+		if ln != lastLine || len(lines) == 0 {
+			lines = append(lines, line{par: par})
+			lastLine = ln
+		}
+		l := &lines[len(lines)-1]
+		l.words = append(l.words, w)
+	}
+	median := func(v []float64) float64 {
+		if len(v) == 0 {
+			return 0
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	var heights []float64
+	for _, l := range lines {
+		for _, w := range l.words {
+			if wordy(w.text) && w.height > 0 {
+				heights = append(heights, float64(w.height))
+			}
+		}
+	}
+	// Drop specks, then lines left empty.
+	wordH := median(heights)
+	kept := lines[:0]
+	for _, l := range lines {
+		ws := l.words[:0]
+		for _, w := range l.words {
+			if !wordy(w.text) && (w.conf < 50 || wordH > 0 && float64(w.width) < wordH/3 && float64(w.height) < wordH/3) {
+				continue
+			}
+			ws = append(ws, w)
+			o.confSum += w.conf
+			o.words++
+		}
+		if len(ws) > 0 {
+			l.words = ws
+			kept = append(kept, l)
+		}
+	}
+	lines = kept
+
+	margin := math.MaxInt
+	var widths, pitches []float64
+	for i, l := range lines {
+		for _, w := range l.words {
+			margin = min(margin, w.left)
+			if n := utf8.RuneCountInString(w.text); n >= 3 && w.width > 0 {
+				widths = append(widths, float64(w.width)/float64(n))
+			}
+		}
+		if i > 0 {
+			if d := l.words[0].top - lines[i-1].words[0].top; d > 0 {
+				pitches = append(pitches, float64(d))
+			}
+		}
+	}
+	cw := median(widths) // the page's character width in pixels; 0: no geometry
+	// The usual pitch is the pitch of lines set close, not the median: on
+	// a page of two-line table rows half the pitches are row gaps. The
+	// fifth-shortest in five, at most 2.2 word heights (a page whose every
+	// line stands apart).
+	pitch := 0.0
+	if len(pitches) >= 3 && cw > 0 {
+		slices.Sort(pitches)
+		pitch = pitches[len(pitches)/5]
+		if wordH > 0 {
+			pitch = min(pitch, 2.2*wordH)
+		}
+	}
+	var b strings.Builder
+	for i, l := range lines {
+		switch {
+		case i == 0:
+		case pitch > 0 && float64(l.words[0].top-lines[i-1].words[0].top) > 1.4*pitch,
+			pitch > 0 && l.words[0].top < lines[i-1].words[0].top, // a new column or block above
+			pitch == 0 && l.par != lines[i-1].par:
+			b.WriteString("\n\n")
+		default:
+			b.WriteByte('\n')
+		}
+		col := 0 // runes written on this line
+		for j, w := range l.words {
+			at := 0
+			if cw > 0 {
+				at = int(math.Round(float64(w.left-margin) / cw))
+			}
+			switch {
+			case j == 0:
+				col = min(at, 400)
+				b.WriteString(strings.Repeat(" ", col))
+			case cw > 0 && float64(w.left-(l.words[j-1].left+l.words[j-1].width)) >= 2*cw:
+				pad := max(3, min(at-col, 400))
+				b.WriteString(strings.Repeat(" ", pad))
+				col += pad
+			default:
+				b.WriteByte(' ')
+				col++
+			}
+			b.WriteString(w.text)
+			col += utf8.RuneCountInString(w.text)
+		}
 	}
 	o.text = b.String()
 	return o
+}
+
+// wordy reports whether s holds a letter or a digit.
+func wordy(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0
 }
 
 // child is an external program to run bounded, the way PDF runs

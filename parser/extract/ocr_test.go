@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"io"
 	"os"
@@ -398,6 +399,52 @@ func TestParseTSV(t *testing.T) {
 	o := parseTSV([]byte(tsv))
 	if o.text != "5. 12.\n6.\n\nYours" || o.words != 4 || o.confSum != 300 {
 		t.Errorf("got %q, %d words, conf sum %v", o.text, o.words, o.confSum)
+	}
+}
+
+// A scanned table comes out laid out as pdftotext -layout writes a text
+// PDF: cells at their columns, a wrapped cell under its first words, a
+// blank line where the page leaves space, specks dropped.
+func TestParseTSVLaysOutColumns(t *testing.T) {
+	// Characters 10 px wide and 20 high, lines 30 px apart, rows 60; the
+	// answer column at 600 px from the margin, 60 characters.
+	var b strings.Builder
+	b.WriteString("level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n")
+	word := func(block, line, left, top int, text string, conf float64) {
+		fmt.Fprintf(&b, "5\t1\t%d\t1\t%d\t1\t%d\t%d\t%d\t20\t%v\t%s\n", block, line, left, top, 10*len([]rune(text)), conf, text)
+	}
+	word(1, 1, 100, 100, "Dear", 95)
+	word(1, 1, 150, 100, "Requester,", 95)
+	word(1, 2, 100, 130, "Please", 95)
+	word(1, 2, 170, 130, "see", 95)
+	word(1, 2, 210, 130, "below.", 95)
+	// Row 1: label, question cell (wrapping), answer cell; a 2x2 speck.
+	word(2, 1, 100, 190, "1", 96)
+	word(2, 1, 160, 190, "The", 96)
+	word(2, 1, 200, 190, "service", 96)
+	word(2, 1, 700, 190, "Fenland", 96)
+	word(2, 1, 780, 190, "Clinic", 96)
+	fmt.Fprintf(&b, "5\t1\t2\t1\t1\t9\t%d\t%d\t2\t2\t67\t|\n", 900, 195)
+	word(2, 2, 161, 220, "commissioned", 96)
+	// Row 2, its own tesseract line for the answer.
+	word(3, 1, 99, 280, "2", 96)
+	word(3, 1, 160, 280, "Self-referrals", 96)
+	word(3, 1, 702, 280, "Nil", 96)
+	word(3, 2, 100, 310, "Yours", 96)
+	o := parseTSV([]byte(b.String()))
+	want := "Dear Requester,\n" +
+		"Please see below.\n" +
+		"\n" +
+		"1     The service" + strings.Repeat(" ", 43) + "Fenland Clinic\n" +
+		"      commissioned\n" +
+		"\n" +
+		"2     Self-referrals" + strings.Repeat(" ", 40) + "Nil\n" +
+		"Yours"
+	if o.text != want {
+		t.Errorf("got\n%s\nwant\n%s", o.text, want)
+	}
+	if o.words != 15 {
+		t.Errorf("%d words counted, want 15 (the speck dropped)", o.words)
 	}
 }
 

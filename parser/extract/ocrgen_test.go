@@ -2,20 +2,19 @@ package extract
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
-	"fmt"
+	"errors"
 	"hash/crc32"
 	"image"
-	"image/color"
 	"image/jpeg"
 	"image/png"
-	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/foiwatch/foiwatch/parser/scantest"
 )
 
 // The OCR fixtures in testdata/ocr are written by this file:
@@ -29,140 +28,41 @@ import (
 // lying headers, TIFFs) is made at test time from them or from nothing.
 
 // scanDPI is the resolution of the committed scans.
-const scanDPI = 200
+const scanDPI = scantest.DPI
 
 // scanLetterPage renders page n of testdata/letter.pdf and makes it look
-// scanned.
+// scanned: turned by 1 degree, blurred, 0.3% of pixels flipped and 400
+// specks (fixed seed), a JPEG at quality 60.
 func scanLetterPage(t testing.TB, n int, seed uint64) []byte {
 	t.Helper()
-	pdftoppm, err := exec.LookPath("pdftoppm")
-	if err != nil {
-		t.Skip("pdftoppm not installed (apt-get install poppler-utils)")
+	pdf := readFixture(t, "letter.pdf")
+	pages, err := scantest.Render(context.Background(), pdf, scanDPI)
+	if errors.Is(err, scantest.ErrNoPdftoppm) {
+		t.Skip(err)
 	}
-	page := fmt.Sprint(n)
-	out, err := exec.Command(pdftoppm, "-r", fmt.Sprint(scanDPI), "-gray", "-png", "-f", page, "-l", page,
-		"-singlefile", filepath.Join("testdata", "letter.pdf")).Output()
-	if err != nil {
-		t.Fatalf("pdftoppm: %v", err)
-	}
-	src, err := png.Decode(bytes.NewReader(out))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := speckle(boxBlur(rotate(toGray(src), 1.0)), seed)
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, g, &jpeg.Options{Quality: 60}); err != nil {
+	if n > len(pages) {
+		t.Fatalf("letter.pdf has %d pages, not %d", len(pages), n)
+	}
+	g := scantest.Scan{Rotate: 1, Blur: true, Noise: 0.003, Specks: 400, Seed: seed}.Apply(pages[n-1])
+	jp, err := scantest.JPEG(g, 60)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return b.Bytes()
-}
-
-func toGray(src image.Image) *image.Gray {
-	r := src.Bounds()
-	g := image.NewGray(image.Rect(0, 0, r.Dx(), r.Dy()))
-	for y := range r.Dy() {
-		for x := range r.Dx() {
-			g.Set(x, y, color.GrayModel.Convert(src.At(r.Min.X+x, r.Min.Y+y)))
-		}
-	}
-	return g
-}
-
-// rotate turns g by deg degrees about its centre (bilinear), white outside.
-func rotate(g *image.Gray, deg float64) *image.Gray {
-	w, h := g.Rect.Dx(), g.Rect.Dy()
-	out := image.NewGray(g.Rect)
-	sin, cos := math.Sincos(deg * math.Pi / 180)
-	cx, cy := float64(w)/2, float64(h)/2
-	at := func(x, y int) float64 {
-		if x < 0 || y < 0 || x >= w || y >= h {
-			return 255
-		}
-		return float64(g.Pix[y*g.Stride+x])
-	}
-	for y := range h {
-		for x := range w {
-			// Where (x, y) comes from.
-			dx, dy := float64(x)-cx, float64(y)-cy
-			sx, sy := cos*dx+sin*dy+cx, -sin*dx+cos*dy+cy
-			x0, y0 := int(math.Floor(sx)), int(math.Floor(sy))
-			fx, fy := sx-float64(x0), sy-float64(y0)
-			v := at(x0, y0)*(1-fx)*(1-fy) + at(x0+1, y0)*fx*(1-fy) + at(x0, y0+1)*(1-fx)*fy + at(x0+1, y0+1)*fx*fy
-			out.Pix[y*out.Stride+x] = uint8(v + 0.5)
-		}
-	}
-	return out
-}
-
-// boxBlur averages each pixel with its 8 neighbours.
-func boxBlur(g *image.Gray) *image.Gray {
-	w, h := g.Rect.Dx(), g.Rect.Dy()
-	out := image.NewGray(g.Rect)
-	for y := range h {
-		for x := range w {
-			sum, n := 0, 0
-			for yy := max(0, y-1); yy <= min(h-1, y+1); yy++ {
-				for xx := max(0, x-1); xx <= min(w-1, x+1); xx++ {
-					sum += int(g.Pix[yy*g.Stride+xx])
-					n++
-				}
-			}
-			out.Pix[y*out.Stride+x] = uint8(sum / n)
-		}
-	}
-	return out
-}
-
-// speckle adds scanner dirt: 0.3% of pixels set dark or light, and some
-// specks of 2x2 pixels, from a fixed seed.
-func speckle(g *image.Gray, seed uint64) *image.Gray {
-	r := rand.New(rand.NewPCG(seed, 0x5eed))
-	w, h := g.Rect.Dx(), g.Rect.Dy()
-	for range w * h * 3 / 1000 {
-		x, y := r.IntN(w), r.IntN(h)
-		g.Pix[y*g.Stride+x] = uint8(r.IntN(2) * 255)
-	}
-	for range 400 {
-		x, y := r.IntN(w-1), r.IntN(h-1)
-		for _, p := range []int{0, 1, g.Stride, g.Stride + 1} {
-			g.Pix[y*g.Stride+x+p] = 40
-		}
-	}
-	return g
+	return jp
 }
 
 // jpegPDF wraps JPEG pages, each w x h points, into an image-only PDF the
-// way a scanner writes it: one DCTDecode image per page, drawn full page.
-// Pages that are the same []byte share one image object.
+// way a scanner writes it. Pages that are the same []byte share one image.
 func jpegPDF(t testing.TB, pages [][]byte, w, h float64) []byte {
 	t.Helper()
-	objs := []string{"<< /Type /Catalog /Pages 2 0 R >>", ""}
-	images := map[*byte]int{}
-	var kids []string
-	for _, jp := range pages {
-		img, ok := images[&jp[0]]
-		if !ok {
-			cfg, err := jpeg.DecodeConfig(bytes.NewReader(jp))
-			if err != nil {
-				t.Fatal(err)
-			}
-			cs := "/DeviceGray"
-			if cfg.ColorModel != color.GrayModel {
-				cs = "/DeviceRGB"
-			}
-			objs = append(objs, fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s /BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n%s\nendstream",
-				cfg.Width, cfg.Height, cs, len(jp), jp))
-			img = len(objs)
-			images[&jp[0]] = img
-		}
-		pageObj := len(objs) + 1
-		kids = append(kids, fmt.Sprintf("%d 0 R", pageObj))
-		objs = append(objs,
-			fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %g %g] /Resources << /XObject << /Im1 %d 0 R >> >> /Contents %d 0 R >>", w, h, img, pageObj+1),
-			stream(fmt.Sprintf("q %g 0 0 %g 0 0 cm /Im1 Do Q", w, h)))
+	pdf, err := scantest.ImagePDF(pages, &scantest.PDFOptions{Width: w, Height: h})
+	if err != nil {
+		t.Fatal(err)
 	}
-	objs[1] = fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), len(pages))
-	return pdfDoc(objs)
+	return pdf
 }
 
 // letterScans returns the two committed scanned pages.
@@ -284,7 +184,7 @@ func decodeGray(t testing.TB, jp []byte) *image.Gray {
 	if g, ok := img.(*image.Gray); ok {
 		return g
 	}
-	return toGray(img)
+	return scantest.Gray(img)
 }
 
 func TestOCRFixtures(t *testing.T) {
