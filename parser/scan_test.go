@@ -25,11 +25,6 @@ import (
 // email in place of the original (same part headers, same filename), and
 // both emails must give the same kind, reference and answers.
 
-// knownScanGaps are fixtures whose scanned copy does not yet give the same
-// answers, and why. Each is a gap in issue 9, to be closed, not a pass.
-var knownScanGaps = map[string]string{
-}
-
 func TestScannedFixturesGiveTheSameAnswersAsTheOriginals(t *testing.T) {
 	for _, tool := range []string{"tesseract", "pdftoppm", "pdftotext"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -61,9 +56,6 @@ func TestScannedFixturesGiveTheSameAnswersAsTheOriginals(t *testing.T) {
 		covered++
 		name := strings.TrimSuffix(filepath.Base(f), ".eml")
 		t.Run(name, func(t *testing.T) {
-			if why, ok := knownScanGaps[name]; ok {
-				t.Skip("known gap (issue 9 not done for this fixture): " + why)
-			}
 			t.Parallel()
 			scanned := raw
 			for _, a := range pdfs {
