@@ -96,7 +96,7 @@ func newFinder(text string, qs []Question) *finder {
 	if len(raw) > 20000 {
 		raw = raw[:20000]
 	}
-	raw = joinLayoutRows(raw)
+	raw = joinLayoutTables(joinLayoutRows(raw))
 	f.lines = make([]line, len(raw))
 	for i, t := range raw {
 		l := line{text: t, blank: strings.TrimSpace(t) == ""}
@@ -597,6 +597,116 @@ func joinLayoutRows(lines []string) []string {
 		out = append(out, strings.Join(texts, " | "))
 		changed = true
 		i = k - 1
+	}
+	if !changed {
+		return lines
+	}
+	return out
+}
+
+// A table laid out in columns whose rows carry no item number (a Word
+// table printed to PDF, or scanned): a question column and an answer
+// column, each row a group of lines between blank lines, a cell's wrapped
+// words under its first words:
+//
+//	Question                                 Response
+//
+//	Number of individuals who referred       None – the programme takes
+//	themselves                               agency referrals only.
+//
+// joinLayoutTables writes each row on one line, its cells joined by " | "
+// as a Word table's rows are extracted ("Number of ... themselves | None –
+// the programme ... only."). A run of rows is a table only when at least
+// two rows in a row start with two cells or more at the same columns (give
+// or take 3 characters); a row whose first line does not fit them ends the
+// table. Rows not separated by a blank line cannot be told from wrapped
+// cells and are left as they are.
+func joinLayoutTables(lines []string) []string {
+	if len(lines) > 20000 {
+		return lines
+	}
+	const slack = 3
+	type row struct {
+		start, end int // lines[start:end], no blank line
+		cells      []layoutCell
+	}
+	// rowAt is the row starting at line i, if its first line has two cells
+	// or more.
+	rowAt := func(i int) (row, bool) {
+		if !strings.Contains(lines[i], "   ") && !strings.Contains(lines[i], "\t") {
+			return row{}, false
+		}
+		r := row{start: i, end: i + 1, cells: layoutCells(lines[i])}
+		for r.end < len(lines) && r.end < i+12 && strings.TrimSpace(lines[r.end]) != "" {
+			r.end++
+		}
+		return r, len(r.cells) >= 2 && !strings.Contains(lines[i], " | ")
+	}
+	fits := func(cells []layoutCell, cols []int) bool {
+		if len(cells) != len(cols) {
+			return false
+		}
+		for k, c := range cells {
+			if c.col < cols[k]-slack || c.col > cols[k]+slack {
+				return false
+			}
+		}
+		return true
+	}
+	var out []string
+	changed := false
+	for i := 0; i < len(lines); {
+		first, ok := rowAt(i)
+		if !ok {
+			out = append(out, lines[i])
+			i++
+			continue
+		}
+		cols := make([]int, len(first.cells))
+		for k, c := range first.cells {
+			cols[k] = c.col
+		}
+		rows := []row{first}
+		for next := first.end; ; {
+			j := next
+			for j < len(lines) && strings.TrimSpace(lines[j]) == "" {
+				j++
+			}
+			if j == next || j >= len(lines) {
+				break // no blank line before it, or the end
+			}
+			r, ok := rowAt(j)
+			if !ok || !fits(r.cells, cols) {
+				break
+			}
+			rows = append(rows, r)
+			next = r.end
+		}
+		if len(rows) < 2 {
+			out = append(out, lines[i])
+			i++
+			continue
+		}
+		for k, r := range rows {
+			if k > 0 {
+				out = append(out, lines[rows[k-1].end:r.start]...) // the blank lines
+			}
+			texts := make([]string, len(cols))
+			for _, l := range lines[r.start:r.end] {
+				for _, c := range layoutCells(l) {
+					col := 0
+					for j := range cols {
+						if c.col >= cols[j]-slack {
+							col = j
+						}
+					}
+					texts[col] = strings.TrimSpace(texts[col] + " " + c.text)
+				}
+			}
+			out = append(out, strings.Join(texts, " | "))
+		}
+		changed = true
+		i = rows[len(rows)-1].end
 	}
 	if !changed {
 		return lines

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -168,8 +169,30 @@ func urlContinues(s string, end int) (int, bool) {
 		newline = newline || s[i] == '\n'
 		i++
 	}
-	if i-end != 1 || i >= len(s) {
-		return 0, false // one space or one line break, no more
+	switch {
+	case i >= len(s):
+		return 0, false
+	case !newline && i-end != 1:
+		return 0, false // one space, no more
+	case newline:
+		// One line break, then the next line's indent, which must put the
+		// piece under the start of the URL's cell: its line's start, or
+		// where a run of three spaces or more (a column of a table laid
+		// out by extract's parseTSV) ends before the URL.
+		if strings.Count(s[end:i], "\n") != 1 {
+			return 0, false
+		}
+		ls := strings.LastIndexByte(s[:end], '\n') + 1
+		urlStart := strings.LastIndexAny(s[ls:end], " \t") + 1 + ls
+		cellStart := ls + len(s[ls:urlStart]) - len(strings.TrimLeft(s[ls:urlStart], " "))
+		if k := strings.LastIndex(s[ls:urlStart], "   "); k >= 0 {
+			cellStart = ls + k + len(s[ls+k:urlStart]) - len(strings.TrimLeft(s[ls+k:urlStart], " "))
+		}
+		nl := strings.LastIndexByte(s[:i], '\n')
+		indent := utf8.RuneCountInString(s[nl+1 : i])
+		if d := indent - utf8.RuneCountInString(s[ls:cellStart]); d < -3 || d > 3 {
+			return 0, false
+		}
 	}
 	piece := s[i:]
 	if k := strings.IndexAny(piece, " \n\t"); k >= 0 {
@@ -182,7 +205,10 @@ func urlContinues(s string, end int) (int, bool) {
 	urlish := strings.ContainsAny(piece, "/-_.=?0123456789")
 	switch last {
 	case '/', '-', '_', '=':
-		if newline && !urlish {
+		// After a line break the piece must look like a URL's, or be a
+		// lower-case word that ends its line or cell ("bspp-\nevaluation"
+		// in a table cell), not the start of the next sentence.
+		if newline && !urlish && !(unicode.IsLower(rune(piece[0])) && cellEnds(s, i+len(piece))) {
 			return 0, false
 		}
 	case '.':
@@ -197,6 +223,15 @@ func urlContinues(s string, end int) (int, bool) {
 		return 0, false
 	}
 	return i, true
+}
+
+// cellEnds tells whether s ends at i, or its line or a table cell (a run of
+// three spaces) does, after stops and brackets.
+func cellEnds(s string, i int) bool {
+	for i < len(s) && strings.IndexByte(".,;:)", s[i]) >= 0 {
+		i++
+	}
+	return i >= len(s) || s[i] == '\n' || strings.HasPrefix(s[i:], "   ")
 }
 
 // repairOCR applies the repairs above to text read by OCR.

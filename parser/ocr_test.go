@@ -1,6 +1,10 @@
 package parser
 
-import "testing"
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
 
 func TestRepairOCRLabels(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
@@ -40,6 +44,14 @@ func TestRejoinURLs(t *testing.T) {
 		{"see https://host.example.org/\nEvaluation", "see https://host.example.org/\nEvaluation"},
 		{"see https://host.example.org. Thanks", "see https://host.example.org. Thanks"},
 		{"see https://host.example.org/a  b", "see https://host.example.org/a  b"},
+		// In a table cell laid out by a scan, the tail under the cell's
+		// first words goes back on; one under another column, or a word
+		// that goes on into a sentence, does not.
+		{"Link      The evaluation is at\n          https://host.example.org/bspp-\n          evaluation\nNext",
+			"Link      The evaluation is at\n          https://host.example.org/bspp-evaluation\nNext"},
+		{"Link      https://host.example.org/bspp-\nevaluation", "Link      https://host.example.org/bspp-\nevaluation"},
+		{"see https://host.example.org/report-\nand more", "see https://host.example.org/report-\nand more"},
+		{"see https://host.example.org/report-\nthe list goes on", "see https://host.example.org/report-\nthe list goes on"},
 	} {
 		if got := rejoinURLs(c.in); got != c.want {
 			t.Errorf("rejoinURLs(%q) = %q, want %q", c.in, got, c.want)
@@ -77,5 +89,65 @@ func TestDoubtfulNumber(t *testing.T) {
 		if got := doubtfulNumber(in); got != want {
 			t.Errorf("doubtfulNumber(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestJoinLayoutTables(t *testing.T) {
+	pad := func(a string, n int, b string) string { return a + strings.Repeat(" ", n-len(a)) + b }
+	for _, c := range []struct {
+		name     string
+		in, want []string
+	}{{
+		name: "a Word table printed: each row on one line",
+		in: []string{
+			"Dear Requester,",
+			"",
+			pad("Question", 42, "Response"),
+			"",
+			pad("Number of individuals who referred", 42, "None – the programme takes"),
+			pad("themselves", 42, "agency referrals only."),
+			"",
+			pad("Total budget of the service", 42, "£92,000 per annum"),
+			"",
+			"Yours sincerely,",
+		},
+		want: []string{
+			"Dear Requester,",
+			"",
+			"Question | Response",
+			"",
+			"Number of individuals who referred themselves | None – the programme takes agency referrals only.",
+			"",
+			"Total budget of the service | £92,000 per annum",
+			"",
+			"Yours sincerely,",
+		},
+	}, {
+		name: "columns a scan moved by a character or two still fit",
+		in: []string{
+			pad("  Question", 41, "Response"),
+			"",
+			pad("Link to any evaluation", 43, "The evaluation is at"),
+			pad("", 44, "https://example.gov.uk/e"),
+		},
+		want: []string{
+			"Question | Response",
+			"",
+			"Link to any evaluation | The evaluation is at https://example.gov.uk/e",
+		},
+	}, {
+		name: "one row alone is no table",
+		in:   []string{pad("Our ref: 123", 40, "Date: 4 June 2024"), "", "Dear Sir,"},
+		want: []string{pad("Our ref: 123", 40, "Date: 4 June 2024"), "", "Dear Sir,"},
+	}, {
+		name: "rows whose columns differ are no table",
+		in:   []string{pad("Our ref: 123", 40, "Date: 4 June 2024"), "", pad("Tel: 0100", 20, "x")},
+		want: []string{pad("Our ref: 123", 40, "Date: 4 June 2024"), "", pad("Tel: 0100", 20, "x")},
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := joinLayoutTables(c.in); !reflect.DeepEqual(got, c.want) {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+			}
+		})
 	}
 }

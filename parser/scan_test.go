@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"mime"
 	"net/mail"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,12 +20,20 @@ import (
 )
 
 // Issue 9: `foiwatch parse` of a scanned copy of each text fixture gives the
-// same answers as the original. For every testdata/*.eml whose attachment is
-// a PDF with a text layer, the PDF is printed and scanned at test time
-// (pdftoppm at 200 dpi, turned by 1 degree, blurred, speckled with a fixed
-// seed, saved as JPEG and wrapped into an image-only PDF), put back into the
-// email in place of the original (same part headers, same filename), and
-// both emails must give the same kind, reference and answers.
+// same answers as the original. For every testdata/*.eml whose letter is an
+// attachment with text (a PDF with a text layer, or a Word document), the
+// letter is printed and scanned at test time: a PDF as it is, a Word
+// document first laid out as HTML and printed to PDF by chromium
+// (scantest.DOCXHTML, scantest.PrintHTML); the pages are rendered by
+// pdftoppm at 200 dpi, turned by 1 degree, blurred, speckled with a fixed
+// seed, saved as JPEG and wrapped into an image-only PDF
+// (scantest.ScanPDF). The scan goes back into the email in place of the
+// original (a PDF keeps its part headers and filename; a Word document
+// becomes "<name>.pdf"), and both emails must give the same kind,
+// reference and answers.
+
+// docxType is the media type of a Word document.
+const docxType = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 func TestScannedFixturesGiveTheSameAnswersAsTheOriginals(t *testing.T) {
 	for _, tool := range []string{"tesseract", "pdftoppm", "pdftotext"} {
@@ -34,7 +44,7 @@ func TestScannedFixturesGiveTheSameAnswersAsTheOriginals(t *testing.T) {
 	qs := testQuestions(t)
 	ctx := context.Background()
 	files, _ := filepath.Glob("testdata/*.eml")
-	covered := 0
+	covered := map[string]int{}
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {
@@ -44,28 +54,54 @@ func TestScannedFixturesGiveTheSameAnswersAsTheOriginals(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		var pdfs []Attachment
+		var letters []Attachment
 		for _, a := range original.Attachments {
-			if a.ContentType == "application/pdf" && a.TextChars > 0 && !a.OCR {
-				pdfs = append(pdfs, a)
+			if (a.ContentType == "application/pdf" || a.ContentType == docxType) && a.TextChars > 0 && !a.OCR {
+				letters = append(letters, a)
+				covered[a.ContentType]++
 			}
 		}
-		if len(pdfs) == 0 {
+		if len(letters) == 0 {
 			continue
 		}
-		covered++
 		name := strings.TrimSuffix(filepath.Base(f), ".eml")
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			scanned := raw
-			for _, a := range pdfs {
-				scanned = replaceAttachment(t, scanned, a.Filename, func(pdf []byte) []byte {
-					scan, err := scantest.ScanPDF(ctx, pdf, scantest.Letter(uint64(len(a.Filename))))
+			scanNames := map[string]bool{}
+			for _, a := range letters {
+				seed := scantest.Letter(uint64(len(a.Filename)))
+				if a.ContentType == "application/pdf" {
+					scanned = replaceAttachment(t, scanned, a.Filename, "", func(pdf []byte) []byte {
+						scan, err := scantest.ScanPDF(ctx, pdf, seed)
+						if err != nil {
+							t.Fatal(err)
+						}
+						return scan
+					})
+					scanNames[a.Filename] = true
+					continue
+				}
+				pdfName := strings.TrimSuffix(a.Filename, filepath.Ext(a.Filename)) + ".pdf"
+				scanned = replaceAttachment(t, scanned, a.Filename, pdfName, func(docx []byte) []byte {
+					html, err := scantest.DOCXHTML(docx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					pdf, err := scantest.PrintHTML(ctx, html)
+					if errors.Is(err, scantest.ErrNoChromium) {
+						t.Skip(err)
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					scan, err := scantest.ScanPDF(ctx, pdf, seed)
 					if err != nil {
 						t.Fatal(err)
 					}
 					return scan
 				})
+				scanNames[pdfName] = true
 			}
 			start := time.Now()
 			got, err := Parse(ctx, scanned, qs, nil)
@@ -74,18 +110,18 @@ func TestScannedFixturesGiveTheSameAnswersAsTheOriginals(t *testing.T) {
 			}
 			t.Logf("scanned copy parsed in %v", time.Since(start).Round(time.Millisecond))
 			compareScanned(t, original, got, qs)
-			for _, a := range pdfs {
+			for n := range scanNames {
 				var at *Attachment
 				for i := range got.Attachments {
-					if got.Attachments[i].Filename == a.Filename {
+					if got.Attachments[i].Filename == n {
 						at = &got.Attachments[i]
 					}
 				}
 				switch {
 				case at == nil:
-					t.Errorf("the scanned copy has no attachment %q: %+v", a.Filename, got.Attachments)
+					t.Errorf("the scanned copy has no attachment %q: %+v", n, got.Attachments)
 				case !at.OCR || at.OCRConfidence <= 0 || at.TextChars == 0:
-					t.Errorf("attachment %q of the scanned copy: ocr %v, confidence %v, %d chars; want read by OCR", a.Filename, at.OCR, at.OCRConfidence, at.TextChars)
+					t.Errorf("attachment %q of the scanned copy: ocr %v, confidence %v, %d chars; want read by OCR", n, at.OCR, at.OCRConfidence, at.TextChars)
 				}
 			}
 			warned := false
@@ -99,8 +135,8 @@ func TestScannedFixturesGiveTheSameAnswersAsTheOriginals(t *testing.T) {
 			}
 		})
 	}
-	if covered == 0 {
-		t.Fatal("no fixture has a PDF attachment with a text layer")
+	if covered["application/pdf"] == 0 || covered[docxType] == 0 {
+		t.Fatalf("fixtures with a letter to scan, by type: %v; want PDF and Word letters", covered)
 	}
 }
 
@@ -127,9 +163,10 @@ func compareScanned(t *testing.T, original, got *Reply, qs []Question) {
 }
 
 // replaceAttachment finds the base64 part of raw whose filename is filename
-// and replaces its body with repl of its decoded body, keeping the part's
-// headers and every other byte of the message.
-func replaceAttachment(t *testing.T, raw []byte, filename string, repl func([]byte) []byte) []byte {
+// and replaces its body with repl of its decoded body, keeping every other
+// byte of the message. With newName "" the part keeps its headers; else it
+// gets new ones: a PDF attachment named newName.
+func replaceAttachment(t *testing.T, raw []byte, filename, newName string, repl func([]byte) []byte) []byte {
 	t.Helper()
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
@@ -173,7 +210,8 @@ func replaceAttachment(t *testing.T, raw []byte, filename string, repl func([]by
 			continue
 		}
 		_, dp, _ := mime.ParseMediaType(ph.Header.Get("Content-Disposition"))
-		if dp["filename"] != filename || !strings.EqualFold(ph.Header.Get("Content-Transfer-Encoding"), "base64") {
+		name, err := new(mime.WordDecoder).DecodeHeader(dp["filename"])
+		if err != nil || name != filename || !strings.EqualFold(ph.Header.Get("Content-Transfer-Encoding"), "base64") {
 			continue
 		}
 		body, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(p[hdrEnd+sep:])), ""))
@@ -185,7 +223,13 @@ func replaceAttachment(t *testing.T, raw []byte, filename string, repl func([]by
 			eol = "\r\n"
 		}
 		var b bytes.Buffer
-		b.Write(p[:hdrEnd+sep])
+		if newName == "" {
+			b.Write(p[:hdrEnd+sep])
+		} else {
+			b.WriteString("Content-Type: application/pdf; name=" + strconv.Quote(newName) + eol +
+				"Content-Disposition: attachment; filename=" + strconv.Quote(newName) + eol +
+				"Content-Transfer-Encoding: base64" + eol + eol)
+		}
 		enc := base64.StdEncoding.EncodeToString(repl(body))
 		for len(enc) > 76 {
 			b.WriteString(enc[:76] + eol)

@@ -753,15 +753,23 @@ var pageSize = regexp.MustCompile(`^Page\s+(\d+) size:\s+([0-9.]+) x ([0-9.]+) p
 //   - A line is indented to the column of its first word, counted from the
 //     page's leftmost word, so a cell that wraps stays under its cell's
 //     first words.
-//   - A blank line goes where the distance from one line to the next is
-//     over 1.4 times the page's usual line pitch (measured at each line's
-//     first word, so a page turned by a degree or two does not count; the
-//     usual pitch is that of lines set close: see below), as
-//     pdftotext puts one where the PDF leaves vertical space; tesseract's
-//     own paragraphs are used only on a page of too few lines to measure.
+//   - A blank line goes where the distance from one line's baseline to the
+//     next is over 1.25 times the page's usual line pitch, as pdftotext
+//     puts one where the PDF leaves vertical space (between paragraphs, and
+//     between the rows of a table with cell padding). A line's baseline is
+//     the median bottom of its words without descenders (nor a speck that
+//     makes a box taller than the page's words), corrected for the
+//     page's skew (the median slope of lines' baselines), so that a page
+//     fed a degree askew, or a line whose first word is "to" rather than
+//     "The", does not count. The usual pitch is that of lines set close:
+//     see below. Tesseract's own paragraphs are used only on a page of too
+//     few lines to measure.
 //   - Specks: a word with no letter or digit whose box is tiny (under a
 //     third of the page's median word height both ways) or whose confidence
-//     is under 50 is scanner dirt, not text, and is dropped.
+//     is under 50 is scanner dirt, not text, and is dropped; a word read
+//     with less than 90 confidence loses marks a speck glued before its
+//     first letter ("_Borsetshire", ".None"; not quote marks, which open
+//     quotations).
 func parseTSV(tsv []byte) pageOut {
 	var o pageOut
 	type word struct {
@@ -827,6 +835,9 @@ func parseTSV(tsv []byte) pageOut {
 			if !wordy(w.text) && (w.conf < 50 || wordH > 0 && float64(w.width) < wordH/3 && float64(w.height) < wordH/3) {
 				continue
 			}
+			if w.conf < 90 {
+				w.text = trimSpeckMarks(w.text)
+			}
 			ws = append(ws, w)
 			o.confSum += w.conf
 			o.words++
@@ -839,21 +850,58 @@ func parseTSV(tsv []byte) pageOut {
 	lines = kept
 
 	margin := math.MaxInt
-	var widths, pitches []float64
-	for i, l := range lines {
+	var widths []float64
+	for _, l := range lines {
 		for _, w := range l.words {
 			margin = min(margin, w.left)
 			if n := utf8.RuneCountInString(w.text); n >= 3 && w.width > 0 {
 				widths = append(widths, float64(w.width)/float64(n))
 			}
 		}
-		if i > 0 {
-			if d := l.words[0].top - lines[i-1].words[0].top; d > 0 {
-				pitches = append(pitches, float64(d))
-			}
-		}
 	}
 	cw := median(widths) // the page's character width in pixels; 0: no geometry
+
+	// The skew: the median slope of the baselines of lines at least 200
+	// pixels long.
+	var slopes []float64
+	for _, l := range lines {
+		var first, last *word
+		for k := range l.words {
+			if w := &l.words[k]; !descends(w.text) && w.height > 0 {
+				if first == nil {
+					first = w
+				}
+				last = w
+			}
+		}
+		if first != nil && last.left-first.left >= 200 {
+			slopes = append(slopes, float64(last.top+last.height-first.top-first.height)/float64(last.left-first.left))
+		}
+	}
+	slope := median(slopes)
+	baselines := make([]float64, len(lines))
+	for i, l := range lines {
+		var ys, all []float64
+		for _, w := range l.words {
+			y := float64(w.top+w.height) - slope*float64(w.left)
+			all = append(all, y)
+			// A box taller than the page's words took in a speck.
+			if !descends(w.text) && (wordH == 0 || float64(w.height) <= 1.2*wordH) {
+				ys = append(ys, y)
+			}
+		}
+		if len(ys) > 0 {
+			baselines[i] = median(ys)
+		} else {
+			baselines[i] = median(all) - 0.2*wordH // below the baseline by a descender
+		}
+	}
+	var pitches []float64
+	for i := 1; i < len(lines); i++ {
+		if d := baselines[i] - baselines[i-1]; d > 0 {
+			pitches = append(pitches, d)
+		}
+	}
 	// The usual pitch is the pitch of lines set close, not the median: on
 	// a page of two-line table rows half the pitches are row gaps. The
 	// fifth-shortest in five, at most 2.2 word heights (a page whose every
@@ -870,8 +918,8 @@ func parseTSV(tsv []byte) pageOut {
 	for i, l := range lines {
 		switch {
 		case i == 0:
-		case pitch > 0 && float64(l.words[0].top-lines[i-1].words[0].top) > 1.4*pitch,
-			pitch > 0 && l.words[0].top < lines[i-1].words[0].top, // a new column or block above
+		case pitch > 0 && baselines[i]-baselines[i-1] > 1.25*pitch,
+			pitch > 0 && baselines[i] < baselines[i-1], // a new column or block above
 			pitch == 0 && l.par != lines[i-1].par:
 			b.WriteString("\n\n")
 		default:
@@ -902,6 +950,24 @@ func parseTSV(tsv []byte) pageOut {
 	o.text = b.String()
 	return o
 }
+
+// trimSpeckMarks drops the marks a speck may be read as ("_", ".", ",",
+// ":", ";", "|", "~", "^") from the start of a word that goes on with a
+// letter.
+func trimSpeckMarks(s string) string {
+	t := strings.TrimLeft(s, "_.,:;|~^")
+	if t == s || t == "" {
+		return s
+	}
+	if r, _ := utf8.DecodeRuneInString(t); !unicode.IsLetter(r) {
+		return s
+	}
+	return t
+}
+
+// descends reports whether s has a letter or mark that goes below the
+// baseline, so that its box's bottom is not the line's baseline.
+func descends(s string) bool { return strings.ContainsAny(s, "gjpqyQJ,;()[]{}|@$") }
 
 // wordy reports whether s holds a letter or a digit.
 func wordy(s string) bool {

@@ -448,6 +448,17 @@ func TestParseTSVLaysOutColumns(t *testing.T) {
 	}
 }
 
+func TestTrimSpeckMarks(t *testing.T) {
+	for in, want := range map[string]string{
+		"_Borsetshire": "Borsetshire", ".None": "None", "|Total": "Total",
+		"‘Yours": "‘Yours", "“quoted": "“quoted", ".5": ".5", "...": "...", "Nil.": "Nil.", "_": "_",
+	} {
+		if got := trimSpeckMarks(in); got != want {
+			t.Errorf("trimSpeckMarks(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestReadTIFFHostile(t *testing.T) {
 	for name, data := range map[string][]byte{
 		"header only":             []byte("II*\x00"),

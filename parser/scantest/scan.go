@@ -13,9 +13,10 @@
 // callers skip their test when ErrNoPdftoppm or ErrNoChromium is returned.
 //
 // Implementation notes:
-//   - Everything is deterministic: the same input, options and seed give
-//     the same bytes, so committed fixtures made by it can be regenerated
-//     and compared.
+//   - Scans are deterministic: the same pages, Scan and seed give the same
+//     bytes, so committed fixtures made by it can be regenerated and
+//     compared. (A PDF printed by chromium carries its creation date; its
+//     pages render the same.)
 //   - Only the test binaries import it.
 package scantest
 
