@@ -86,6 +86,18 @@ func repairOCRLabels(text string) string {
 			cands = append(cands, c)
 		}
 	}
+	taken := make([]bool, len(cands))
+	write := func(c ocrLabel, num int) {
+		// On a line laid out in columns (extract's parseTSV writes a
+		// scanned table as pdftotext -layout would), the rest stays at its
+		// column so that the table's cells stay in line.
+		label := strconv.Itoa(num) + "."
+		pad := 1
+		if strings.Contains(c.rest, "   ") {
+			pad = max(1, utf8.RuneCountInString(lines[c.line])-utf8.RuneCountInString(c.rest)-len(label))
+		}
+		lines[c.line] = label + strings.Repeat(" ", pad) + c.rest
+	}
 	prev, prevLine := 0, -1000
 	for k, c := range cands {
 		follows := prev > 0 && prev == c.num-1 && c.line-prevLine <= 40
@@ -104,16 +116,21 @@ func repairOCRLabels(text string) string {
 		if !ok {
 			continue
 		}
-		// On a line laid out in columns (extract's parseTSV writes a
-		// scanned table as pdftotext -layout would), the rest stays at its
-		// column so that the table's cells stay in line.
-		label := strconv.Itoa(c.num) + "."
-		pad := 1
-		if strings.Contains(c.rest, "   ") {
-			pad = max(1, utf8.RuneCountInString(lines[c.line])-utf8.RuneCountInString(c.rest)-len(label))
-		}
-		lines[c.line] = label + strings.Repeat(" ", pad) + c.rest
+		write(c, c.num)
+		taken[k] = true
 		prev, prevLine = c.num, c.line
+	}
+	// A label with punctuation whose digit OCR misread ("“8." for "5.")
+	// between items N-1 and N+1, each on the line next to it or the one
+	// after, is item N.
+	for k := 1; k+1 < len(cands); k++ {
+		c, before, after := cands[k], cands[k-1], cands[k+1]
+		if taken[k] || c.weak || c.glued || !taken[k-1] || after.weak || after.glued || after.num != before.num+2 ||
+			c.line-before.line > 2 || after.line-c.line > 2 {
+			continue
+		}
+		write(c, before.num+1)
+		taken[k] = true
 	}
 	return strings.Join(lines, "\n")
 }
@@ -212,6 +229,12 @@ func urlContinues(s string, end int) (int, bool) {
 			return 0, false
 		}
 	case '.':
+		// "https://www. example.gov.uk": a host that has no dot but the
+		// last ends nowhere.
+		url := s[strings.LastIndexAny(s[:end], " \t\n")+1 : end-1]
+		if _, host, ok := strings.Cut(url, "://"); ok && !strings.Contains(host, "/") && !strings.Contains(host, ".") {
+			break
+		}
 		top := strings.ToLower(piece)
 		if k := strings.IndexAny(top, "/."); k >= 0 {
 			top = top[:k]

@@ -16,6 +16,10 @@ func TestRepairOCRLabels(t *testing.T) {
 			"1.     The service      Clinic\n       of stalking\n2.     Self-referrals   Nil"},
 		// Not labels: a decimal, a number alone, a count that does not
 		// continue the items, a weak label followed by the wrong number.
+		// A digit misread between its neighbours.
+		{"3. A\n4. B\n“8.   12.\n6. C", "3. A\n4. B\n5. 12.\n6. C"},
+		{"3. A\n4. B\n\n\n“8. 12.\n6. C", "3. A\n4. B\n\n\n“8. 12.\n6. C"},
+		{"4. B\n8 people\n6. C", "4. B\n8 people\n6. C"},
 		{"1.5 million were spent", "1.5 million were spent"},
 		{"1. A\n12.\n2. B", "1. A\n12.\n2. B"},
 		{"1. A\n7 people were referred", "1. A\n7 people were referred"},
@@ -38,6 +42,8 @@ func TestRejoinURLs(t *testing.T) {
 		{"at https://host.example.gov.uk/ path", "at https://host.example.gov.uk/path"},
 		{"at https: //host.example.org/a/ b-2023.pdf.", "at https://host.example.org/a/b-2023.pdf."},
 		{"https://host.example.gov. uk/report", "https://host.example.gov.uk/report"},
+		{"at https://www. borsetshire.example.gov.uk/e", "at https://www.borsetshire.example.gov.uk/e"},
+		{"see https://example.org/a. Then", "see https://example.org/a. Then"},
 		{"https://host.example.org/reports-\n2023.pdf", "https://host.example.org/reports-2023.pdf"},
 		// Not split: the next word belongs to the sentence.
 		{"see https://host.example.org/ for details", "see https://host.example.org/ for details"},

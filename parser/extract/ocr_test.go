@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/foiwatch/foiwatch/parser/scantest"
 )
 
 func needTesseract(t testing.TB) {
@@ -450,7 +452,7 @@ func TestParseTSVLaysOutColumns(t *testing.T) {
 
 func TestTrimSpeckMarks(t *testing.T) {
 	for in, want := range map[string]string{
-		"_Borsetshire": "Borsetshire", ".None": "None", "|Total": "Total",
+		"_Borsetshire": "Borsetshire", ".None": "None", "|Total": "Total", "—_Borsetshire": "Borsetshire", "-based": "-based",
 		"‘Yours": "‘Yours", "“quoted": "“quoted", ".5": ".5", "...": "...", "Nil.": "Nil.", "_": "_",
 	} {
 		if got := trimSpeckMarks(in); got != want {
@@ -619,5 +621,134 @@ func TestOCRPDFHostile(t *testing.T) {
 	}
 	if _, err := OCRPDF(context.Background(), []byte("%PDF-1.4 nothing else"), nil); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("a PDF header only: err = %v, want ErrCorrupt", err)
+	}
+}
+
+func TestOtherLanguage(t *testing.T) {
+	welsh := "Annwyl Ymgeisydd, Cais am wybodaeth o dan Ddeddf Rhyddid Gwybodaeth 2000. Diolch am eich cais. Mae'r ymateb i bob cwestiwn isod."
+	english := "Dear Requester, Thank you for your request under the Freedom of Information Act 2000. Our response to each question is below; a copy is attached."
+	for _, c := range []struct {
+		text string
+		want bool
+	}{{welsh, true}, {english, false}, {english + " " + english + " Heddlu", false}, {"", false}} {
+		o := pageOut{text: c.text, words: len(strings.Fields(c.text)), confSum: 95 * float64(len(strings.Fields(c.text)))}
+		if got := otherLanguage(o); got != c.want {
+			t.Errorf("otherLanguage(%.40q...) = %v, want %v", c.text, got, c.want)
+		}
+	}
+}
+
+// A Welsh letter is read again in Welsh; an English one, read in English
+// alone, keeps its "0" (eng+cym reads "O").
+func TestOCRReadsEachPageInItsLanguage(t *testing.T) {
+	if ok, why := OCRAvailable(); !ok {
+		t.Skip(why)
+	}
+	l := (*OCRLimits)(nil).WithDefaults()
+	if l.Languages != "eng+cym" {
+		t.Skip("tesseract-ocr-cym is not installed: nothing to choose between")
+	}
+	page := func(body string) []byte {
+		html := `<html><head><meta charset="utf-8"><style>@page { size: A4; margin: 25mm }
+body { margin: 0; font-family: "Liberation Sans", sans-serif; font-size: 11pt; line-height: 1.35 }
+p { margin: 0 0 8pt }</style></head><body>` + body + `</body></html>`
+		pdf, err := scantest.PrintHTML(context.Background(), html)
+		if errors.Is(err, scantest.ErrNoChromium) {
+			t.Skip(err)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		scan, err := scantest.ScanPDF(context.Background(), pdf, scantest.Scan{Rotate: 1, Blur: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return scan
+	}
+	for _, c := range []struct {
+		name, body string
+		want       []string
+	}{{
+		name: "Welsh",
+		body: `<p>Swyddfa Comisiynydd Heddlu a Throseddu Dyfed-Powys</p><p>Ein cyfeirnod: FOI-DP-0412</p><p>Annwyl Ymgeisydd,</p>
+<p>Cais am wybodaeth o dan Ddeddf Rhyddid Gwybodaeth 2000. Diolch am eich cais. Mae'r ymateb i bob cwestiwn isod.</p>
+<p>1. Gwasanaeth Stelcio Dyfed-Powys</p><p>2. Dim</p><p>4. Nid yw'r wybodaeth yn cael ei chadw gan y Comisiynydd.</p>
+<p>5. Heddlu Dyfed-Powys a'r Gwasanaeth Prawf</p><p>Yn gywir,</p><p>Swyddfa'r Comisiynydd</p>`,
+		want: []string{"Heddlu Dyfed-Powys a'r Gwasanaeth Prawf", "Rhyddid Gwybodaeth", "Nid yw'r wybodaeth"},
+	}, {
+		name: "English",
+		body: `<p>Ashdown Office of the Police and Crime Commissioner</p><p>Our reference: ASH-FOI-0077</p><p>Dear Requester,</p>
+<p>Please see our response below.</p><p>1. Ashdown Stalking Clinic</p><p>2. Three</p><p>3. 18</p><p>4. 0 (no individuals have yet completed the service)</p>
+<p>5. Police, Ashdown Probation Delivery Unit</p><p>6. Ministry of Justice and the OPCC</p><p>7. £75,000 per annum</p><p>Yours sincerely,</p><p>Ashdown OPCC</p>`,
+		want: []string{"4. 0 (no individuals", "Ashdown Probation Delivery Unit"},
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			res, err := OCRPDF(context.Background(), page(c.body), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(res.Text, w) {
+					t.Errorf("%q not read; the page reads:\n%s", w, res.Text)
+				}
+			}
+		})
+	}
+}
+
+// Dots of up to 6 pixels alone go; a cluster of more, and pixels touching
+// it, stay; a light pixel inside a dark block is filled.
+func TestDespecklePGM(t *testing.T) {
+	const w, h = 12, 8
+	rows := []string{
+		"............",
+		".#.......##.",
+		"...#.....##.",
+		"..##..####..",
+		"..........#.",
+		".###........",
+		".#o#.......#",
+		".###.......#",
+	}
+	pgm := []byte(fmt.Sprintf("P5\n%d %d\n255\n", w, h))
+	for _, r := range rows {
+		for _, c := range r {
+			switch c {
+			case '#':
+				pgm = append(pgm, 20)
+			case 'o':
+				pgm = append(pgm, 250)
+			default:
+				pgm = append(pgm, 240)
+			}
+		}
+	}
+	despecklePGM(pgm)
+	px := pgm[len(pgm)-w*h:]
+	var got []string
+	for y := range h {
+		var b strings.Builder
+		for x := range w {
+			if px[y*w+x] < 128 {
+				b.WriteByte('#')
+			} else {
+				b.WriteByte('.')
+			}
+		}
+		got = append(got, b.String())
+	}
+	wantRows := []string{
+		"............",
+		".........##.",
+		".........##.",
+		"......####..",
+		"..........#.",
+		".###........",
+		".###........",
+		".###........",
+	}
+	if strings.Join(got, "\n") != strings.Join(wantRows, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantRows, "\n"))
 	}
 }
