@@ -270,3 +270,29 @@ func TestImageAttachmentOCR(t *testing.T) {
 		t.Errorf("warnings %q", r.Warnings)
 	}
 }
+
+// FuzzRepairOCR: the repairs of OCR text and the rejoining of table rows
+// never panic and never add lines.
+func FuzzRepairOCR(f *testing.F) {
+	for _, s := range []string{
+		"", "1:.   The service      Clinic\n       of stalking\n 2     Self-referrals   Nil",
+		"3. A\n4. B\n“8.   12.\n6. C", "at https://www. x.example.gov. uk/a-\n   b\nhttps:",
+		"Question          Response\n\nName of        Borsetshire\nthe service    Programme\n\nTotal    £92,000",
+		"\t\t\t   |   |\n\n\n   1   2   3", "https://" + strings.Repeat("a. ", 100),
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > 1<<14 {
+			return
+		}
+		r := repairOCR(s)
+		lines := strings.Split(r, "\n")
+		if len(lines) > strings.Count(s, "\n")+1 {
+			t.Fatalf("repairOCR added lines: %q -> %q", s, r)
+		}
+		if j := joinLayoutTables(joinLayoutRows(lines)); len(j) > len(lines) {
+			t.Fatalf("joining table rows added lines: %q -> %q", lines, j)
+		}
+	})
+}

@@ -14,7 +14,9 @@ type OCRConfig struct {
 	// Enabled turns OCR on or off. Default: on when tesseract is installed.
 	Enabled *bool `toml:"enabled"`
 	// Languages for tesseract, "+"-separated. Default "eng+cym" where both
-	// are installed (Welsh authorities answer in both), else "eng".
+	// are installed (Welsh authorities answer in both), else "eng". A page
+	// is read with the first, and again with all of them when its words
+	// look Welsh: reading English with eng+cym misreads it ("O" for "0").
 	Languages string `toml:"languages"`
 	// MaxPagesPerAttachment read from one scan. Default 30.
 	MaxPagesPerAttachment int `toml:"max_pages_per_attachment"`

@@ -12,6 +12,8 @@ import (
 // WriteXLSX writes the rows as a workbook with one sheet per campaign: the
 // fixed columns of CSVHeader, then a column per question holding the answer
 // as a number where it is one, so a spreadsheet can sum and chart it.
+// Answers read from a scan are shaded amber, with a note on the row's first
+// answer that they need checking against the letter.
 func (d *Daemon) WriteXLSX(w io.Writer, rows []Row) error {
 	f := excelize.NewFile()
 	defer f.Close()
@@ -49,6 +51,11 @@ func (d *Daemon) WriteXLSX(w io.Writer, rows []Row) error {
 			if err := f.SetSheetRow(sheet, cell, &rec); err != nil {
 				return fmt.Errorf("xlsx: %w", err)
 			}
+			if r.OCR && len(c.Questions) > 0 {
+				if err := markScanned(f, sheet, i+2, len(CSVHeader)+1, len(CSVHeader)+len(c.Questions)); err != nil {
+					return err
+				}
+			}
 		}
 		f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
 	}
@@ -57,6 +64,30 @@ func (d *Daemon) WriteXLSX(w io.Writer, rows []Row) error {
 	}
 	_, err := f.WriteTo(w)
 	return err
+}
+
+// scannedFill is the fill of answers read from a scan: pale amber, "check
+// me", as the status page's "(scan)".
+const scannedFill = "FFE699"
+
+// markScanned colours the answer cells from column first to last of row,
+// read from a scan, and notes on the first why: OCR may have misread them.
+func markScanned(f *excelize.File, sheet string, row, first, last int) error {
+	style, err := f.NewStyle(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{scannedFill}}})
+	if err != nil {
+		return fmt.Errorf("xlsx: style for scanned answers: %w", err)
+	}
+	from, _ := excelize.CoordinatesToCellName(first, row)
+	to, _ := excelize.CoordinatesToCellName(last, row)
+	if err := f.SetCellStyle(sheet, from, to, style); err != nil {
+		return fmt.Errorf("xlsx: %w", err)
+	}
+	err = f.AddComment(sheet, excelize.Comment{Cell: from, Author: "foiwatch",
+		Text: "These answers were read from a scanned letter (OCR): check them against the letter before using them."})
+	if err != nil {
+		return fmt.Errorf("xlsx: note on %s!%s: %w", sheet, from, err)
+	}
+	return nil
 }
 
 // cellAny is an answer as a typed cell: numbers stay numbers.

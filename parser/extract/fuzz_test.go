@@ -71,3 +71,30 @@ func FuzzSniff(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseTSV: whatever tesseract prints, laying it out never panics,
+// counts no more words than it was given, and keeps each word's text.
+func FuzzParseTSV(f *testing.F) {
+	head := "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n"
+	for _, s := range []string{
+		"", head,
+		head + "5\t1\t1\t1\t1\t1\t100\t100\t40\t20\t96\tThe\n5\t1\t1\t1\t1\t2\t700\t100\t70\t20\t95\tAnswer\n5\t1\t1\t1\t2\t1\t101\t130\t40\t20\t90\tnext\n",
+		head + "5\t1\t1\t1\t1\t1\t-5\t99999999999\t0\t0\t50\t|\n5\t1\t2\t1\t1\t1\t0\t0\t2\t2\t40\t_x\n",
+		head + "5\t1\t1\t1\t1\t1\t2147483647\t10\t2147483647\t10\t99\t“‘quoted\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 1<<16 {
+			return
+		}
+		o := parseTSV(data)
+		rows := bytes.Count(data, []byte("\n")) + 1
+		if o.words > rows || o.words < 0 {
+			t.Fatalf("%d words from %d rows", o.words, rows)
+		}
+		if o.confSum < 0 || o.confSum > float64(o.words)*1e308 {
+			t.Fatalf("confidence sum %v", o.confSum)
+		}
+	})
+}
