@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,20 +17,12 @@ import (
 	"github.com/foiwatch/foiwatch/worker"
 )
 
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	var lns []net.Listener
-	for i := 0; i < n; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	for _, ln := range lns {
-		ln.Close()
+// freePorts returns n distinct free loopback ports (mailtest.FreePorts).
+func freePorts(tb testing.TB, n int) []int {
+	tb.Helper()
+	ports, err := mailtest.FreePorts(n)
+	if err != nil {
+		tb.Fatal(err)
 	}
 	return ports
 }

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,17 +41,6 @@ func benchBinary(tb testing.TB, dir string) string {
 		tb.Fatalf("go build: %v\n%s", err, out)
 	}
 	return path
-}
-
-// benchPort is a free loopback port.
-func benchPort(tb testing.TB) int {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // benchPDFMessage is message i with a PDF letter attached (a scanned-in reply
@@ -136,7 +124,7 @@ func BenchmarkSyncDovecot(b *testing.B) {
 		dir := b.TempDir()
 		os.WriteFile(filepath.Join(dir, "campaign.toml"), []byte(genCampaign(nReqs)), 0o600)
 		os.WriteFile(filepath.Join(dir, "imap-password"), []byte(d.Password), 0o600)
-		httpPort := benchPort(b)
+		httpPort := freePorts(b, 1)[0]
 		cfg := filepath.Join(dir, "foiwatch.toml")
 		os.WriteFile(cfg, []byte(fmt.Sprintf(`data_dir = "data"
 campaigns = ["campaign.toml"]

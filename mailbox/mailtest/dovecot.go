@@ -125,13 +125,13 @@ func StartDovecot(t testing.TB, opts *DovecotOptions) *Dovecot {
 	if err := os.WriteFile(filepath.Join(dir, "passwd"), []byte(o.Username+":{PLAIN}"+o.Password+"::::::\n"), 0o600); err != nil {
 		t.Fatalf("mailtest: %v", err)
 	}
-	if d.port, err = freePort(); err != nil {
+	ports, err := FreePorts(2)
+	if err != nil {
 		t.Fatalf("mailtest: %v", err)
 	}
+	d.port = ports[0]
 	if o.TLS {
-		if d.tlsPort, err = freePort(); err != nil {
-			t.Fatalf("mailtest: %v", err)
-		}
+		d.tlsPort = ports[1]
 		if d.cert, err = NewCert(); err != nil {
 			t.Fatalf("mailtest: %v", err)
 		}
@@ -223,13 +223,21 @@ service imap-login {
 }
 `))
 
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+// FreePorts returns n distinct loopback ports free a moment ago. The
+// listeners stay open until all n are chosen: closed one by one, the
+// kernel may hand out the same port twice (Dovecot then refuses its config
+// with "duplicate listener").
+func FreePorts(n int) ([]int, error) {
+	var ports []int
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer ln.Close()
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	return ports, nil
 }
 
 // start runs `dovecot -F -c FILE` as a direct child in its own process group

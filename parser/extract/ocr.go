@@ -916,6 +916,9 @@ type tsvWord struct {
 //     word is two characters wide or more: there the word starts a new cell
 //     (a table column), written at its column on a grid of the page's median
 //     character width, at least three spaces after the cell before it.
+//   - Lines tesseract split that sit on one baseline, side by side (a table
+//     row's cells, the answer's sometimes read before the question's), are
+//     put back together.
 //   - A line is indented to the column of its first word, counted from the
 //     page's leftmost word, so a cell that wraps stays under its cell's
 //     first words.
@@ -1106,6 +1109,23 @@ func parseTSV(tsv []byte) pageOut {
 			baselines[i] = median(all)
 		}
 	}
+	// Lines tesseract split that sit on one baseline (a table row's cells
+	// read as lines of their own, the answer's sometimes before the
+	// question's) are one line, its words in order across the page.
+	if wordH > 0 {
+		for i := 0; i < len(lines); i++ {
+			for j := i + 1; j < len(lines) && j <= i+4; j++ {
+				if math.Abs(baselines[j]-baselines[i]) >= 0.5*wordH || overlaps(lines[i].words, lines[j].words) {
+					continue
+				}
+				lines[i].words = append(lines[i].words, lines[j].words...)
+				slices.SortStableFunc(lines[i].words, func(a, b tsvWord) int { return a.left - b.left })
+				lines = slices.Delete(lines, j, j+1)
+				baselines = slices.Delete(baselines, j, j+1)
+				j--
+			}
+		}
+	}
 	var pitches []float64
 	for i := 1; i < len(lines); i++ {
 		if d := baselines[i] - baselines[i-1]; d > 0 {
@@ -1197,6 +1217,21 @@ func closesQuote(ws []tsvWord) bool {
 		}
 	}
 	return false
+}
+
+// overlaps tells whether the words of a and b share some of the page's
+// width.
+func overlaps(a, b []tsvWord) bool {
+	span := func(ws []tsvWord) (int, int) {
+		lo, hi := math.MaxInt, math.MinInt
+		for _, w := range ws {
+			lo, hi = min(lo, w.left), max(hi, w.left+w.width)
+		}
+		return lo, hi
+	}
+	alo, ahi := span(a)
+	blo, bhi := span(b)
+	return alo < bhi && blo < ahi
 }
 
 // ascends reports whether s has a capital, a digit or a letter that goes

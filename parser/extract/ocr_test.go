@@ -406,7 +406,8 @@ func TestParseTSV(t *testing.T) {
 
 // A scanned table comes out laid out as pdftotext -layout writes a text
 // PDF: cells at their columns, a wrapped cell under its first words, a
-// blank line where the page leaves space, specks dropped.
+// row's cells on one line even where tesseract read them as two, a blank
+// line where the page leaves space, specks dropped.
 func TestParseTSVLaysOutColumns(t *testing.T) {
 	// Characters 10 px wide and 20 high, lines 30 px apart, rows 60; the
 	// answer column at 600 px from the margin, 60 characters.
@@ -428,11 +429,12 @@ func TestParseTSVLaysOutColumns(t *testing.T) {
 	word(2, 1, 780, 190, "Clinic", 96)
 	fmt.Fprintf(&b, "5\t1\t2\t1\t1\t9\t%d\t%d\t2\t2\t67\t|\n", 900, 195)
 	word(2, 2, 161, 220, "commissioned", 96)
-	// Row 2, its own tesseract line for the answer.
-	word(3, 1, 99, 280, "2", 96)
-	word(3, 1, 160, 280, "Self-referrals", 96)
-	word(3, 1, 702, 280, "Nil", 96)
-	word(3, 2, 100, 310, "Yours", 96)
+	// Row 2: tesseract read the answer cell as a line of its own, before
+	// the question's.
+	word(3, 1, 702, 281, "Nil", 96)
+	word(3, 2, 99, 280, "2", 96)
+	word(3, 2, 160, 280, "Self-referrals", 96)
+	word(3, 3, 100, 310, "Yours", 96)
 	o := parseTSV([]byte(b.String()))
 	want := "Dear Requester,\n" +
 		"Please see below.\n" +
