@@ -1001,11 +1001,9 @@ func parseTSV(tsv []byte) pageOut {
 		}
 	}
 	wordH := median(heights)
-	margin := math.MaxInt
 	var widths []float64
 	for _, l := range lines {
 		for _, w := range l.words {
-			margin = min(margin, w.left)
 			if n := utf8.RuneCountInString(w.text); n >= 3 && w.width > 0 && wordy(w.text) {
 				widths = append(widths, float64(w.width)/float64(n))
 			}
@@ -1051,6 +1049,12 @@ func parseTSV(tsv []byte) pageOut {
 		}
 	}
 	lines = kept
+	margin := math.MaxInt
+	for _, l := range lines {
+		for _, w := range l.words {
+			margin = min(margin, w.left)
+		}
+	}
 
 	// The skew: the median slope of the baselines of lines at least 200
 	// pixels long.
@@ -1160,7 +1164,7 @@ func parseTSV(tsv []byte) pageOut {
 		for j, w := range l.words {
 			at := 0
 			if cw > 0 {
-				at = int(math.Round(float64(w.left-margin) / cw))
+				at = int(min(max(math.Round(float64(w.left-margin)/cw), 0), 400))
 			}
 			switch {
 			case j == 0:
