@@ -44,6 +44,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/foiwatch/foiwatch/parser/internal/procgroup"
 )
 
 // ErrOCRUnavailable: tesseract is not installed (or has no English data), so
@@ -1189,21 +1191,16 @@ func parseTSV(tsv []byte) pageOut {
 // trimSpeckMarks drops the marks a speck, or the white space between two
 // columns, may be read as ("_", ".", ",", ":", ";", "|", "~", "^", "—",
 // "–") from the start of a word that goes on with a letter.
-func trimSpeckMarks(s string) string {
-	t := strings.TrimLeft(s, "_.,:;|~^—–")
-	if t == s || t == "" {
-		return s
-	}
-	if r, _ := utf8.DecodeRuneInString(t); !unicode.IsLetter(r) {
-		return s
-	}
-	return t
-}
+func trimSpeckMarks(s string) string { return trimBeforeLetter(s, "_.,:;|~^—–") }
 
 // trimOpeningQuote drops the quote marks that start s when a letter
 // follows them.
-func trimOpeningQuote(s string) string {
-	t := strings.TrimLeft(s, "“‘\"'`")
+func trimOpeningQuote(s string) string { return trimBeforeLetter(s, "“‘\"'`") }
+
+// trimBeforeLetter drops the characters of cutset that start s when a
+// letter follows them; else it returns s.
+func trimBeforeLetter(s, cutset string) string {
+	t := strings.TrimLeft(s, cutset)
 	if t == s || t == "" {
 		return s
 	}
@@ -1286,13 +1283,13 @@ func runChild(ctx context.Context, c child) childResult {
 	}
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return killGroup(cmd) }
+	cmd.Cancel = func() error { return procgroup.Kill(cmd) }
 	cmd.WaitDelay = waitDelay
 	cmd.Env = c.env
 	cmd.Stdin = c.stdin
 	stderr := &headWriter{max: 4096}
 	cmd.Stderr = stderr
-	stdout := &headWriter{max: c.maxOut, onFull: func() { _ = killGroup(cmd) }}
+	stdout := &headWriter{max: c.maxOut, onFull: func() { _ = procgroup.Kill(cmd) }}
 	if c.sizeHint > 0 {
 		stdout.buf = make([]byte, 0, min(c.sizeHint, c.maxOut))
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/foiwatch/foiwatch/parser/internal/procgroup"
 )
 
 // pdftotextArgs: -layout keeps a list number on the line of its text and
@@ -58,7 +59,7 @@ func PDF(ctx context.Context, data []byte, lim *Limits) (string, error) {
 	// Its own process group, so that one kill(-pgid) reaches pdftotext and
 	// anything it forks; prlimit execs pdftotext in place, same pid.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return killGroup(cmd) }
+	cmd.Cancel = func() error { return procgroup.Kill(cmd) }
 	cmd.WaitDelay = waitDelay
 	cmd.Stdin = bytes.NewReader(data)
 	stderr := &headWriter{max: 4096}
@@ -66,7 +67,7 @@ func PDF(ctx context.Context, data []byte, lim *Limits) (string, error) {
 	// Not StdoutPipe: with a writer, exec copies in its own goroutine and
 	// Wait stops waiting for the pipe WaitDelay after the kill, even if
 	// something outside the group still holds it open.
-	stdout := &headWriter{max: l.maxOutputBytes(), onFull: func() { _ = killGroup(cmd) }}
+	stdout := &headWriter{max: l.maxOutputBytes(), onFull: func() { _ = procgroup.Kill(cmd) }}
 	cmd.Stdout = stdout
 	if err := cmd.Start(); err != nil {
 		if runCtx.Err() != nil {
@@ -155,23 +156,6 @@ func pdftotextError(waitErr error, stderr string, l Limits) error {
 	default:
 		return fmt.Errorf("%w: pdftotext failed with exit code %d (%s): %w", ErrCorrupt, code, detail, waitErr)
 	}
-}
-
-// killGroup sends SIGKILL to the child's whole process group.
-func killGroup(cmd *exec.Cmd) error {
-	if cmd.Process == nil {
-		return nil
-	}
-	// Once Wait has reaped the leader its pid (= the group id) may be
-	// reused; os.Process knows (through a pidfd on Linux) and says so.
-	if errors.Is(cmd.Process.Signal(syscall.Signal(0)), os.ErrProcessDone) {
-		return nil
-	}
-	err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	if errors.Is(err, syscall.ESRCH) {
-		return nil // already gone
-	}
-	return err
 }
 
 var prlimitOnce = sync.OnceValue(func() string {

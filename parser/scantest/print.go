@@ -22,6 +22,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/foiwatch/foiwatch/parser/internal/procgroup"
 )
 
 // ErrNoChromium is returned by PrintHTML when no Chromium is installed;
@@ -119,7 +121,7 @@ func PrintHTML(ctx context.Context, html string) ([]byte, error) {
 	// Its own process group, so one kill reaches the browser, its renderer
 	// and its other helpers, and none is left running after a timeout.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return killChromium(cmd) }
+	cmd.Cancel = func() error { return procgroup.Kill(cmd) }
 	cmd.WaitDelay = chromiumWaitDelay
 	log := &chromiumLog{}
 	// One writer for both: exec then lets only one goroutine write at a time.
@@ -165,24 +167,6 @@ func chromiumPath() (string, error) {
 func completePDF(pdf []byte) bool {
 	tail := pdf[max(0, len(pdf)-1024):]
 	return bytes.HasPrefix(pdf, []byte("%PDF-")) && bytes.Contains(tail, []byte("%%EOF"))
-}
-
-// killChromium kills Chromium's process group.
-func killChromium(cmd *exec.Cmd) error {
-	if cmd.Process == nil {
-		return nil
-	}
-	// Once Wait has reaped the leader its pid, which is the group's id, may
-	// belong to another process; os.Process knows (through a pidfd) and
-	// says so.
-	if errors.Is(cmd.Process.Signal(syscall.Signal(0)), os.ErrProcessDone) {
-		return nil
-	}
-	err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	if errors.Is(err, syscall.ESRCH) {
-		return nil // already gone
-	}
-	return err
 }
 
 // chromiumLogMax is how much of Chromium's output is kept.
