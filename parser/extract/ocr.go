@@ -950,7 +950,9 @@ type tsvWord struct {
 //     half as tall again as the page's words, or alone in the white space
 //     between two columns ("|", "_", most of a character's width from its
 //     neighbours; not a dash, which stands between words) and read with
-//     less than 90 confidence, is dropped too.
+//     less than 90 confidence, is dropped too, and so is a letter or two
+//     alone in white space between two words read with less than 50
+//     confidence (a speck tesseract took for a "7").
 func parseTSV(tsv []byte) pageOut {
 	var o pageOut
 	type line struct {
@@ -987,6 +989,9 @@ func parseTSV(tsv []byte) pageOut {
 		l := &lines[len(lines)-1]
 		l.words = append(l.words, w)
 	}
+	for _, l := range lines {
+		slices.SortStableFunc(l.words, func(a, b tsvWord) int { return a.left - b.left })
+	}
 	median := func(v []float64) float64 {
 		if len(v) == 0 {
 			return 0
@@ -1018,6 +1023,16 @@ func parseTSV(tsv []byte) pageOut {
 	for _, l := range lines {
 		ws := make([]tsvWord, 0, len(l.words))
 		for j, w := range l.words {
+			// Alone in white space between two words, one or two
+			// characters read with less than 50 confidence: tesseract
+			// made a letter or digit of a speck ("7" between a question
+			// and its answer "22"). (An item's number at the start of a
+			// line is often read with less confidence, and stays.)
+			if w.conf < 50 && utf8.RuneCountInString(w.text) <= 2 && cw > 0 && j > 0 && j < len(l.words)-1 &&
+				float64(w.left-(l.words[j-1].left+l.words[j-1].width)) >= cw &&
+				float64(l.words[j+1].left-(w.left+w.width)) >= cw {
+				continue
+			}
 			if !wordy(w.text) {
 				tiny := wordH > 0 && float64(w.width) < wordH/3 && float64(w.height) < wordH/3
 				// No mark of a font is half as tall again as the words:
