@@ -28,8 +28,9 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	_ "image/jpeg" // image.DecodeConfig of JPEG headers
-	_ "image/png"  // image.DecodeConfig of PNG headers
+	"image/color"
+	_ "image/jpeg" // image.DecodeConfig and Decode of JPEG
+	_ "image/png"  // image.DecodeConfig and Decode of PNG
 	"io"
 	"math"
 	"os"
@@ -384,8 +385,11 @@ func OCRImage(ctx context.Context, data []byte, lim *OCRLimits) (OCRResult, erro
 		if truncatedImage(f, data) {
 			note = fmt.Sprintf("the %s image is truncated (its end is missing)", strings.ToUpper(string(f)))
 		}
+		// Decoded, grey and despeckled once, though read twice when it
+		// looks Welsh.
+		img := sync.OnceValue(func() []byte { return despeckledImage(data, int64(cfg.Width)*int64(cfg.Height)) })
 		return ocrPages(ctx, actx, []ocrPage{{num: 1, note: note, img: func(context.Context) (io.Reader, error) {
-			return bytes.NewReader(data), nil
+			return bytes.NewReader(img()), nil
 		}}}, 1, l)
 	case FormatTIFF:
 		t, err := readTIFF(data)
@@ -760,6 +764,52 @@ func despecklePGM(b []byte) {
 			}
 		}
 	}
+}
+
+// despeckleMaxPixels bounds the images despeckledImage decodes: a page
+// scanned at 300 dpi is 8.7 megapixels. Decoding one of 10 takes up to
+// 50 MB for a moment (a PNG decodes to 4 bytes a pixel), per page read at
+// once. A phone's photo of a letter (12 megapixels and more) has no
+// scanner's dust and goes to tesseract as it is.
+const despeckleMaxPixels = 10_000_000
+
+// despeckledImage returns a JPEG or PNG image of px pixels as a grey,
+// despeckled binary PGM (despecklePGM), the way a PDF page is rendered. An
+// image over despeckleMaxPixels, or one Go cannot decode whole (a
+// truncated JPEG, which tesseract reads as far as it goes), is returned as
+// it is.
+func despeckledImage(data []byte, px int64) []byte {
+	if px > despeckleMaxPixels {
+		return data
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return data
+	}
+	r := img.Bounds()
+	w, h := r.Dx(), r.Dy()
+	hdr := fmt.Sprintf("P5\n%d %d\n255\n", w, h)
+	pgm := make([]byte, len(hdr)+w*h)
+	copy(pgm, hdr)
+	pix := pgm[len(hdr):]
+	switch m := img.(type) {
+	case *image.Gray:
+		for y := range h {
+			copy(pix[y*w:(y+1)*w], m.Pix[y*m.Stride:])
+		}
+	case *image.YCbCr: // a JPEG: its Y plane is the grey image
+		for y := range h {
+			copy(pix[y*w:(y+1)*w], m.Y[y*m.YStride:])
+		}
+	default:
+		for y := range h {
+			for x := range w {
+				pix[y*w+x] = color.GrayModel.Convert(img.At(r.Min.X+x, r.Min.Y+y)).(color.Gray).Y
+			}
+		}
+	}
+	despecklePGM(pgm)
+	return pgm
 }
 
 // specklePixels is the largest cluster of dark pixels despecklePGM takes

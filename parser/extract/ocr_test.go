@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/png"
 	"io"
 	"os"
 	"runtime"
@@ -754,5 +755,45 @@ func TestDespecklePGM(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(wantRows, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantRows, "\n"))
+	}
+}
+
+// A JPEG or PNG page is read as a despeckled grey PGM, as a PDF page is;
+// one Go cannot decode whole (truncated), or over the size it decodes, goes
+// to tesseract as it came.
+func TestDespeckledImage(t *testing.T) {
+	g := image.NewGray(image.Rect(0, 0, 40, 30))
+	for i := range g.Pix {
+		g.Pix[i] = 255
+	}
+	g.Pix[10*40+10] = 0        // a dot of dust
+	for y := 20; y < 26; y++ { // a stroke
+		for x := 5; x < 30; x++ {
+			g.Pix[y*40+x] = 0
+		}
+	}
+	var pngBuf bytes.Buffer
+	if err := png.Encode(&pngBuf, g); err != nil {
+		t.Fatal(err)
+	}
+	out := despeckledImage(pngBuf.Bytes(), 40*30)
+	w, h, ok := pgmSize(out)
+	if !ok || w != 40 || h != 30 {
+		t.Fatalf("not a 40x30 PGM: %q", out[:min(len(out), 20)])
+	}
+	px := out[len(out)-40*30:]
+	if px[10*40+10] < 128 {
+		t.Error("the dot of dust is still there")
+	}
+	if px[22*40+15] >= 128 {
+		t.Error("the stroke is gone")
+	}
+	truncated := blankJPEG(t, 64, 64)
+	truncated = truncated[:len(truncated)/2]
+	if got := despeckledImage(truncated, 64*64); !bytes.Equal(got, truncated) {
+		t.Error("a truncated JPEG was not passed on as it came")
+	}
+	if got := despeckledImage(pngBuf.Bytes(), despeckleMaxPixels+1); !bytes.Equal(got, pngBuf.Bytes()) {
+		t.Error("an image over the decoding limit was not passed on as it came")
 	}
 }
