@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"path"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -54,6 +55,13 @@ type Message struct {
 	reportType string // report-type of a multipart/report, lower case
 	dsn        bool   // a message/delivery-status part was seen
 	attTexts   []attText
+
+	// The texts analysisTexts puts together, once: Reference and Reply
+	// both need them.
+	analysed  sync.Once
+	texts     string
+	cleanText string
+	scanTexts []ocrSource
 }
 
 // attText is the text taken from one attachment.

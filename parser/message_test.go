@@ -296,3 +296,27 @@ func FuzzRepairOCR(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkMatchThenReply is what the worker does with a plain reply: read
+// it, take its reference to match it, then make its Reply with the matched
+// campaign's questions.
+func BenchmarkMatchThenReply(b *testing.B) {
+	raw, err := os.ReadFile("testdata/repeated-cp1252.eml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	qs := testQuestions(b)
+	b.ReportAllocs()
+	start := time.Now()
+	for b.Loop() {
+		msg, err := Read(context.Background(), raw, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if msg.Reference() == "" {
+			b.Fatal("no reference")
+		}
+		msg.Reply(qs)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "replies/s")
+}

@@ -147,11 +147,29 @@ func checkScanned(answers map[string]Answer, qs []Question, clean string, scans 
 	return warnings
 }
 
+// Reference is the authority's reference for the message, as Reply gives
+// it, without the rest of Reply's work: a matcher needs it before it knows
+// whose questions to look for.
+func (m *Message) Reference() string {
+	text, clean, scans := m.analysisTexts()
+	if len(scans) > 0 {
+		ref, _ := scanReference(m.Subject, clean, text)
+		return ref
+	}
+	return findReference(m.Subject, text)
+}
+
 // analysisTexts returns the text analysed (the message's own text without
 // what it quotes, followed by the text of every attachment, that of scans
 // repaired by repairOCR), the part of it not read by OCR, and the repaired
-// text of each attachment read by OCR.
+// text of each attachment read by OCR. They are put together once per
+// Message.
 func (m *Message) analysisTexts() (text, clean string, scans []ocrSource) {
+	m.analysed.Do(func() { m.texts, m.cleanText, m.scanTexts = m.buildAnalysisTexts() })
+	return m.texts, m.cleanText, m.scanTexts
+}
+
+func (m *Message) buildAnalysisTexts() (text, clean string, scans []ocrSource) {
 	var b, c strings.Builder
 	body := stripQuoted(m.Body)
 	b.WriteString(body)

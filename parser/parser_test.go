@@ -121,3 +121,26 @@ func diffLines(want, got string) string {
 	}
 	return b.String()
 }
+
+// Reference gives what Reply gives, for every fixture, scans included.
+func TestReferenceIsReplysReference(t *testing.T) {
+	qs := testQuestions(t)
+	files, _ := filepath.Glob("testdata/*.eml")
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, err := Read(context.Background(), raw, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		ref := msg.Reference()
+		if r := msg.Reply(qs); r.Reference != ref {
+			t.Errorf("%s: Reference %q, Reply's %q", f, ref, r.Reference)
+		}
+		if r := msg.Reply(nil); r.Reference != ref {
+			t.Errorf("%s: Reference %q, Reply(nil)'s %q", f, ref, r.Reference)
+		}
+	}
+}

@@ -21,8 +21,7 @@ func ParseStateless(ctx context.Context, cs *Campaigns, raw []byte, lim *parser.
 	if err != nil {
 		return nil, err
 	}
-	base := msg.Reply(nil)
-	t := (&Matcher{Campaigns: cs}).Match(msg, base.Reference)
+	t := (&Matcher{Campaigns: cs}).Match(msg, msg.Reference())
 	r := replyFor(msg, t)
 	r.SHA256 = queue.SHA256(raw)
 	return r, nil

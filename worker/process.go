@@ -109,14 +109,13 @@ func (p *Processor) parse(ctx context.Context, raw []byte, prev *parser.Reply) (
 		}
 	}
 	if t == nil {
-		base := msg.Reply(nil)
 		m := &Matcher{Campaigns: p.Campaigns,
 			Reference: func(norm string) (string, string, bool) { return p.Store.LearnedReference(ctx, norm) },
 			Open: func(campaign, request string) bool {
 				s, _, err := p.Store.State(ctx, campaign, request)
 				return err != nil || isOpen(s.State)
 			}}
-		t = m.Match(msg, base.Reference)
+		t = m.Match(msg, msg.Reference())
 	}
 	return replyFor(msg, t), nil
 }
