@@ -58,10 +58,11 @@ type Message struct {
 
 	// The texts analysisTexts puts together, once: Reference and Reply
 	// both need them.
-	analysed  sync.Once
-	texts     string
-	cleanText string
-	scanTexts []ocrSource
+	analysed      sync.Once
+	texts         string
+	cleanText     string
+	scanTexts     []ocrSource
+	analysisPanic string // what putting them together panicked with
 }
 
 // attText is the text taken from one attachment.

@@ -150,7 +150,12 @@ func checkScanned(answers map[string]Answer, qs []Question, clean string, scans 
 // Reference is the authority's reference for the message, as Reply gives
 // it, without the rest of Reply's work: a matcher needs it before it knows
 // whose questions to look for.
-func (m *Message) Reference() string {
+func (m *Message) Reference() (ref string) {
+	defer func() {
+		if recover() != nil {
+			ref = "" // Reply, which recovers the same way, says what happened
+		}
+	}()
 	text, clean, scans := m.analysisTexts()
 	if len(scans) > 0 {
 		ref, _ := scanReference(m.Subject, clean, text)
@@ -165,7 +170,17 @@ func (m *Message) Reference() string {
 // text of each attachment read by OCR. They are put together once per
 // Message.
 func (m *Message) analysisTexts() (text, clean string, scans []ocrSource) {
-	m.analysed.Do(func() { m.texts, m.cleanText, m.scanTexts = m.buildAnalysisTexts() })
+	m.analysed.Do(func() {
+		defer func() {
+			if p := recover(); p != nil {
+				m.analysisPanic = fmt.Sprint(p)
+			}
+		}()
+		m.texts, m.cleanText, m.scanTexts = m.buildAnalysisTexts()
+	})
+	if m.analysisPanic != "" {
+		panic(m.analysisPanic) // each caller recovers it, and Reply says so
+	}
 	return m.texts, m.cleanText, m.scanTexts
 }
 
