@@ -104,7 +104,7 @@ func scanReference(subject, clean, text string) (ref string, fromScan bool) {
 	if score >= 50 {
 		return ref, false
 	}
-	return trustedForm(all, trusted), true
+	return all, true // trustedForm found no other form of it
 }
 
 // checkScanned leaves unanswered a number that OCR may have misread and

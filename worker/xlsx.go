@@ -18,6 +18,7 @@ func (d *Daemon) WriteXLSX(w io.Writer, rows []Row) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	first := true
+	scanned := 0 // the style of answers read from a scan, made when first needed
 	for _, c := range d.Campaigns.List {
 		var mine []Row
 		for _, r := range rows {
@@ -52,7 +53,13 @@ func (d *Daemon) WriteXLSX(w io.Writer, rows []Row) error {
 				return fmt.Errorf("xlsx: %w", err)
 			}
 			if r.OCR && len(c.Questions) > 0 {
-				if err := markScanned(f, sheet, i+2, len(CSVHeader)+1, len(CSVHeader)+len(c.Questions)); err != nil {
+				if scanned == 0 {
+					var err error
+					if scanned, err = f.NewStyle(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{scannedFill}}}); err != nil {
+						return fmt.Errorf("xlsx: style for scanned answers: %w", err)
+					}
+				}
+				if err := markScanned(f, sheet, i+2, len(CSVHeader)+1, len(CSVHeader)+len(c.Questions), scanned); err != nil {
 					return err
 				}
 			}
@@ -70,19 +77,16 @@ func (d *Daemon) WriteXLSX(w io.Writer, rows []Row) error {
 // me", as the status page's "(scan)".
 const scannedFill = "FFE699"
 
-// markScanned colours the answer cells from column first to last of row,
-// read from a scan, and notes on the first why: OCR may have misread them.
-func markScanned(f *excelize.File, sheet string, row, first, last int) error {
-	style, err := f.NewStyle(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{scannedFill}}})
-	if err != nil {
-		return fmt.Errorf("xlsx: style for scanned answers: %w", err)
-	}
+// markScanned gives the answer cells from column first to last of row,
+// read from a scan, the style scanned (scannedFill), and notes on the
+// first why: OCR may have misread them.
+func markScanned(f *excelize.File, sheet string, row, first, last, scanned int) error {
 	from, _ := excelize.CoordinatesToCellName(first, row)
 	to, _ := excelize.CoordinatesToCellName(last, row)
-	if err := f.SetCellStyle(sheet, from, to, style); err != nil {
+	if err := f.SetCellStyle(sheet, from, to, scanned); err != nil {
 		return fmt.Errorf("xlsx: %w", err)
 	}
-	err = f.AddComment(sheet, excelize.Comment{Cell: from, Author: "foiwatch",
+	err := f.AddComment(sheet, excelize.Comment{Cell: from, Author: "foiwatch",
 		Text: "These answers were read from a scanned letter (OCR): check them against the letter before using them."})
 	if err != nil {
 		return fmt.Errorf("xlsx: note on %s!%s: %w", sheet, from, err)

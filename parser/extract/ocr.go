@@ -16,7 +16,7 @@ package extract
 // A rendered page loses its salt and pepper (despecklePGM) before tesseract
 // sees it. Each page is read with the first configured language (English);
 // a page whose words look Welsh is read again with all of them
-// (otherLanguage). Tesseract's word boxes are laid out as pdftotext
+// (looksWelsh). Tesseract's word boxes are laid out as pdftotext
 // -layout lays out a text PDF (parseTSV), so that tables keep their
 // columns and the parser reads a scan with the same rules as a PDF.
 
@@ -60,7 +60,7 @@ var ErrOCRDisabled = errors.New("extract: OCR is turned off in the configuration
 // default.
 type OCRLimits struct {
 	Enabled               *bool         // default: on when tesseract is found
-	Languages             string        // tesseract languages, "+"-separated; default "eng+cym" where both traineddata are installed, else "eng". A page is read with the first; one that looks Welsh is read again with all of them, and the read with the higher confidence kept
+	Languages             string        // tesseract languages, "+"-separated; default "eng+cym" where both traineddata are installed, else "eng". A page is read with the first; one that looks Welsh, when Welsh is among the others, is read again with all of them, and the read with the higher confidence kept
 	MaxPagesPerAttachment int           // pages read from one attachment; default 30
 	MaxPagesPerMessage    int           // pages left for the whole message (the caller passes the remaining budget); default 60
 	PageTimeout           time.Duration // wall time for one page (render + OCR); default 60s
@@ -285,7 +285,10 @@ type ocrPage struct {
 	num  int // 1-based, for sentences
 	dpi  int // 0: let tesseract read it from the image
 	note string
-	img  func(ctx context.Context) (io.Reader, error)
+	// img gives the page's image; it is called again for a second read
+	// (a page that looks Welsh), so it keeps what is costly to make. One
+	// goroutine reads a page.
+	img func(ctx context.Context) (io.Reader, error)
 }
 
 // pageOut is what became of one page.
@@ -342,8 +345,15 @@ func OCRPDF(ctx context.Context, data []byte, lim *OCRLimits) (OCRResult, error)
 			}
 			hint = int(min(float64(l.MaxPixels), sz[0]/72*float64(dpi)*sz[1]/72*float64(dpi))) + 64
 		}
+		var pgm []byte // rendered once, though read twice when it looks Welsh
 		pages = append(pages, ocrPage{num: n, dpi: dpi, note: note, img: func(ctx context.Context) (io.Reader, error) {
-			return renderPage(ctx, pdftoppm, data, n, dpi, hint, l)
+			if pgm == nil {
+				var err error
+				if pgm, err = renderPage(ctx, pdftoppm, data, n, dpi, hint, l); err != nil {
+					return nil, err
+				}
+			}
+			return bytes.NewReader(pgm), nil
 		}})
 	}
 	res, err := ocrPages(ctx, actx, pages, total, l)
@@ -385,11 +395,12 @@ func OCRImage(ctx context.Context, data []byte, lim *OCRLimits) (OCRResult, erro
 		if truncatedImage(f, data) {
 			note = fmt.Sprintf("the %s image is truncated (its end is missing)", strings.ToUpper(string(f)))
 		}
-		// Decoded, grey and despeckled once, though read twice when it
-		// looks Welsh.
-		img := sync.OnceValue(func() []byte { return despeckledImage(data, int64(cfg.Width)*int64(cfg.Height)) })
+		var pgm []byte // decoded, grey and despeckled once, though read twice when it looks Welsh
 		return ocrPages(ctx, actx, []ocrPage{{num: 1, note: note, img: func(context.Context) (io.Reader, error) {
-			return bytes.NewReader(img()), nil
+			if pgm == nil {
+				pgm = despeckledImage(data, int64(cfg.Width)*int64(cfg.Height))
+			}
+			return bytes.NewReader(pgm), nil
 		}}}, 1, l)
 	case FormatTIFF:
 		t, err := readTIFF(data)
@@ -571,12 +582,12 @@ func readPage(actx context.Context, p ocrPage, total int, l OCRLimits) pageOut {
 		return pageOut{skip: err.Error(), cause: err}
 	}
 	// Read with the first language alone, and again with all of them,
-	// first language first, when the page may be in another (see
-	// otherLanguage).
+	// first language first, when Welsh is among the others and the page
+	// looks Welsh (see looksWelsh).
 	langs := strings.Split(l.Languages, "+")
 	var best pageOut
 	for pass, order := range [][]string{langs[:1], langs} {
-		if pass == 1 && (len(langs) == 1 || !otherLanguage(best)) {
+		if pass == 1 && (!slices.Contains(langs[1:], "cym") || !looksWelsh(best)) {
 			break
 		}
 		img, err := p.img(pctx)
@@ -612,9 +623,9 @@ func (o pageOut) meanConf() float64 {
 	return o.confSum / float64(o.words)
 }
 
-// otherLanguage tells whether a page read with the first of the languages
-// may be in another of them: one word in twenty is one of Welsh's
-// commonest words ("yr", "mae", "gwybodaeth", ...). (Confidence does not
+// looksWelsh tells whether a page read with the first of the languages
+// may be in Welsh: one word in twenty is one of Welsh's commonest words
+// ("yr", "mae", "gwybodaeth", ...). (Confidence does not
 // tell: tesseract with eng reads a Welsh letter at about 91, with eng+cym
 // at 94.)
 //
@@ -622,7 +633,7 @@ func (o pageOut) meanConf() float64 {
 // eng+cym reads English letters worse than with eng alone; it takes Welsh
 // words for English ones it cannot quite see ("PWDIN" for "Programme") and
 // reads "0 (no individuals ...)" as "O (no ...)".
-func otherLanguage(o pageOut) bool {
+func looksWelsh(o pageOut) bool {
 	if o.words == 0 {
 		return false
 	}
@@ -651,7 +662,7 @@ var welshWords = map[string]bool{
 // from both. The image (at most MaxPixels bytes) is held in memory, never
 // in a file.
 // sizeHint is the PGM's expected size in bytes, 0 if unknown.
-func renderPage(ctx context.Context, pdftoppm string, data []byte, page, dpi, sizeHint int, l OCRLimits) (io.Reader, error) {
+func renderPage(ctx context.Context, pdftoppm string, data []byte, page, dpi, sizeHint int, l OCRLimits) ([]byte, error) {
 	n := strconv.Itoa(page)
 	r := runChild(ctx, child{
 		path:     pdftoppm,
@@ -676,7 +687,7 @@ func renderPage(ctx context.Context, pdftoppm string, data []byte, page, dpi, si
 		return nil, pageErrorf(ErrTooLarge, "its %d x %d image is over the limit of %s", w, h, megapixels(l.MaxPixels))
 	}
 	despecklePGM(r.out)
-	return bytes.NewReader(r.out), nil
+	return r.out, nil
 }
 
 // despecklePGM removes a scan's dirt from a binary 8-bit PGM, in place:
@@ -1073,14 +1084,21 @@ func parseTSV(tsv []byte) pageOut {
 	for _, l := range lines {
 		ws := make([]tsvWord, 0, len(l.words))
 		for j, w := range l.words {
+			// The white space before and after the word, in characters;
+			// infinite at the ends of the line.
+			before, after := math.Inf(1), math.Inf(1)
+			if cw > 0 && j > 0 {
+				before = float64(w.left-(l.words[j-1].left+l.words[j-1].width)) / cw
+			}
+			if cw > 0 && j < len(l.words)-1 {
+				after = float64(l.words[j+1].left-(w.left+w.width)) / cw
+			}
 			// Alone in white space between two words, one or two
 			// characters read with less than 50 confidence: tesseract
 			// made a letter or digit of a speck ("7" between a question
 			// and its answer "22"). (An item's number at the start of a
 			// line is often read with less confidence, and stays.)
-			if w.conf < 50 && utf8.RuneCountInString(w.text) <= 2 && cw > 0 && j > 0 && j < len(l.words)-1 &&
-				float64(w.left-(l.words[j-1].left+l.words[j-1].width)) >= cw &&
-				float64(l.words[j+1].left-(w.left+w.width)) >= cw {
+			if w.conf < 50 && utf8.RuneCountInString(w.text) <= 2 && cw > 0 && j > 0 && j < len(l.words)-1 && before >= 1 && after >= 1 {
 				continue
 			}
 			if !wordy(w.text) {
@@ -1093,9 +1111,7 @@ func parseTSV(tsv []byte) pageOut {
 				// character's width from its neighbours: a speck or a
 				// cell's edge read as "|" or "_". (A dash stands alone
 				// between two words.)
-				alone := cw > 0 && !strings.ContainsAny(w.text, "-–—") &&
-					(j == 0 || float64(w.left-(l.words[j-1].left+l.words[j-1].width)) >= 0.8*cw) &&
-					(j == len(l.words)-1 || float64(l.words[j+1].left-(w.left+w.width)) >= 0.8*cw)
+				alone := cw > 0 && !strings.ContainsAny(w.text, "-–—") && before >= 0.8 && after >= 0.8
 				if w.conf < 50 || tiny || tall || alone && w.conf < 90 {
 					continue
 				}

@@ -629,7 +629,7 @@ func TestOCRPDFHostile(t *testing.T) {
 	}
 }
 
-func TestOtherLanguage(t *testing.T) {
+func TestLooksWelsh(t *testing.T) {
 	welsh := "Annwyl Ymgeisydd, Cais am wybodaeth o dan Ddeddf Rhyddid Gwybodaeth 2000. Diolch am eich cais. Mae'r ymateb i bob cwestiwn isod."
 	english := "Dear Requester, Thank you for your request under the Freedom of Information Act 2000. Our response to each question is below; a copy is attached."
 	for _, c := range []struct {
@@ -637,8 +637,8 @@ func TestOtherLanguage(t *testing.T) {
 		want bool
 	}{{welsh, true}, {english, false}, {english + " " + english + " Heddlu", false}, {"", false}} {
 		o := pageOut{text: c.text, words: len(strings.Fields(c.text)), confSum: 95 * float64(len(strings.Fields(c.text)))}
-		if got := otherLanguage(o); got != c.want {
-			t.Errorf("otherLanguage(%.40q...) = %v, want %v", c.text, got, c.want)
+		if got := looksWelsh(o); got != c.want {
+			t.Errorf("looksWelsh(%.40q...) = %v, want %v", c.text, got, c.want)
 		}
 	}
 }
