@@ -380,10 +380,7 @@ func splitAnds(s string, afterCommas bool) []string {
 	var pieces []string
 	rest := protected
 	for n := 0; n < 20; n++ {
-		i, w := strings.Index(rest, " and "), 5
-		if j := strings.Index(rest, " & "); j >= 0 && (i < 0 || j < i) {
-			i, w = j, 3
-		}
+		i, w := nextAnd(rest)
 		if i < 0 {
 			break
 		}
@@ -408,16 +405,23 @@ func splitAnds(s string, afterCommas bool) []string {
 	return append(out, restore(cur))
 }
 
+// nextAnd is where the first " and " or " & " of s starts, and its length;
+// -1 when there is none.
+func nextAnd(s string) (i, w int) {
+	i, w = strings.Index(s, " and "), 5
+	if j := strings.Index(s, " & "); j >= 0 && (i < 0 || j < i) {
+		i, w = j, 3
+	}
+	return i, w
+}
+
 // protectCompounds marks the " and " (or " & ") of each pair in compounds
 // with \x01 in place of its spaces, so that it is not split at.
 func protectCompounds(s string) string {
 	var b strings.Builder
 	rest := s
 	for n := 0; n < 50; n++ {
-		i, w := strings.Index(rest, " and "), 5
-		if j := strings.Index(rest, " & "); j >= 0 && (i < 0 || j < i) {
-			i, w = j, 3
-		}
+		i, w := nextAnd(rest)
 		if i < 0 {
 			break
 		}
