@@ -1,7 +1,6 @@
 package extract
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"os"
@@ -9,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/foiwatch/foiwatch/parser/scantest"
 )
 
 // The PDF fixtures in testdata are written by this file:
@@ -51,22 +52,7 @@ func winAnsi(s string) string {
 
 // pdfDoc writes a PDF with the given objects (1-based, without "n 0 obj"),
 // a correct xref table, and the trailer.
-func pdfDoc(objs []string) []byte {
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	offsets := make([]int, len(objs))
-	for i, o := range objs {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
-}
+func pdfDoc(objs []string) []byte { return scantest.PDF(objs) }
 
 func stream(content string) string {
 	return fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content)

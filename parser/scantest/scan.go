@@ -254,6 +254,27 @@ func JPEG(g *image.Gray, quality int) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// PDF writes a PDF of the given objects, numbered from 1 in order (each
+// without its "n 0 obj" and "endobj"; object 1 the catalog), with a correct
+// xref table and trailer. A stream's bytes go in its object's string as
+// they are.
+func PDF(objs []string) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+	offsets := make([]int, len(objs))
+	for i, o := range objs {
+		offsets[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return b.Bytes()
+}
+
 // PDFOptions shape ImagePDF's pages. A nil *PDFOptions means DPI pages.
 type PDFOptions struct {
 	DPI int // the images' resolution, which sizes each page; default DPI (200)
@@ -277,17 +298,9 @@ func ImagePDF(pages [][]byte, opt *PDFOptions) ([]byte, error) {
 	if len(pages) == 0 {
 		return nil, errors.New("scantest: an image-only PDF needs a page")
 	}
-	var b bytes.Buffer
-	var offs []int
-	begin := func() int {
-		offs = append(offs, b.Len())
-		fmt.Fprintf(&b, "%d 0 obj\n", len(offs))
-		return len(offs)
-	}
-	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	// Objects 1 and 2: the catalog and the page tree, written last but
-	// numbered first; their offsets are filled in then.
-	offs = append(offs, 0, 0)
+	// Objects 1 and 2 are the catalog and the page tree, which lists the
+	// pages made below.
+	objs := []string{"<< /Type /Catalog /Pages 2 0 R >>", ""}
 	images := map[*byte]int{}
 	var kids []string
 	for i, jp := range pages {
@@ -304,10 +317,9 @@ func ImagePDF(pages [][]byte, opt *PDFOptions) ([]byte, error) {
 			if cfg.ColorModel != color.GrayModel {
 				cs = "/DeviceRGB"
 			}
-			img = begin()
-			fmt.Fprintf(&b, "<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s /BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n", cfg.Width, cfg.Height, cs, len(jp))
-			b.Write(jp)
-			b.WriteString("\nendstream\nendobj\n")
+			objs = append(objs, fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s /BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n%s\nendstream",
+				cfg.Width, cfg.Height, cs, len(jp), jp))
+			img = len(objs)
 			images[&jp[0]] = img
 		}
 		w, h := o.Width, o.Height
@@ -315,23 +327,13 @@ func ImagePDF(pages [][]byte, opt *PDFOptions) ([]byte, error) {
 			w, h = float64(cfg.Width)*72/float64(o.DPI), float64(cfg.Height)*72/float64(o.DPI)
 		}
 		content := fmt.Sprintf("q %.2f 0 0 %.2f 0 0 cm /Im Do Q", w, h)
-		c := begin()
-		fmt.Fprintf(&b, "<< /Length %d >>\nstream\n%s\nendstream\nendobj\n", len(content), content)
-		p := begin()
-		fmt.Fprintf(&b, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Resources << /XObject << /Im %d 0 R >> >> /Contents %d 0 R >>\nendobj\n", w, h, img, c)
-		kids = append(kids, fmt.Sprintf("%d 0 R", p))
+		objs = append(objs, fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content))
+		contents := len(objs)
+		objs = append(objs, fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Resources << /XObject << /Im %d 0 R >> >> /Contents %d 0 R >>", w, h, img, contents))
+		kids = append(kids, fmt.Sprintf("%d 0 R", len(objs)))
 	}
-	offs[0] = b.Len()
-	b.WriteString("1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
-	offs[1] = b.Len()
-	fmt.Fprintf(&b, "2 0 obj\n<< /Type /Pages /Kids [%s] /Count %d >>\nendobj\n", strings.Join(kids, " "), len(pages))
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
-	for _, off := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
-	return b.Bytes(), nil
+	objs[1] = fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), len(pages))
+	return PDF(objs), nil
 }
 
 // ScanPDF prints and scans pdf: each page rendered at DPI, made to look
