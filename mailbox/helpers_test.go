@@ -241,6 +241,24 @@ func (p *peer) config(t *testing.T) mailbox.Config {
 	}
 }
 
+// connectedDovecotPoller runs a poller (polling hourly, so only IDLE and
+// reconnection bring mail) on a Dovecot holding one message, and returns
+// once that message is handled and the poller is connected.
+func connectedDovecotPoller(t *testing.T) (*peer, *mailbox.Poller, *recorder, *syncBuffer) {
+	t.Helper()
+	p := startDovecotPeer(t)
+	p.append(t, "INBOX", testMessage(1))
+	cfg := p.config(t)
+	cfg.PollInterval = mailbox.Duration{Duration: time.Hour}
+	rec := newRecorder()
+	logger, logs := testLogger(t)
+	poller := newPoller(t, cfg, newMemCursors(), rec, &mailbox.PollerOptions{Logger: logger})
+	startRun(t, poller)
+	rec.waitFor(t, 1, 20*time.Second)
+	waitUntil(t, 10*time.Second, "connected", func() bool { return poller.Status().Connected })
+	return p, poller, rec, logs
+}
+
 func newPoller(t *testing.T, cfg mailbox.Config, cursors mailbox.CursorStore, rec *recorder, opts *mailbox.PollerOptions) *mailbox.Poller {
 	t.Helper()
 	if opts == nil {

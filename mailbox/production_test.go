@@ -167,16 +167,7 @@ func TestRunWatchesSeveralFoldersOneConnectionEachWithIDLE(t *testing.T) {
 }
 
 func TestRunReconnectsAfterDovecotIsKilled(t *testing.T) {
-	p := startDovecotPeer(t)
-	p.append(t, "INBOX", testMessage(1))
-	cfg := p.config(t)
-	cfg.PollInterval = mailbox.Duration{Duration: time.Hour}
-	cursors, rec := newMemCursors(), newRecorder()
-	logger, logs := testLogger(t)
-	poller := newPoller(t, cfg, cursors, rec, &mailbox.PollerOptions{Logger: logger})
-	startRun(t, poller)
-	rec.waitFor(t, 1, 20*time.Second)
-	waitUntil(t, 10*time.Second, "connected", func() bool { return poller.Status().Connected })
+	p, poller, rec, logs := connectedDovecotPoller(t)
 
 	p.dovecot.Kill(t) // SIGKILL: no BYE, no clean close of the IMAP session
 	waitUntil(t, 20*time.Second, "disconnected after the server was killed", func() bool { return !poller.Status().Connected })

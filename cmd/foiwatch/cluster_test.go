@@ -48,8 +48,16 @@ cluster {
   routes: [%s]
 }
 `, i, client[i], filepath.Join(dir, fmt.Sprintf("n%d", i)), routes[i], strings.Join(rs, ", "))
-	path := filepath.Join(dir, fmt.Sprintf("n%d.conf", i))
-	os.WriteFile(path, []byte(conf), 0o600)
+	return runNATSServer(t, bin, filepath.Join(dir, fmt.Sprintf("n%d.conf", i)), conf)
+}
+
+// runNATSServer writes conf to path and runs nats-server (bin) on it until
+// the test ends.
+func runNATSServer(t *testing.T, bin, path, conf string) *natsNode {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(bin, "-c", path)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
@@ -101,16 +109,8 @@ func TestTwoWorkersOnAThreeNodeClusterSurviveLosingANodeAndAWorker(t *testing.T)
 		time.Sleep(500 * time.Millisecond)
 	}
 
-	srv, err := mailtest.NewMemServer("researcher@requests.example.org", "cluster-test-pw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	msgs := make([][]byte, nMsgs)
-	for i := range msgs {
-		msgs[i] = genMessage(i, nReqs)
-		srv.Append("INBOX", msgs[i])
-	}
+	msgs := genMessages(nMsgs, nReqs)
+	srv := memMailbox(t, "cluster-test-pw", msgs...)
 	cfg := writeConfig(t, dir, srv.Addr(), srv.Username(), srv.Password(), "")
 	os.WriteFile(filepath.Join(dir, "campaign.toml"), []byte(genCampaign(nReqs)), 0o600) // in place of the demo campaign
 	b, _ := os.ReadFile(cfg)

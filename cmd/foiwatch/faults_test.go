@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -30,19 +29,7 @@ import (
 func startNATSServer(t *testing.T, bin, dir string, port int) *natsNode {
 	t.Helper()
 	conf := fmt.Sprintf("server_name: single\nlisten: 127.0.0.1:%d\njetstream { store_dir: %q }\n", port, filepath.Join(dir, "nats-store"))
-	path := filepath.Join(dir, "nats.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-c", path)
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	n := &natsNode{cmd: cmd, done: make(chan struct{})}
-	go func() { cmd.Wait(); close(n.done) }()
-	t.Cleanup(func() { cmd.Process.Kill(); <-n.done })
-	return n
+	return runNATSServer(t, bin, filepath.Join(dir, "nats.conf"), conf)
 }
 
 func (n *natsNode) term(t *testing.T) {
@@ -147,15 +134,8 @@ func TestNATSServerStoppedAndStartedUnderTheDaemon(t *testing.T) {
 		return true, ""
 	})
 
-	srv, err := mailtest.NewMemServer("researcher@requests.example.org", "nats-outage-pw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	msgs := make([][]byte, nMsgs)
-	for i := range msgs {
-		msgs[i] = genMessage(i, nReqs)
-	}
+	srv := memMailbox(t, "nats-outage-pw")
+	msgs := genMessages(nMsgs, nReqs)
 	first := nMsgs / 2
 	for _, m := range msgs[:first] {
 		srv.Append("INBOX", m)

@@ -87,19 +87,32 @@ func benchRun(tb testing.TB, cmd *exec.Cmd) (time.Duration, int64) {
 
 func benchMiB(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
-func BenchmarkSyncDovecot(b *testing.B) {
+// benchInputs skips b without Dovecot, and gives the number of messages
+// to sync (FOIWATCH_BENCH_N, default 10,000) and the PDF letter some of
+// them carry.
+func benchInputs(b *testing.B) (int, []byte) {
+	b.Helper()
 	if !mailtest.DovecotInstalled() {
 		b.Skip("dovecot is not installed (apt-get install -y dovecot-imapd)")
 	}
 	n := 10000
 	if s := os.Getenv("FOIWATCH_BENCH_N"); s != "" {
-		n, _ = strconv.Atoi(s)
+		v, err := strconv.Atoi(s)
+		if err != nil || v <= 0 {
+			b.Fatalf("FOIWATCH_BENCH_N=%q: want a positive number of messages", s)
+		}
+		n = v
 	}
-	const nReqs = 97
 	pdf, err := os.ReadFile("../../parser/extract/testdata/letter.pdf")
 	if err != nil {
 		b.Fatal(err)
 	}
+	return n, pdf
+}
+
+func BenchmarkSyncDovecot(b *testing.B) {
+	n, pdf := benchInputs(b)
+	const nReqs = 97
 	bin := benchBinary(b, b.TempDir())
 
 	for range b.N {
@@ -370,18 +383,8 @@ func idleLatency(b *testing.B, bin, cfg string, httpPort int, d *mailtest.Doveco
 // the cursor store what the daemon's does (a Put in the cursors bucket),
 // each timed; then the queue is drained with the daemon's Processor.
 func BenchmarkSyncPhases(b *testing.B) {
-	if !mailtest.DovecotInstalled() {
-		b.Skip("dovecot is not installed (apt-get install -y dovecot-imapd)")
-	}
-	n := 10000
-	if s := os.Getenv("FOIWATCH_BENCH_N"); s != "" {
-		n, _ = strconv.Atoi(s)
-	}
+	n, pdf := benchInputs(b)
 	const nReqs = 97
-	pdf, err := os.ReadFile("../../parser/extract/testdata/letter.pdf")
-	if err != nil {
-		b.Fatal(err)
-	}
 	for range b.N {
 		b.StopTimer()
 		d := mailtest.StartDovecot(b, nil)

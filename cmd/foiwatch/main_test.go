@@ -12,7 +12,6 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/foiwatch/foiwatch/mailbox/mailtest"
 	"github.com/foiwatch/foiwatch/parser"
 	"github.com/foiwatch/foiwatch/worker/demo"
 )
@@ -165,15 +164,7 @@ func TestConfigMistakesAreRefusedWithTheKey(t *testing.T) {
 }
 
 func TestSyncStatusExportAndUnmatchedOnAStoppedDaemon(t *testing.T) {
-	srv, err := mailtest.NewMemServer("researcher@requests.example.org", "s3cret-imap-pw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	samples, _ := demo.Samples()
-	for _, s := range samples {
-		srv.Append("INBOX", s.Raw)
-	}
+	srv := memMailbox(t, "s3cret-imap-pw", sampleMessages(t)...)
 	dir := t.TempDir()
 	cfg := writeConfig(t, dir, srv.Addr(), srv.Username(), srv.Password(), "")
 	t.Setenv("FOIWATCH_CONFIG", cfg)

@@ -4,9 +4,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/foiwatch/foiwatch/mailbox/mailtest"
-	"github.com/foiwatch/foiwatch/worker/demo"
 )
 
 // Operator commands reach the running daemon's embedded NATS server (on
@@ -16,15 +13,8 @@ func TestOperatorCommandsWorkWhileTheDaemonRuns(t *testing.T) {
 		t.Skip("-short: skipping a test that runs foiwatch as a process")
 	}
 	bin := foiwatchBinary(t)
-	srv, err := mailtest.NewMemServer("researcher@requests.example.org", "op-test-pw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	samples, _ := demo.Samples()
-	for _, s := range samples {
-		srv.Append("INBOX", s.Raw)
-	}
+	samples := sampleMessages(t)
+	srv := memMailbox(t, "op-test-pw", samples...)
 	dir := t.TempDir()
 	cfg := writeConfig(t, dir, srv.Addr(), srv.Username(), srv.Password(), "")
 	t.Setenv("FOIWATCH_CONFIG", cfg)

@@ -24,6 +24,7 @@ import (
 	"github.com/foiwatch/foiwatch/mailbox/mailtest"
 	"github.com/foiwatch/foiwatch/queue"
 	"github.com/foiwatch/foiwatch/worker"
+	"github.com/foiwatch/foiwatch/worker/demo"
 )
 
 var long = flag.Bool("long", false, "run the long variants of the crash and fault tests")
@@ -113,6 +114,46 @@ message_id = "<req-%03d@requests.example.org>"
 
 // genMessage is message i of a generated mailbox: mostly responses, some
 // acknowledgements and out-of-office notes, threaded on request i % n.
+// memMailbox is an in-memory IMAP server for researcher@requests.example.org
+// with password, closed when the test ends, its INBOX holding msgs.
+func memMailbox(t *testing.T, password string, msgs ...[]byte) *mailtest.MemServer {
+	t.Helper()
+	srv, err := mailtest.NewMemServer("researcher@requests.example.org", password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	for _, m := range msgs {
+		if err := srv.Append("INBOX", m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return srv
+}
+
+// genMessages is messages 0 to n-1 of genMessage for nReqs requests.
+func genMessages(n, nReqs int) [][]byte {
+	msgs := make([][]byte, n)
+	for i := range msgs {
+		msgs[i] = genMessage(i, nReqs)
+	}
+	return msgs
+}
+
+// sampleMessages are the demo's sample replies.
+func sampleMessages(t *testing.T) [][]byte {
+	t.Helper()
+	samples, err := demo.Samples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs [][]byte
+	for _, s := range samples {
+		msgs = append(msgs, s.Raw)
+	}
+	return msgs
+}
+
 func genMessage(i, n int) []byte {
 	k := i % n
 	date := time.Date(2024, 1, 3, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute).Format(time.RFC1123Z)
@@ -297,18 +338,8 @@ func TestKilledAtRandomMomentsLosesAndDoublesNothing(t *testing.T) {
 		nMsgs, nKills = 10000, 100
 	}
 	bin := foiwatchBinary(t)
-	srv, err := mailtest.NewMemServer("researcher@requests.example.org", "crash-test-pw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	msgs := make([][]byte, nMsgs)
-	for i := range msgs {
-		msgs[i] = genMessage(i, nReqs)
-		if err := srv.Append("INBOX", msgs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	msgs := genMessages(nMsgs, nReqs)
+	srv := memMailbox(t, "crash-test-pw", msgs...)
 	sink, err := mailtest.NewSMTPSink(nil)
 	if err != nil {
 		t.Fatal(err)

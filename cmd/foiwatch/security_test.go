@@ -25,7 +25,6 @@ import (
 
 	"github.com/foiwatch/foiwatch/mailbox/mailtest"
 	"github.com/foiwatch/foiwatch/worker"
-	"github.com/foiwatch/foiwatch/worker/demo"
 )
 
 func TestPlaintextAndPublicListenAreRefusedUnlessAskedFor(t *testing.T) {
@@ -132,15 +131,7 @@ func TestSecretsStayOutOfArgvLogsErrorsExportsAndPages(t *testing.T) {
 		wrongPW = "wrong-S3cret-Vb55nTq1"
 	)
 	bin := foiwatchBinary(t)
-	srv, err := mailtest.NewMemServer("researcher@requests.example.org", imapPW)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	samples, _ := demo.Samples()
-	for _, s := range samples {
-		srv.Append("INBOX", s.Raw)
-	}
+	srv := memMailbox(t, imapPW, sampleMessages(t)...)
 	for _, m := range attackReplies {
 		srv.Append("INBOX", m)
 	}

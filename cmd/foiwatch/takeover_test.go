@@ -98,14 +98,7 @@ func TestPollerLeaseIsTakenOverWhenItsHolderIsKilled(t *testing.T) {
 		addr, user, pass, server = d.Addr(), d.Username, d.Password, "Dovecot"
 		appendMail = func(raw []byte) { d.Append(t, "INBOX", raw) }
 	} else {
-		srv, err := mailtest.NewMemServer("researcher@requests.example.org", "takeover-pw")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { srv.Close() })
-		for _, m := range msgs[:nBefore] {
-			srv.Append("INBOX", m)
-		}
+		srv := memMailbox(t, "takeover-pw", msgs[:nBefore]...)
 		addr, user, pass, server = srv.Addr(), srv.Username(), srv.Password(), "MemServer (Dovecot is not installed)"
 		appendMail = func(raw []byte) {
 			if err := srv.Append("INBOX", raw); err != nil {
