@@ -31,7 +31,7 @@ func BenchmarkParsePDFLetter(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		if _, err := Parse(context.Background(), raw, qs, nil); err != nil {
+		if _, err := Parse(context.Background(), raw, &Asked{Questions: qs}, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -82,7 +82,7 @@ func BenchmarkParseLarge25MB(b *testing.B) {
 			b.SetBytes(int64(len(raw)))
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := Parse(context.Background(), raw, qs, nil); err != nil {
+				if _, err := Parse(context.Background(), raw, &Asked{Questions: qs}, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -101,7 +101,7 @@ func TestPeakMemory25MB(t *testing.T) {
 		}
 		runtime.GC()
 		base := vmHWM()
-		r, err := Parse(context.Background(), raw, testQuestions(t), nil)
+		r, err := Parse(context.Background(), raw, &Asked{Questions: testQuestions(t)}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -83,7 +83,7 @@ func TestKinds(t *testing.T) {
 			if c.name == "postmaster" {
 				raw = bytes.Replace(raw, []byte("a@example.gov.uk"), []byte("postmaster@example.gov.uk"), 1)
 			}
-			r, err := Parse(context.Background(), raw, qs, nil)
+			r, err := Parse(context.Background(), raw, &Asked{Questions: qs}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,7 +174,7 @@ func TestCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	raw, _ := os.ReadFile("testdata/bare-list.eml")
-	r, err := Parse(ctx, raw, testQuestions(t), nil)
+	r, err := Parse(ctx, raw, &Asked{Questions: testQuestions(t)}, nil)
 	if err != nil || r == nil || len(r.Warnings) == 0 {
 		t.Fatalf("cancelled parse: %v %+v", err, r)
 	}
@@ -213,7 +213,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		r, err := Parse(ctx, raw, qs, &Limits{MaxMessage: 1 << 20})
+		r, err := Parse(ctx, raw, &Asked{Questions: qs}, &Limits{MaxMessage: 1 << 20})
 		if err != nil {
 			if !errors.Is(err, ErrNotEmail) {
 				t.Fatalf("unexpected error %v", err)
@@ -240,7 +240,7 @@ func BenchmarkParsePlain(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		if _, err := Parse(context.Background(), raw, qs, nil); err != nil {
+		if _, err := Parse(context.Background(), raw, &Asked{Questions: qs}, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -316,7 +316,7 @@ func BenchmarkMatchThenReply(b *testing.B) {
 		if msg.Reference() == "" {
 			b.Fatal("no reference")
 		}
-		msg.Reply(qs)
+		msg.Reply(&Asked{Questions: qs})
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "replies/s")
 }

@@ -11,12 +11,12 @@ import (
 
 // Parse reads one email and makes its Reply: Read, then Message.Reply. It is
 // a pure function of its arguments.
-func Parse(ctx context.Context, raw []byte, questions []Question, lim *Limits) (*Reply, error) {
+func Parse(ctx context.Context, raw []byte, asked *Asked, lim *Limits) (*Reply, error) {
 	m, err := Read(ctx, raw, lim)
 	if err != nil {
 		return nil, err
 	}
-	r := m.Reply(questions)
+	r := m.Reply(asked)
 	sum := sha256.Sum256(raw)
 	r.SHA256 = hex.EncodeToString(sum[:])
 	return r, nil
@@ -25,8 +25,13 @@ func Parse(ctx context.Context, raw []byte, questions []Question, lim *Limits) (
 // Reply makes the Reply for a message read by Read: its kind, reference,
 // stated due date, answers (one per question for a response or internal
 // review, none otherwise), attachments and warnings. It leaves Campaign,
-// Request and Match empty: matching is the worker's.
-func (m *Message) Reply(questions []Question) (r *Reply) {
+// Request and Match empty: matching is the worker's. asked may be nil (a
+// message matched to no campaign): no answers are looked for.
+func (m *Message) Reply(asked *Asked) (r *Reply) {
+	var questions []Question
+	if asked != nil {
+		questions = asked.Questions
+	}
 	r = &Reply{
 		MessageID:     m.MessageID,
 		From:          m.From,

@@ -53,7 +53,7 @@ func TestGolden(t *testing.T) {
 			if strings.HasPrefix(name, "ocr-") {
 				parse = parseAsScanned
 			}
-			r, err := parse(context.Background(), raw, qs, nil)
+			r, err := parse(context.Background(), raw, &Asked{Questions: qs}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +85,7 @@ func TestGolden(t *testing.T) {
 // each of their attachments is what tesseract gives for a scan, noise and
 // all, and is taken as read by OCR (confidence 81.5), so that the rules
 // for scanned text are tested without tesseract.
-func parseAsScanned(ctx context.Context, raw []byte, qs []Question, lim *Limits) (*Reply, error) {
+func parseAsScanned(ctx context.Context, raw []byte, asked *Asked, lim *Limits) (*Reply, error) {
 	m, err := Read(ctx, raw, lim)
 	if err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func parseAsScanned(ctx context.Context, raw []byte, qs []Question, lim *Limits)
 			m.Attachments[i].OCR, m.Attachments[i].OCRConfidence = true, 81.5
 		}
 	}
-	r := m.Reply(qs)
+	r := m.Reply(asked)
 	sum := sha256.Sum256(raw)
 	r.SHA256 = hex.EncodeToString(sum[:])
 	return r, nil
@@ -136,7 +136,7 @@ func TestReferenceIsReplysReference(t *testing.T) {
 			t.Fatalf("%s: %v", f, err)
 		}
 		ref := msg.Reference()
-		if r := msg.Reply(qs); r.Reference != ref {
+		if r := msg.Reply(&Asked{Questions: qs}); r.Reference != ref {
 			t.Errorf("%s: Reference %q, Reply's %q", f, ref, r.Reference)
 		}
 		if r := msg.Reply(nil); r.Reference != ref {

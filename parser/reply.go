@@ -39,6 +39,22 @@ type Question struct {
 	Number int          `toml:"number" json:"number,omitempty"` // 0: an unnumbered item
 	Type   QuestionType `toml:"type" json:"type"`
 	Text   string       `toml:"text" json:"text"`
+	// Aliases are other words authorities use for the question
+	// ("evaluation", "efficacy"), used with Text to find its answer.
+	Aliases []string `toml:"aliases" json:"aliases,omitempty"`
+}
+
+// Asked is what the parser knows of a campaign: the questions asked and the
+// period they ask about. Nothing else of a campaign reaches the parser, so
+// that the same rules read replies to any request.
+type Asked struct {
+	Title string // the campaign's title; a period may be read from it
+	// Period is the period the questions ask about: a financial year
+	// "2023/24", a calendar year "2024", or a range
+	// "2024-04-01..2025-03-31". Empty: taken from Title and the
+	// questions' text where they name one.
+	Period    string
+	Questions []Question
 }
 
 // Status of one answer.
@@ -68,6 +84,22 @@ type Answer struct {
 	Exemption string `json:"exemption,omitempty"`
 	Text      string `json:"text"`
 	Note      string `json:"note,omitempty"`
+	// Check is set when a person should look at the answer before
+	// trusting it; Why says why, in words.
+	Check bool   `json:"check,omitempty"`
+	Why   string `json:"why,omitempty"`
+	// Corrected is set (by the worker, never the parser) when an operator
+	// set this answer by hand; Status and Value are then the operator's.
+	Corrected *Correction `json:"corrected,omitempty"`
+}
+
+// Correction records an operator's correction of an answer (spec/reply.md,
+// "corrected").
+type Correction struct {
+	By     string  `json:"by"`
+	At     string  `json:"at"` // RFC 3339
+	Note   string  `json:"note,omitempty"`
+	Parsed *Answer `json:"parsed"` // the answer as the parser gave it
 }
 
 // UnmarshalJSON restores Value to its Go type where the JSON allows it:

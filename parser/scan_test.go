@@ -69,7 +69,7 @@ func scanFixtures(tb testing.TB, qs []Question) []scanFixture {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		original, err := Parse(ctx, raw, qs, nil)
+		original, err := Parse(ctx, raw, &Asked{Questions: qs}, nil)
 		if err != nil {
 			tb.Fatalf("%s: %v", f, err)
 		}
@@ -141,7 +141,7 @@ func TestScannedFixturesGiveTheSameAnswersAsTheOriginals(t *testing.T) {
 				t.Parallel()
 				raw, names := fx.scanned(t, v.scan)
 				start := time.Now()
-				got, err := Parse(context.Background(), raw, qs, nil)
+				got, err := Parse(context.Background(), raw, &Asked{Questions: qs}, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -196,7 +196,7 @@ func BenchmarkScannedFixtures(b *testing.B) {
 				raw, _ := fx.scanned(b, scantest.Letter(uint64(1000+i)))
 				b.StartTimer()
 				start := time.Now()
-				got, err := Parse(context.Background(), raw, qs, nil)
+				got, err := Parse(context.Background(), raw, &Asked{Questions: qs}, nil)
 				parse += time.Since(start)
 				if err != nil {
 					b.Fatal(err)

@@ -22,6 +22,8 @@ type Campaign struct {
 	Title       string            `toml:"title"`
 	WorkingDays int               `toml:"working_days"` // default 20
 	Calendar    string            `toml:"calendar"`     // foia (default) | foisa
+	Law         string            `toml:"law"`          // foia | foisa | eir; default foisa for calendar foisa, else foia
+	Period      string            `toml:"period"`       // the period asked about: "2023/24", "2024", "2024-04-01..2025-03-31"
 	Questions   []parser.Question `toml:"questions"`
 	Requests    []*Request        `toml:"requests"`
 
@@ -67,6 +69,12 @@ func (t *TimeOrDate) UnmarshalTOML(v any) error {
 		return fmt.Errorf("%q is neither an RFC 3339 time nor a YYYY-MM-DD date", x)
 	}
 	return fmt.Errorf("want a date or time, got %T", v)
+}
+
+// Asked is what the parser needs of the campaign: its questions and the
+// period they ask about.
+func (c *Campaign) Asked() *parser.Asked {
+	return &parser.Asked{Title: c.Title, Period: c.Period, Questions: c.Questions}
 }
 
 // Calendar returns the campaign's working-day calendar.

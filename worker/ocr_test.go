@@ -79,7 +79,7 @@ func TestScannedLetterGivesTheSameAnswersAsTheOriginal(t *testing.T) {
 	}
 	ctx := context.Background()
 	parse := func(raw []byte) *parser.Reply {
-		r, err := parser.Parse(ctx, raw, c.Questions, nil)
+		r, err := parser.Parse(ctx, raw, c.Asked(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

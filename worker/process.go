@@ -122,11 +122,11 @@ func (p *Processor) parse(ctx context.Context, raw []byte, prev *parser.Reply) (
 
 // replyFor finishes the Reply of msg for target t (nil: unmatched).
 func replyFor(msg *parser.Message, t *Target) *parser.Reply {
-	var qs []parser.Question
+	var asked *parser.Asked
 	if t != nil {
-		qs = t.Campaign.Questions
+		asked = t.Campaign.Asked()
 	}
-	r := msg.Reply(qs)
+	r := msg.Reply(asked)
 	if t == nil {
 		r.Campaign, r.Request, r.Match = "", "", MatchNone
 	} else {
