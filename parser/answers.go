@@ -437,6 +437,9 @@ func findAnswers(text string, qs []Question) map[string]Answer {
 			a := answerFor(qs[qi], answerText(f.content(it.line, next, last), f.qwords[qi], last))
 			if a.Status != StatusUnanswered {
 				s.score++
+				if it.num < 0 {
+					a.Check, a.Why = true, "aligned by order alone: the reply gives its answers as unnumbered bullets"
+				}
 			}
 			if _, dup := s.answers[qs[qi].Key]; !dup {
 				s.answers[qs[qi].Key] = a

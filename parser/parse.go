@@ -131,6 +131,8 @@ func checkScanned(answers map[string]Answer, qs []Question, clean string, scans 
 			used[src.name] = true
 			from = append(from, src)
 		}
+		a.Check, a.Why = true, fmt.Sprintf("read by OCR from a scan (%s, confidence %.0f): check it against the letter", src.name, src.conf)
+		answers[q.Key] = a
 		if q.Type != TypeCount && q.Type != TypeMoney {
 			continue
 		}
@@ -140,7 +142,7 @@ func checkScanned(answers map[string]Answer, qs []Question, clean string, scans 
 				label = fmt.Sprintf("question %d (%s)", q.Number, q.Key)
 			}
 			warnings = append(warnings, fmt.Sprintf("%s: %q, read from a scan, may be misread (letters and digits OCR confuses): left unanswered", label, tok))
-			answers[q.Key] = Answer{Status: StatusUnanswered, Text: a.Text, Note: a.Note}
+			answers[q.Key] = Answer{Status: StatusUnanswered, Text: a.Text, Note: a.Note, Check: true, Why: fmt.Sprintf("%q, read from a scan, may be misread", tok)}
 		}
 	}
 	switch {
