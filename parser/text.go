@@ -1,54 +1,13 @@
 package parser
 
-import (
-	"regexp"
-	"strings"
-)
+import "strings"
 
-// Helpers over the text of a message: quoted text, paragraphs, words.
+// Helpers over the text of a message: sentences and words.
 
-var (
-	reOriginalMarker = regexp.MustCompile(`(?i)^\s*(-{2,}\s*original message\s*-{2,}|-{5,}\s*forwarded message\s*-{5,}|_{10,}\s*$|on .{4,120} wrote:\s*$|begin forwarded message:?)`)
-	reHeaderFrom     = regexp.MustCompile(`(?i)^\s*\*?from:\*?\s+\S`)
-	reHeaderSent     = regexp.MustCompile(`(?i)^\s*\*?(sent|date|to|subject):\*?\s+\S`)
-)
-
-// stripQuoted removes the text a reply quotes: lines starting with ">" and
-// everything from an "Original Message" marker, an "On ... wrote:" line or an
-// Outlook header block ("From:" then "Sent:") on. It keeps the text when the
-// cut would leave nothing.
-func stripQuoted(s string) string {
-	lines := strings.Split(s, "\n")
-	out := make([]string, 0, len(lines))
-	for i := 0; i < len(lines); i++ {
-		l := lines[i]
-		if strings.HasPrefix(strings.TrimSpace(l), ">") {
-			continue
-		}
-		if reOriginalMarker.MatchString(l) && hasText(out) && !strings.Contains(strings.ToLower(l), "forwarded") {
-			break
-		}
-		if reHeaderFrom.MatchString(l) && hasText(out) {
-			n := 0
-			for k := i + 1; k < len(lines) && k <= i+4; k++ {
-				if reHeaderSent.MatchString(lines[k]) {
-					n++
-				}
-			}
-			if n >= 2 {
-				break
-			}
-		}
-		out = append(out, l)
-	}
-	return strings.Join(out, "\n")
-}
-
-func hasText(lines []string) bool {
-	n := 0
-	for _, l := range lines {
-		n += len(strings.TrimSpace(l))
-		if n > 40 {
+// hasAny tells whether s holds one of keys.
+func hasAny(s string, keys []string) bool {
+	for _, k := range keys {
+		if strings.Contains(s, k) {
 			return true
 		}
 	}
@@ -215,22 +174,4 @@ func inFirst(w string, q []string) bool {
 		}
 	}
 	return false
-}
-
-// sameWord compares two words, allowing a different ending ("referral",
-// "referrals", "referred").
-func sameWord(a, b string) bool {
-	if a == b {
-		return true
-	}
-	return len(a) > 4 && len(b) > 4 && a[:4] == b[:4] && stem(a) == stem(b)
-}
-
-func stem(w string) string {
-	for _, suf := range []string{"isation", "ization", "ations", "ation", "ings", "ing", "ies", "ed", "es", "s"} {
-		if strings.HasSuffix(w, suf) && len(w)-len(suf) >= 3 {
-			return w[:len(w)-len(suf)]
-		}
-	}
-	return w
 }

@@ -58,6 +58,7 @@ type Format string
 const (
 	FormatPDF     Format = "pdf"
 	FormatDOCX    Format = "docx"
+	FormatXLSX    Format = "xlsx"
 	FormatHTML    Format = "html"
 	FormatText    Format = "text"
 	FormatJPEG    Format = "jpeg"
