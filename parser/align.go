@@ -30,7 +30,9 @@ type candidate struct {
 
 // findAnswers returns one answer per question of asked, read from the
 // documents of a reply (its body, then each attachment's text).
-func findAnswers(docs []string, asked *Asked, notes []string) (map[string]Answer, int) {
+// notes gives the reply's sentences that cite an exemption, for a
+// suppressed figure's footnote; it is called only when one is needed.
+func findAnswers(docs []string, asked *Asked, notes func() []string) (map[string]Answer, int) {
 	out := make(map[string]Answer, len(asked.Questions))
 	for _, q := range asked.Questions {
 		out[q.Key] = Answer{Status: StatusUnanswered}
@@ -38,8 +40,9 @@ func findAnswers(docs []string, asked *Asked, notes []string) (map[string]Answer
 	if len(asked.Questions) == 0 {
 		return out, 0
 	}
-	s := newSegmenter(docs, asked)
-	rd := &answerReader{period: askedPeriod(asked), notes: notes}
+	p := askedPeriod(asked)
+	s := newSegmenter(docs, asked, p)
+	rd := &answerReader{period: p, notesOf: notes}
 	ctxs := make([]*qctx, len(asked.Questions))
 	for i, q := range asked.Questions {
 		ctxs[i] = newQctx(q, rd.period)
@@ -216,7 +219,7 @@ func (s *segmenter) alignByWords(us []*unit) []candidate {
 	score := make([][]float64, n)
 	for i, u := range us {
 		score[i] = make([]float64, m)
-		stems := contentStems(u.label)
+		stems := s.v.stems(u.label)
 		for j := range s.qs {
 			x := s.v.simStems(stems, j)
 			if x < 0.25 {

@@ -77,12 +77,16 @@ func isSignOff(s string) bool {
 
 // isBoilerplate tells the first line of a boilerplate paragraph.
 func isBoilerplate(s string) bool {
-	t := strings.TrimSpace(s)
+	t := firstChars(strings.TrimSpace(s), 200)
 	if t == "" {
 		return false
 	}
-	return reBoilerplate.MatchString(firstChars(t, 200))
+	return kBoilerplate.match(t, asciiLower(t))
 }
+
+// kBoilerplate is reBoilerplate with the words each of its phrases holds
+// (keyed_test.go checks that none is missing).
+var kBoilerplate = newKeyed("boilerplate", reBoilerplate, "if you", "should you", "hesitate", "complain", "right", "review", "appeal", "commissioner", "copyright", "use of", "confidential", "intended", "private", "disclaimer", "caution", "external", "outside", "the information", "privacy", "data protection", "your personal", "your data", "your information")
 
 // withoutBoilerplate is text with its boilerplate paragraphs and what
 // follows a sign-off left out: the words the kind of a reply is decided

@@ -58,10 +58,20 @@ func numberCandidates(s string) []numCand {
 	if len(s) > 4000 {
 		s = s[:4000]
 	}
+	if !strings.ContainsAny(s, "0123456789") {
+		return wordNumbers(s, nil) // no digits: no dates, sections or phone numbers either
+	}
 	var skip spans
-	for _, re := range []*regexp.Regexp{reDateSpan, reSectionSpan, rePhoneSpan, rePostcodeSpan, reURL, reEmail} {
+	for _, re := range []*regexp.Regexp{reDateSpan, reSectionSpan, rePhoneSpan, rePostcodeSpan} {
 		for _, m := range re.FindAllStringIndex(s, 50) {
 			skip = append(skip, [2]int{m[0], m[1]})
+		}
+	}
+	if strings.Contains(s, "/") || strings.Contains(s, "@") || strings.Contains(asciiLower(s), "www.") {
+		for _, re := range []*regexp.Regexp{reURL, reEmail} {
+			for _, m := range re.FindAllStringIndex(s, 50) {
+				skip = append(skip, [2]int{m[0], m[1]})
+			}
 		}
 	}
 	var out []numCand
@@ -236,17 +246,26 @@ var notCountNouns = map[string]bool{"longer": true, "later": true, "more": true,
 
 // zeroSaid tells an answer that says none of what was asked.
 func zeroSaid(s string) bool {
-	if reZero.MatchString(s) {
+	lower := asciiLower(firstChars(s, 600))
+	if kZero.match(s, lower) {
 		return true
 	}
 	first := firstSentence(s)
-	for _, m := range reNoNoun.FindAllStringSubmatch(first, 5) {
-		if !notCountNouns[strings.ToLower(m[1])] {
-			return true
+	if strings.Contains(lower, "no") {
+		for _, m := range reNoNoun.FindAllStringSubmatch(first, 5) {
+			if !notCountNouns[strings.ToLower(m[1])] {
+				return true
+			}
 		}
 	}
-	return reNotAny.MatchString(first)
+	return kNotAny.match(first, asciiLower(first))
 }
+
+// The words of none (keyed_test.go checks each phrase holds one).
+var (
+	kZero   = newKeyed("zero", reZero, "none", "nil", "zero", "nought", "nothing", "no one", "noone", "nobody", "not any", "0")
+	kNotAny = newKeyed("not-any", reNotAny, "not", "n't", "never", "there were no", "there was no", "there are no", "there is no", "there have been no", "there has been no")
+)
 
 // countIn reads the count an answer gives; masked are spans of the answer
 // that say the question's own words. why is set when several figures

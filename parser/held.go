@@ -26,12 +26,14 @@ var (
 	reSuppressed = regexp.MustCompile(`(?i)^\W*(\*+|<\s*\d+\s*\*?|≤\s*\d+|(fewer|less) than (\d+|five|ten|three)\b|under (\d+|five|ten)\b|below (\d+|five|ten)\b|(\d+|five|ten) or (fewer|less|under)\b|between (1|one) and (\d+|four|nine)\b|1\s*[-–]\s*4\b|low numbers?|a small number\b|very few\b)`)
 )
 
-// notHeld tells text saying the information is not held. (Answers are
-// short: the pattern runs without a keyword test first, so that no phrase
-// added to it can be hidden by a list kept beside it.)
+// notHeld tells text saying the information is not held.
 func notHeld(s string) bool {
-	return reNotHeld.MatchString(s)
+	return kNotHeld.match(s, asciiLower(s))
 }
+
+// kNotHeld is reNotHeld with the words each of its phrases holds
+// (keyed_test.go checks that none is missing).
+var kNotHeld = newKeyed("not-held", reNotHeld, "held", "hold", "record", "collect", "collat", "captur", "keep", "kept", "retain", "maintain", "store", "compile", "produce", "track", "monitor", "log", "such", "identif", "available", "no information", "have no", "not have", "exist", "found", "locate", "to find", "scope", "there is no", "there are no")
 
 // exemptWords tells text saying information is withheld.
 func exemptWords(s string) bool {

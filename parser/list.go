@@ -49,7 +49,7 @@ func listIn(lines []string, qstems map[string]bool) (items []string, ok bool) {
 	}
 	if len(ls) == 1 || !oneItemPerLine(ls) {
 		text := strings.Join(trimAll(ls), " ")
-		if zeroSaid(text) || reNoneUsed.MatchString(firstSentence(text)) {
+		if zeroSaid(text) || noneUsed(firstSentence(text)) {
 			return []string{}, true
 		}
 		return namesIn(text, qstems), true
@@ -66,6 +66,11 @@ func listIn(lines []string, qstems map[string]bool) (items []string, ok bool) {
 // reNoneUsed says a list is empty: "We do not use contractors", "The
 // council has not used any agencies", "No organisations".
 var reNoneUsed = regexp.MustCompile(`(?i)\b((?:do|does|did|have|has|had)(?: not|n't| never)\s+(?:use|used|employ|employed|engage|engaged|commission|commissioned|contract|contracted|work with|worked with|fund|funded|make use of|made use of|receive|received|pay|paid|have|had|appoint|appointed)\b|there (?:are|were|is|was) (?:no|none)\b)`)
+
+// noneUsed tells a sentence saying a list is empty.
+func noneUsed(s string) bool { return kNoneUsed.match(s, asciiLower(s)) }
+
+var kNoneUsed = newKeyed("none-used", reNoneUsed, "not", "n't", "never", "there are no", "there were no", "there is no", "there was no", "there are none", "there were none", "there is none", "there was none")
 
 func trimAll(ls []string) []string {
 	out := make([]string, len(ls))

@@ -58,9 +58,10 @@ func (m *Message) Reply(asked *Asked) (r *Reply) {
 	if asked == nil {
 		asked = &Asked{}
 	}
-	answers, found := findAnswers(docs, asked, exemptionSentences(text))
+	answers, found := findAnswers(docs, asked, func() []string { return exemptionSentences(text) })
 	own := withoutBoilerplate(text)
-	r.Kind = classify(m, text, own, found, len(questions))
+	sig := newSignals(own)
+	r.Kind = classify(m, text, sig, found, len(questions))
 	r.Reference = findReference(m.Subject, text)
 	var refFromScan bool
 	if len(scans) > 0 {
@@ -79,8 +80,8 @@ func (m *Message) Reply(asked *Asked) (r *Reply) {
 				}
 			}
 		}
-		if found > 0 {
-			partRefusal(answers, questions, own)
+		if found > 0 && found < len(questions) && sig.has(kRefusal) {
+			partRefusal(answers, questions, sig)
 		}
 		r.Answers = answers
 	}
@@ -95,12 +96,12 @@ func (m *Message) Reply(asked *Asked) (r *Reply) {
 // section 12", "the remaining questions"), where it left them unanswered:
 // the answers it gives stand, the refused ones are said to be refused,
 // and a person should look.
-func partRefusal(answers map[string]Answer, qs []Question, own string) {
-	for _, sent := range sentences(own) {
-		l := strings.ToLower(sent)
-		if !reRefusal.MatchString(l) {
+func partRefusal(answers map[string]Answer, qs []Question, sig *signals) {
+	for i, l := range sig.sents {
+		if !kRefusal.match(l, l) {
 			continue
 		}
+		sent := sig.orig[i]
 		ex := exemption(sent)
 		if ex == "" || ex != "s.12" && ex != "s.14" {
 			ex = "s.12"

@@ -15,8 +15,18 @@ import (
 
 // reader of answers for one reply.
 type answerReader struct {
-	period period
-	notes  []string // the reply's footnotes and notes, for suppressed figures
+	period  period
+	notesOf func() []string // the reply's sentences citing exemptions, for suppressed figures
+	notes   []string
+	noted   bool
+}
+
+// footnotes are the reply's sentences citing an exemption, read once.
+func (r *answerReader) footnotes() []string {
+	if !r.noted && r.notesOf != nil {
+		r.notes, r.noted = r.notesOf(), true
+	}
+	return r.notes
 }
 
 // qctx is what reading needs to know of one question.
@@ -66,7 +76,7 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 	if (c.q.Type == TypeCount || c.q.Type == TypeMoney) && suppressed(unmasked(first, masked)) {
 		ex := exemption(main + " " + note)
 		if ex == "" {
-			ex = footnoteFor(first, r.notes)
+			ex = footnoteFor(first, r.footnotes())
 		}
 		out := Answer{Status: StatusExempt, Exemption: ex, Text: a.Text, Note: note}
 		if ex == "" {
@@ -104,7 +114,7 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 	// held after it ("12. Figures for 2021/22 are not held").
 	if notHeld(main) {
 		firstSent := firstSentence(first)
-		if value == nil || isEmptyList(value) && !reNoneUsed.MatchString(firstSent) || notHeld(firstSent) && !valueIn(c.q.Type, firstSent) || c.q.Type == TypeText {
+		if value == nil || isEmptyList(value) && !noneUsed(firstSent) || notHeld(firstSent) && !valueIn(c.q.Type, firstSent) || c.q.Type == TypeText {
 			return Answer{Status: StatusNotHeld, Text: a.Text, Note: note}
 		}
 	}
@@ -338,6 +348,9 @@ func perPeriod(lines []string, asked period) (value, note string, check bool, ok
 	type entry struct{ label, value string }
 	var es []entry
 	for _, l := range lines {
+		if !strings.Contains(l, "20") && !strings.Contains(l, "19") {
+			continue // no year, no period
+		}
 		ms := rePeriodHead.FindAllStringSubmatchIndex(l, 20)
 		for k, m := range ms {
 			end := len(l)

@@ -42,7 +42,21 @@ type pline struct {
 }
 
 // reAnchor introduces the answers.
-var reAnchor = regexp.MustCompile(`(?i)(can advise (you )?(of )?the following|(can|would like to|am able to|are able to|pleased to) (confirm|advise|provide|inform you of) the following|(response|answers?|reply|information|responses)( to (your|each|the) (request|questions?|points?|parts?))?( of your request)? (can be found|is|are) (set out |provided |detailed |given |shown |listed |included )?(below|as follows|overleaf)|please (see|find) (below )?(our|the|my) (response|answers?|reply|responses)|(our|the|my) (response|answers?|reply|responses)( to (your|each|the|each part of your) (request|questions?|points?))? (is|are) (set out |given )?(below|as follows)|respond(ed)? to each (of your )?(questions?|points?|parts?) (in turn|below)|answers? (is|are) (as follows|below)|^\s*(our )?(responses?|answers?)( are)?\s*:?\s*$|response (is|are) as follows|(we|i) (can )?respond as follows|the information (you )?requested is (below|as follows|set out below)|is below\.?\s*$|are below\.?\s*$|below\.\s*$|as follows[.:]?\s*$)`)
+var reAnchor = regexp.MustCompile(`(?i)(can advise (you )?(of )?the following|(can|would like to|am able to|are able to|pleased to) (confirm|advise|provide|inform you of) the following|(response|answers?|reply|information|responses)( to (your|each|the) (request|questions?|points?|parts?))?( of your request)? (can be found|is|are) (set out |provided |detailed |given |shown |listed |included )?(below|as follows|overleaf)|please (see|find) (below )?(our|the|my) (response|answers?|reply|responses)|(our|the|my) (response|answers?|reply|responses)( to (your|each|the|each part of your) (request|questions?|points?))? (is|are) (set out |given )?(below|as follows)|respond(ed)? to each (of your )?(questions?|points?|parts?) (in turn|below)|answers? (is|are) (as follows|below)|response (is|are) as follows|(we|i) (can )?respond as follows|the information (you )?requested is (below|as follows|set out below)|is below\.?\s*$|are below\.?\s*$|below\.\s*$|as follows[.:]?\s*$)`)
+
+// anchorLine is reAnchor with the words every one of its phrases holds.
+var anchorLine = newKeyed("anchor", reAnchor, "the following", "below", "as follows", "overleaf", "please see", "please find", "in turn")
+
+// isAnchor tells a line that introduces the answers: a phrase of reAnchor,
+// or a heading "Our response", "Responses", "Answers" alone on its line.
+func isAnchor(t string) bool {
+	l := strings.TrimRight(asciiLower(t), " :")
+	switch l {
+	case "our response", "our responses", "responses", "answers", "our answers", "response", "answer", "our reply", "answers are":
+		return true
+	}
+	return anchorLine.match(t, asciiLower(t))
+}
 
 // reFootnote is a footnote: a mark and a sentence ("* Where a figure is
 // fewer than five ...", "Note: ...", "1 Figures are rounded").
@@ -71,7 +85,7 @@ func plines(docs []string, asked period) []pline {
 				l.lab = itemLabel(head)
 				trim := strings.TrimSpace(head)
 				l.stop = t.cells == nil && (isSignOff(trim) || isBoilerplate(trim))
-				l.anchor = t.cells == nil && len(trim) < 300 && reAnchor.MatchString(trim)
+				l.anchor = t.cells == nil && l.lab.num == 0 && !l.lab.bullet && len(trim) < 300 && isAnchor(trim)
 				l.footnote = t.cells == nil && isFootnote(trim)
 				if t.cells == nil {
 					l.ans = answerLabel(t.text)
@@ -136,9 +150,9 @@ type segmenter struct {
 	anchor int // the first line introducing the answers; -1 none
 }
 
-func newSegmenter(docs []string, asked *Asked) *segmenter {
+func newSegmenter(docs []string, asked *Asked, p period) *segmenter {
 	s := &segmenter{qs: asked.Questions, v: newVocab(asked.Questions), anchor: -1}
-	s.lines = plines(docs, askedPeriod(asked))
+	s.lines = plines(docs, p)
 	for i, l := range s.lines {
 		if l.anchor {
 			s.anchor = i

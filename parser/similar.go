@@ -2,6 +2,7 @@ package parser
 
 import (
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -84,11 +85,26 @@ func isDigits(s string) bool {
 type vocab struct {
 	qs     [][]string // per question: its stems (text and aliases), each once
 	qwords [][]string // per question: the words of its text, in order (matchPrefix)
+	qset   []map[string]bool // per question: its stems as a set
 	weight map[string]float64
+	memo   map[string][]string // contentStems of texts already asked about
+}
+
+// stems is contentStems(s), remembered: the same lines are measured
+// against every question, by several stages.
+func (v *vocab) stems(s string) []string {
+	if st, ok := v.memo[s]; ok {
+		return st
+	}
+	st := contentStems(s)
+	if len(v.memo) < 4096 {
+		v.memo[s] = st
+	}
+	return st
 }
 
 func newVocab(qs []Question) *vocab {
-	v := &vocab{qs: make([][]string, len(qs)), qwords: make([][]string, len(qs)), weight: map[string]float64{}}
+	v := &vocab{qs: make([][]string, len(qs)), qwords: make([][]string, len(qs)), weight: map[string]float64{}, memo: map[string][]string{}}
 	df := map[string]int{}
 	for i, q := range qs {
 		v.qwords[i] = wordList(q.Text)
@@ -101,6 +117,13 @@ func newVocab(qs []Question) *vocab {
 					df[st]++
 				}
 			}
+		}
+	}
+	v.qset = make([]map[string]bool, len(qs))
+	for i, st := range v.qs {
+		v.qset[i] = make(map[string]bool, len(st))
+		for _, x := range st {
+			v.qset[i][x] = true
 		}
 	}
 	n := float64(len(qs))
@@ -125,24 +148,19 @@ func (v *vocab) w(st string) float64 {
 // others. A label of one word that only this question has ("Policy") is
 // near 0.6; a full restatement near 1.
 func (v *vocab) sim(s string, qi int) float64 {
-	return v.simStems(contentStems(s), qi)
+	return v.simStems(v.stems(s), qi)
 }
 
 func (v *vocab) simStems(stems []string, qi int) float64 {
 	if len(stems) == 0 || qi < 0 || qi >= len(v.qs) || len(v.qs[qi]) == 0 {
 		return 0
 	}
-	in := map[string]bool{}
-	for _, st := range v.qs[qi] {
-		in[st] = true
-	}
+	in := v.qset[qi]
 	var hit, all float64
-	seen := map[string]bool{}
-	for _, st := range stems {
-		if seen[st] {
+	for i, st := range stems {
+		if slices.Contains(stems[:i], st) {
 			continue
 		}
-		seen[st] = true
 		x := v.w(st)
 		all += x
 		if in[st] || v.prefixIn(st, qi) {
@@ -156,7 +174,7 @@ func (v *vocab) simStems(stems []string, qi int) float64 {
 	for _, st := range v.qs[qi] {
 		x := v.w(st)
 		qall += x
-		if seen[st] {
+		if slices.Contains(stems, st) {
 			qhit += x
 		}
 	}
@@ -180,7 +198,7 @@ func (v *vocab) prefixIn(st string, qi int) bool {
 
 // best is the question s fits best, with its score and the runner-up's.
 func (v *vocab) best(s string) (qi int, score, second float64) {
-	stems := contentStems(s)
+	stems := v.stems(s)
 	qi = -1
 	for i := range v.qs {
 		x := v.simStems(stems, i)

@@ -124,6 +124,9 @@ func tableAt(lines []string, i int) (end int, rows [][]string, kind int) {
 		}
 		return k, rows, tabTab
 	}
+	if l := strings.TrimLeft(lines[i], " "); !strings.Contains(l, "   ") {
+		return i, nil, tabNone // no gap between cells
+	}
 	if end, rows := layoutTable(lines, i); rows != nil {
 		return end, rows, tabLayout
 	}

@@ -1,6 +1,9 @@
 package parser
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // Helpers over the text of a message: sentences and words.
 
@@ -66,7 +69,11 @@ type token struct {
 
 // words splits s into lower-case words of letters and digits.
 func words(s string, max int) []token {
-	var out []token
+	n := len(s)/6 + 1
+	if max > 0 && n > max {
+		n = max
+	}
+	out := make([]token, 0, n)
 	start := -1
 	for i, r := range s {
 		alnum := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r > 127 && isLetter(r)
@@ -174,4 +181,27 @@ func inFirst(w string, q []string) bool {
 		}
 	}
 	return false
+}
+
+// keyed is a pattern tried only on text that holds one of its keys (lower
+// case): a cheap test before a costly pattern. Every match of the pattern
+// must hold a key, or the test would hide it: TestKeyedPatternsHideNothing
+// reads each pattern's syntax and fails on an alternative without one.
+type keyed struct {
+	re   *regexp.Regexp
+	keys []string
+}
+
+// match reports whether s (whose lower-case form is lower) matches.
+func (k *keyed) match(s, lower string) bool {
+	return hasAny(lower, k.keys) && k.re.MatchString(s)
+}
+
+// keyedPatterns lists every keyed pattern, for the test.
+var keyedPatterns = map[string]*keyed{}
+
+func newKeyed(name string, re *regexp.Regexp, keys ...string) *keyed {
+	k := &keyed{re: re, keys: keys}
+	keyedPatterns[name] = k
+	return k
 }
