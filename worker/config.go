@@ -28,6 +28,7 @@ type Config struct {
 	Mailboxes []mailbox.Config    `toml:"mailboxes"`
 	SMTP      *mailbox.SMTPConfig `toml:"smtp"` // nil: no reminders are emailed
 	Reminders RemindersConfig     `toml:"reminders"`
+	Requester RequesterConfig     `toml:"requester"`
 	HTTP      HTTPConfig          `toml:"http"`
 	OCR       OCRConfig           `toml:"ocr"`
 
@@ -50,6 +51,23 @@ type RemindersConfig struct {
 	// At is the time of day (Europe/London) the scheduler runs on working
 	// days, "HH:MM". Default "09:00".
 	At string `toml:"at"`
+	// ChaseTemplate and DigestTemplate are text/template files replacing
+	// the built-in chase-up and digest (worker/letters/chase.txt and
+	// digest.txt; fields in worker/letters.go), relative to the config
+	// file. Default "": the built-in letters.
+	ChaseTemplate  string `toml:"chase_template"`
+	DigestTemplate string `toml:"digest_template"`
+}
+
+// RequesterConfig is the [requester] section: who signs the requests and
+// chase-ups.
+type RequesterConfig struct {
+	// Name signs every letter. Default: the display name of [smtp] from.
+	// `foiwatch send` needs one or the other.
+	Name string `toml:"name"`
+	// Signature is printed under the name (organisation, address, a
+	// line or several). Default "".
+	Signature string `toml:"signature"`
 }
 
 // HTTPConfig is the [http] section.
@@ -135,6 +153,10 @@ func (c Config) Validate() error {
 			add(fmt.Errorf("http: listen = %q is not a loopback address: the status page shows your requests; set public = true to serve it there anyway", addr))
 		}
 	}
+	if _, err := loadLetters(c.Reminders); err != nil {
+		add(err)
+	}
+	add(c.validateOAuth2())
 	add(c.OCR.Validate())
 	if c.Workers < 1 || c.Workers > 64 {
 		add(fmt.Errorf("workers = %d: must be between 1 and 64", c.Workers))
@@ -200,6 +222,11 @@ func LoadConfig(path string) (Config, error) {
 	for i, g := range c.Campaigns {
 		if !filepath.IsAbs(g) {
 			c.Campaigns[i] = filepath.Join(base, g)
+		}
+	}
+	for _, p := range []*string{&c.Reminders.ChaseTemplate, &c.Reminders.DigestTemplate} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(base, *p)
 		}
 	}
 	c = c.WithDefaults()
