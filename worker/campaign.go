@@ -19,12 +19,12 @@ import (
 
 // Campaign is one FOI request sent to many authorities (spec/campaign.md).
 type Campaign struct {
-	ID          string            `toml:"id"`
-	Title       string            `toml:"title"`
-	WorkingDays int               `toml:"working_days"` // default 20
-	Calendar    string            `toml:"calendar"`     // foia (default) | foisa
-	Law         string            `toml:"law"`          // foia | foisa | eir; default foisa for calendar foisa, else foia
-	Period      string            `toml:"period"`       // the period asked about: "2023/24", "2024", "2024-04-01..2025-03-31"
+	ID          string `toml:"id"`
+	Title       string `toml:"title"`
+	WorkingDays int    `toml:"working_days"` // default 20
+	Calendar    string `toml:"calendar"`     // foia (default) | foisa
+	Law         string `toml:"law"`          // foia | foisa | eir; default foisa for calendar foisa, else foia
+	Period      string `toml:"period"`       // the period asked about: "2023/24", "2024", "2024-04-01..2025-03-31"
 	// Subject is the subject line `foiwatch send` gives the request (a
 	// request's own subject wins). Default "Freedom of Information request:
 	// TITLE" ("Environmental information request: TITLE" under the EIR).
@@ -35,7 +35,7 @@ type Campaign struct {
 	Template     string            `toml:"template"`
 	TemplateFile string            `toml:"template_file"`
 	Questions    []parser.Question `toml:"questions"`
-	Requests    []*Request        `toml:"requests"`
+	Requests     []*Request        `toml:"requests"`
 
 	File string             `toml:"-"` // where it was read from
 	cal  *deadline.Calendar // from Calendar
