@@ -353,6 +353,7 @@ func WriteLetter(w io.Writer, l Letter) error {
 			}
 		}
 		b, _ := io.ReadAll(p.Body)
+		b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
 		w.Write(b)
 		if !bytes.HasSuffix(b, []byte("\n")) {
 			fmt.Fprintln(w)
