@@ -283,12 +283,12 @@ func (o *OAuth2) TokenFile() string { return o.path }
 func (o *OAuth2) Mailbox() string { return o.mailbox }
 
 func (o *OAuth2) config() (*oauth2.Config, error) {
+	// The client id (and secret) go in the form, as RFC 8628 has public
+	// clients do and Microsoft and Google take them: x/oauth2's automatic
+	// choice would try a header first and, on any error, the same request
+	// again, which answers a device-code poll twice.
 	oc := &oauth2.Config{ClientID: o.cfg.ClientID, Scopes: o.cfg.Scopes,
-		Endpoint: oauth2.Endpoint{DeviceAuthURL: o.cfg.DeviceAuthURL, TokenURL: o.cfg.TokenURL}}
-	switch o.cfg.Provider {
-	case ProviderMicrosoft, ProviderGoogle:
-		oc.Endpoint.AuthStyle = oauth2.AuthStyleInParams
-	}
+		Endpoint: oauth2.Endpoint{DeviceAuthURL: o.cfg.DeviceAuthURL, TokenURL: o.cfg.TokenURL, AuthStyle: oauth2.AuthStyleInParams}}
 	if o.cfg.ClientSecretFile != "" || o.cfg.ClientSecretEnv != "" {
 		s, err := readSecret(o.cfg.ClientSecretFile, o.cfg.ClientSecretEnv)
 		if err != nil {
@@ -396,11 +396,7 @@ func (o *OAuth2) accessToken(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("mailbox %q: refresh the OAuth2 access token at %s: %w", o.mailbox, o.cfg.TokenURL, scrub(err))
 	}
 	t := *o.tok
-	t.AccessToken, t.TokenType, t.Expiry, t.RefreshedAt = nt.AccessToken, nt.TokenType, nt.Expiry, o.now().UTC()
-	if t.Expiry.IsZero() {
-		// No expires_in: assume the common hour, so it is refreshed in time.
-		t.Expiry = o.now().Add(time.Hour)
-	}
+	t.AccessToken, t.TokenType, t.Expiry, t.RefreshedAt = nt.AccessToken, nt.TokenType, o.expiry(nt), o.now().UTC()
 	if nt.RefreshToken != "" {
 		t.RefreshToken = nt.RefreshToken
 	}
@@ -410,6 +406,18 @@ func (o *OAuth2) accessToken(ctx context.Context) (string, error) {
 	o.tok, o.fileState = &t, statFile(o.path)
 	o.log.Info("OAuth2 access token refreshed", "mailbox", o.mailbox, "expires", t.Expiry.UTC().Format(time.RFC3339))
 	return t.AccessToken, nil
+}
+
+// expiry is when an access token expires, on this sign-in's clock: from
+// expires_in, or an hour (the usual life) when the provider gave none.
+func (o *OAuth2) expiry(t *oauth2.Token) time.Time {
+	if t.ExpiresIn > 0 {
+		return o.now().Add(time.Duration(t.ExpiresIn) * time.Second).UTC()
+	}
+	if !t.Expiry.IsZero() {
+		return t.Expiry.UTC()
+	}
+	return o.now().Add(time.Hour).UTC()
 }
 
 // Forget drops the cached access token after a server refused it, so the
@@ -486,7 +494,7 @@ func (o *OAuth2) Login(ctx context.Context, w io.Writer) error {
 	}
 	now := o.now().UTC()
 	t := &storedToken{Mailbox: o.mailbox, ClientID: o.cfg.ClientID, TokenURL: o.cfg.TokenURL, Scopes: o.cfg.Scopes,
-		RefreshToken: nt.RefreshToken, AccessToken: nt.AccessToken, TokenType: nt.TokenType, Expiry: nt.Expiry, SignedInAt: now}
+		RefreshToken: nt.RefreshToken, AccessToken: nt.AccessToken, TokenType: nt.TokenType, Expiry: o.expiry(nt), SignedInAt: now}
 	unlock, err := lockFile(o.path + ".lock")
 	if err != nil {
 		return fmt.Errorf("mailbox %q: lock %s: %w", o.mailbox, o.path+".lock", err)

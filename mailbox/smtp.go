@@ -122,7 +122,12 @@ func (s *Sender) SendRecorded(ctx context.Context, to []string, msg []byte, befo
 		se := &SendError{Server: addr, Step: step, Temporary: true, Err: err}
 		var smtpErr *smtp.SMTPError
 		var certErr *tls.CertificateVerificationError
+		var bearerErr *sasl.OAuthBearerError
 		switch {
+		case errors.As(err, &bearerErr):
+			// The server refused the OAuth2 token (go-sasl ends the
+			// exchange itself): a new token is needed, not a retry.
+			se.Temporary = false
 		case errors.As(err, &smtpErr):
 			se.Code = smtpErr.Code
 			se.Temporary = smtpErr.Code/100 != 5
