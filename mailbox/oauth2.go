@@ -2,11 +2,14 @@ package mailbox
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -61,11 +64,25 @@ type OAuth2Config struct {
 	ClientSecretEnv  string `toml:"client_secret_env" json:"client_secret_env,omitempty"`
 	// Scopes asked for. Default: MicrosoftScopes or GoogleScopes.
 	Scopes []string `toml:"scopes" json:"scopes,omitempty"`
-	// DeviceAuthURL and TokenURL are the endpoints of another provider
-	// (https, or http to a loopback host). Default: the provider's.
+	// Flow is how `foiwatch login` signs in: "device" (a URL and a code to
+	// type in a browser on any device; RFC 8628) or "browser" (a URL to
+	// open in a browser on this machine, which comes back to a port on
+	// 127.0.0.1; RFC 8252, with PKCE). Default "device", but "browser" for
+	// google: Google's device flow does not allow the Gmail scope.
+	Flow string `toml:"flow" json:"flow,omitempty"`
+	// DeviceAuthURL, AuthURL (for flow = "browser") and TokenURL are the
+	// endpoints of another provider (https, or http to a loopback host).
+	// Default: the provider's.
 	DeviceAuthURL string `toml:"device_auth_url" json:"device_auth_url,omitempty"`
+	AuthURL       string `toml:"auth_url" json:"auth_url,omitempty"`
 	TokenURL      string `toml:"token_url" json:"token_url,omitempty"`
 }
+
+// Flows of [OAuth2Config.Flow].
+const (
+	FlowDevice  = "device"
+	FlowBrowser = "browser"
+)
 
 // WithDefaults returns c with the provider's endpoints, tenant and scopes.
 func (c OAuth2Config) WithDefaults() OAuth2Config {
@@ -84,9 +101,18 @@ func (c OAuth2Config) WithDefaults() OAuth2Config {
 		if len(c.Scopes) == 0 {
 			c.Scopes = GoogleScopes
 		}
+		if c.Flow == "" {
+			c.Flow = FlowBrowser
+		}
+	}
+	if c.Flow == "" {
+		c.Flow = FlowDevice
 	}
 	if c.DeviceAuthURL == "" {
 		c.DeviceAuthURL = ep.DeviceAuthURL
+	}
+	if c.AuthURL == "" {
+		c.AuthURL = ep.AuthURL
 	}
 	if c.TokenURL == "" {
 		c.TokenURL = ep.TokenURL
@@ -104,8 +130,8 @@ func (c OAuth2Config) Validate(section string) error {
 	switch c.Provider {
 	case ProviderMicrosoft, ProviderGoogle:
 	case "":
-		if c.DeviceAuthURL == "" || c.TokenURL == "" {
-			bad("set provider = \"microsoft\" or \"google\", or both device_auth_url and token_url")
+		if c.TokenURL == "" || (c.DeviceAuthURL == "" && c.AuthURL == "") {
+			bad("set provider = \"microsoft\" or \"google\", or token_url and device_auth_url (or auth_url with flow = \"browser\")")
 		}
 	default:
 		bad("provider = %q is not one of microsoft, google (or leave it out and set device_auth_url and token_url)", c.Provider)
@@ -119,9 +145,21 @@ func (c OAuth2Config) Validate(section string) error {
 	if c.ClientSecretFile != "" && c.ClientSecretEnv != "" {
 		bad("set only one of client_secret_file, client_secret_env")
 	}
+	if c.Flow != "" && c.Flow != FlowDevice && c.Flow != FlowBrowser {
+		bad("flow = %q is not one of device, browser", c.Flow)
+	}
 	c = c.WithDefaults()
-	for key, u := range map[string]string{"device_auth_url": c.DeviceAuthURL, "token_url": c.TokenURL} {
-		if err := checkEndpoint(u); err != nil {
+	urls := map[string]string{"token_url": c.TokenURL}
+	switch c.Flow {
+	case FlowDevice:
+		urls["device_auth_url"] = c.DeviceAuthURL
+	case FlowBrowser:
+		urls["auth_url"] = c.AuthURL
+	}
+	for key, u := range urls {
+		if u == "" && c.Provider == "" {
+			bad("flow = %q needs %s", c.Flow, key)
+		} else if err := checkEndpoint(u); err != nil {
 			bad("%s = %q: %v", key, u, err)
 		}
 	}
@@ -288,7 +326,7 @@ func (o *OAuth2) config() (*oauth2.Config, error) {
 	// choice would try a header first and, on any error, the same request
 	// again, which answers a device-code poll twice.
 	oc := &oauth2.Config{ClientID: o.cfg.ClientID, Scopes: o.cfg.Scopes,
-		Endpoint: oauth2.Endpoint{DeviceAuthURL: o.cfg.DeviceAuthURL, TokenURL: o.cfg.TokenURL, AuthStyle: oauth2.AuthStyleInParams}}
+		Endpoint: oauth2.Endpoint{DeviceAuthURL: o.cfg.DeviceAuthURL, AuthURL: o.cfg.AuthURL, TokenURL: o.cfg.TokenURL, AuthStyle: oauth2.AuthStyleInParams}}
 	if o.cfg.ClientSecretFile != "" || o.cfg.ClientSecretEnv != "" {
 		s, err := readSecret(o.cfg.ClientSecretFile, o.cfg.ClientSecretEnv)
 		if err != nil {
@@ -451,19 +489,34 @@ func (o *OAuth2) ExpiresSoon(d time.Duration) bool {
 	return o.tok == nil || o.tok.AccessToken == "" || !o.tok.Expiry.After(o.now().Add(d))
 }
 
-// Login signs in with the device-code flow (RFC 8628): it asks the
-// provider for a code, prints the URL and the code to w for a person to
-// enter in a browser (on any device), polls until they have (slowing down
-// when the provider says so), and saves the refresh token.
+// Login signs in a person and saves the refresh token, by the configured
+// flow. The device-code flow (RFC 8628) asks the provider for a code,
+// prints the URL and the code to w for a person to enter in a browser (on
+// any device), and polls until they have, slowing down when the provider
+// says so. The browser flow prints a URL to open on this machine and waits
+// for the provider to send the browser back to a port on 127.0.0.1.
 func (o *OAuth2) Login(ctx context.Context, w io.Writer) error {
 	oc, err := o.config()
 	if err != nil {
 		return err
 	}
 	ctx = o.ctx(ctx)
+	var nt *oauth2.Token
+	if o.cfg.Flow == FlowBrowser {
+		nt, err = o.browserLogin(ctx, oc, w)
+	} else {
+		nt, err = o.deviceLogin(ctx, oc, w)
+	}
+	if err != nil {
+		return err
+	}
+	return o.save(nt, w)
+}
+
+func (o *OAuth2) deviceLogin(ctx context.Context, oc *oauth2.Config, w io.Writer) (*oauth2.Token, error) {
 	da, err := oc.DeviceAuth(ctx)
 	if err != nil {
-		return fmt.Errorf("mailbox %q: ask %s for a sign-in code: %w", o.mailbox, o.cfg.DeviceAuthURL, scrub(err))
+		return nil, fmt.Errorf("mailbox %q: ask %s for a sign-in code: %w", o.mailbox, o.cfg.DeviceAuthURL, scrub(err))
 	}
 	uri := da.VerificationURI
 	fmt.Fprintf(w, "To let foiwatch read mailbox %q (and send through it), open\n\n    %s\n\nin a browser, on any device, and enter the code\n\n    %s\n\n", o.mailbox, uri, da.UserCode)
@@ -479,16 +532,21 @@ func (o *OAuth2) Login(ctx context.Context, w io.Writer) error {
 		if errors.As(err, &re) {
 			switch re.ErrorCode {
 			case "access_denied":
-				return fmt.Errorf("mailbox %q: the sign-in was declined in the browser", o.mailbox)
+				return nil, fmt.Errorf("mailbox %q: the sign-in was declined in the browser", o.mailbox)
 			case "expired_token":
-				return fmt.Errorf("mailbox %q: the code expired before the sign-in was finished: run the command again", o.mailbox)
+				return nil, fmt.Errorf("mailbox %q: the code expired before the sign-in was finished: run the command again", o.mailbox)
 			}
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("mailbox %q: the code expired before the sign-in was finished: run the command again", o.mailbox)
+			return nil, fmt.Errorf("mailbox %q: the code expired before the sign-in was finished: run the command again", o.mailbox)
 		}
-		return fmt.Errorf("mailbox %q: sign-in at %s: %w", o.mailbox, o.cfg.TokenURL, scrub(err))
+		return nil, fmt.Errorf("mailbox %q: sign-in at %s: %w", o.mailbox, o.cfg.TokenURL, scrub(err))
 	}
+	return nt, nil
+}
+
+// save keeps the tokens of a sign-in.
+func (o *OAuth2) save(nt *oauth2.Token, w io.Writer) error {
 	if nt.RefreshToken == "" {
 		return fmt.Errorf("mailbox %q: the provider gave no refresh token, so foiwatch could not stay signed in: ask for offline access (Microsoft: add the scope offline_access)", o.mailbox)
 	}
@@ -610,4 +668,68 @@ func lockFile(path string) (unlock func(), err error) {
 		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
 	}, nil
+}
+
+// browserLogin is the authorization-code flow of a native app (RFC 8252):
+// PKCE, a redirect to a port on 127.0.0.1 opened for the one answer, the
+// state checked. The browser must run on this machine (or reach the port
+// through ssh -L).
+func (o *OAuth2) browserLogin(ctx context.Context, oc *oauth2.Config, w io.Writer) (*oauth2.Token, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("mailbox %q: listen for the sign-in's answer: %w", o.mailbox, err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	oc.RedirectURL = fmt.Sprintf("http://127.0.0.1:%d/", port)
+	verifier := oauth2.GenerateVerifier()
+	b := make([]byte, 16)
+	rand.Read(b)
+	state := hex.EncodeToString(b)
+	authURL := oc.AuthCodeURL(state, oauth2.AccessTypeOffline, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "consent"))
+
+	type answer struct{ code, err string }
+	answers := make(chan answer, 1)
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("state") != state {
+			http.Error(rw, "foiwatch: this answer is not for the sign-in now waiting", http.StatusBadRequest)
+			return
+		}
+		a := answer{code: q.Get("code"), err: q.Get("error")}
+		if a.code == "" && a.err == "" {
+			a.err = "no code in the answer"
+		}
+		if a.err != "" {
+			fmt.Fprintf(rw, "foiwatch: the sign-in did not work (%s). You can close this window.\n", a.err)
+		} else {
+			fmt.Fprintln(rw, "foiwatch: signed in. You can close this window.")
+		}
+		select {
+		case answers <- a:
+		default:
+		}
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	fmt.Fprintf(w, "To let foiwatch read mailbox %q (and send through it), open this URL in a browser on this machine\n(from another machine: ssh -L %d:127.0.0.1:%d to this one first), and sign in as the mailbox's user:\n\n    %s\n\nWaiting...\n", o.mailbox, port, port, authURL)
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
+	defer cancel()
+	var a answer
+	select {
+	case <-ctx.Done():
+		return nil, fmt.Errorf("mailbox %q: no sign-in within 15 minutes: run the command again", o.mailbox)
+	case a = <-answers:
+	}
+	if a.err != "" {
+		if a.err == "access_denied" {
+			return nil, fmt.Errorf("mailbox %q: the sign-in was declined in the browser", o.mailbox)
+		}
+		return nil, fmt.Errorf("mailbox %q: the sign-in failed: %s", o.mailbox, a.err)
+	}
+	nt, err := oc.Exchange(ctx, a.code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		return nil, fmt.Errorf("mailbox %q: sign-in at %s: %w", o.mailbox, o.cfg.TokenURL, scrub(err))
+	}
+	return nt, nil
 }

@@ -3,6 +3,8 @@ package mailbox_test
 import (
 	"bytes"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -244,5 +246,46 @@ func TestOAuth2ConfigMistakesAreRefusedWithTheKey(t *testing.T) {
 		OAuth2: &mailbox.OAuth2Config{Provider: "google", ClientID: "x"}}
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "remove password_file") {
 		t.Errorf("oauth2 with a password: %v", err)
+	}
+}
+
+func TestBrowserLoginComesBackToALoopbackPort(t *testing.T) {
+	p := startProvider(t, mailtest.OAuth2ProviderOptions{})
+	logger, _ := testLogger(t)
+	cfg := mailbox.OAuth2Config{ClientID: "client-123", Flow: mailbox.FlowBrowser, AuthURL: p.AuthURL(), TokenURL: p.TokenURL()}
+	o, err := mailbox.NewOAuth2("foi", cfg, filepath.Join(t.TempDir(), "oauth2", "foi.json"), &mailbox.OAuth2Options{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- o.Login(ctxTimeout(t, time.Minute), out) }()
+	// The person opens the printed URL; the provider sends the browser back.
+	var authURL string
+	waitUntil(t, 10*time.Second, "the URL is printed", func() bool {
+		for _, f := range strings.Fields(out.String()) {
+			if strings.HasPrefix(f, p.AuthURL()) {
+				authURL = f
+			}
+		}
+		return authURL != ""
+	})
+	resp, err := http.Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(body), "signed in") {
+		t.Errorf("the browser was shown %q", body)
+	}
+	if _, err := o.AccessToken(ctxTimeout(t, time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if g := (mailbox.OAuth2Config{Provider: "google", ClientID: "x"}).WithDefaults(); g.Flow != mailbox.FlowBrowser || g.AuthURL != "https://accounts.google.com/o/oauth2/auth" {
+		t.Errorf("google: %+v, want the browser flow (Google's device flow does not allow the Gmail scope)", g)
 	}
 }

@@ -1,10 +1,13 @@
 package mailtest
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"time"
 )
@@ -22,6 +25,7 @@ type OAuth2Provider struct {
 	n         int
 	refresh   map[string]bool // refresh tokens still valid
 	devices   map[string]*device
+	codes     map[string]string // authorization code → PKCE challenge
 	refreshes int
 	requests  int
 	polls     []time.Time
@@ -57,12 +61,36 @@ func NewOAuth2Provider(opts OAuth2ProviderOptions) *OAuth2Provider {
 	if opts.ExpiresIn == 0 {
 		opts.ExpiresIn = time.Hour
 	}
-	p := &OAuth2Provider{opts: opts, refresh: map[string]bool{}, devices: map[string]*device{}}
+	p := &OAuth2Provider{opts: opts, refresh: map[string]bool{}, devices: map[string]*device{}, codes: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /device", p.device)
+	mux.HandleFunc("GET /authorize", p.authorize)
 	mux.HandleFunc("POST /token", p.token)
 	p.srv = httptest.NewServer(mux)
 	return p
+}
+
+// AuthURL is the authorization endpoint of the browser flow: it signs the
+// person in at once and sends the browser back to redirect_uri with a code.
+func (p *OAuth2Provider) AuthURL() string { return p.srv.URL + "/authorize" }
+
+func (p *OAuth2Provider) authorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	redirect, err := url.Parse(q.Get("redirect_uri"))
+	if err != nil || q.Get("client_id") != p.opts.ClientID || q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" {
+		http.Error(w, "bad authorization request", http.StatusBadRequest)
+		return
+	}
+	p.mu.Lock()
+	p.n++
+	code := fmt.Sprintf("ac-%d", p.n)
+	p.codes[code] = q.Get("code_challenge")
+	p.mu.Unlock()
+	v := redirect.Query()
+	v.Set("code", code)
+	v.Set("state", q.Get("state"))
+	redirect.RawQuery = v.Encode()
+	http.Redirect(w, r, redirect.String(), http.StatusFound)
 }
 
 // DeviceAuthURL and TokenURL are the endpoints.
@@ -164,6 +192,15 @@ func (p *OAuth2Provider) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		delete(p.devices, r.FormValue("device_code"))
+	case "authorization_code":
+		challenge, ok := p.codes[r.FormValue("code")]
+		sum := sha256.Sum256([]byte(r.FormValue("code_verifier")))
+		if !ok || base64.RawURLEncoding.EncodeToString(sum[:]) != challenge {
+			p.mu.Unlock()
+			oauthError(w, http.StatusBadRequest, "invalid_grant", "unknown code or wrong code_verifier")
+			return
+		}
+		delete(p.codes, r.FormValue("code"))
 	case "refresh_token":
 		rt := r.FormValue("refresh_token")
 		if !p.refresh[rt] {
