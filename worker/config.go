@@ -125,6 +125,9 @@ func (c Config) Validate() error {
 		add(m.Validate())
 		add(checkSecret(fmt.Sprintf("mailbox %q", m.Name), "password_file", m.PasswordFile, m.PasswordEnv))
 		add(checkSecret(fmt.Sprintf("mailbox %q", m.Name), "oauth2_token_file", m.OAuth2TokenFile, ""))
+		if m.OAuth2 != nil {
+			add(checkSecret(fmt.Sprintf("mailbox %q: oauth2", m.Name), "client_secret_file", m.OAuth2.ClientSecretFile, m.OAuth2.ClientSecretEnv))
+		}
 		if names[m.Name] {
 			add(fmt.Errorf("mailboxes: two mailboxes are named %q: give each a unique name (it keys the mailbox's cursor)", m.Name))
 		}
@@ -184,7 +187,7 @@ func checkSecret(section, key, file, env string) error {
 	}
 	if env != "" {
 		if _, ok := os.LookupEnv(env); !ok {
-			return fmt.Errorf("%s: password_env = %q, but that environment variable is not set", section, env)
+			return fmt.Errorf("%s: %s = %q, but that environment variable is not set", section, strings.Replace(key, "_file", "_env", 1), env)
 		}
 	}
 	return nil

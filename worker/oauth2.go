@@ -127,12 +127,19 @@ func (d *Daemon) keepTokensFresh(ctx context.Context) {
 	}
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
+	said := map[string]string{} // the error last logged, so it is logged once
 	for {
 		for name, o := range d.signIns {
 			if !o.ExpiresSoon(10 * time.Minute) {
 				continue
 			}
-			if _, err := o.AccessToken(ctx); err != nil && ctx.Err() == nil {
+			_, err := o.AccessToken(ctx)
+			switch {
+			case ctx.Err() != nil:
+			case err == nil:
+				delete(said, name)
+			case said[name] != err.Error():
+				said[name] = err.Error()
 				d.Log.Warn("OAuth2 access token not refreshed", "mailbox", name, "err", err)
 			}
 		}

@@ -61,10 +61,15 @@ func (d *Daemon) Rows(ctx context.Context, campaignID string, today deadline.Dat
 			if r.Sent() {
 				row.SentAt = r.SentAt.Format("2006-01-02T15:04:05Z07:00")
 			}
-			if s.State == StateSent && (r.SendState == "sending" || r.SendState == "uncertain") {
+			if s.State == StateSent {
 				// foiwatch send is at it, or lost the connection while the
 				// server had the message: no reply says it arrived yet.
-				row.Status = "send_" + r.SendState
+				switch r.SendState {
+				case "sending":
+					row.Status = "sending"
+				case "uncertain":
+					row.Status = "send_uncertain"
+				}
 			}
 			// The answers come from the latest substantive reply.
 			var best *parser.Reply
