@@ -277,3 +277,65 @@ func TestSIGHUPAddsACampaignToARunningDaemonAndRefusesABadOne(t *testing.T) {
 		t.Errorf("leases left after a clean stop: %v (another process would wait 30 s for them)", keys)
 	}
 }
+
+func TestLoginSendAndRemindFlagsOnTheCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	provider := mailtest.NewOAuth2Provider(mailtest.OAuth2ProviderOptions{ClientID: "client-123"})
+	t.Cleanup(provider.Close)
+	os.WriteFile(filepath.Join(dir, "campaign.toml"), []byte(campaignQuestions+`
+[[requests]]
+id = "norfolk"
+authority = "Norfolk PCC"
+email = "foi@norfolk-pcc.example.gov.uk"
+`), 0o600)
+	cfg := filepath.Join(dir, "foiwatch.toml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`data_dir = "data"
+campaigns = ["campaign.toml"]
+[http]
+listen = ""
+[[mailboxes]]
+name = "foi"
+address = "127.0.0.1:1"
+tls = "none"
+username = "researcher@requests.example.org"
+auth = "oauth2"
+[mailboxes.oauth2]
+client_id = "client-123"
+device_auth_url = %q
+token_url = %q
+[smtp]
+address = "127.0.0.1:1"
+tls = "none"
+from = "Alex Researcher <researcher@requests.example.org>"
+`, provider.DeviceAuthURL(), provider.TokenURL())), 0o600)
+
+	code, out, errOut := foiwatch(t, "login", "--config", cfg, "foi")
+	if code != 0 || !strings.Contains(out, "WDJB-MJHT") || !strings.Contains(out, "Signed in") {
+		t.Fatalf("login: %d\n%s\n%s", code, out, errOut)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "data", "oauth2", "foi.json")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("token file: %v %v", fi, err)
+	}
+	if code, _, errOut := foiwatch(t, "login", "--config", cfg, "other"); code != 1 || !strings.Contains(errOut, `no mailbox named "other" (mailboxes with auth = "oauth2": foi)`) {
+		t.Errorf("login of an unknown mailbox: %d %s", code, errOut)
+	}
+
+	code, out, errOut = foiwatch(t, "send", "--config", cfg, "--campaign", "referrals", "--dry-run", "--show")
+	if code != 0 || !strings.Contains(out, "norfolk  Norfolk PCC") || !strings.Contains(out, "1. The total number of people referred into the programme") ||
+		!strings.Contains(out, "Yours faithfully,\n\nAlex Researcher") {
+		t.Errorf("send --dry-run --show: %d\n%s\n%s", code, out, errOut)
+	}
+	for _, args := range [][]string{
+		{"send", "--config", cfg},
+		{"send", "--config", cfg, "--campaign", "referrals", "--rate", "ten"},
+		{"send", "--config", cfg, "--campaign", "referrals", "--resend"},
+		{"send", "--config", cfg, "--campaign", "referrals", "--show"},
+		{"remind", "--config", cfg, "--show"},
+		{"campaign", "import", "--authorities", "x.csv"},
+		{"login", "--config", cfg},
+	} {
+		if code, _, errOut := foiwatch(t, args...); code != 2 {
+			t.Errorf("%v: exit %d (%s), want 2", args, code, errOut)
+		}
+	}
+}
