@@ -250,7 +250,8 @@ func (d *Daemon) Send(ctx context.Context, o SendOptions) (SendResult, error) {
 			return res, err
 		}
 		switch {
-		case rec == nil && !r.SentAt.IsZero():
+		case r.SendState == "" && !r.SentAt.IsZero():
+			// sent_at is in the campaign file: the operator sent it.
 			out.Result, out.SentAt, out.MessageID = "in_file", r.SentAt.Time, r.MessageID
 			report(out)
 			continue
