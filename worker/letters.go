@@ -110,10 +110,12 @@ type RequestData struct {
 	Email     string
 	ReplyTo   string // the request's reply_to, or ""
 	Period    string
-	Law       Law
-	Questions []LetterQuestion
-	Requester Requester
-	Date      string // YYYY-MM-DD, the day it is sent
+	// WorkingDays is the campaign's deadline (20 unless it says otherwise).
+	WorkingDays int
+	Law         Law
+	Questions   []LetterQuestion
+	Requester   Requester
+	Date        string // YYYY-MM-DD, the day it is sent
 }
 
 // ChaseData is what the chase-up template is executed with.
@@ -214,7 +216,7 @@ func (c *Campaign) loadTemplate() error {
 
 func (c *Campaign) requestData(r *Request, who Requester, now time.Time) RequestData {
 	d := RequestData{Title: c.Title, Authority: r.Authority, Email: r.Email, ReplyTo: r.ReplyTo, Period: c.Period,
-		Law: c.LawOf(), Requester: who, Date: deadline.DateOf(now).String()}
+		WorkingDays: c.WorkingDays, Law: c.LawOf(), Requester: who, Date: deadline.DateOf(now).String()}
 	for i, q := range c.Questions {
 		n := q.Number
 		if n == 0 {
