@@ -1,8 +1,10 @@
 // Package mailbox is in charge of email at the edges of foiwatch: it reads new
 // messages from IMAP mailboxes (implicit TLS, STARTTLS or plaintext on
-// loopback; LOGIN/PLAIN or XOAUTH2; IDLE with a polling fallback; UIDVALIDITY
+// loopback; LOGIN/PLAIN, or XOAUTH2 with a token file or its own OAuth2
+// sign-in (oauth2.go: device-code and browser flows, refresh tokens kept in
+// a file, access tokens refreshed before they expire); IDLE with a polling fallback; UIDVALIDITY
 // and UID cursors; after-actions such as setting \Seen or moving a message)
-// and sends reminder emails over SMTP.
+// and sends email over SMTP (PLAIN, XOAUTH2 or OAUTHBEARER).
 //
 // It hands every raw message to a [Handler] and keeps a [Cursor] per mailbox
 // and folder in a [CursorStore]; both are interfaces supplied by the caller,

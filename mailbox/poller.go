@@ -94,6 +94,9 @@ type PollerOptions struct {
 	// OnReconnect, optional, is called each time Run connects again to a
 	// folder after losing its connection (for a metric). It must be quick.
 	OnReconnect func(mailbox, folder string)
+	// OAuth2 is the sign-in of a mailbox with auth = "oauth2": an access
+	// token is asked of it for every login (XOAUTH2). Required then.
+	OAuth2 *OAuth2
 }
 
 // Default timeouts of [PollerOptions].
@@ -131,6 +134,7 @@ type Poller struct {
 	onReconnect   func(mailbox, folder string)
 	cmdTimeout    time.Duration
 	liveness      time.Duration
+	oauth2        *OAuth2
 
 	mu    sync.Mutex
 	state map[string]*folderState
@@ -170,7 +174,11 @@ func NewPoller(cfg Config, cursors CursorStore, h Handler, opts *PollerOptions) 
 		onReconnect:   opts.OnReconnect,
 		cmdTimeout:    opts.CommandTimeout,
 		liveness:      opts.LivenessInterval,
+		oauth2:        opts.OAuth2,
 		state:         make(map[string]*folderState),
+	}
+	if cfg.Auth == AuthOAuth2 && p.oauth2 == nil {
+		return nil, fmt.Errorf("mailbox %q: auth = \"oauth2\" but no OAuth2 sign-in was given to the poller", cfg.Name)
 	}
 	if p.cmdTimeout <= 0 {
 		p.cmdTimeout = DefaultCommandTimeout
@@ -388,17 +396,19 @@ func (p *Poller) connect(ctx context.Context) (*session, error) {
 		c.Close()
 		return fail(p.errorf("greeting from %s: %w", addr, err))
 	}
-	if err := p.authenticate(c, addr); err != nil {
+	if err := p.authenticate(ctx, c, addr); err != nil {
 		c.Close()
 		return fail(err)
 	}
 	return &session{c: c, conn: conn, events: events, stop: stop}, nil
 }
 
-// authenticate logs in with XOAUTH2 when oauth2_token_file is set, else with
-// AUTHENTICATE PLAIN when advertised, else LOGIN. The secret is read now, so
-// a rotated token or password is picked up on the next connection.
-func (p *Poller) authenticate(c *imapclient.Client, addr string) error {
+// authenticate logs in with XOAUTH2 when auth = "oauth2" (an access token
+// from the sign-in, refreshed when it expires soon) or oauth2_token_file is
+// set, else with AUTHENTICATE PLAIN when advertised, else LOGIN. The secret
+// is read now, so a rotated token or password is picked up on the next
+// connection.
+func (p *Poller) authenticate(ctx context.Context, c *imapclient.Client, addr string) error {
 	user := p.cfg.Username
 	classify := func(mech string, err error) error {
 		if err == nil {
@@ -410,6 +420,26 @@ func (p *Poller) authenticate(c *imapclient.Client, addr string) error {
 			return &AuthError{Err: err}
 		}
 		return err
+	}
+	if p.oauth2 != nil {
+		tok, err := p.oauth2.AccessToken(ctx)
+		if err != nil {
+			if IsSignInNeeded(err) {
+				return &AuthError{Err: err}
+			}
+			return err
+		}
+		sc := &xoauth2Client{username: user, token: tok}
+		if err := c.Authenticate(sc); err != nil {
+			// The server refused a token the provider just gave: get a
+			// new one next time rather than offer this one again.
+			p.oauth2.Forget()
+			if sc.serverError != "" {
+				err = fmt.Errorf("%w (server said %s)", err, sc.serverError)
+			}
+			return classify(XOAUTH2, err)
+		}
+		return nil
 	}
 	if p.cfg.OAuth2TokenFile != "" {
 		tok, err := readSecret(p.cfg.OAuth2TokenFile, "")

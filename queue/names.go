@@ -37,6 +37,10 @@ const (
 	BucketUnmatched = "unmatched"
 	BucketReminders = "reminders"
 	BucketLocks     = "locks"
+	// BucketSends keeps, by "campaign.request", foiwatch's record of
+	// sending a request (`foiwatch send`): its Message-ID and time, written
+	// before the message goes to the server.
+	BucketSends = "sends"
 	// BucketReferences maps an authority's reference (normalised) to the
 	// request it was learned for, so matching by reference is one lookup.
 	BucketReferences = "references"

@@ -114,6 +114,7 @@ type Queue struct {
 	Unmatched *Bucket // sha256 → reply waiting for an operator
 	Reminders *Bucket // campaign.request.stage → reminder record
 	Locks     *Bucket // leases with a TTL: one poller per mailbox, one scheduler
+	Sends     *Bucket // campaign.request → record of sending the request
 	// References maps a normalised authority's reference to "campaign.request".
 	References *Bucket
 
@@ -236,6 +237,7 @@ func (q *Queue) ensure(ctx context.Context, dupWindow time.Duration) error {
 		{&q.Reminders, BucketReminders, "foiwatch: reminders sent, by request and stage", 0, 4},
 		{&q.Locks, BucketLocks, "foiwatch: leases (one poller per mailbox, one scheduler)", LockTTL, 1},
 		{&q.References, BucketReferences, "foiwatch: authorities' references learned from replies", 0, 1},
+		{&q.Sends, BucketSends, "foiwatch: requests sent by foiwatch send (Message-ID, time), by request", 0, 4},
 		{&q.rawSmall, BucketRawSmall, "foiwatch: raw messages up to 960 KiB, by sha256", 0, 1},
 	} {
 		kv, err := q.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{

@@ -28,6 +28,7 @@ type Config struct {
 	Mailboxes []mailbox.Config    `toml:"mailboxes"`
 	SMTP      *mailbox.SMTPConfig `toml:"smtp"` // nil: no reminders are emailed
 	Reminders RemindersConfig     `toml:"reminders"`
+	Requester RequesterConfig     `toml:"requester"`
 	HTTP      HTTPConfig          `toml:"http"`
 	OCR       OCRConfig           `toml:"ocr"`
 
@@ -50,6 +51,23 @@ type RemindersConfig struct {
 	// At is the time of day (Europe/London) the scheduler runs on working
 	// days, "HH:MM". Default "09:00".
 	At string `toml:"at"`
+	// ChaseTemplate and DigestTemplate are text/template files replacing
+	// the built-in chase-up and digest (worker/letters/chase.txt and
+	// digest.txt; fields in worker/letters.go), relative to the config
+	// file. Default "": the built-in letters.
+	ChaseTemplate  string `toml:"chase_template"`
+	DigestTemplate string `toml:"digest_template"`
+}
+
+// RequesterConfig is the [requester] section: who signs the requests and
+// chase-ups.
+type RequesterConfig struct {
+	// Name signs every letter. Default: the display name of [smtp] from.
+	// `foiwatch send` needs one or the other.
+	Name string `toml:"name"`
+	// Signature is printed under the name (organisation, address, a
+	// line or several). Default "".
+	Signature string `toml:"signature"`
 }
 
 // HTTPConfig is the [http] section.
@@ -107,6 +125,9 @@ func (c Config) Validate() error {
 		add(m.Validate())
 		add(checkSecret(fmt.Sprintf("mailbox %q", m.Name), "password_file", m.PasswordFile, m.PasswordEnv))
 		add(checkSecret(fmt.Sprintf("mailbox %q", m.Name), "oauth2_token_file", m.OAuth2TokenFile, ""))
+		if m.OAuth2 != nil {
+			add(checkSecret(fmt.Sprintf("mailbox %q: oauth2", m.Name), "client_secret_file", m.OAuth2.ClientSecretFile, m.OAuth2.ClientSecretEnv))
+		}
 		if names[m.Name] {
 			add(fmt.Errorf("mailboxes: two mailboxes are named %q: give each a unique name (it keys the mailbox's cursor)", m.Name))
 		}
@@ -135,6 +156,10 @@ func (c Config) Validate() error {
 			add(fmt.Errorf("http: listen = %q is not a loopback address: the status page shows your requests; set public = true to serve it there anyway", addr))
 		}
 	}
+	if _, err := loadLetters(c.Reminders); err != nil {
+		add(err)
+	}
+	add(c.validateOAuth2())
 	add(c.OCR.Validate())
 	if c.Workers < 1 || c.Workers > 64 {
 		add(fmt.Errorf("workers = %d: must be between 1 and 64", c.Workers))
@@ -162,7 +187,7 @@ func checkSecret(section, key, file, env string) error {
 	}
 	if env != "" {
 		if _, ok := os.LookupEnv(env); !ok {
-			return fmt.Errorf("%s: password_env = %q, but that environment variable is not set", section, env)
+			return fmt.Errorf("%s: %s = %q, but that environment variable is not set", section, strings.Replace(key, "_file", "_env", 1), env)
 		}
 	}
 	return nil
@@ -200,6 +225,11 @@ func LoadConfig(path string) (Config, error) {
 	for i, g := range c.Campaigns {
 		if !filepath.IsAbs(g) {
 			c.Campaigns[i] = filepath.Join(base, g)
+		}
+	}
+	for _, p := range []*string{&c.Reminders.ChaseTemplate, &c.Reminders.DigestTemplate} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(base, *p)
 		}
 	}
 	c = c.WithDefaults()

@@ -38,6 +38,9 @@ type Options struct {
 	SMTP *mailbox.SenderOptions
 	// Now is the clock. Default time.Now. Tests set it.
 	Now func() time.Time
+	// OAuth2HTTP is the HTTP client of the OAuth2 token endpoints.
+	// Default: 30 s timeout.
+	OAuth2HTTP *http.Client
 }
 
 // Daemon is foiwatch with its state open: the queue, the campaigns, the
@@ -53,6 +56,9 @@ type Daemon struct {
 
 	opts    Options
 	pollers []*mailbox.Poller
+	signIns map[string]*mailbox.OAuth2 // mailbox name → its OAuth2 sign-in
+	letters letterTemplates
+	reload  reloadState
 
 	mu      sync.Mutex
 	polling map[string]bool // mailboxes this process polls (holds the lease of)
@@ -94,7 +100,12 @@ func Open(ctx context.Context, cfg Config, opts *Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newDaemon(cfg, cs, q, o), nil
+	d := newDaemon(cfg, cs, q, o)
+	if err := d.initCampaigns(ctx, cs); err != nil {
+		q.Close()
+		return nil, err
+	}
+	return d, nil
 }
 
 // NewWith builds a Daemon from parts already open (the demo).
@@ -109,7 +120,14 @@ func NewWith(cfg Config, cs *Campaigns, q *queue.Queue, opts *Options) *Daemon {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return newDaemon(cfg.WithDefaults(), cs, q, o)
+	d := newDaemon(cfg.WithDefaults(), cs, q, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := d.initCampaigns(ctx, cs); err != nil {
+		d.Log.Error("send records not read; requests sent by foiwatch send show as not sent", "err", err)
+		d.reload.files, d.reload.sends = cs, map[string]sendRecord{}
+	}
+	return d
 }
 
 func newDaemon(cfg Config, cs *Campaigns, q *queue.Queue, o Options) *Daemon {
@@ -128,6 +146,11 @@ func newDaemon(cfg Config, cs *Campaigns, q *queue.Queue, o Options) *Daemon {
 		return float64(w + f)
 	}))
 	d.Proc = &Processor{Q: q, Store: d.Store, Campaigns: cs, Log: o.Logger, Metrics: d.Metrics, Limits: cfg.ParserLimits()}
+	if err := d.makeSignIns(); err != nil {
+		// The config was validated: this is a bug, not an operator's mistake.
+		d.Log.Error("OAuth2 sign-ins", "err", err)
+	}
+	d.letters, _ = loadLetters(cfg.Reminders)
 	return d
 }
 
@@ -231,6 +254,7 @@ func (d *Daemon) makePollers() error {
 		}
 		po.Logger = d.Log
 		po.OnReconnect = func(mbox, folder string) { d.Metrics.reconnect(mbox) }
+		po.OAuth2 = d.signIns[mc.Name]
 		d.Metrics.Reconnects.WithLabelValues(mc.Name) // shown at 0 from the start
 		p, err := mailbox.NewPoller(mc, cursorStore{d.Q.Cursors}, d.Ingest, &po)
 		if err != nil {
@@ -336,14 +360,24 @@ func (d *Daemon) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		d.Q.Work(ctx, d.workOptions(), d.Proc.Handle)
+		d.Q.Work(ctx, d.workOptions(), d.handleLocked)
+	}()
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		d.watchSends(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		d.keepTokensFresh(ctx)
 	}()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		d.runScheduler(ctx)
 	}()
-	d.Log.Info("foiwatch running", "mailboxes", len(d.pollers), "campaigns", len(d.Campaigns.List), "parser_version", parser.Version)
+	st := d.CampaignsLoaded()
+	d.Log.Info("foiwatch running", "mailboxes", len(d.pollers), "campaigns", st.Campaigns, "requests", st.Requests, "not_sent", st.NotSent, "parser_version", parser.Version)
 	<-ctx.Done()
 	wg.Wait()
 	select {

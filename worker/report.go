@@ -55,9 +55,22 @@ func (d *Daemon) Rows(ctx context.Context, campaignID string, today deadline.Dat
 			if err != nil {
 				return nil, err
 			}
-			row := Row{Campaign: c.ID, Request: r.ID, Authority: r.Authority, SentAt: r.SentAt.Format("2006-01-02T15:04:05Z07:00"),
+			row := Row{Campaign: c.ID, Request: r.ID, Authority: r.Authority,
 				Reference: s.Reference, Due: s.Due, Status: s.State, RepliedAt: s.RepliedAt, DaysLate: s.DaysLate(c, today),
 				Answers: map[string]parser.Answer{}}
+			if r.Sent() {
+				row.SentAt = r.SentAt.Format("2006-01-02T15:04:05Z07:00")
+			}
+			if s.State == StateSent {
+				// foiwatch send is at it, or lost the connection while the
+				// server had the message: no reply says it arrived yet.
+				switch r.SendState {
+				case "sending":
+					row.Status = "sending"
+				case "uncertain":
+					row.Status = "send_uncertain"
+				}
+			}
 			// The answers come from the latest substantive reply.
 			var best *parser.Reply
 			for _, ref := range s.Replies {
@@ -126,9 +139,19 @@ func WriteStatus(w io.Writer, rows []Row) error {
 		if ref == "" {
 			ref = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Campaign, r.Request, r.Authority, r.SentAt[:10], r.Due, status, late, ref)
+		sent, due := "-", r.Due
+		if len(r.SentAt) >= 10 {
+			sent = r.SentAt[:10]
+		}
+		if due == "" {
+			due = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Campaign, r.Request, r.Authority, sent, due, status, late, ref)
 	}
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if err := writeNotSent(w, rows); err != nil {
 		return err
 	}
 	if stale > 0 {

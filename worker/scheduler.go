@@ -28,7 +28,10 @@ func (d *Daemon) runScheduler(ctx context.Context) {
 			start := time.Date(local.Year(), local.Month(), local.Day(), at.Hour(), at.Minute(), 0, 0, deadline.London())
 			if cal.IsWorkingDay(deadline.DateOf(now)) && !local.Before(start) && now.Sub(last) >= RemindEvery {
 				last = now
-				if _, err := d.Remind(ctx, now, false); err != nil && ctx.Err() == nil {
+				d.reload.mu.RLock()
+				_, err := d.Remind(ctx, now, false)
+				d.reload.mu.RUnlock()
+				if err != nil && ctx.Err() == nil {
 					d.Log.Error("reminders", "err", err)
 				}
 			}

@@ -31,6 +31,9 @@ const (
 	StateWithdrawn         = "withdrawn"
 	StateReviewRequested   = "review_requested"
 	StateReviewAnswered    = "review_answered"
+	// StateNotSent is a request with no sent_at, in its campaign file or
+	// in foiwatch's record of sending it: it has no deadline yet.
+	StateNotSent = "not_sent"
 )
 
 // ReplyRef is what a request's state keeps of one reply.
@@ -81,6 +84,11 @@ func (s *RequestState) Derive(c *Campaign, r *Request) {
 	s.Reference = r.Reference
 	s.StatedDue = ""
 	s.RepliedAt = ""
+	if r.SentAt.IsZero() {
+		// Not sent (yet): no clock, no due date, whatever came in.
+		s.State, s.ClockFrom, s.Due = StateNotSent, "", ""
+		return
+	}
 	cal := c.Cal()
 	from := deadline.Received(r.SentAt.Time)
 	due := cal.Due(from, c.WorkingDays)

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/foiwatch/foiwatch/mailbox"
@@ -83,11 +85,27 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
+	// SIGHUP reloads the campaigns. Caught from the start, so that one
+	// sent while the daemon opens its store does not kill it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	d, err := c.open(ctx, e, true)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				d.Log.Info("SIGHUP: reloading the campaigns")
+				d.Reload(ctx) // logs what it loaded, or why it kept the old set
+			}
+		}
+	}()
 	return d.Run(ctx)
 }
 
@@ -527,9 +545,13 @@ func cmdRemind(ctx context.Context, e *env, args []string) error {
 	var c common
 	c.register(fs, "text", "warn")
 	dry := fs.Bool("dry-run", false, "print the reminders instead of sending them")
+	show := fs.Bool("show", false, "with --dry-run: print every letter in full, as it would be sent")
 	nowFlag := fs.String("now", "", "the time to act as if it were (RFC 3339, or YYYY-MM-DD for 09:00 that day)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
+	}
+	if *show && !*dry {
+		return usagef("--show goes with --dry-run")
 	}
 	now := time.Now()
 	if *nowFlag != "" {
@@ -556,6 +578,12 @@ func cmdRemind(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "chase-ups that would go to authorities: %d\n", len(res.Chased))
 			for _, n := range res.Chased {
 				fmt.Fprintf(e.stdout, "  %s <%s>: %s, due %s\n", n.Authority, n.Email, n.Stage, n.Due)
+			}
+		}
+		if *show {
+			for _, l := range res.Letters {
+				fmt.Fprintln(e.stdout)
+				worker.WriteLetter(e.stdout, l)
 			}
 		}
 		return err

@@ -64,8 +64,11 @@ func init() {
 		{"failed", "--config F list|show ID|replay ID...|replay --all|drop ID", "messages whose processing failed", cmdFailed},
 		{"reprocess", "--config F [--campaign ID]", "parse every stored message again and update the results", cmdReprocess},
 		{"event", "--config F [CAMPAIGN/]REQUEST clarification_sent|review_requested|withdrawn|resent [--at DATE] [--note TEXT]", "record what happened outside the mailbox", cmdEvent},
-		{"remind", "--config F [--dry-run] [--now TIME]", "send the reminders that are due now; --dry-run prints them instead", cmdRemind},
+		{"remind", "--config F [--dry-run [--show]] [--now TIME]", "send the reminders that are due now; --dry-run prints them instead (--show: every letter in full)", cmdRemind},
 		{"deadline", "--received DATE [--working-days N] [--calendar foia|foisa]", "print the due date of a request received on DATE", cmdDeadline},
+		{"campaign", "import --authorities FILE.csv --questions FILE.toml -o CAMPAIGN.toml [--reply-to PATTERN]", "make a campaign's [[requests]] from a CSV of authorities", cmdCampaign},
+		{"send", "--config F --campaign ID [--dry-run [--show]] [--only REQUEST]... [--rate N/DURATION] [--resend]", "send the campaign's request to each authority not yet sent", cmdSend},
+		{"login", "--config F MAILBOX", "OAuth2 sign-in of a mailbox with auth = \"oauth2\" (device code: prints a URL and a code)", cmdLogin},
 	}
 }
 
