@@ -83,8 +83,8 @@ func isDigits(s string) bool {
 // vocab holds, for one campaign's questions, each question's stems and how
 // much each stem tells one question from the others.
 type vocab struct {
-	qs     [][]string // per question: its stems (text and aliases), each once
-	qwords [][]string // per question: the words of its text, in order (matchPrefix)
+	qs     [][]string        // per question: its stems (text and aliases), each once
+	qwords [][]string        // per question: the words of its text, in order (matchPrefix)
 	qset   []map[string]bool // per question: its stems as a set
 	weight map[string]float64
 	memo   map[string][]string // contentStems of texts already asked about
