@@ -81,6 +81,16 @@ func findAnswers(docs []string, asked *Asked, notes func() []string) (map[string
 			best[c.qi] = c
 		}
 	}
+	// A question no unit answered keeps the words one said of it, for a
+	// person to read.
+	for i := range cands {
+		c := &cands[i]
+		if best[c.qi] == nil && c.a.Text != "" && out[asked.Questions[c.qi].Key].Text == "" {
+			a := c.a
+			a.Status, a.Value = StatusUnanswered, nil
+			out[asked.Questions[c.qi].Key] = a
+		}
+	}
 	found := 0
 	for qi, c := range best {
 		if c == nil {
@@ -199,6 +209,13 @@ func (s *segmenter) alignNumbered(us []*unit) []candidate {
 		}
 		used[qi] = true
 		out = append(out, candidate{u: u, qi: qi, fit: fit, why: why})
+		for _, n := range u.nums {
+			// "Questions 2, 3 and 4": one answer to each.
+			if q := questionByNumber(s.qs, n); q >= 0 && !used[q] {
+				used[q] = true
+				out = append(out, candidate{u: u, qi: q, fit: fit, why: "one answer given to several questions"})
+			}
+		}
 	}
 	return out
 }

@@ -26,8 +26,8 @@ type numCand struct {
 }
 
 var (
-	reDateSpan     = regexp.MustCompile(`(?i)\b\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?\s+` + monthRe + `\b(?:,?\s+\d{4})?|\b` + monthRe + `\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?\b|\b` + monthRe + `\s+\d{4}\b|\b(?:19|20)\d\d\s*(?:/|-|–|to)\s*(?:19|20)?\d\d\b|\bfy\s?\d\d\s*/\s*\d\d\b|\b\d{1,2}[:.]\d{2}\s*(?:am|pm)?\b|\b\d{1,2}\s*(?:am|pm)\b|\b\d+(?:st|nd|rd|th)\b|\b24/7\b`)
-	reSectionSpan  = regexp.MustCompile(`(?i)\b(?:s|ss|sec|section|sections|reg|regulation|regulations|article|paragraph|para|schedule|part|chapter|clause|question|questions|q|item|items|point|appendix|annex|page|pages|ref|reference|no)\s*\.?\s*\d{1,3}(?:\s*\(\s*\w{1,2}\s*\))*(?:\s*(?:and|to|-|–|,)\s*\d{1,3}(?:\s*\(\s*\w{1,2}\s*\))*)*`)
+	reDateSpan     = regexp.MustCompile(`(?i)\b\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b|\b\d{1,2}-` + monthRe + `-\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?\s+` + monthRe + `\b(?:,?\s+\d{4})?|\b` + monthRe + `\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?\b|\b` + monthRe + `\s+\d{4}\b|\b(?:19|20)\d\d\s*(?:/|-|–|to)\s*(?:19|20)?\d\d\b|\bfy\s?\d\d\s*/\s*\d\d\b|\b\d{1,2}[:.]\d{2}\s*(?:am|pm)?\b|\b\d{1,2}\s*(?:am|pm)\b|\b\d+(?:st|nd|rd|th)\b|\b24/7\b`)
+	reSectionSpan  = regexp.MustCompile(`(?i)\b(?:s|ss|sec|section|sections|reg|regulation|regulations|article|paragraph|para|schedule|part|chapter|clause|question|questions|q|item|items|point|appendix|annex|annexe|page|pages|ref|reference|no|table|tables|figure|fig|chart|graph|tab|sheet|line|row|column)\s*\.?\s*\d{1,3}(?:\s*\(\s*\w{1,2}\s*\))*(?:\s*(?:and|to|-|–|,)\s*\d{1,3}(?:\s*\(\s*\w{1,2}\s*\))*)*`)
 	rePhoneSpan    = regexp.MustCompile(`\b0\d{2,4}[ -]?\d{3,4}[ -]?\d{3,4}\b|\+44\s?\d[\d ]{8,12}\d`)
 	reDigits       = regexp.MustCompile(`\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?`)
 	rePostcodeSpan = regexp.MustCompile(`\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b`)

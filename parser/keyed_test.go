@@ -78,10 +78,39 @@ func (c keyCheck) expand(n *syntax.Regexp) []string {
 		for i := 0; i+1 < len(n.Rune); i += 2 {
 			for r := n.Rune[i]; r <= n.Rune[i+1]; r++ {
 				out = append(out, strings.ToLower(string(r)))
-				if len(out) > 8 {
+				if len(out) > 12 {
 					return nil
 				}
 			}
+		}
+		return out
+	case syntax.OpRepeat:
+		if n.Max < 0 || n.Max > 3 {
+			return nil
+		}
+		body := c.expand(n.Sub[0])
+		if body == nil {
+			return nil
+		}
+		var out []string
+		cur := []string{""}
+		for k := 1; k <= n.Max; k++ {
+			var next []string
+			for _, a := range cur {
+				for _, b := range body {
+					next = append(next, a+b)
+				}
+			}
+			if len(next)+len(out) > most {
+				return nil
+			}
+			cur = next
+			if k >= n.Min {
+				out = append(out, cur...)
+			}
+		}
+		if n.Min == 0 {
+			out = append(out, "")
 		}
 		return out
 	case syntax.OpAlternate:

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -19,6 +20,7 @@ type lineLabel struct {
 	style  string // how the number is written: "n." "n)" "(n)" "n:" "n -" "Qn" "Question n" ...
 	rest   string // the line after the label
 	bullet bool   // the line is a bulleted line without a number
+	more   []int  // further numbers of one label: "Questions 2, 3 and 4"
 }
 
 // bulletRunes are the marks of a bulleted line.
@@ -48,7 +50,7 @@ func cutBullet(s string) (string, bool) {
 	return s, false
 }
 
-var itemWords = []string{"question", "request", "item", "part", "point", "q"}
+var itemWords = []string{"questions", "question", "requests", "request", "items", "item", "parts", "part", "points", "point", "q"}
 
 // itemLabel reads the label at the start of s.
 func itemLabel(s string) lineLabel {
@@ -105,7 +107,16 @@ func numberLabel(t string) lineLabel {
 		if w != "q" {
 			style = "Question"
 		}
-		return lineLabel{num: n, style: style, rest: trimLabelSep(rest)}
+		l := lineLabel{num: n, style: style, rest: trimLabelSep(rest)}
+		if strings.HasSuffix(w, "s") {
+			// "Questions 2, 3 and 4", "Parts 1 to 3": one answer to several.
+			more, after := moreNumbers(n, rest)
+			if len(more) == 0 {
+				continue // "Questions 1" is no label we know
+			}
+			l.more, l.rest = more, trimLabelSep(after)
+		}
+		return l
 	}
 	if l, ok := bilingualLabel(t); ok {
 		return l
@@ -151,6 +162,31 @@ func numberLabel(t string) lineLabel {
 	}
 	return lineLabel{}
 }
+
+// moreNumbers reads the numbers after the first of a plural label:
+// ", 3 and 4", " to 3", "-4", " & 5"; it returns them and the rest.
+func moreNumbers(first int, rest string) ([]int, string) {
+	m := reMoreNumbers.FindStringSubmatch(rest)
+	if m == nil {
+		return nil, rest
+	}
+	var out []int
+	prev := first
+	for _, t := range reNumberStep.FindAllStringSubmatch(m[0], 20) {
+		n, _ := strconv.Atoi(t[2])
+		if t[1] == "to" || t[1] == "-" || t[1] == "–" {
+			for k := prev + 1; k < n && k-prev < 20; k++ {
+				out = append(out, k)
+			}
+		}
+		out = append(out, n)
+		prev = n
+	}
+	return out, rest[len(m[0]):]
+}
+
+// reMoreNumbers is the rest of "Questions 2, 3 and 4", "Parts 1 to 3".
+var reMoreNumbers = regexp.MustCompile(`^(?:\s*(?:,|and|&|to|-|–)\s*(?:q\s*)?\d{1,2})+`)
 
 // bilingualLabel reads "Cwestiwn 1 / Question 1": a label in another
 // language, then the English one.
@@ -241,7 +277,7 @@ func letterLabel(t string) lineLabel {
 // reAnswerLabel is the label of an answer at the start of a line: "Answer:",
 // "Response -", "Our response:", "A5.", "A5", "Ateb / Answer:", or
 // "Response" alone on its line (a heading).
-var reAnswerLabel = regexp.MustCompile(`(?i)^\s*(?:[-–•*]\s*)?(?:\p{L}+\s*/\s*)?(?:(?:the\s+)?(?:our|council'?s?|trust'?s?|force'?s?|authority'?s?|commissioner'?s?|university'?s?|service'?s?)\s+)?(?:(?:answer|response|reply)(?:\s+(?:to\s+)?(?:question\s+|q\s*)?\d{1,2})?\s*(?:[:.\-–—)]\s*|$)|a\d{1,2}\b\s*[:.\-–—)]?\s*|a\s\d{1,2}\s*[:.\-–—)]\s*)`)
+var reAnswerLabel = regexp.MustCompile(`(?i)^\s*(?:[-–•*]\s*)?(?:\p{L}+\s*/\s*)?(?:(?:the\s+)?(?:our|council'?s?|trust'?s?|force'?s?|authority'?s?|commissioner'?s?|university'?s?|service'?s?)\s+)?(?:(?:answer|response|reply)(?:\s+(?:to\s+)?(?:question\s+|q\s*)?\d{1,2})?\s*(?:[:.\-–—)]\s*|$)|a\d{1,2}\b\s*[:.\-–—)]?\s*|a \d{1,2}\s*[:.\-–—)]\s*)`)
 
 // answerLabel returns where the answer begins in s when s starts with the
 // label of an answer; -1 otherwise. A label in another language before

@@ -56,6 +56,12 @@ func listIn(lines []string, qstems map[string]bool) (items []string, ok bool) {
 	}
 	for _, l := range ls {
 		t, _ := cutBullet(l)
+		if cells := strings.Split(t, " | "); len(cells) > 1 {
+			// A table's row: the name is its first cell; a total is no name.
+			if t = cells[0]; isTotalLabel(t) {
+				continue
+			}
+		}
 		if it := cleanItem(t, qstems); it != "" {
 			items = append(items, it)
 		}
@@ -97,6 +103,9 @@ func oneItemPerLine(ls []string) bool {
 		if len(strings.Fields(t)) > 10 || strings.HasSuffix(t, ",") || strings.HasSuffix(t, " and") || strings.HasSuffix(t, "&") {
 			return false
 		}
+		if i < len(ls)-1 && (strings.Contains(t, ", ") || strings.Contains(t, "; ") || stopWords[strings.ToLower(lastWordOf(t))]) {
+			return false // "Fenland Constabulary, National" / "Probation Service and MARAC": a sentence wrapped
+		}
 		if i > 0 {
 			if c := t[0]; c >= 'a' && c <= 'z' || c == '&' || c == '(' {
 				return false // the line above goes on
@@ -116,6 +125,9 @@ func namesIn(text string, qstems map[string]bool) []string {
 	}
 	var pieces []string
 	for _, sent := range sentences(text) {
+		if exemption(sent) != "" || notHeld(sent) {
+			continue // a sentence about the law or what is not held names no one asked about
+		}
 		for _, semi := range splitOutside(sent, ';') {
 			commas := joinSerialNames(splitOutside(semi, ','))
 			for _, c := range commas {

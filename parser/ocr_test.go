@@ -100,7 +100,9 @@ func TestDoubtfulNumber(t *testing.T) {
 
 // TestLayoutTables: a table laid out in columns (a Word table printed to
 // PDF, or scanned) becomes one line per row, label and value cells joined
-// by " | ", its head and the blank lines between its rows left out.
+// by " | ", its head and the blank lines between its rows left out; the
+// lines of a value cell stay apart (U+2028, shown here as ⏎), for the
+// reader to join as a sentence or keep as a list.
 func TestLayoutTables(t *testing.T) {
 	pad := func(a string, n int, b string) string { return a + strings.Repeat(" ", n-len(a)) + b }
 	for _, c := range []struct {
@@ -123,7 +125,7 @@ func TestLayoutTables(t *testing.T) {
 		want: []string{
 			"Dear Requester,",
 			"",
-			"Number of individuals who referred themselves | None – the programme takes agency referrals only.",
+			"Number of individuals who referred themselves | None – the programme takes ⏎ agency referrals only.",
 			"Total budget of the service | £92,000 per annum",
 			"",
 			"Yours sincerely,",
@@ -137,7 +139,7 @@ func TestLayoutTables(t *testing.T) {
 			pad("", 44, "https://example.gov.uk/e"),
 		},
 		want: []string{
-			"Link to any evaluation | The evaluation is at https://example.gov.uk/e",
+			"Link to any evaluation | The evaluation is at ⏎ https://example.gov.uk/e",
 		},
 	}, {
 		name: "one row alone is no table",
@@ -161,7 +163,7 @@ func TestLayoutTables(t *testing.T) {
 func tableTexts(lines []string) []string {
 	var out []string
 	for _, t := range tabulate(lines, period{}) {
-		out = append(out, t.text)
+		out = append(out, strings.ReplaceAll(t.text, cellBreak, " ⏎ "))
 	}
 	return out
 }

@@ -203,19 +203,21 @@ func checkScanned(answers map[string]Answer, qs []Question, clean string, scans 
 	var from []ocrSource
 	for _, q := range qs {
 		a, ok := answers[q.Key]
-		if !ok || a.Status == StatusUnanswered {
+		if !ok || a.Status == StatusUnanswered && a.Text == "" {
 			continue
 		}
 		src, scanned := fromOCR(a, clean, scans)
 		if !scanned {
 			continue
 		}
-		if !used[src.name] {
-			used[src.name] = true
-			from = append(from, src)
+		if a.Status != StatusUnanswered {
+			if !used[src.name] {
+				used[src.name] = true
+				from = append(from, src)
+			}
+			a.Check, a.Why = true, fmt.Sprintf("read by OCR from a scan (%s, confidence %.0f): check it against the letter", src.name, src.conf)
+			answers[q.Key] = a
 		}
-		a.Check, a.Why = true, fmt.Sprintf("read by OCR from a scan (%s, confidence %.0f): check it against the letter", src.name, src.conf)
-		answers[q.Key] = a
 		if q.Type != TypeCount && q.Type != TypeMoney {
 			continue
 		}

@@ -97,6 +97,30 @@ func askedPeriod(a *Asked) period {
 	if len(found) == 1 {
 		return first
 	}
+	if len(found) > 1 {
+		return period{}
+	}
+	// No financial year: one calendar year the title names ("calendar year
+	// 2024", "in 2024"), else the one year every question that names one
+	// names.
+	years := map[int]bool{}
+	for _, m := range reYearIn.FindAllStringSubmatch(a.Title, 5) {
+		y, _ := strconv.Atoi(m[1])
+		years[y] = true
+	}
+	if len(years) == 0 {
+		for _, q := range a.Questions {
+			for _, m := range reYearIn.FindAllStringSubmatch(q.Text, 5) {
+				y, _ := strconv.Atoi(m[1])
+				years[y] = true
+			}
+		}
+	}
+	if len(years) == 1 {
+		for y := range years {
+			return period{y, y, false}
+		}
+	}
 	return period{}
 }
 

@@ -95,6 +95,10 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 	case TypeMoney:
 		if v, ok, w := moneyIn(first, masked); ok {
 			value, vwhy = v, w
+		} else if f, ok := plainFigure(first); ok && first != "" {
+			// A bare figure in answer to a question of money (a table's
+			// cell under "Amount paid (GBP)").
+			value, vwhy = Money{Amount: round2(f), Currency: "GBP"}, "an amount without a currency sign: taken as pounds"
 		}
 	case TypeList:
 		if l, ok := listIn(lines, c.stems); ok {
@@ -126,6 +130,14 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 		a.Check, a.Why = true, "no "+string(c.q.Type)+" found in the answer's words"
 		if c.q.Type == TypeCount && isRange(unmasked(first, masked)) {
 			a.Why = "a range, not a figure: " + shorten(first, 60)
+			return a // a range answers, though not with a figure
+		}
+		if c.q.Type == TypeCount || c.q.Type == TypeMoney || c.q.Type == TypeURL {
+			// Words without the figure, amount or address asked ("see
+			// the attached spreadsheet", "answered by our finance
+			// team"): the question is not answered here; the words are
+			// kept for a person.
+			a.Status = StatusUnanswered
 		}
 		return a
 	}
@@ -378,4 +390,4 @@ func perPeriod(lines []string, asked period) (value, note string, check bool, ok
 // rePeriodHead is the period that heads one figure: "2023/24 - ",
 // "2022/23: ", "In 2021/22, ", at the start of a line or after "; ", " / ",
 // ", ".
-var rePeriodHead = regexp.MustCompile(`(?i)(?:^|[;,]\s+|\s/\s+)\s*(?:[-–•*]\s+)?(?:(?:in|for)\s+)?((?:fy\s?)?(?:19|20)\d\d\s*(?:/|-|–)\s*(?:19|20)?\d\d)\s*(?:[-–—:=,]|\s{2,}|\t)\s*`)
+var rePeriodHead = regexp.MustCompile(`(?i)(?:^|[;,]\s+|\s/\s+)\s*(?:[-–•*]\s+)?(?:(?:in|for)\s+)?((?:fy\s?)?(?:19|20)\d\d\s*(?:/|-|–)\s*(?:19|20)?\d\d|(?:19|20)\d\d)\s*(?:[-–—:=,]|\s{2,}|\t)\s*`)

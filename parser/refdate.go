@@ -227,8 +227,9 @@ var (
 		`(?:(\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?\s+` + monthRe + `,?(?:\s+(\d{4}))?` +
 		`|` + monthRe + `\s+(\d{1,2})(?:st|nd|rd|th)?,?(?:\s+(\d{4}))?` +
 		`|(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})` +
+		`|(\d{1,2})[\-/ ]` + monthRe + `[\-/ ](\d{4})` +
 		`|(\d{4})-(\d{2})-(\d{2}))`
-	reDue = regexp.MustCompile(`(?i)\b(no later than|not later than|on or before|by no later than|by|before|until|(?:response |reply )?due(?: (?:on|by|date))?(?: is)?:?|deadline(?: (?:is|of|to|date))?:?|(?:due|response|reply) date(?: for (?:your|the|a|this) (?:request|response|reply))?(?: is)?:?|extended? (?:the deadline |the date |this |it )?(?:to|until)|new (?:deadline|date|response date)(?: is| of)?:?|working days,? (?:i\.e\.?|which is|that is|this being|being),?)\s+(?:\|\s+)?` + dateExpr + `\b`)
+	reDue = regexp.MustCompile(`(?i)\b(no later than|not later than|on or before|by no later than|by|before|until|(?:response |reply )?due(?: (?:on|by|date))?(?: is)?:?|(?:deadline|target(?: response)? date|target)(?: for (?:our|your|the|a|this) (?:request|response|reply))?(?: (?:is|of|to|date|will be))?:?|(?:due|response|reply) date(?: for (?:your|the|a|this) (?:request|response|reply))?(?: is)?:?|extended? (?:the deadline |the date |this |it )?(?:to|until)|new (?:deadline|date|response date)(?: is| of)?:?|working days,? (?:i\.e\.?|which is|that is|this being|being),?)\s+(?:\|\s+)?` + dateExpr + `\b`)
 )
 
 // findDue returns the due date text states, as YYYY-MM-DD: the latest of
@@ -267,7 +268,9 @@ func dueFrom(m []string, ref time.Time) (time.Time, bool) {
 			year += 2000
 		}
 	case m[11] != "":
-		year, mon, day = atoi(m[11]), time.Month(atoi(m[12])), atoi(m[13])
+		day, mon, year = atoi(m[11]), months[strings.ToLower(m[12])], atoi(m[13])
+	case m[14] != "":
+		year, mon, day = atoi(m[14]), time.Month(atoi(m[15])), atoi(m[16])
 	}
 	if mon < 1 || mon > 12 || day < 1 || day > 31 {
 		return time.Time{}, false

@@ -49,13 +49,14 @@ var anchorLine = newKeyed("anchor", reAnchor, "the following", "below", "as foll
 
 // isAnchor tells a line that introduces the answers: a phrase of reAnchor,
 // or a heading "Our response", "Responses", "Answers" alone on its line.
-func isAnchor(t string) bool {
-	l := strings.TrimRight(asciiLower(t), " :")
-	switch l {
+func isAnchor(t string) bool { return isAnchorLower(t, asciiLower(t)) }
+
+func isAnchorLower(t, lower string) bool {
+	switch strings.TrimRight(lower, " :") {
 	case "our response", "our responses", "responses", "answers", "our answers", "response", "answer", "our reply", "answers are":
 		return true
 	}
-	return anchorLine.match(t, asciiLower(t))
+	return anchorLine.match(t, lower)
 }
 
 // reFootnote is a footnote: a mark and a sentence ("* Where a figure is
@@ -84,8 +85,11 @@ func plines(docs []string, asked period) []pline {
 			if !l.blank {
 				l.lab = itemLabel(head)
 				trim := strings.TrimSpace(head)
-				l.stop = t.cells == nil && (isSignOff(trim) || isBoilerplate(trim))
-				l.anchor = t.cells == nil && l.lab.num == 0 && !l.lab.bullet && len(trim) < 300 && isAnchor(trim)
+				if t.cells == nil {
+					lower := asciiLower(firstChars(trim, 300))
+					l.stop = isSignOff(trim) || kBoilerplate.match(firstChars(trim, 200), firstChars(lower, 200))
+					l.anchor = l.lab.num == 0 && !l.lab.bullet && len(trim) < 300 && isAnchorLower(trim, lower)
+				}
 				l.footnote = t.cells == nil && isFootnote(trim)
 				if t.cells == nil {
 					l.ans = answerLabel(t.text)
@@ -135,6 +139,8 @@ type unit struct {
 	label  string   // the words restating or labelling a question
 	body   []string // the answer's lines as written
 	line   int      // its first line
+	end    int      // the line after its span
+	nums   []int    // more numbers it answers ("Questions 2 and 3")
 	after  bool     // it comes after a line introducing the answers
 	note   string   // a choice made (a table's period column)
 	check  bool     // ... that a person should look at
@@ -203,7 +209,8 @@ func (s *segmenter) items() {
 		}
 		// "19" or "12." alone on its line is a figure, unless it is the
 		// label of the next item with its text on the line below.
-		if strings.TrimSpace(l.lab.rest) == "" && l.cells == nil && !(s.labelOnly(i) && (l.lab.num == last+1 || l.lab.num == 1)) {
+		worded := l.lab.style == "Question" || l.lab.style == "Q"
+		if strings.TrimSpace(l.lab.rest) == "" && l.cells == nil && !(s.labelOnly(i) && (l.lab.num == last+1 || l.lab.num == 1 || worded && l.lab.num > last)) {
 			l.lab = lineLabel{}
 			continue
 		}
@@ -266,6 +273,8 @@ func (s *segmenter) labelOnly(i int) bool {
 func (s *segmenter) itemUnit(i, end int, last bool) unit {
 	l := s.lines[i]
 	u := unit{src: srcItem, num: l.lab.num, letter: l.lab.letter, line: i, note: l.note, check: l.check}
+	u.nums = l.lab.more
+	u.end = i + 1
 	if l.cells != nil {
 		// A numbered table row: the question's cell and the answer's.
 		u.src = srcRow
@@ -279,8 +288,17 @@ func (s *segmenter) itemUnit(i, end int, last bool) unit {
 	}
 	span := []string{l.lab.rest}
 	paras := 0
-	for k := i + 1; k < end && k < i+200; k++ {
+	k := i + 1
+	for ; k < end && k < i+200; k++ {
 		n := s.lines[k]
+		if n.table != 0 && n.table != l.table && leadsToTable(span) {
+			// "The firms are listed in the table below:" and the table.
+			for ; k < end && s.lines[k].table == n.table; k++ {
+				span = append(span, s.lines[k].text)
+			}
+			k--
+			continue
+		}
 		if n.stop || n.footnote || n.table != 0 && n.table != l.table || n.doc != l.doc {
 			break
 		}
@@ -303,6 +321,7 @@ func (s *segmenter) itemUnit(i, end int, last bool) unit {
 		}
 		span = append(span, n.text)
 	}
+	u.end = k
 	for len(span) > 0 && strings.TrimSpace(span[len(span)-1]) == "" {
 		span = span[:len(span)-1]
 	}
@@ -310,21 +329,45 @@ func (s *segmenter) itemUnit(i, end int, last bool) unit {
 	return u
 }
 
+// leadsToTable tells an item's words so far that lead to a table after
+// them: "The firms are listed in the table below", "as follows:".
+func leadsToTable(span []string) bool {
+	for k := len(span) - 1; k >= 0; k-- {
+		t := strings.TrimSpace(span[k])
+		if t == "" {
+			continue
+		}
+		l := asciiLower(t)
+		return strings.HasSuffix(t, ":") || strings.Contains(l, "table") || strings.Contains(l, "below") || strings.Contains(l, "following") || strings.Contains(l, "attached")
+	}
+	return false
+}
+
 // endsItem tells a line inside an item's span that starts something else:
 // a labelled line or a restated question that fits another question,
 // unnumbered ones first, much better than the item's own.
 func (s *segmenter) endsItem(n pline, qi int, k int) bool {
-	if k > 0 && !s.lines[k-1].blank && n.lab.bullet {
+	if k > 0 && !s.lines[k-1].blank && n.lab.bullet || n.cells != nil {
 		return false
 	}
-	label := n.text
+	label := strings.TrimSpace(n.text)
+	heading := false
 	if at := strings.Index(label, ":"); at > 0 && at < 80 {
 		label = label[:at]
-	} else if !strings.HasSuffix(strings.TrimSpace(label), "?") {
-		return false
+	} else if !strings.HasSuffix(label, "?") {
+		// A heading on its own line ("Making a claim"), or an unnumbered
+		// question restated ("Please also describe how ..."), after a
+		// blank line.
+		if k == 0 || !s.lines[k-1].blank || len(label) > 300 {
+			return false
+		}
+		heading = true
 	}
 	best, score, _ := s.v.best(label)
 	if best < 0 || best == qi || score < 0.55 {
+		return false
+	}
+	if heading && (s.qs[best].Number != 0 || hasFigure(label) || score < 0.65) {
 		return false
 	}
 	own := 0.0
@@ -636,7 +679,7 @@ func (s *segmenter) itemLines() []bool {
 		if u.src != srcItem && u.src != srcRow {
 			continue
 		}
-		for k := u.line; k < len(s.lines) && k < u.line+len(u.body)+4; k++ {
+		for k := u.line; k < len(s.lines) && k < u.end; k++ {
 			in[k] = true
 		}
 	}

@@ -53,6 +53,10 @@ func stemWord(w string) string {
 	if n := len(w); n >= 4 && w[n-1] == w[n-2] && !strings.ContainsRune("aeiouls", rune(w[n-1])) {
 		w = w[:n-1]
 	}
+	// "make" and "making", "use" and "used", "provide" and "provided"
+	if n := len(w); n >= 3 && w[n-1] == 'e' {
+		w = w[:n-1]
+	}
 	return w
 }
 

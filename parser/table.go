@@ -230,9 +230,11 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 		cols = append(cols, span1{c.col, c.col + utf8.RuneCountInString(c.text)})
 	}
 	end, multi, blanks := i+1, 1, 0
-	var placed [][]int // per line from i: the column of each cell
+	var placed [][]int          // per line from i: the column of each cell
+	var cellsOf [][]layoutCell // per line from i: its cells
 	p0, _ := placeCells(first, cols)
 	placed = append(placed, p0)
+	cellsOf = append(cellsOf, first)
 	for k := i + 1; k < len(lines) && k < i+400; k++ {
 		l := lines[k]
 		if strings.TrimSpace(l) == "" {
@@ -241,9 +243,15 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 				break
 			}
 			placed = append(placed, nil)
+			cellsOf = append(cellsOf, nil)
 			continue
 		}
 		cells := layoutCells(l)
+		if len(cells) == 1 && blanks == 0 && multi >= 2 && cells[0].col < cols[0].b {
+			// A wrapped line of the first column run into the next, in a
+			// table under way.
+			cells = splitOverflow(cells, cols)
+		}
 		p, ok := placeCells(cells, cols)
 		if !ok || blanks > 0 && len(cells) < 2 {
 			break // after a blank line, only a row of cells goes on
@@ -259,13 +267,14 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 			x.b = max(x.b, c.col+utf8.RuneCountInString(c.text))
 		}
 		placed = append(placed, p)
+		cellsOf = append(cellsOf, cells)
 		blanks = 0
 		end = k + 1
 	}
 	if multi < 2 {
 		return i, nil
 	}
-	placed = placed[:end-i]
+	placed, cellsOf = placed[:end-i], cellsOf[:end-i]
 	// Rows: at an item label in the first column, else at blank lines,
 	// else at each line with a cell past the first column.
 	labelled, hasBlank := false, false
@@ -274,7 +283,7 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 			hasBlank = true
 			continue
 		}
-		if c := layoutCells(lines[k]); len(c) > 0 && placed[k-i][0] == 0 && startsItemLabel(c[0].text) {
+		if c := cellsOf[k-i]; len(c) > 0 && placed[k-i][0] == 0 && startsItemLabel(c[0].text) {
 			labelled = true
 		}
 	}
@@ -287,7 +296,7 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 			prevBlank = true
 			continue
 		}
-		cells := layoutCells(lines[k])
+		cells := cellsOf[k-i]
 		startsRow := cur == nil || k == i || k == i+1 && len(rows) == 0 && !labelled
 		switch {
 		case labelled:
@@ -306,7 +315,14 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 		for ci, c := range cells {
 			col := p[ci]
 			if cur[col] != "" {
-				cur[col] += " "
+				// The first column (a label, a question) wraps; a value's
+				// lines are kept apart (a list one per line, an address
+				// cut at the column's edge), for the reader to join.
+				if col == 0 {
+					cur[col] += " "
+				} else {
+					cur[col] += cellBreak
+				}
 			}
 			cur[col] += c.text
 		}
@@ -320,6 +336,41 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 
 // span1 is the span of columns a table column covers.
 type span1 struct{ a, b int }
+
+// splitOverflow cuts a cell that runs on past the start of the next
+// column, where pdftotext left one space between two cells ("in the
+// financial number of false alarms"), at the last space before that
+// column's start.
+func splitOverflow(cells []layoutCell, cols []span1) []layoutCell {
+	if len(cols) < 2 {
+		return cells
+	}
+	var out []layoutCell
+	for _, c := range cells {
+		r := []rune(c.text)
+		for k := 1; k < len(cols); k++ {
+			at := cols[k].a - c.col // where column k starts within the cell
+			if at <= 2 || at >= len(r)-1 || c.col >= cols[k].a-1 {
+				continue
+			}
+			cut := -1
+			for i := at; i >= at-2 && i > 0; i-- {
+				if r[i] == ' ' {
+					cut = i
+					break
+				}
+			}
+			if cut < 0 {
+				continue
+			}
+			out = append(out, layoutCell{c.col, strings.TrimSpace(string(r[:cut]))})
+			c = layoutCell{c.col + cut + 1, strings.TrimSpace(string(r[cut+1:]))}
+			r = []rune(c.text)
+		}
+		out = append(out, c)
+	}
+	return out
+}
 
 // placeCells puts each cell in the column it overlaps most (or, overlapping
 // none, the nearest within three characters); ok is false when a cell fits
@@ -382,7 +433,7 @@ func shapeTable(rows [][]string, asked period) []tline {
 		}
 	}
 	head := rows[0]
-	if !isHeadRow(head) {
+	if !isHeadRow(head) && !headOverFigures(rows) {
 		head = nil
 	} else {
 		rows = rows[1:]
@@ -520,6 +571,38 @@ func isHeadRow(r []string) bool {
 		}
 	}
 	return isColumnWords(r)
+}
+
+// headOverFigures tells a first row of short words without figures over
+// rows whose other cells are mostly figures: the heads of columns of
+// figures ("Month | Claims received | Claims paid").
+func headOverFigures(rows [][]string) bool {
+	if len(rows) < 2 || len(rows[0]) < 2 {
+		return false
+	}
+	for _, c := range rows[0][1:] {
+		if strings.TrimSpace(c) == "" || len(strings.Fields(c)) > 8 || hasDigitFigure(c) {
+			return false
+		}
+	}
+	figs, all := 0, 0
+	for _, r := range rows[1:] {
+		for _, c := range r[1:] {
+			if strings.TrimSpace(c) == "" {
+				continue
+			}
+			all++
+			if _, ok := plainFigure(strings.TrimSuffix(strings.TrimSpace(c), "*")); ok || suppressed(c) || strings.HasPrefix(strings.TrimSpace(c), "<") {
+				figs++
+			}
+		}
+	}
+	return all > 0 && figs*3 >= all*2
+}
+
+// hasDigitFigure tells text with a digit outside a period or sub-period.
+func hasDigitFigure(s string) bool {
+	return strings.ContainsAny(s, "0123456789") && !isPeriodLabel(s) && !isSubPeriodLabel(s)
 }
 
 // isColumnWords tells a row of column headings: every cell a short phrase

@@ -190,11 +190,25 @@ func inFirst(w string, q []string) bool {
 type keyed struct {
 	re   *regexp.Regexp
 	keys []string
+	by   [256][]string // keys by their first byte, for one pass over a text
 }
 
 // match reports whether s (whose lower-case form is lower) matches.
 func (k *keyed) match(s, lower string) bool {
-	return hasAny(lower, k.keys) && k.re.MatchString(s)
+	return k.holdsKey(lower) && k.re.MatchString(s)
+}
+
+// holdsKey tells whether lower holds one of the keys: one pass over it,
+// trying at each byte only the keys that start with it.
+func (k *keyed) holdsKey(lower string) bool {
+	for i := 0; i < len(lower); i++ {
+		for _, key := range k.by[lower[i]] {
+			if strings.HasPrefix(lower[i:], key) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // keyedPatterns lists every keyed pattern, for the test.
@@ -202,6 +216,9 @@ var keyedPatterns = map[string]*keyed{}
 
 func newKeyed(name string, re *regexp.Regexp, keys ...string) *keyed {
 	k := &keyed{re: re, keys: keys}
+	for _, key := range keys {
+		k.by[key[0]] = append(k.by[key[0]], key)
+	}
 	keyedPatterns[name] = k
 	return k
 }
