@@ -489,12 +489,14 @@ func cmdEvent(ctx context.Context, e *env, args []string) error {
 	c.register(fs, "text", "warn")
 	at := fs.String("at", "", "when it happened (YYYY-MM-DD or RFC 3339; default now)")
 	note := fs.String("note", "", "a note kept with the event")
+	undo := fs.Bool("undo", false, "remove the event named (by its ID, or the latest of a kind) instead of recording one")
+	force := fs.Bool("force", false, "record it even if it repeats an event of the same kind, moves the due date back or lies in the future")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 2 {
-		return usagef("want a request and an event")
+		return usagef("want a request and an event (or, with --undo, an event's ID)")
 	}
 	when := time.Now()
 	if *at != "" {
@@ -506,7 +508,7 @@ func cmdEvent(ctx context.Context, e *env, args []string) error {
 			return usagef("--at %q: want YYYY-MM-DD or an RFC 3339 time", *at)
 		}
 	}
-	if _, ok := worker.EventKinds[pos[1]]; !ok {
+	if _, ok := worker.EventKinds[pos[1]]; !ok && !*undo {
 		return usagef("unknown event %q", pos[1])
 	}
 	d, err := c.open(ctx, e, false)
@@ -514,11 +516,20 @@ func cmdEvent(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	s, err := d.RecordEvent(ctx, pos[0], pos[1], when, *note)
+	if *undo {
+		s, gone, err := d.RemoveEvent(ctx, pos[0], pos[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s/%s: removed %s of %s (event %s); state %s, due %s\n", s.Campaign, s.Request, gone.Kind, deadline.DateOf(gone.At), gone.ID(), s.State, s.Due)
+		return nil
+	}
+	s, err := d.RecordEvent(ctx, pos[0], pos[1], when, *note, *force)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s/%s: %s; state %s, due %s\n", s.Campaign, s.Request, worker.EventKinds[pos[1]], s.State, s.Due)
+	id := worker.Event{Kind: pos[1], At: when.UTC()}.ID()
+	fmt.Fprintf(e.stdout, "%s/%s: %s (event %s); state %s, due %s\n", s.Campaign, s.Request, worker.EventKinds[pos[1]], id, s.State, s.Due)
 	return nil
 }
 

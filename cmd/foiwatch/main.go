@@ -63,7 +63,7 @@ func init() {
 		{"unmatched", "--config F list|show ID|assign ID [CAMPAIGN/]REQUEST|dismiss ID", "replies that matched no request", cmdUnmatched},
 		{"failed", "--config F list|show ID|replay ID...|replay --all|drop ID", "messages whose processing failed", cmdFailed},
 		{"reprocess", "--config F [--campaign ID]", "parse every stored message again and update the results", cmdReprocess},
-		{"event", "--config F [CAMPAIGN/]REQUEST clarification_sent|review_requested|withdrawn|resent [--at DATE] [--note TEXT]", "record what happened outside the mailbox", cmdEvent},
+		{"event", "--config F [CAMPAIGN/]REQUEST clarification_sent|review_requested|withdrawn|resent [--at DATE] [--note TEXT] [--force] | REQUEST ID|KIND --undo", "record what happened outside the mailbox, or remove an event recorded by mistake", cmdEvent},
 		{"remind", "--config F [--dry-run] [--now TIME]", "send the reminders that are due now; --dry-run prints them instead", cmdRemind},
 		{"deadline", "--received DATE [--working-days N] [--calendar foia|foisa]", "print the due date of a request received on DATE", cmdDeadline},
 	}
