@@ -34,6 +34,8 @@ type Row struct {
 	ParserVersion int `json:"parser_version,omitempty"`
 	// OCR is true when the answers were read from a scan: check them.
 	OCR bool `json:"ocr,omitempty"`
+	// AnswersFrom is the sha256 of the reply the answers came from.
+	AnswersFrom string `json:"answers_from,omitempty"`
 }
 
 // Stale reports whether the row's answers were read by an older parser
@@ -45,6 +47,10 @@ func (r Row) Stale() bool { return r.ParserVersion != 0 && r.ParserVersion < par
 func (d *Daemon) Rows(ctx context.Context, campaignID string, today deadline.Date) ([]Row, error) {
 	var rows []Row
 	found := false
+	decs, err := d.Store.AnswerDecisions(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range d.Campaigns.List {
 		if campaignID != "" && c.ID != campaignID {
 			continue
@@ -59,19 +65,12 @@ func (d *Daemon) Rows(ctx context.Context, campaignID string, today deadline.Dat
 				Reference: s.Reference, Due: s.Due, Status: s.State, RepliedAt: s.RepliedAt, DaysLate: s.DaysLate(c, today),
 				Answers: map[string]parser.Answer{}}
 			// The answers come from the latest substantive reply.
-			var best *parser.Reply
 			for _, ref := range s.Replies {
 				row.Replies = append(row.Replies, ref.SHA256)
-				if ref.Kind != parser.KindResponse && ref.Kind != parser.KindInternalReview {
-					continue
-				}
-				rep, err := d.Store.Reply(ctx, ref.SHA256)
-				if err != nil {
-					return nil, err
-				}
-				if best == nil || rep.Date >= best.Date {
-					best = rep
-				}
+			}
+			best, err := d.bestReply(ctx, s)
+			if err != nil {
+				return nil, err
 			}
 			for _, q := range c.Questions {
 				row.Answers[q.Key] = parser.Answer{Status: parser.StatusUnanswered}
@@ -86,7 +85,9 @@ func (d *Daemon) Rows(ctx context.Context, campaignID string, today deadline.Dat
 						row.OCR = true
 					}
 				}
+				row.AnswersFrom = best.SHA256
 			}
+			applyDecisions(c, &row, best, decs)
 			rows = append(rows, row)
 		}
 	}
@@ -174,11 +175,12 @@ var CSVHeader = []string{"campaign", "request", "authority", "sent_at", "referen
 
 // WriteCSV writes one row per request: the fixed columns, then one column
 // per question with the answer's value as a spreadsheet takes it (a number,
-// an amount, names joined by "; "), or the status when not answered.
+// an amount, names joined by "; "), or the status when not answered, then
+// CSVCorrected.
 func (d *Daemon) WriteCSV(w io.Writer, rows []Row) error {
 	keys := d.questionKeys(rows)
 	cw := csv.NewWriter(w)
-	cw.Write(append(append([]string{}, CSVHeader...), keys...))
+	cw.Write(append(append(append([]string{}, CSVHeader...), keys...), CSVCorrected))
 	for _, r := range rows {
 		rec := []string{r.Campaign, r.Request, r.Authority, r.SentAt, r.Reference, r.Due, r.Status, r.RepliedAt, strconv.Itoa(r.DaysLate)}
 		for _, k := range keys {
@@ -189,6 +191,7 @@ func (d *Daemon) WriteCSV(w io.Writer, rows []Row) error {
 			}
 			rec = append(rec, CellValue(a))
 		}
+		rec = append(rec, strings.Join(correctedKeys(r, keys), "; "))
 		for i := range rec {
 			rec[i] = csvCell(rec[i])
 		}

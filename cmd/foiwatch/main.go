@@ -64,6 +64,12 @@ func init() {
 		{"failed", "--config F list|show ID|replay ID...|replay --all|drop ID", "messages whose processing failed", cmdFailed},
 		{"reprocess", "--config F [--campaign ID]", "parse every stored message again and update the results", cmdReprocess},
 		{"event", "--config F [CAMPAIGN/]REQUEST clarification_sent|review_requested|withdrawn|resent [--at DATE] [--note TEXT] [--force] | REQUEST ID|KIND --undo", "record what happened outside the mailbox, or remove an event recorded by mistake", cmdEvent},
+		{"review", "--config F [--campaign ID] [--format text|jsonl]", "the answers a person should check, by request, with the words each was read from", cmdReview},
+		{"answer", "--config F [CAMPAIGN/]REQUEST KEY set VALUE|accept|clear [--note TEXT]", "correct an answer by hand, accept it as read, or drop the correction", cmdAnswer},
+		{"show", "--config F ID|[CAMPAIGN/]REQUEST [--brief]", "a reply (by the start of its ID): headers, how it was matched and why, its text as read, its attachments; or a request's timeline", cmdShow},
+		{"raw", "--config F ID [--attachment N] [-o FILE]", "a stored message exactly as received (an .eml), or one of its attachments", cmdRaw},
+		{"move", "--config F ID [CAMPAIGN/]REQUEST|none [--note TEXT]", "put a stored reply on another request, or back among the unmatched; reprocessing keeps it there", cmdMove},
+		{"add", "--config F --request [CAMPAIGN/]REQUEST [--received DATE] [--note TEXT] FILE...", "a reply that came another way (a posted letter scanned or photographed, a saved .eml): stored like mail, parsed, filed under the request", cmdAdd},
 		{"remind", "--config F [--dry-run] [--now TIME]", "send the reminders that are due now; --dry-run prints them instead", cmdRemind},
 		{"deadline", "--received DATE [--working-days N] [--calendar foia|foisa]", "print the due date of a request received on DATE", cmdDeadline},
 	}
