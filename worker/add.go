@@ -222,4 +222,3 @@ func wrapLetter(c *Campaign, r *Request, files []AddedFile, received time.Time, 
 	}
 	return buf.Bytes(), nil
 }
-

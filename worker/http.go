@@ -112,8 +112,8 @@ type statusCell struct {
 type statusAnswer struct{ Key, Status, Value, Text, Note string }
 type statusReply struct {
 	SHA, Date, Kind, Match, Subject string
-	Warnings                   []string
-	Answers                    []statusAnswer
+	Warnings                        []string
+	Answers                         []statusAnswer
 }
 type statusRow struct {
 	Row     Row

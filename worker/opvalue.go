@@ -24,7 +24,7 @@ var (
 	opMoney = regexp.MustCompile(`(?i)^(£|gbp|€|eur|\$|usd)?\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?\s*(k|thousand|m|million|bn|billion)?\s*(?:(?:,\s*)?(per year|per annum|a year|annually|yearly|pa|p\.a\.|/\s*year|/\s*yr))?$`)
 	// A section of FOIA, FOISA or the EIR: s.40(2), s40(2)(a), section
 	// 43(2), reg.12(4)(b).
-	opSection = regexp.MustCompile(`(?i)^(?:s\.?|ss\.?|section|reg\.?|regulation)\s*(\d{1,2})\s*((?:\(\s*\d{1,2}\s*\))?)\s*((?:\(\s*[a-z]\s*\))?)$`)
+	opSection    = regexp.MustCompile(`(?i)^(?:s\.?|ss\.?|section|reg\.?|regulation)\s*(\d{1,2})\s*((?:\(\s*\d{1,2}\s*\))?)\s*((?:\(\s*[a-z]\s*\))?)$`)
 	opSectionSep = regexp.MustCompile(`(?i)\s*(?:,|\band\b|&)\s*`)
 )
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-
 )
 
 func cmdMove(ctx context.Context, e *env, args []string) error {
@@ -47,4 +46,3 @@ func cmdMove(ctx context.Context, e *env, args []string) error {
 		sha[:12], from, r.Campaign, r.Request, r.Kind, len(r.Answers))
 	return nil
 }
-
