@@ -219,14 +219,14 @@ func applyDecisions(c *Campaign, row *Row, best *parser.Reply, decs map[string]*
 }
 
 // DisplayValue is an answer as a person reads it: "12", "£125,000 per
-// year", "Police; Probation", "not held", "exempt (s.40(2))", "no answer".
+// year", "Police; Probation", "not held", "exempt s.40(2)", "no answer".
 func DisplayValue(a parser.Answer) string {
 	switch a.Status {
 	case parser.StatusNotHeld:
 		return "not held"
 	case parser.StatusExempt:
 		if a.Exemption != "" {
-			return "exempt (" + a.Exemption + ")"
+			return "exempt " + a.Exemption
 		}
 		return "exempt"
 	case parser.StatusUnanswered:

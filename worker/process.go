@@ -123,7 +123,14 @@ func (p *Processor) handle(ctx context.Context, d *queue.Delivery, log *slog.Log
 			return err
 		}
 		if was, now := placementOf(prev), placementOf(r); was != now && d.Source == "rematch" {
-			log.Warn("a reply was matched again because what another reply taught changed, and moved", "from", was.String(), "to", now.String(), "match", r.Match, "why", f.Why)
+			// A reply filed under one request and now under another (or
+			// none) is what an operator wants to hear of; one that waited
+			// unmatched and found its request is not.
+			level := slog.LevelInfo
+			if was.key != "" {
+				level = slog.LevelWarn
+			}
+			log.Log(ctx, level, "a reply was matched again because what another reply taught changed, and moved", "from", was.String(), "to", now.String(), "match", r.Match, "why", f.Why)
 		}
 	}
 	log.Info("reply stored", "campaign", r.Campaign, "request", r.Request, "match", r.Match, "kind", r.Kind, "reference", r.Reference, "warnings", len(r.Warnings))

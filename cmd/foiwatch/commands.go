@@ -302,6 +302,11 @@ func cmdUnmatched(ctx context.Context, e *env, args []string) error {
 		}
 		for _, u := range list {
 			fmt.Fprintf(e.stdout, "%s  %-25.25s  %-14s  %-35s  %s\n", u.SHA256[:12], u.Date, u.Kind, u.From, u.Subject)
+			if len(u.Candidates) > 0 {
+				fmt.Fprintf(e.stdout, "              could be: %s\n", strings.Join(u.Candidates, ", "))
+			} else if u.Why != "" {
+				fmt.Fprintf(e.stdout, "              %s\n", u.Why)
+			}
 		}
 		return nil
 	case "show":

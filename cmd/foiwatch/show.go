@@ -146,9 +146,18 @@ func showRequest(ctx context.Context, w io.Writer, d *worker.Daemon, id string) 
 	if err != nil {
 		return err
 	}
-	late := s.DaysLate(c, deadline.DateOf(d.Now()))
+	rows, err := d.Rows(ctx, c.ID, deadline.DateOf(d.Now()))
+	if err != nil {
+		return err
+	}
+	var row worker.Row
+	for _, rw := range rows {
+		if rw.Request == r.ID {
+			row = rw
+		}
+	}
 	fmt.Fprintf(w, "%s/%s  %s <%s>\n", c.ID, r.ID, r.Authority, r.Email)
-	fmt.Fprintf(w, "state %s, due %s (clock from %s), %d working day(s) late, reference %s\n\n", s.State, s.Due, s.ClockFrom, late, dash(s.Reference))
+	fmt.Fprintf(w, "state %s, due %s (clock from %s), %d working day(s) late, reference %s\n\n", row.Status, s.Due, s.ClockFrom, row.DaysLate, dash(s.Reference))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, t := range tl {
 		id := t.ID
@@ -160,14 +169,7 @@ func showRequest(ctx context.Context, w io.Writer, d *worker.Daemon, id string) 
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	rows, err := d.Rows(ctx, c.ID, deadline.DateOf(d.Now()))
-	if err != nil {
-		return err
-	}
-	for _, row := range rows {
-		if row.Request != r.ID || row.AnswersFrom == "" {
-			continue
-		}
+	if row.AnswersFrom != "" {
 		fmt.Fprintf(w, "\nanswers (from reply %s):\n", row.AnswersFrom[:12])
 		for _, q := range c.Questions {
 			a := row.Answers[q.Key]
