@@ -291,3 +291,29 @@ func correctedKeys(r Row, keys []string) []string {
 	}
 	return out
 }
+
+// decidedAnswers returns the rows (by the sha256 of the reply their answers
+// came from) of the requests with an operator's decision on an answer.
+func (d *Daemon) decidedAnswers(ctx context.Context) (map[string]Row, error) {
+	decs, err := d.Store.AnswerDecisions(ctx)
+	if err != nil || len(decs) == 0 {
+		return nil, err
+	}
+	rows, err := d.Rows(ctx, "", deadline.DateOf(d.Now()))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]Row{}
+	for _, r := range rows {
+		if r.AnswersFrom == "" {
+			continue
+		}
+		for k := range r.Answers {
+			if decs[Key(r.Campaign, r.Request)+"."+k] != nil {
+				out[r.AnswersFrom] = r
+				break
+			}
+		}
+	}
+	return out, nil
+}

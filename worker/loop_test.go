@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/foiwatch/foiwatch/mailbox"
 	"github.com/foiwatch/foiwatch/mailbox/mailtest"
 	"github.com/foiwatch/foiwatch/parser"
@@ -491,6 +493,46 @@ func TestAPersonFinishesTheJob(t *testing.T) {
 		}
 		if got := reviewKeys(t, d, "opccn"); len(got) != 0 {
 			t.Errorf("%s: review lists %v, want nothing", when, got)
+		}
+		var xb bytes.Buffer
+		if err := d.WriteXLSX(&xb, rows); err != nil {
+			t.Fatal(err)
+		}
+		wb, err := excelize.OpenReader(&xb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		budgetCol := len(worker.CSVHeader) + 8 // budget is the 8th question
+		cell, _ := excelize.CoordinatesToCellName(budgetCol, 2)
+		v, _ := wb.GetCellValue(camp, cell)
+		id, _ := wb.GetCellStyle(camp, cell)
+		st, _ := wb.GetStyle(id)
+		comments, _ := wb.GetComments(camp)
+		var note string
+		for _, c := range comments {
+			if c.Cell == cell {
+				note = c.Text
+			}
+		}
+		if v != "400000" || st == nil || len(st.Fill.Color) == 0 || !strings.EqualFold(st.Fill.Color[0], "BDD7EE") || !strings.Contains(note, "Set by hand") || !strings.Contains(note, "£1,200,000") {
+			t.Errorf("%s: xlsx %s = %q, fill %+v, note %q: want the corrected value marked", when, cell, v, st, note)
+		}
+		wb.Close()
+		var replies bytes.Buffer
+		if err := d.WriteReplies(ctx, &replies, camp); err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, l := range strings.Split(strings.TrimSpace(replies.String()), "\n") {
+			if strings.Contains(l, `"message_id":"\u003cresp-239@norfolk.police.uk\u003e"`) || strings.Contains(l, `"message_id":"<resp-239@norfolk.police.uk>"`) {
+				found = true
+				if !strings.Contains(l, `"budget":{"status":"answered","value":{"amount":400000`) || !strings.Contains(l, `"corrected":{"by":`) {
+					t.Errorf("%s: export --replies does not carry the correction: %s", when, l)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: export --replies lacks the response:\n%s", when, replies.String())
 		}
 		var csvBuf bytes.Buffer
 		if err := d.WriteCSV(&csvBuf, rows); err != nil {

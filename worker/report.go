@@ -267,6 +267,12 @@ func (d *Daemon) WriteReplies(ctx context.Context, w io.Writer, campaignID strin
 		return err
 	}
 	sort.SliceStable(reps, func(i, j int) bool { return reps[i].Date < reps[j].Date })
+	// The answers operators set or accepted, on the reply each request's
+	// answers come from.
+	decided, err := d.decidedAnswers(ctx)
+	if err != nil {
+		return err
+	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for _, r := range reps {
@@ -275,6 +281,9 @@ func (d *Daemon) WriteReplies(ctx context.Context, w io.Writer, campaignID strin
 		}
 		if r.Answers == nil {
 			r.Answers = map[string]parser.Answer{}
+		}
+		if row, ok := decided[r.SHA256]; ok && row.Campaign == r.Campaign && row.Request == r.Request {
+			r.Answers = row.Answers
 		}
 		if err := enc.Encode(r); err != nil {
 			return err
