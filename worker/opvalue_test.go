@@ -11,7 +11,9 @@ import (
 
 func TestOperatorValuesAreReadByTheQuestionsType(t *testing.T) {
 	q := func(typ parser.QuestionType) parser.Question { return parser.Question{Key: "k", Type: typ} }
-	money := func(a float64, period string) parser.Money { return parser.Money{Amount: a, Currency: "GBP", Period: period} }
+	money := func(a float64, period string) parser.Money {
+		return parser.Money{Amount: a, Currency: "GBP", Period: period}
+	}
 	for _, tc := range []struct {
 		typ    parser.QuestionType
 		in     string
