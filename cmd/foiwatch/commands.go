@@ -314,11 +314,9 @@ func cmdUnmatched(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		r, err := d.Store.Reply(ctx, sha)
-		if err != nil {
-			return err
-		}
-		return printJSON(e.stdout, r)
+		// As foiwatch show prints it: headers, why nothing matched, the
+		// candidates, the text (export --replies gives the JSON).
+		return showReply(ctx, e.stdout, d, sha, true)
 	case "assign":
 		sha, err := d.ResolveUnmatched(ctx, pos[1])
 		if err != nil {
