@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/foiwatch/foiwatch/parser"
@@ -331,7 +332,7 @@ func (p *Processor) unplace(ctx context.Context, d *queue.Delivery, prev, r *par
 func (p *Processor) unplaceAt(ctx context.Context, pl placement, sha string) error {
 	switch {
 	case pl.key != "":
-		cid, rid, _ := cutKey(pl.key)
+		cid, rid, _ := strings.Cut(pl.key, ".")
 		if c := p.Campaigns.Get(cid); c == nil || c.Request(rid) == nil {
 			return nil // gone from the campaign files: nothing to take it off
 		}
@@ -340,16 +341,6 @@ func (p *Processor) unplaceAt(ctx context.Context, pl placement, sha string) err
 		return p.Q.Unmatched.Delete(ctx, sha)
 	}
 	return nil
-}
-
-// cutKey splits "campaign.request".
-func cutKey(key string) (campaign, request string, ok bool) {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '.' {
-			return key[:i], key[i+1:], true
-		}
-	}
-	return key, "", false
 }
 
 // replyTime is when a reply was sent (its Date header), for ordering.
