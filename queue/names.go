@@ -38,7 +38,8 @@ const (
 	BucketReminders = "reminders"
 	BucketLocks     = "locks"
 	// BucketReferences maps an authority's reference (normalised) to the
-	// request it was learned for, so matching by reference is one lookup.
+	// requests replies carrying it were filed under, and the replies
+	// waiting to be matched by it, so matching by reference is one lookup.
 	BucketReferences = "references"
 	// BucketThreads maps a stored reply's Message-ID (hashed) to the
 	// request it was filed under, so that a reply in the same thread from
