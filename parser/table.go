@@ -230,7 +230,7 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 		cols = append(cols, span1{c.col, c.col + utf8.RuneCountInString(c.text)})
 	}
 	end, multi, blanks := i+1, 1, 0
-	var placed [][]int          // per line from i: the column of each cell
+	var placed [][]int         // per line from i: the column of each cell
 	var cellsOf [][]layoutCell // per line from i: its cells
 	p0, _ := placeCells(first, cols)
 	placed = append(placed, p0)

@@ -423,7 +423,7 @@ func TestBrowserStatusPage(t *testing.T) {
 				if want == "" {
 					want = "–"
 				}
-				if g := strings.TrimSuffix(got[q.Key].Text, " (scan)"); g != want {
+				if g := cellValueText(got[q.Key].Text); g != want {
 					t.Errorf("%s: %q %s shows %q, want %q", c.ID, r.Authority, q.Key, g, want)
 				}
 			}

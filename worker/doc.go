@@ -27,4 +27,12 @@
 //     rewritten; the records are laid over the files' campaigns.
 //   - Campaigns in use are replaced whole, under a lock the workers, the
 //     scheduler and HTTP hold while they use them (reload.go).
+//   - A person's decision outranks the parser: placements (assigned, moved,
+//     dismissed, added by hand) and answers set or accepted are kept in the
+//     decisions bucket, one key each, and applied on top of what is parsed
+//     (decisions.go); reprocessing never writes them.
+//   - Matching does not depend on the order replies are processed in: it
+//     uses the message, the campaign files and what replies filed by firm
+//     evidence taught, and replies waiting on what others teach are matched
+//     again when that changes (index.go).
 package worker

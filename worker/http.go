@@ -23,6 +23,7 @@ func (d *Daemon) HTTPHandler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", d.readyz)
 	mux.HandleFunc("GET /{$}", d.statusPage)
+	d.handleReplyView(mux)
 	return d.lockedHandler(mux)
 }
 
@@ -89,20 +90,23 @@ th{background:#f4f4f4}.late{color:#b00;font-weight:bold}.muted{color:#777}
 .charts{display:flex;flex-wrap:wrap;gap:1.5em;margin-bottom:1.5em}
 figure{margin:0}figcaption{font-size:.9em;margin-bottom:.3em}
 details{margin:.4em 0}summary{cursor:pointer}
+td.check{background:#fff1dc}.mark{font-size:.8em;border-radius:3px;padding:0 .3em;white-space:nowrap}
+.mark.check{background:#e8a33d;color:#fff}.mark.corrected{background:#3d7fc1;color:#fff}
+.src{font-size:.8em;color:#555;max-width:26em;margin-top:.2em}
 </style></head><body>
 <h1>foiwatch</h1>
 <p>As of {{.Today}}. Parser version {{.ParserVersion}}. Unmatched replies waiting for an operator: {{.Unmatched}}. Failed messages: {{.Failed}}.</p>
 {{range .Campaigns}}<section id="{{.ID}}">
 <h2>{{.Title}} <small class="muted">({{.ID}})</small></h2>
 <div class="scroll"><table><thead><tr><th>Authority</th><th>State</th><th>Due</th><th>Days late</th><th>Reference</th>{{range .Keys}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
-{{range .Rows}}<tr{{if and (gt .Row.DaysLate 0) (eq .Row.RepliedAt "")}} class="overdue"{{end}}><td>{{.Row.Authority}}</td><td>{{.State}}{{if .Row.Stale}} <span class="muted" title="read by an older parser version: run foiwatch reprocess">(old parser)</span>{{end}}</td><td style="white-space:nowrap">{{.Row.Due}}</td><td{{if gt .Row.DaysLate 0}} class="late"{{end}}>{{.Row.DaysLate}}</td><td>{{.Row.Reference}}</td>{{range .Cells}}<td title="{{.Text}}">{{.Value}}{{if .OCR}} <span class="muted">(scan)</span>{{end}}</td>{{end}}</tr>
+{{range .Rows}}<tr{{if and (gt .Row.DaysLate 0) (eq .Row.RepliedAt "")}} class="overdue"{{end}}><td>{{.Row.Authority}}</td><td>{{.State}}{{if .Row.Stale}} <span class="muted" title="read by an older parser version: run foiwatch reprocess">(old parser)</span>{{end}}</td><td style="white-space:nowrap">{{.Row.Due}}</td><td{{if gt .Row.DaysLate 0}} class="late"{{end}}>{{.Row.DaysLate}}</td><td>{{.Row.Reference}}</td>{{range .Cells}}<td title="{{.Text}}"{{if .Check}} class="check"{{end}}>{{.Value}}{{if .OCR}} <span class="muted">(scan)</span>{{end}}{{with .Corrected}} <span class="mark corrected" title="set by hand by {{.By}} on {{.At}}{{if .Note}}: {{.Note}}{{end}}">corrected</span>{{end}}{{if .Check}} <span class="mark check" title="{{.Why}}">check</span><div class="src">{{.Why}}{{if .Text}}<br>read from: “{{.Text}}”{{end}}</div>{{end}}</td>{{end}}</tr>
 {{end}}</tbody></table></div>
 {{if .Charts}}<div class="charts">{{range .Charts}}<figure><figcaption>{{.Key}}</figcaption>
 <svg role="img" aria-label="{{.Key}} per authority" width="{{.Width}}" height="{{.Height}}" xmlns="http://www.w3.org/2000/svg">
 {{range .Bars}}<g><text x="0" y="{{.TextY}}" font-size="12">{{.Label}}</text><rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="14" fill="#4a78b5"><title>{{.Title}}: {{.Value}}</title></rect><text x="{{.ValueX}}" y="{{.TextY}}" font-size="12">{{.Value}}</text></g>
 {{end}}</svg></figure>{{end}}</div>{{end}}
 {{range .Rows}}{{if .Replies}}<details><summary>{{.Row.Authority}}: {{len .Replies}} repl{{if eq (len .Replies) 1}}y{{else}}ies{{end}}</summary>
-{{range .Replies}}<p><b>{{.Date}}</b> {{.Kind}} (matched by {{.Match}}) {{.Subject}}{{range .Warnings}}<br><span class="late">{{.}}</span>{{end}}</p>
+{{range .Replies}}<p><b>{{.Date}}</b> {{.Kind}} (matched by {{.Match}}) {{.Subject}} <a href="reply/{{.SHA}}">the reply as received</a>{{range .Warnings}}<br><span class="late">{{.}}</span>{{end}}</p>
 {{if .Answers}}<table><thead><tr><th>Question</th><th>Status</th><th>Value</th><th>Read from</th><th>Note</th></tr></thead><tbody>
 {{range .Answers}}<tr><td>{{.Key}}</td><td>{{.Status}}</td><td>{{.Value}}</td><td>{{.Text}}</td><td>{{.Note}}</td></tr>
 {{end}}</tbody></table>{{end}}{{end}}</details>{{end}}{{end}}
@@ -112,12 +116,15 @@ details{margin:.4em 0}summary{cursor:pointer}
 type statusCell struct {
 	Value, Text string
 	OCR         bool
+	Check       bool   // a person should look at it (foiwatch review)
+	Why         string // why
+	Corrected   *parser.Correction
 }
 type statusAnswer struct{ Key, Status, Value, Text, Note string }
 type statusReply struct {
-	Date, Kind, Match, Subject string
-	Warnings                   []string
-	Answers                    []statusAnswer
+	SHA, Date, Kind, Match, Subject string
+	Warnings                        []string
+	Answers                         []statusAnswer
 }
 type statusRow struct {
 	Row     Row
@@ -249,14 +256,14 @@ func (d *Daemon) statusPage(w http.ResponseWriter, r *http.Request) {
 				if v == "" {
 					v = "–"
 				}
-				sr.Cells = append(sr.Cells, statusCell{Value: v, Text: a.Text, OCR: row.OCR})
+				sr.Cells = append(sr.Cells, statusCell{Value: v, Text: a.Text, OCR: row.OCR, Check: a.Check, Why: a.Why, Corrected: a.Corrected})
 			}
 			for _, sha := range row.Replies {
 				rep, err := d.Store.Reply(ctx, sha)
 				if err != nil {
 					continue
 				}
-				srp := statusReply{Date: rep.Date, Kind: string(rep.Kind), Match: rep.Match, Subject: rep.Subject, Warnings: rep.Warnings}
+				srp := statusReply{SHA: sha, Date: rep.Date, Kind: string(rep.Kind), Match: rep.Match, Subject: rep.Subject, Warnings: rep.Warnings}
 				for _, q := range c.Questions {
 					if a, ok := rep.Answers[q.Key]; ok {
 						srp.Answers = append(srp.Answers, statusAnswer{Key: q.Key, Status: string(a.Status), Value: CellValue(a), Text: a.Text, Note: a.Note})

@@ -34,6 +34,8 @@ type Row struct {
 	ParserVersion int `json:"parser_version,omitempty"`
 	// OCR is true when the answers were read from a scan: check them.
 	OCR bool `json:"ocr,omitempty"`
+	// AnswersFrom is the sha256 of the reply the answers came from.
+	AnswersFrom string `json:"answers_from,omitempty"`
 }
 
 // Stale reports whether the row's answers were read by an older parser
@@ -45,6 +47,10 @@ func (r Row) Stale() bool { return r.ParserVersion != 0 && r.ParserVersion < par
 func (d *Daemon) Rows(ctx context.Context, campaignID string, today deadline.Date) ([]Row, error) {
 	var rows []Row
 	found := false
+	decs, err := d.Store.AnswerDecisions(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range d.Campaigns.List {
 		if campaignID != "" && c.ID != campaignID {
 			continue
@@ -72,19 +78,12 @@ func (d *Daemon) Rows(ctx context.Context, campaignID string, today deadline.Dat
 				}
 			}
 			// The answers come from the latest substantive reply.
-			var best *parser.Reply
 			for _, ref := range s.Replies {
 				row.Replies = append(row.Replies, ref.SHA256)
-				if ref.Kind != parser.KindResponse && ref.Kind != parser.KindInternalReview {
-					continue
-				}
-				rep, err := d.Store.Reply(ctx, ref.SHA256)
-				if err != nil {
-					return nil, err
-				}
-				if best == nil || rep.Date >= best.Date {
-					best = rep
-				}
+			}
+			best, err := d.bestReply(ctx, s)
+			if err != nil {
+				return nil, err
 			}
 			for _, q := range c.Questions {
 				row.Answers[q.Key] = parser.Answer{Status: parser.StatusUnanswered}
@@ -99,7 +98,9 @@ func (d *Daemon) Rows(ctx context.Context, campaignID string, today deadline.Dat
 						row.OCR = true
 					}
 				}
+				row.AnswersFrom = best.SHA256
 			}
+			applyDecisions(c, &row, best, decs)
 			rows = append(rows, row)
 		}
 	}
@@ -197,11 +198,12 @@ var CSVHeader = []string{"campaign", "request", "authority", "sent_at", "referen
 
 // WriteCSV writes one row per request: the fixed columns, then one column
 // per question with the answer's value as a spreadsheet takes it (a number,
-// an amount, names joined by "; "), or the status when not answered.
+// an amount, names joined by "; "), or the status when not answered, then
+// CSVCorrected.
 func (d *Daemon) WriteCSV(w io.Writer, rows []Row) error {
 	keys := d.questionKeys(rows)
 	cw := csv.NewWriter(w)
-	cw.Write(append(append([]string{}, CSVHeader...), keys...))
+	cw.Write(append(append(append([]string{}, CSVHeader...), keys...), CSVCorrected))
 	for _, r := range rows {
 		rec := []string{r.Campaign, r.Request, r.Authority, r.SentAt, r.Reference, r.Due, r.Status, r.RepliedAt, strconv.Itoa(r.DaysLate)}
 		for _, k := range keys {
@@ -212,6 +214,7 @@ func (d *Daemon) WriteCSV(w io.Writer, rows []Row) error {
 			}
 			rec = append(rec, CellValue(a))
 		}
+		rec = append(rec, strings.Join(correctedKeys(r, keys), "; "))
 		for i := range rec {
 			rec[i] = csvCell(rec[i])
 		}
@@ -287,6 +290,12 @@ func (d *Daemon) WriteReplies(ctx context.Context, w io.Writer, campaignID strin
 		return err
 	}
 	sort.SliceStable(reps, func(i, j int) bool { return reps[i].Date < reps[j].Date })
+	// The answers operators set or accepted, on the reply each request's
+	// answers come from.
+	decided, err := d.decidedAnswers(ctx)
+	if err != nil {
+		return err
+	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for _, r := range reps {
@@ -295,6 +304,9 @@ func (d *Daemon) WriteReplies(ctx context.Context, w io.Writer, campaignID strin
 		}
 		if r.Answers == nil {
 			r.Answers = map[string]parser.Answer{}
+		}
+		if row, ok := decided[r.SHA256]; ok && row.Campaign == r.Campaign && row.Request == r.Request {
+			r.Answers = row.Answers
 		}
 		if err := enc.Encode(r); err != nil {
 			return err

@@ -19,6 +19,7 @@ func (d *Daemon) WriteXLSX(w io.Writer, rows []Row) error {
 	defer f.Close()
 	first := true
 	scanned := 0 // the style of answers read from a scan, made when first needed
+	var marks xlsxMarks
 	for _, c := range d.Campaigns.List {
 		var mine []Row
 		for _, r := range rows {
@@ -62,6 +63,9 @@ func (d *Daemon) WriteXLSX(w io.Writer, rows []Row) error {
 				if err := markScanned(f, sheet, i+2, len(CSVHeader)+1, len(CSVHeader)+len(c.Questions), scanned); err != nil {
 					return err
 				}
+			}
+			if err := marks.markRow(f, sheet, i+2, len(CSVHeader)+1, c, r); err != nil {
+				return err
 			}
 		}
 		f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})

@@ -320,6 +320,11 @@ func cmdUnmatched(ctx context.Context, e *env, args []string) error {
 		}
 		for _, u := range list {
 			fmt.Fprintf(e.stdout, "%s  %-25.25s  %-14s  %-35s  %s\n", u.SHA256[:12], u.Date, u.Kind, u.From, u.Subject)
+			if len(u.Candidates) > 0 {
+				fmt.Fprintf(e.stdout, "              could be: %s\n", strings.Join(u.Candidates, ", "))
+			} else if u.Why != "" {
+				fmt.Fprintf(e.stdout, "              %s\n", u.Why)
+			}
 		}
 		return nil
 	case "show":
@@ -327,11 +332,9 @@ func cmdUnmatched(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		r, err := d.Store.Reply(ctx, sha)
-		if err != nil {
-			return err
-		}
-		return printJSON(e.stdout, r)
+		// As foiwatch show prints it: headers, why nothing matched, the
+		// candidates, the text (export --replies gives the JSON).
+		return showReply(ctx, e.stdout, d, sha, true)
 	case "assign":
 		sha, err := d.ResolveUnmatched(ctx, pos[1])
 		if err != nil {
@@ -507,12 +510,14 @@ func cmdEvent(ctx context.Context, e *env, args []string) error {
 	c.register(fs, "text", "warn")
 	at := fs.String("at", "", "when it happened (YYYY-MM-DD or RFC 3339; default now)")
 	note := fs.String("note", "", "a note kept with the event")
+	undo := fs.Bool("undo", false, "remove the event named (by its ID, or the latest of a kind) instead of recording one")
+	force := fs.Bool("force", false, "record it even if it repeats an event of the same kind, moves the due date back or lies in the future")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 2 {
-		return usagef("want a request and an event")
+		return usagef("want a request and an event (or, with --undo, an event's ID)")
 	}
 	when := time.Now()
 	if *at != "" {
@@ -524,7 +529,7 @@ func cmdEvent(ctx context.Context, e *env, args []string) error {
 			return usagef("--at %q: want YYYY-MM-DD or an RFC 3339 time", *at)
 		}
 	}
-	if _, ok := worker.EventKinds[pos[1]]; !ok {
+	if _, ok := worker.EventKinds[pos[1]]; !ok && !*undo {
 		return usagef("unknown event %q", pos[1])
 	}
 	d, err := c.open(ctx, e, false)
@@ -532,11 +537,20 @@ func cmdEvent(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	s, err := d.RecordEvent(ctx, pos[0], pos[1], when, *note)
+	if *undo {
+		s, gone, err := d.RemoveEvent(ctx, pos[0], pos[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s/%s: removed %s of %s (event %s); state %s, due %s\n", s.Campaign, s.Request, gone.Kind, deadline.DateOf(gone.At), gone.ID(), s.State, s.Due)
+		return nil
+	}
+	s, err := d.RecordEvent(ctx, pos[0], pos[1], when, *note, *force)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s/%s: %s; state %s, due %s\n", s.Campaign, s.Request, worker.EventKinds[pos[1]], s.State, s.Due)
+	id := worker.Event{Kind: pos[1], At: when.UTC()}.ID()
+	fmt.Fprintf(e.stdout, "%s/%s: %s (event %s); state %s, due %s\n", s.Campaign, s.Request, worker.EventKinds[pos[1]], id, s.State, s.Due)
 	return nil
 }
 
