@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 )
 
 // Message is one raw message as read from a folder.
@@ -22,15 +23,42 @@ type Message struct {
 	UIDValidity  uint32
 	UID          uint32
 	InternalDate time.Time // when the server received it
-	Raw          []byte    // the whole RFC 5322 message, as stored on the server
+	Raw          []byte    // the whole RFC 5322 message, as stored on the server (see TooLarge)
+	// Size is the message's size as the server announced it (RFC822.SIZE).
+	Size int64
+	// TooLarge says Size is above the mailbox's max_message_bytes: the
+	// message was not fetched, and Raw holds only its header section (at
+	// most MaxHeaderBytes of it). The Handler must record it for an operator
+	// (with its headers and size), not take Raw for the message; the poller
+	// moves the cursor past it like any other once the Handler returned nil,
+	// so that one such message never holds up the mail behind it.
+	TooLarge bool
+	// Known is set by the Handler, when it returns nil, if it recognised
+	// the message as one it already stored (by content): the poller then
+	// does not count it as new, which matters after a rescan.
+	Known bool
 }
+
+// MaxHeaderBytes is how much of a too-large message's header section is
+// fetched: enough for every header of an ordinary message, not for a
+// hostile one of megabytes.
+const MaxHeaderBytes = 64 << 10
 
 // Cursor is how far a folder has been read: every message with a UID up to
 // LastUID under UIDValidity has been stored.
 type Cursor struct {
 	UIDValidity uint32 `json:"uidvalidity"`
 	LastUID     uint32 `json:"last_uid"`
+	// PendingAfter lists the UIDs (all ≤ LastUID) of stored messages whose
+	// after-action (after = "seen" or "move:FOLDER") could not be done yet;
+	// they are retried later (see the package notes). At most MaxPending.
+	PendingAfter []uint32 `json:"pending_after,omitempty"`
 }
+
+// MaxPending is the most after-actions a cursor keeps pending: the oldest
+// are given up beyond it (with a warning), so that a target that is never
+// fixed cannot grow the cursor without end.
+const MaxPending = 10000
 
 // CursorStore keeps one Cursor per mailbox and folder. ok is false when no
 // cursor was ever saved.
@@ -42,8 +70,8 @@ type CursorStore interface {
 // Handler stores one message durably and returns nil only once it is safe.
 // The poller moves the cursor past a message only after Handler returned nil
 // for it, and hands messages over in UID order. Handler must be idempotent:
-// after a crash or a failed after-action the same message is handed over
-// again (at least once).
+// after a crash, or when the folder is rescanned, the same message is handed
+// over again (at least once). See Message.TooLarge and Message.Known.
 type Handler func(ctx context.Context, m *Message) error
 
 // PollerOptions are the optional parts of a Poller. A nil *PollerOptions is
@@ -108,6 +136,11 @@ type PollerStatus struct {
 	// LastError is the latest error of each folder that has not synced
 	// successfully since, joined by "; ". Empty when all is well.
 	LastError string
+	// Notes are problems that do not stop the mail from coming in, in
+	// sentences for an operator: an after-action that cannot be done or
+	// waits for a retry, a server that reused UIDs (said for 24 h after it
+	// was seen). Empty when there are none.
+	Notes []string
 }
 
 // Poller reads new messages from the folders of one mailbox.
@@ -130,12 +163,30 @@ type Poller struct {
 	state map[string]*folderState
 
 	warnNoUIDPlus sync.Once
+
+	// afterRefused is why the after-action cannot be done on this server
+	// (checked at every connection; nil when it can).
+	afterRefused error
 }
 
 type folderState struct {
 	connected   bool
 	lastSuccess time.Time
 	lastErr     string
+
+	// After-actions waiting (see after.go): how many, the last failure,
+	// and when they are tried again.
+	pending      int
+	pendingErr   string
+	pendingFails int
+	retryAt      time.Time
+
+	// A server that reused UIDs: what was seen, and when.
+	reuseNote string
+	reuseAt   time.Time
+	// ignoreUIDNext: the server's UIDNEXT proved wrong once, so it is not
+	// taken as proof that nothing is new, nor of reused UIDs.
+	ignoreUIDNext bool
 }
 
 // NewPoller checks cfg (after defaults) and returns a Poller. It does not
@@ -298,7 +349,11 @@ func (p *Poller) waitIdle(ctx context.Context, s *session, folder string) error 
 	defer poll.Stop()
 	for {
 		idle := s.conn.busy()
-		cmd, err := s.c.Idle() // returns once the server's "+ idling" came
+		var cmd *imapclient.IdleCommand
+		err := s.cmd(p, "IDLE", 0, func() (err error) {
+			cmd, err = s.c.Idle() // returns once the server's "+ idling" came
+			return err
+		})
 		idle()
 		if err != nil {
 			return p.errorf("IDLE on %s: %w", folder, err)
@@ -316,8 +371,12 @@ func (p *Poller) waitIdle(ctx context.Context, s *session, folder string) error 
 		}
 		refresh.Stop()
 		idle = s.conn.busy()
-		cerr := cmd.Close() // DONE
-		werr := cmd.Wait()  // the server's OK
+		var cerr, werr error
+		s.cmd(p, "DONE (end of IDLE)", 0, func() error {
+			cerr = cmd.Close() // DONE
+			werr = cmd.Wait()  // the server's OK
+			return nil
+		})
 		idle()
 		switch {
 		case ctx.Err() != nil:
@@ -354,7 +413,7 @@ func (p *Poller) waitPoll(ctx context.Context, s *session, folder string) error 
 			return p.errorf("connection to %s closed while waiting to poll %s", p.cfg.imapAddr(), folder)
 		case <-keepAlive.C:
 			idle := s.conn.busy()
-			err := s.c.Noop().Wait()
+			err := s.cmd(p, "NOOP", 0, func() error { return s.c.Noop().Wait() })
 			idle()
 			if err != nil {
 				return p.errorf("NOOP on %s: %w", folder, err)
@@ -433,5 +492,38 @@ func (p *Poller) Status() PollerStatus {
 		st.LastSuccess = oldest
 	}
 	st.LastError = strings.Join(errs, "; ")
+	st.Notes = p.notesLocked(time.Now())
 	return st
+}
+
+// reuseNoteFor is how long a server's reuse of UIDs stays among the notes.
+const reuseNoteFor = 24 * time.Hour
+
+// notesLocked words the problems that do not stop ingestion. p.mu is held.
+func (p *Poller) notesLocked(now time.Time) []string {
+	var notes []string
+	pending := 0
+	for _, f := range p.cfg.Folders {
+		pending += p.state[f].pending
+	}
+	if p.afterRefused != nil {
+		notes = append(notes, fmt.Sprintf("%v; %d stored message(s) wait for it", p.afterRefused, pending))
+	}
+	for _, f := range p.cfg.Folders {
+		s := p.state[f]
+		if p.afterRefused == nil && s.pending > 0 {
+			n := fmt.Sprintf("%s: %d stored message(s) wait for after = %q", f, s.pending, p.cfg.After)
+			if s.pendingErr != "" {
+				n += " (it failed: " + s.pendingErr + ")"
+			}
+			if !s.retryAt.IsZero() {
+				n += "; tried again from " + s.retryAt.Format(time.TimeOnly)
+			}
+			notes = append(notes, n)
+		}
+		if s.reuseNote != "" && now.Sub(s.reuseAt) < reuseNoteFor {
+			notes = append(notes, f+": "+s.reuseNote)
+		}
+	}
+	return notes
 }
