@@ -23,7 +23,7 @@ func (d *Daemon) HTTPHandler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", d.readyz)
 	mux.HandleFunc("GET /{$}", d.statusPage)
-	return mux
+	return d.hostCheck(mux)
 }
 
 // Readiness is what /readyz reports.
@@ -31,6 +31,9 @@ type Readiness struct {
 	Ready     bool              `json:"ready"`
 	NATS      bool              `json:"nats_connected"`
 	Mailboxes map[string]string `json:"mailboxes"` // name → "ok" or what is wrong
+
+	// Notes are what to fix that leaves the daemon ready (see readyNotes).
+	Notes []string `json:"notes,omitempty"`
 }
 
 func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
@@ -58,6 +61,7 @@ func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
 			rd.Mailboxes[name] = "ok"
 		}
 	}
+	rd.Notes = d.readyNotes()
 	w.Header().Set("Content-Type", "application/json")
 	if !rd.Ready {
 		w.WriteHeader(http.StatusServiceUnavailable)

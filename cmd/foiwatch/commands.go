@@ -208,7 +208,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "", "csv, jsonl or xlsx")
 	campaign := fs.String("campaign", "", "only this campaign")
 	replies := fs.Bool("replies", false, "write every stored Reply instead of one row per request")
-	outPath := fs.String("o", "", "write to this file instead of standard output")
+	outPath := fs.String("o", "", "write to this file (made readable by its owner only) instead of standard output")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -228,13 +228,13 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	}
 	defer d.Close()
 	var w io.Writer = e.stdout
-	var f *os.File
+	var f *exportFile
 	if *outPath != "" {
-		f, err = os.Create(*outPath)
+		f, err = createExport(*outPath)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
+		defer f.abort()
 		w = f
 	}
 	bw := bufio.NewWriter(w)
@@ -261,7 +261,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if f != nil {
-		return f.Close()
+		return f.commit()
 	}
 	return nil
 }
