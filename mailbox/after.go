@@ -229,6 +229,9 @@ const pendingBatch = 500
 
 // retryPending does the after-actions waiting in fs.cur when their retry
 // is due, a batch per command, and saves the cursor without those done.
+// UIDs no longer in the folder (moved or deleted by someone else) are
+// dropped first: asking a server to act on them is not always answered
+// well (go-imap's server sends a COPYUID its own client cannot read).
 // Failures are logged and rescheduled; they never fail the sync.
 func (p *Poller) retryPending(ctx context.Context, s *session, fs *folderSync) {
 	if len(fs.cur.PendingAfter) == 0 {
@@ -243,21 +246,42 @@ func (p *Poller) retryPending(ctx context.Context, s *session, fs *folderSync) {
 	if p.afterRefusal() != nil || !p.retryDue(fs.folder) {
 		return
 	}
-	done := 0
+	done, gone := 0, 0
+	defer func() {
+		if done > 0 || gone > 0 {
+			fs.log.Info("waiting after-actions done", "count", done, "no_longer_in_folder", gone, "after", p.cfg.After)
+			p.saveCursor(ctx, s, fs)
+		}
+	}()
 	for len(fs.cur.PendingAfter) > 0 {
 		batch := fs.cur.PendingAfter[:min(pendingBatch, len(fs.cur.PendingAfter))]
-		if err := p.afterAction(s, fs.log, uidSet(batch)); err != nil {
+		var found *imap.SearchData
+		if err := s.cmd(p, "UID SEARCH of "+fs.folder, 0, func() (err error) {
+			found, err = s.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{uidSet(batch)}}, nil).Wait()
+			return err
+		}); err != nil {
 			d := p.pendingFailed(fs.folder, err)
-			fs.log.Warn("waiting after-actions failed again; tried again later", "count", len(fs.cur.PendingAfter), "after", p.cfg.After, "err", err, "retry_in", d.String())
-			break
+			fs.log.Warn("could not look for the messages whose after-action waits; tried again later", "err", err, "retry_in", d.String())
+			return
 		}
-		done += len(batch)
+		present := make([]uint32, 0, len(batch))
+		for _, u := range found.AllUIDs() {
+			if slices.Contains(batch, uint32(u)) {
+				present = append(present, uint32(u))
+			}
+		}
+		slices.Sort(present)
+		if len(present) > 0 {
+			if err := p.afterAction(s, fs.log, uidSet(present)); err != nil {
+				d := p.pendingFailed(fs.folder, err)
+				fs.log.Warn("waiting after-actions failed again; tried again later", "count", len(fs.cur.PendingAfter), "after", p.cfg.After, "err", err, "retry_in", d.String())
+				return
+			}
+		}
+		done += len(present)
+		gone += len(batch) - len(present)
 		fs.cur.PendingAfter = slices.Clone(fs.cur.PendingAfter[len(batch):])
 		p.pendingDone(fs.folder)
-	}
-	if done > 0 {
-		fs.log.Info("waiting after-actions done", "count", done, "after", p.cfg.After)
-		p.saveCursor(ctx, s, fs)
 	}
 }
 

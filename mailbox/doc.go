@@ -53,8 +53,9 @@
 //     ones still waiting), its UID is kept in the cursor's PendingAfter, saved
 //     with the cursor, which moves on. Waiting actions are tried again at the
 //     start of a later sync: after 1m, 2m, 4m ... 32m, then hourly while they
-//     keep failing (SyncOnce tries at once), a command per 500 UIDs; at most
-//     MaxPending are kept. A move uses MOVE where the
+//     keep failing (SyncOnce tries at once), a command per 500 UIDs, after a
+//     UID SEARCH drops those no longer in the folder; at most MaxPending are
+//     kept. A move uses MOVE where the
 //     server has it, else COPY + STORE \Deleted + UID EXPUNGE (UIDPLUS); without
 //     UIDPLUS the original is left flagged \Deleted and not expunged, because
 //     a plain EXPUNGE would also remove messages someone else flagged.

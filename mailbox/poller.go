@@ -34,8 +34,9 @@ type Message struct {
 	// so that one such message never holds up the mail behind it.
 	TooLarge bool
 	// Known is set by the Handler, when it returns nil, if it recognised
-	// the message as one it already stored (by content): the poller then
-	// does not count it as new, which matters after a rescan.
+	// the message as one it already stored (by content): the poller's log
+	// then counts it apart from new mail ("new messages stored", and after
+	// a rescan "rescanned=N new=M already_stored=K").
 	Known bool
 }
 
@@ -324,8 +325,8 @@ func (p *Poller) watchFolder(ctx context.Context, log *slog.Logger, folder strin
 		}
 		synced = true
 		p.recordSuccess(folder)
-		if n > 0 {
-			log.Info("new messages stored", "count", n)
+		if n.fresh > 0 {
+			log.Info("new messages stored", "count", n.fresh)
 		}
 		if idle {
 			err = p.waitIdle(ctx, s, folder)

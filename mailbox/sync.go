@@ -15,8 +15,9 @@ import (
 )
 
 // SyncOnce connects, syncs every folder once (see the package notes for the
-// cursor rules) and logs out. It returns how many new messages the Handler
-// accepted (not counting those it reported as Known). A failing folder does
+// cursor rules) and logs out. It returns how many messages the Handler
+// accepted (new to the cursor; after a rescan, also those it reported as
+// Known, which the log counts apart). A failing folder does
 // not stop the others; the errors are joined. An after-action that cannot be
 // done on this server (see checkAfter) is among the errors too, although
 // the messages were stored: it is a configuration to fix.
@@ -35,7 +36,7 @@ func (p *Poller) SyncOnce(ctx context.Context) (fetched int, err error) {
 	var errs []error
 	for _, f := range p.cfg.Folders {
 		n, err := p.syncFolder(ctx, s, f)
-		fetched += n
+		fetched += n.handed
 		if err != nil {
 			p.recordFailure(f, err)
 			errs = append(errs, err)
@@ -62,9 +63,15 @@ type folderSync struct {
 	fresh    int    // of those, new to the Handler (not Known)
 }
 
+// synced counts what one sync of a folder handed over.
+type synced struct {
+	handed int // messages handed over (new to the cursor)
+	fresh  int // of those, new to the Handler (not Known)
+}
+
 // syncFolder selects folder and hands every message after the cursor to the
-// Handler, in UID order. It returns how many of them were new.
-func (p *Poller) syncFolder(ctx context.Context, s *session, folder string) (n int, err error) {
+// Handler, in UID order.
+func (p *Poller) syncFolder(ctx context.Context, s *session, folder string) (n synced, err error) {
 	defer s.conn.busy()()
 	defer func() { err = s.wrap(err, p.cmdTimeout) }()
 	c := s.c
@@ -79,11 +86,11 @@ func (p *Poller) syncFolder(ctx context.Context, s *session, folder string) (n i
 		sel, err = c.Select(folder, &imap.SelectOptions{ReadOnly: readOnly}).Wait()
 		return err
 	}); err != nil {
-		return 0, p.errorf("select %s: %w", folder, err)
+		return synced{}, p.errorf("select %s: %w", folder, err)
 	}
 	validity := sel.UIDValidity
 	if validity == 0 {
-		return 0, p.errorf("select %s: the server sent no UIDVALIDITY, so its UIDs cannot be trusted", folder)
+		return synced{}, p.errorf("select %s: the server sent no UIDVALIDITY, so its UIDs cannot be trusted", folder)
 	}
 	var cur Cursor
 	var ok bool
@@ -91,7 +98,7 @@ func (p *Poller) syncFolder(ctx context.Context, s *session, folder string) (n i
 		cur, ok, err = p.cursors.Cursor(ctx, p.cfg.Name, folder)
 		return err
 	}); err != nil {
-		return 0, p.errorf("read cursor of %s: %w", folder, err)
+		return synced{}, p.errorf("read cursor of %s: %w", folder, err)
 	}
 	trustNext := sel.UIDNext != 0 && !p.ignoresUIDNext(folder)
 	var last uint32
@@ -121,7 +128,7 @@ func (p *Poller) syncFolder(ctx context.Context, s *session, folder string) (n i
 		// Record the new start at once, so the warning above is given once.
 		cur = Cursor{UIDValidity: validity}
 		if err := s.outside(func() error { return p.cursors.SetCursor(ctx, p.cfg.Name, folder, cur) }); err != nil {
-			return 0, p.errorf("save cursor of %s: %w", folder, err)
+			return synced{}, p.errorf("save cursor of %s: %w", folder, err)
 		}
 	}
 	fs := &folderSync{folder: folder, log: log, validity: validity, cur: cur}
@@ -135,7 +142,7 @@ func (p *Poller) syncFolder(ctx context.Context, s *session, folder string) (n i
 	p.setPending(folder, len(fs.cur.PendingAfter))
 	defer func() { p.setPending(folder, len(fs.cur.PendingAfter)) }()
 	if sel.NumMessages == 0 || (trustNext && uint64(sel.UIDNext) <= uint64(last)+1) {
-		return 0, nil
+		return synced{}, nil
 	}
 
 	criteria := &imap.SearchCriteria{UID: []imap.UIDSet{{{Start: imap.UID(last + 1), Stop: 0}}}}
@@ -147,7 +154,7 @@ func (p *Poller) syncFolder(ctx context.Context, s *session, folder string) (n i
 		data, err = c.UIDSearch(criteria, nil).Wait()
 		return err
 	}); err != nil {
-		return 0, p.errorf("search %s for UIDs after %d: %w", folder, last, err)
+		return synced{}, p.errorf("search %s for UIDs after %d: %w", folder, last, err)
 	}
 	var uids []uint32
 	for _, u := range data.AllUIDs() {
@@ -187,7 +194,7 @@ func (p *Poller) syncFolder(ctx context.Context, s *session, folder string) (n i
 		uids = uids[len(chunk):]
 		err := p.syncChunk(ctx, s, fs, chunk)
 		if err != nil {
-			return fs.fresh, err
+			return synced{fs.handed, fs.fresh}, err
 		}
 		done += len(chunk)
 		report(done)
@@ -195,7 +202,7 @@ func (p *Poller) syncFolder(ctx context.Context, s *session, folder string) (n i
 	if rescan {
 		log.Info("folder rescanned", "rescanned", fs.handed, "new", fs.fresh, "already_stored", fs.handed-fs.fresh)
 	}
-	return fs.fresh, nil
+	return synced{fs.handed, fs.fresh}, nil
 }
 
 // syncChunk fetches the sizes of chunk, then the messages in groups of at

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/foiwatch/foiwatch/mailbox/mailtest"
 )
@@ -94,6 +97,45 @@ func TestSyncWithAnAfterActionThatCannotBeDoneCountsWhatItStored(t *testing.T) {
 			t.Errorf("INBOX.Done holds %d messages, want 2", n)
 		}
 	})
+}
+
+// Under `foiwatch run`, an after-action refused at the start leaves the
+// daemon ready: /readyz is 200 with a note naming the fix, and mail keeps
+// coming in.
+func TestRunWithAnAfterActionThatCannotBeDoneStaysReadyWithANote(t *testing.T) {
+	bin := foiwatchBinary(t)
+	samples := sampleMessages(t)
+	d := mailtest.StartDovecot(t, &mailtest.DovecotOptions{CyrusNames: true})
+	d.Append(t, "INBOX", samples[0])
+	dir := t.TempDir()
+	httpPort := freePorts(t, 1)[0]
+	base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+	cfg := writeConfig(t, dir, d.Addr(), d.Username, d.Password, "poll_interval = \"1s\"\nafter = \"move:Done\"\n")
+	text := strings.Replace(string(must(os.ReadFile(cfg))), "[http]\nlisten = \"\"", fmt.Sprintf("[http]\nlisten = \"127.0.0.1:%d\"", httpPort), 1)
+	os.WriteFile(cfg, []byte(text), 0o600)
+	p := startFoiwatchLevel(t, bin, cfg, "info")
+
+	var notes []string
+	waitFor(t, 60*time.Second, "/readyz 200 with a note on the after-action", func() (bool, string) {
+		code, rd, body := getReadyz(base)
+		var n struct{ Notes []string }
+		json.Unmarshal([]byte(body), &n)
+		notes = n.Notes
+		return code == 200 && rd.Mailboxes["foi"] == "ok" && len(notes) == 1, body
+	})
+	if want := `mailbox foi: after = "move:Done" cannot be done: the server has no folder "Done", and it should be called "INBOX.Done"`; !strings.HasPrefix(notes[0], want) {
+		t.Errorf("/readyz note %q, want it to start %q", notes[0], want)
+	}
+	d.Append(t, "INBOX", samples[1])
+	if err := waitStored(t, cfg, 2, time.Minute, p); err != nil {
+		t.Fatal(err)
+	}
+	if !logHas(p.stderr.String(), "after-action refused") {
+		t.Errorf("the log does not say the after-action is refused")
+	}
+	if n := len(d.Messages(t, "INBOX")); n != 2 {
+		t.Errorf("INBOX holds %d messages, want both, not moved", n)
+	}
 }
 
 func must[T any](v T, err error) T {
