@@ -277,13 +277,14 @@ func (p *Poller) connect(ctx context.Context) (*session, error) {
 		return nil, err
 	}
 	// notIMAP says so when what the server sent first is no IMAP greeting
-	// (an SMTP or POP3 port, an SSH or HTTP server): the decoder's own error
-	// ("unknown tag", "closed network connection") would not tell.
+	// (an SMTP or POP3 port, an SSH or HTTP server), in place of the
+	// client's own error ("unknown tag", "use of closed network
+	// connection"), which would not tell.
 	notIMAP := func(err error) error {
 		if line := conn.firstLine(); line != "" && !isIMAPGreeting(line) {
-			return p.errorf("%s is not an IMAP server (greeting: %q): %w", addr, cutString(line, 100), err)
+			return &NotIMAPError{Mailbox: p.cfg.Name, Addr: addr, Greeting: cutString(line, 100), Err: err}
 		}
-		return err
+		return p.errorf("%w", err)
 	}
 	// Greeting, STARTTLS and login: the server must keep answering, and be
 	// done within the time limit of a command.
@@ -314,7 +315,7 @@ func (p *Poller) connect(ctx context.Context) (*session, error) {
 		opts.TLSConfig = tlsCfg
 		c, err = imapclient.NewStartTLS(conn, opts)
 		if err != nil {
-			return fail(notIMAP(p.errorf("STARTTLS with %s: %w", addr, err)))
+			return fail(notIMAP(fmt.Errorf("STARTTLS with %s: %w", addr, err)))
 		}
 	case TLSNone:
 		c = imapclient.New(conn, opts)
@@ -323,11 +324,11 @@ func (p *Poller) connect(ctx context.Context) (*session, error) {
 	}
 	if err := c.WaitGreeting(); err != nil {
 		c.Close()
-		err = p.errorf("greeting from %s: %w", addr, err)
-		if p.cfg.TLS != TLSImplicit { // under TLS, head holds ciphertext
-			err = notIMAP(err)
+		err = fmt.Errorf("greeting from %s: %w", addr, err)
+		if p.cfg.TLS == TLSImplicit { // under TLS, head holds ciphertext
+			return fail(p.errorf("%w", err))
 		}
-		return fail(err)
+		return fail(notIMAP(err))
 	}
 	if err := p.authenticate(c, addr); err != nil {
 		c.Close()
@@ -335,6 +336,21 @@ func (p *Poller) connect(ctx context.Context) (*session, error) {
 	}
 	return &session{c: c, conn: conn, events: events, stop: stop}, nil
 }
+
+// NotIMAPError is returned when the server at Addr greeted with something
+// that is not IMAP (Greeting, its first line): the address or port is
+// wrong. Its text leaves out Err, the client's own failure, which says
+// nothing more.
+type NotIMAPError struct {
+	Mailbox, Addr, Greeting string
+	Err                     error
+}
+
+func (e *NotIMAPError) Error() string {
+	return fmt.Sprintf("mailbox %q: %s is not an IMAP server (greeting: %q)", e.Mailbox, e.Addr, e.Greeting)
+}
+
+func (e *NotIMAPError) Unwrap() error { return e.Err }
 
 // isIMAPGreeting reports whether line starts as an IMAP greeting does
 // (RFC 9051 section 7.1: "* OK", "* PREAUTH" or "* BYE").

@@ -104,7 +104,9 @@ type PollerOptions struct {
 	// CommandTimeout is how long the poller waits for the server while a
 	// command is outstanding without receiving a single byte; then it
 	// drops the connection and reconnects (after a backoff). It also bounds
-	// the greeting, STARTTLS and login. Default 60 s.
+	// the greeting, STARTTLS and login. Each command must moreover be done
+	// within 2 × CommandTimeout, plus one second per 32 KiB of message a
+	// FETCH brings (see the package notes). Default 60 s.
 	CommandTimeout time.Duration
 	// LivenessInterval is how often a connection that waits for new mail
 	// proves the server is still answering: with IDLE, the IDLE command is
