@@ -10,11 +10,13 @@ import (
 )
 
 // missingTools are the programs the parser needs that are not installed,
-// each as a sentence: what is not read without it and what to install. The
-// OCR programs count only while OCR is not turned off ([ocr] enabled).
-func (d *Daemon) missingTools() []string {
-	ocrOff := d.Cfg.OCR.Enabled != nil && !*d.Cfg.OCR.Enabled
-	var out []string
+// each as a sentence: what is not read without it and what to install.
+// The OCR programs count only while OCR is not turned off ([ocr] enabled);
+// optional is true for those when OCR was not asked for either (its
+// default is "on when tesseract is installed").
+func (d *Daemon) missingTools() (notes []string, optional []bool) {
+	enabled := d.Cfg.OCR.Enabled
+	ocrOff := enabled != nil && !*enabled
 	tesseract := true
 	for _, m := range extract.MissingTools() {
 		if m.Tool.OCR && ocrOff {
@@ -23,22 +25,31 @@ func (d *Daemon) missingTools() []string {
 		if m.Tool.Name == "tesseract" {
 			tesseract = false
 		}
-		out = append(out, fmt.Sprintf("%v: %s are not read (their replies are stored with a warning; foiwatch reprocess reads them once it is installed)", m, m.Tool.For))
+		notes = append(notes, fmt.Sprintf("%v: %s are not read (their replies are stored with a warning; foiwatch reprocess reads them once it is installed)", m, m.Tool.For))
+		optional = append(optional, m.Tool.OCR && enabled == nil)
 	}
 	if tesseract && !ocrOff {
 		if ok, why := extract.OCRAvailable(); !ok {
-			out = append(out, why+": scans and photographed letters are not read (foiwatch reprocess reads them once it is fixed)")
+			notes = append(notes, why+": scans and photographed letters are not read (foiwatch reprocess reads them once it is fixed)")
+			optional = append(optional, enabled == nil)
 		}
 	}
-	return out
+	return notes, optional
 }
 
 // checkTools says at the start of run and sync which programs the parser
-// needs are missing, a warning each. They do not make the daemon unready
-// (see readyNotes): mail is still fetched, stored and parsed, a PDF it
-// cannot read gets a warning on its reply, and reprocess reads it later.
+// needs are missing: a warning each, or an info line for the OCR programs
+// when OCR was not asked for ([ocr] enabled unset). They do not make the
+// daemon unready (see readyNotes): mail is still fetched, stored and
+// parsed, a PDF it cannot read gets a warning on its reply, and reprocess
+// reads it later.
 func (d *Daemon) checkTools() {
-	for _, m := range d.missingTools() {
+	notes, optional := d.missingTools()
+	for i, m := range notes {
+		if optional[i] {
+			d.Log.Info("a program OCR needs is missing, so OCR is off: " + m)
+			continue
+		}
 		d.Log.Warn("a program the parser needs is missing: " + m)
 	}
 }
@@ -52,7 +63,7 @@ func (d *Daemon) checkTools() {
 // a 503 would hide a daemon that does its main work. Monitoring can alert
 // on the notes.
 func (d *Daemon) readyNotes() []string {
-	notes := d.missingTools()
+	notes, _ := d.missingTools()
 	for i, p := range d.pollers {
 		name := d.Cfg.Mailboxes[i].Name
 		if !d.isPolling(name) {
