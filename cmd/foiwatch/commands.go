@@ -417,8 +417,16 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return err
 			}
+			skipped := 0
 			for _, f := range list {
+				if f.Envelope.SHA256 == "" {
+					skipped++ // nothing stored to replay (a message too large to fetch)
+					continue
+				}
 				nums = append(nums, f.ID)
+			}
+			if skipped > 0 {
+				fmt.Fprintf(e.stdout, "skipped %d that cannot be replayed: no message was stored for them (see foiwatch failed show ID)\n", skipped)
 			}
 		}
 		for _, n := range nums {

@@ -58,6 +58,11 @@ func TestSyncOfA500MBMessageStaysUnder200MB(t *testing.T) {
 	if code != 0 || !strings.Contains(list, "message too large to fetch: 524288000 bytes (500.0 MiB) is over max_message_bytes = 67108864 (64.0 MiB)") {
 		t.Errorf("failed list: %d %q %q", code, list, e)
 	}
+	// It is not in the way of replaying the others.
+	code, out2, e := foiwatch(t, "failed", "--config", cfg, "replay", "--all")
+	if code != 0 || !strings.Contains(out2, "skipped 1 that cannot be replayed") {
+		t.Errorf("failed replay --all: %d %q %q", code, out2, e)
+	}
 }
 
 // `sync` counts the messages it stored even when their after-action
