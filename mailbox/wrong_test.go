@@ -109,6 +109,36 @@ func TestMessageOverMaxMessageBytesIsRecordedByItsHeaderAndPassed(t *testing.T) 
 	}
 }
 
+// A server that announces 1 KB and sends 2 MiB: the body is read into
+// nothing past its first 64 KiB, and the message is handed over as too
+// large all the same, its start standing for its header.
+func TestMessageLargerThanAnnouncedIsTreatedAsTooLarge(t *testing.T) {
+	p := startMemPeer(t)
+	raw := testMessage(1)
+	if _, err := p.memServer.AppendLying("INBOX", raw, 2<<20, 1000); err != nil {
+		t.Fatal(err)
+	}
+	p.append(t, "INBOX", testMessage(2))
+	cfg := p.config(t)
+	cfg.MaxMessageBytes = 1 << 20
+	cursors, rec := newMemCursors(), newRecorder()
+	logger, logs := testLogger(t)
+	poller := newPoller(t, cfg, cursors, rec, &mailbox.PollerOptions{Logger: logger})
+	if n, err := poller.SyncOnce(ctxTimeout(t, time.Minute)); n != 2 || err != nil {
+		t.Fatalf("SyncOnce = %d, %v; want 2, nil", n, err)
+	}
+	got := rec.messages()
+	if !got[0].TooLarge || got[0].Size != 2<<20 || !bytes.Equal(got[0].Raw, headerPart(raw)) {
+		t.Errorf("message sent larger than announced: TooLarge=%v Size=%d Raw=%q", got[0].TooLarge, got[0].Size, got[0].Raw)
+	}
+	if got[1].TooLarge || !bytes.Equal(got[1].Raw, testMessage(2)) {
+		t.Errorf("the next message was not handed over whole")
+	}
+	if !strings.Contains(logs.String(), "larger than max_message_bytes (and than it announced)") {
+		t.Errorf("the log does not say the server sent more than it announced")
+	}
+}
+
 func TestMaxMessageBytesDefaultAndFloor(t *testing.T) {
 	c := mailbox.Config{}.WithDefaults()
 	if c.MaxMessageBytes != 64<<20 {

@@ -16,10 +16,11 @@ type hugeKey struct {
 	uid    imap.UID
 }
 
-// hugeMsg is what AppendHuge stored: the real bytes, and the size claimed.
+// hugeMsg is what AppendHuge stored: the real bytes, the size sent, and
+// the size announced.
 type hugeMsg struct {
-	raw  []byte
-	size int64
+	raw            []byte
+	size, announce int64
 }
 
 // AppendHuge appends raw to folder as a message the server claims is size
@@ -30,6 +31,12 @@ type hugeMsg struct {
 // message too large to hold; HugeBytesSent tells how much of such bodies
 // went out. It returns the new message's UID.
 func (s *MemServer) AppendHuge(folder string, raw []byte, size int64) (uint32, error) {
+	return s.AppendLying(folder, raw, size, size)
+}
+
+// AppendLying is AppendHuge with RFC822.SIZE saying announce, whatever
+// BODY[] then sends (size bytes): a server whose sizes cannot be trusted.
+func (s *MemServer) AppendLying(folder string, raw []byte, size, announce int64) (uint32, error) {
 	if size < int64(len(raw)) {
 		return 0, fmt.Errorf("mailtest: AppendHuge: size %d is less than the message's %d bytes", size, len(raw))
 	}
@@ -38,7 +45,7 @@ func (s *MemServer) AppendHuge(folder string, raw []byte, size int64) (uint32, e
 		return 0, err
 	}
 	s.mu.Lock()
-	s.huge[hugeKey{folder, imap.UID(uid)}] = hugeMsg{raw: bytes.Clone(raw), size: size}
+	s.huge[hugeKey{folder, imap.UID(uid)}] = hugeMsg{raw: bytes.Clone(raw), size: size, announce: announce}
 	s.mu.Unlock()
 	return uid, nil
 }
@@ -124,7 +131,7 @@ func (m *memSession) fetchHuge(w *imapserver.FetchWriter, uid imap.UID, msg huge
 		rw.WriteInternalDate(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 	}
 	if options.RFC822Size {
-		rw.WriteRFC822Size(size)
+		rw.WriteRFC822Size(msg.announce)
 	}
 	for _, bs := range options.BodySection {
 		var body io.Reader
