@@ -23,6 +23,13 @@ const (
 	DefaultBatchSize    = 100
 	// MinPollInterval is the smallest poll_interval Validate accepts.
 	MinPollInterval = time.Second
+	// DefaultMaxMessageBytes is max_message_bytes's default: 64 MiB, the
+	// most an attachment is read by the parser too (a letter with its
+	// scans is rarely over 20 MB; mail servers refuse more than 25-50 MB).
+	DefaultMaxMessageBytes = 64 << 20
+	// MinMaxMessageBytes is the smallest max_message_bytes Validate
+	// accepts: below 1 MiB ordinary letters with a PDF would be turned away.
+	MinMaxMessageBytes = 1 << 20
 )
 
 // Duration is a time.Duration written as text in config files ("5m", "90s").
@@ -89,6 +96,13 @@ type Config struct {
 	// Since, optional, as YYYY-MM-DD: ignore messages whose internal date is
 	// before that day (IMAP SEARCH SINCE). Default: no limit.
 	Since string `toml:"since" json:"since,omitempty"`
+	// MaxMessageBytes is the largest message fetched, by the size the
+	// server announces (RFC822.SIZE). Default 64 MiB (67108864); at least
+	// 1 MiB. A larger message is not fetched: only its header section is,
+	// and it is recorded for an operator (foiwatch failed list) with its
+	// size, while the mail behind it comes in as usual. It stays on the
+	// server.
+	MaxMessageBytes int64 `toml:"max_message_bytes" json:"max_message_bytes"`
 }
 
 // WithDefaults returns a copy of c with every unset field at its default.
@@ -113,6 +127,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.After == "" {
 		c.After = "none"
+	}
+	if c.MaxMessageBytes == 0 {
+		c.MaxMessageBytes = DefaultMaxMessageBytes
 	}
 	return c
 }
@@ -191,6 +208,9 @@ func (c Config) Validate() error {
 		if _, err := time.Parse(time.DateOnly, c.Since); err != nil {
 			bad("since = %q is not a date as YYYY-MM-DD", c.Since)
 		}
+	}
+	if c.MaxMessageBytes < MinMaxMessageBytes {
+		bad("max_message_bytes = %d is too small: at least %d (1 MiB); the default is %d (64 MiB)", c.MaxMessageBytes, MinMaxMessageBytes, DefaultMaxMessageBytes)
 	}
 	return errors.Join(errs...)
 }

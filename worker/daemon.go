@@ -161,8 +161,13 @@ func (d *Daemon) Close() error { return d.Q.Close() }
 func (d *Daemon) Now() time.Time { return d.opts.Now() }
 
 // Ingest stores a raw message and queues its envelope; it returns once
-// JetStream has acknowledged both. It is the mailbox pollers' handler.
+// JetStream has acknowledged both. It is the mailbox pollers' handler. A
+// message too large to fetch is recorded in FAILED instead; one stored
+// before is marked Known.
 func (d *Daemon) Ingest(ctx context.Context, m *mailbox.Message) error {
+	if m.TooLarge {
+		return d.recordTooLarge(ctx, m)
+	}
 	sha, err := d.Q.PutRaw(ctx, m.Raw)
 	if err != nil {
 		return err
@@ -177,6 +182,7 @@ func (d *Daemon) Ingest(ctx context.Context, m *mailbox.Message) error {
 	if !dup {
 		d.Metrics.fetched(m.Mailbox)
 	}
+	m.Known = dup || d.replyStored(ctx, sha)
 	return nil
 }
 
@@ -282,6 +288,7 @@ func (d *Daemon) Sync(ctx context.Context) (SyncResult, error) {
 	if err := d.makePollers(); err != nil {
 		return res, err
 	}
+	d.checkTools()
 	var errs []error
 	for _, p := range d.pollers {
 		n, err := p.SyncOnce(ctx)
@@ -376,6 +383,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		defer wg.Done()
 		d.runScheduler(ctx)
 	}()
+	d.checkTools()
 	st := d.CampaignsLoaded()
 	d.Log.Info("foiwatch running", "mailboxes", len(d.pollers), "campaigns", st.Campaigns, "requests", st.Requests, "not_sent", st.NotSent, "parser_version", parser.Version)
 	<-ctx.Done()

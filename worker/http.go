@@ -24,7 +24,7 @@ func (d *Daemon) HTTPHandler() http.Handler {
 	mux.HandleFunc("GET /readyz", d.readyz)
 	mux.HandleFunc("GET /{$}", d.statusPage)
 	d.handleReplyView(mux)
-	return d.lockedHandler(mux)
+	return d.hostCheck(d.lockedHandler(mux))
 }
 
 // Readiness is what /readyz reports.
@@ -38,6 +38,9 @@ type Readiness struct {
 	// Campaigns are the campaigns in use, and why the last reload (SIGHUP)
 	// was refused, if it was.
 	Campaigns CampaignsStatus `json:"campaigns"`
+
+	// Notes are what to fix that leaves the daemon ready (see readyNotes).
+	Notes []string `json:"notes,omitempty"`
 }
 
 func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
@@ -70,6 +73,7 @@ func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
 			rd.Mailboxes[name] = "ok"
 		}
 	}
+	rd.Notes = d.readyNotes()
 	w.Header().Set("Content-Type", "application/json")
 	if !rd.Ready {
 		w.WriteHeader(http.StatusServiceUnavailable)

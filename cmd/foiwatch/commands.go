@@ -226,7 +226,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "", "csv, jsonl or xlsx")
 	campaign := fs.String("campaign", "", "only this campaign")
 	replies := fs.Bool("replies", false, "write every stored Reply instead of one row per request")
-	outPath := fs.String("o", "", "write to this file instead of standard output")
+	outPath := fs.String("o", "", "write to this file (made readable by its owner only) instead of standard output")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -246,13 +246,13 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	}
 	defer d.Close()
 	var w io.Writer = e.stdout
-	var f *os.File
+	var f *exportFile
 	if *outPath != "" {
-		f, err = os.Create(*outPath)
+		f, err = createExport(*outPath)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
+		defer f.abort()
 		w = f
 	}
 	bw := bufio.NewWriter(w)
@@ -279,7 +279,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if f != nil {
-		return f.Close()
+		return f.commit()
 	}
 	return nil
 }
@@ -438,8 +438,16 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return err
 			}
+			skipped := 0
 			for _, f := range list {
+				if f.Envelope.SHA256 == "" {
+					skipped++ // nothing stored to replay (a message too large to fetch)
+					continue
+				}
 				nums = append(nums, f.ID)
+			}
+			if skipped > 0 {
+				fmt.Fprintf(e.stdout, "skipped %d that cannot be replayed: no message was stored for them (see foiwatch failed show ID)\n", skipped)
 			}
 		}
 		for _, n := range nums {
