@@ -94,7 +94,7 @@ func footnoteFor(answer string, notes []string) string {
 			continue
 		}
 		l := asciiLower(n)
-		if mark && strings.HasPrefix(strings.TrimSpace(n), "*") || hasAny(l, []string{"fewer than", "less than", "below", "small number", "low number", "suppress", "under five", "under 5", "not given the exact", "exact number", "identify", "withheld", "withhold"}) {
+		if mark && strings.HasPrefix(strings.TrimSpace(n), "*") || hasAny(l, []string{"fewer than", "less than", "lower than", "below", "small number", "low number", "suppress", "under five", "under 5", "not given", "exact number", "exact figure", "identify", "identities", "withheld", "withhold", "redact"}) {
 			return ex
 		}
 	}

@@ -128,6 +128,7 @@ const (
 	srcRestated               // an unnumbered question restated on its own line
 	srcLabelled               // "Label: value"
 	srcOrder                  // a run as many as the questions, in order
+	srcProse                  // a sentence that says a question's words and holds a value
 )
 
 // unit is one candidate answer.
@@ -170,6 +171,7 @@ func newSegmenter(docs []string, asked *Asked, p period) *segmenter {
 	s.labelled()
 	s.rows()
 	s.ordered()
+	s.prose()
 	return s
 }
 
@@ -363,11 +365,14 @@ func (s *segmenter) endsItem(n pline, qi int, k int) bool {
 		}
 		heading = true
 	}
+	if heading {
+		// A heading ends an item only for a question the reply cannot
+		// number: an unnumbered one.
+		b, sc := s.v.bestOf(label, func(j int) bool { return s.qs[j].Number == 0 && j != qi })
+		return b >= 0 && sc >= 0.6 && !hasFigure(label) && len(strings.Fields(label)) <= 14
+	}
 	best, score, _ := s.v.best(label)
 	if best < 0 || best == qi || score < 0.55 {
-		return false
-	}
-	if heading && (s.qs[best].Number != 0 || hasFigure(label) || score < 0.65) {
 		return false
 	}
 	own := 0.0
@@ -568,10 +573,28 @@ func cutLabelled(t string) (label, value string, ok bool) {
 	if label == "" || value == "" || strings.HasPrefix(value, "//") || len(strings.Fields(label)) > 9 || strings.ContainsAny(label, ".?!;") && !strings.HasSuffix(label, "?") {
 		return "", "", false
 	}
-	if isPeriodLabel(label) || isDigits(strings.TrimSpace(label)) {
-		return "", "", false // "2023/24: 37" is a year's figure, not a label
+	if isPeriodLabel(label) || isDigits(strings.TrimSpace(label)) || isHeaderLabel(label) {
+		return "", "", false // "2023/24: 37" is a year's figure; "Our ref:" a letter's header
 	}
 	return label, value, true
+}
+
+// headerLabels are the labels of a letter's or a case system's header
+// block, which answer no question.
+var headerLabels = map[string]bool{
+	"ref": true, "reference": true, "our ref": true, "our reference": true, "your ref": true, "your reference": true,
+	"case ref": true, "case reference": true, "case number": true, "case no": true, "case type": true, "case": true,
+	"request number": true, "request reference": true, "request ref": true, "foi reference": true, "foi ref": true,
+	"date": true, "date received": true, "received": true, "date of request": true, "date of response": true,
+	"request received": true, "response due": true, "due": true, "due date": true, "target date": true, "deadline": true,
+	"tel": true, "telephone": true, "phone": true, "mobile": true, "fax": true, "email": true, "e-mail": true,
+	"web": true, "website": true, "from": true, "to": true, "cc": true, "sent": true, "subject": true, "re": true,
+	"title of request": true, "title": true, "summary": true, "name": true, "address": true, "reply to": true,
+	"direct line": true, "extension": true, "ext": true, "dear": true, "attn": true, "for the attention of": true,
+}
+
+func isHeaderLabel(label string) bool {
+	return headerLabels[strings.Trim(strings.ToLower(strings.Join(strings.Fields(label), " ")), " .")]
 }
 
 func (v *vocab) simBest(s string) float64 {
@@ -628,7 +651,10 @@ func (s *segmenter) restated() {
 		}
 		words := len(strings.Fields(cand))
 		question := strings.HasSuffix(cand, "?") || strings.HasSuffix(cand, ":") || words <= 12 || matchPrefix(cand, s.v.words(qi)) >= len(cand)*3/4
-		if score < 0.6 || score-second < 0.1 || !question {
+		// Close to two questions is no restatement of either; unless the
+		// best is one the reply could not number, among numbered items
+		// (their own questions are answered by number).
+		if score < 0.6 || !question || score-second < 0.1 && !(s.qs[qi].Number == 0 && s.hasItems()) {
 			continue
 		}
 		if end < len(s.lines) && s.lines[end].ans >= 0 && !isAnswerHeading(s.lines[end].text) {
@@ -648,7 +674,8 @@ func (s *segmenter) restated() {
 		}
 		var body []string
 		paras := 0
-		for j := h.end; j < stop && j < h.end+100; j++ {
+		j := h.end
+		for ; j < stop && j < h.end+100; j++ {
 			n := s.lines[j]
 			if n.stop || n.footnote || n.lab.num > 0 && !n.lab.letter || n.doc != s.lines[h.line].doc {
 				break
@@ -668,7 +695,7 @@ func (s *segmenter) restated() {
 				body = trimBlankLines(body)
 			}
 		}
-		s.add(unit{src: srcRestated, group: g, label: s.lines[h.line].text, body: body, line: h.line})
+		s.add(unit{src: srcRestated, group: g, label: s.lines[h.line].text, body: body, line: h.line, end: j})
 	}
 }
 
@@ -710,6 +737,7 @@ func (s *segmenter) labelled() {
 		}
 		t := strings.TrimSpace(l.text)
 		var body []string
+		end := i + 1
 		label, value, ok := cutLabelled(t)
 		if !ok {
 			if !strings.HasSuffix(t, ":") || len(strings.Fields(t)) > 9 {
@@ -717,6 +745,7 @@ func (s *segmenter) labelled() {
 			}
 			label = strings.TrimSuffix(t, ":")
 			for j := i + 1; j < len(s.lines) && j < i+40; j++ {
+				end = j
 				n := s.lines[j]
 				if n.blank && len(body) > 0 || n.stop || n.lab.num > 0 || n.footnote {
 					break
@@ -742,6 +771,7 @@ func (s *segmenter) labelled() {
 					break // the next line starts something else; a wrapped value goes on
 				}
 				body = append(body, n.text)
+				end = j + 1
 			}
 		}
 		if len(body) == 0 {
@@ -754,7 +784,7 @@ func (s *segmenter) labelled() {
 			g = s.group()
 		}
 		lastLine = i
-		s.add(unit{src: srcLabelled, group: g, label: label, body: body, line: i})
+		s.add(unit{src: srcLabelled, group: g, label: label, body: body, line: i, end: max(end, i+1)})
 	}
 }
 
@@ -845,4 +875,85 @@ func (s *segmenter) prevText(i int) int {
 func endsSentence(t string) bool {
 	t = strings.TrimRight(t, " \"'”’)")
 	return strings.HasSuffix(t, ".") || strings.HasSuffix(t, "?") || strings.HasSuffix(t, ":") || strings.HasSuffix(t, "!")
+}
+
+// hasItems tells a reply with numbered items.
+func (s *segmenter) hasItems() bool {
+	for _, u := range s.units {
+		if u.src == srcItem && u.num > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// prose makes a unit of each sentence, outside every other unit, that says
+// most of a question's distinctive words and holds a value of the
+// question's type: "Pothole repairs in 2024 were carried out by A and B.",
+// "The university's procurement policy is available at https://...".
+// Such a unit answers only what nothing else did, and says so.
+func (s *segmenter) prose() {
+	covered := make([]bool, len(s.lines))
+	for _, u := range s.units {
+		if u.src == srcOrder {
+			continue
+		}
+		for k := u.line; k < max(u.end, u.line+1) && k < len(covered); k++ {
+			covered[k] = true
+		}
+	}
+	g := 0
+	for i := 0; i < len(s.lines); {
+		l := s.lines[i]
+		if l.blank || covered[i] || l.stop || l.cells != nil || l.lab.num > 0 || l.footnote {
+			i++
+			continue
+		}
+		var para []string
+		j := i
+		for ; j < len(s.lines) && j < i+40; j++ {
+			n := s.lines[j]
+			if n.blank || covered[j] || n.stop || n.cells != nil || n.lab.num > 0 || n.footnote || n.doc != l.doc {
+				break
+			}
+			para = append(para, strings.TrimSpace(n.text))
+		}
+		for k, sent := range sentences(strings.Join(para, " ")) {
+			if len(sent) < 20 || len(sent) > 600 {
+				continue
+			}
+			qi, r := s.v.recallBest(sent)
+			if qi < 0 || r < 0.4 || !proseValue(s.qs[qi].Type, sent, k == 0 && r >= 0.5) {
+				continue
+			}
+			if g == 0 {
+				g = s.group()
+			}
+			s.add(unit{src: srcProse, group: g, num: -(qi + 1), body: []string{sent}, line: i, end: j,
+				note: "found in a sentence of the letter by the question's words (no number or label)", check: true})
+		}
+		i = max(j, i+1)
+	}
+}
+
+// proseValue tells a sentence that holds a value of type t: a figure, an
+// amount, an address, a name; for a text question, the first sentence of
+// its paragraph.
+func proseValue(t QuestionType, sent string, first bool) bool {
+	switch t {
+	case TypeCount:
+		for _, c := range numberCandidates(sent) {
+			if !c.year {
+				return true
+			}
+		}
+		return zeroSaid(sent)
+	case TypeMoney:
+		return len(moneyCandidates(sent)) > 0
+	case TypeURL:
+		return reURL.MatchString(sent)
+	case TypeList:
+		return len(namesIn(sent, nil)) > 0 && nameIn(sent) != ""
+	}
+	return first
 }

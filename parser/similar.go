@@ -189,11 +189,11 @@ func (v *vocab) simStems(stems []string, qi int) float64 {
 // stems, or has one as its prefix ("deploy" / "deployment"): word endings
 // the stemmer does not know.
 func (v *vocab) prefixIn(st string, qi int) bool {
-	if len(st) < 5 {
+	if len(st) < 6 {
 		return false
 	}
 	for _, q := range v.qs[qi] {
-		if len(q) >= 5 && (strings.HasPrefix(q, st) || strings.HasPrefix(st, q)) {
+		if len(q) >= 6 && (strings.HasPrefix(q, st) || strings.HasPrefix(st, q)) {
 			return true
 		}
 	}
@@ -214,4 +214,71 @@ func (v *vocab) best(s string) (qi int, score, second float64) {
 		}
 	}
 	return qi, score, second
+}
+
+// bestOf is the question among those ok allows that s fits best, and its
+// score; -1 when none fits at all.
+func (v *vocab) bestOf(s string, ok func(qi int) bool) (int, float64) {
+	stems := v.stems(s)
+	best, score := -1, 0.0
+	for i := range v.qs {
+		if !ok(i) {
+			continue
+		}
+		if x := v.simStems(stems, i); x > score {
+			best, score = i, x
+		}
+	}
+	return best, score
+}
+
+// recallBest is the question most of whose distinctive words s says, and
+// how much of them (weighted): the measure for a sentence that answers in
+// the question's words and adds its own ("Pothole repairs in 2024 were
+// carried out by ..."), where precision means little. A question of which
+// s says fewer than two words, or none that few questions have, is none.
+func (v *vocab) recallBest(s string) (int, float64) {
+	stems := v.stems(s)
+	best, score, second := -1, 0.0, 0.0
+	for qi := range v.qs {
+		var all, hit float64
+		hits, rare := 0, false
+		for _, st := range v.qs[qi] {
+			x := v.w(st)
+			all += x
+			if slices.Contains(stems, st) || v.stemPrefixIn(st, stems) {
+				hit += x
+				hits++
+				if x >= 1.0 {
+					rare = true
+				}
+			}
+		}
+		if all == 0 || hits < 2 || !rare {
+			continue
+		}
+		if r := hit / all; r > score {
+			best, score, second = qi, r, score
+		} else if r > second {
+			second = r
+		}
+	}
+	if score-second < 0.1 {
+		return -1, 0 // two questions fit as well: it answers neither for sure
+	}
+	return best, score
+}
+
+// stemPrefixIn tells a question's stem that a word of s starts, or that
+// starts a word of s ("deploy", "deployments").
+func (v *vocab) stemPrefixIn(st string, stems []string) bool {
+	if len(st) < 6 {
+		return false
+	}
+	for _, x := range stems {
+		if len(x) >= 6 && (strings.HasPrefix(x, st) || strings.HasPrefix(st, x)) {
+			return true
+		}
+	}
+	return false
 }

@@ -200,6 +200,38 @@ func layoutCells(s string) []layoutCell {
 		out[1].text = out[0].text + " " + out[1].text
 		out = out[1:]
 	}
+	return splitFigures(out)
+}
+
+// splitFigures cuts a cell of figures two spaces apart ("£455,130
+// £433,207.55", where a wide figure left only two) into one cell each.
+func splitFigures(cells []layoutCell) []layoutCell {
+	var out []layoutCell
+	for _, c := range cells {
+		if !strings.Contains(c.text, "  ") {
+			out = append(out, c)
+			continue
+		}
+		parts := strings.Split(c.text, "  ")
+		ok := true
+		for _, p := range parts {
+			if _, fig := plainFigure(strings.TrimSpace(p)); !fig && !suppressed(p) {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			out = append(out, c)
+			continue
+		}
+		col := c.col
+		for _, p := range parts {
+			if t := strings.TrimSpace(p); t != "" {
+				out = append(out, layoutCell{col + utf8.RuneCountInString(p) - utf8.RuneCountInString(strings.TrimLeft(p, " ")), t})
+			}
+			col += utf8.RuneCountInString(p) + 2
+		}
+	}
 	return out
 }
 
