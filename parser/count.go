@@ -235,7 +235,7 @@ var reZero = regexp.MustCompile(`(?i)^\W*(none|nil|zero|nought|nothing|no ?one|n
 
 // reNoNoun is "no <noun>" ("No prosecutions were brought", "No
 // households."): none of what was asked, whatever it is.
-var reNoNoun = regexp.MustCompile(`(?i)(?:^|[\s(])no\s+([a-z][a-z'’-]+)\b`)
+var reNoNoun = regexp.MustCompile(`(?i)(?:^|[\s(])(?:no|nil|zero)\s+([a-z][a-z'’-]+)\b`)
 
 // reNotAny is a verb said of none: "did not issue any", "have not made
 // any", "has never used", "were not any".
@@ -251,7 +251,7 @@ func zeroSaid(s string) bool {
 		return true
 	}
 	first := firstSentence(s)
-	if strings.Contains(lower, "no") {
+	if strings.Contains(lower, "no") || strings.Contains(lower, "nil") || strings.Contains(lower, "zero") {
 		for _, m := range reNoNoun.FindAllStringSubmatch(first, 5) {
 			if !notCountNouns[strings.ToLower(m[1])] {
 				return true
@@ -273,7 +273,7 @@ var (
 func countIn(s string, masked spans, qstems map[string]bool) (v int64, ok bool, why string) {
 	var cands []numCand
 	for _, c := range numberCandidates(s) {
-		if c.year || masked.covers(c.start, c.end) {
+		if c.year || masked.covers(c.start, c.end) || durationAfter(s, c.end, qstems) {
 			continue
 		}
 		cands = append(cands, c)
@@ -323,6 +323,29 @@ func countIn(s string, masked spans, qstems map[string]bool) (v int64, ok bool, 
 		return cands[0].v, true, ""
 	}
 	return cands[0].v, true, fmt.Sprintf("several figures given (%s): took the first", figures(cands))
+}
+
+// durationAfter tells a figure that counts time ("the last three years",
+// "within 20 working days", "48 hours"), unless time is what the question
+// counts ("flight hours").
+func durationAfter(s string, end int, qstems map[string]bool) bool {
+	ws := words(s[end:min(len(s), end+40)], 3)
+	for i, t := range ws {
+		if i > 1 {
+			break
+		}
+		switch stemWord(t.w) {
+		case "year", "month", "week", "day", "hour", "minut", "quarter", "working", "financial", "academic", "calendar":
+			if t.w == "working" || t.w == "financial" || t.w == "academic" || t.w == "calendar" {
+				continue
+			}
+			return !qstems[stemWord(t.w)]
+		}
+		if i == 0 {
+			continue
+		}
+	}
+	return false
 }
 
 // zeroLeads tells an answer starting with a word of none before the first

@@ -308,9 +308,14 @@ func nameTokens(p string) []nameTok {
 				j = len(p) - i - 1
 			}
 			inner := p[i+1 : i+j]
-			// "(Cumbria)", "(BSPP)": part of the name; "(a council-owned
-			// company)": a description, not.
+			// "(Cumbria)", "(Dial-a-Ride)", "(BSPP)" for "Borsetshire
+			// Stalking Perpetrator Programme": part of the name; "(a
+			// council-owned company)", "(spoken languages)", "(BSL)"
+			// after "Deaf Access Partners": a description, not.
 			keep := len(strings.Fields(inner)) <= 3 && inner != "" && (inner[0] >= 'A' && inner[0] <= 'Z')
+			if keep && isAcronym(inner) {
+				keep = strings.HasSuffix(initialsOf(out), inner) // the name's last words' initials
+			}
 			out = append(out, nameTok{text: p[i : i+j+1], start: i, end: i + j + 1, paren: keep, join: false})
 			i += j + 1
 			continue
@@ -341,6 +346,18 @@ func nameTokens(p string) []nameTok {
 	}
 	// A trailing "and"/"of" joins nothing.
 	return out
+}
+
+// initialsOf is the initials of the capitalised words of a name so far
+// ("Greymoor Community Transport Association" is "GCTA").
+func initialsOf(toks []nameTok) string {
+	var b strings.Builder
+	for _, t := range toks {
+		if t.cap && !t.join && t.text != "" && t.text[0] >= 'A' && t.text[0] <= 'Z' {
+			b.WriteByte(t.text[0])
+		}
+	}
+	return b.String()
 }
 
 func isMonthOrDay(w string) bool {
@@ -495,7 +512,19 @@ func lastWordOf(s string) string {
 func trailingCapRun(s string) int {
 	f := strings.Fields(s)
 	n := 0
+	paren := 0
 	for i := len(f) - 1; i >= 0; i-- {
+		// A parenthesis at the end ("Ltd (spoken languages)") is no
+		// word of the name to count.
+		if strings.HasSuffix(f[i], ")") {
+			paren++
+		}
+		if paren > 0 {
+			if strings.HasPrefix(f[i], "(") {
+				paren--
+			}
+			continue
+		}
 		w := strings.Trim(f[i], ".,;:()")
 		if w == "" {
 			continue

@@ -160,6 +160,14 @@ type segmenter struct {
 func newSegmenter(docs []string, asked *Asked, p period) *segmenter {
 	s := &segmenter{qs: asked.Questions, v: newVocab(asked.Questions), anchor: -1}
 	s.lines = plines(docs, p)
+	for i := range s.lines {
+		// A heading that looks like boilerplate ("Complaints") but is the
+		// word of a question asked is that question's heading.
+		l := &s.lines[i]
+		if l.stop && !l.blank && len(strings.Fields(l.text)) <= 4 && !isSignOff(l.text) && s.v.simBest(l.text) >= 0.6 {
+			l.stop = false
+		}
+	}
 	for i, l := range s.lines {
 		if l.anchor {
 			s.anchor = i
@@ -293,7 +301,7 @@ func (s *segmenter) itemUnit(i, end int, last bool) unit {
 	k := i + 1
 	for ; k < end && k < i+200; k++ {
 		n := s.lines[k]
-		if n.table != 0 && n.table != l.table && leadsToTable(span) {
+		if n.table != 0 && n.table != l.table && leadsToTable(span) && len(l.lab.more) == 0 {
 			// "The firms are listed in the table below:" and the table.
 			for ; k < end && s.lines[k].table == n.table; k++ {
 				span = append(span, s.lines[k].text)
@@ -621,7 +629,7 @@ func (s *segmenter) restated() {
 			continue
 		}
 		t := strings.TrimSpace(l.text)
-		if len(t) < 6 || len(t) > 400 {
+		if len(t) < 4 || len(t) > 400 {
 			continue
 		}
 		if _, v, ok := cutLabelled(t); ok && len(strings.Fields(v)) > 1 {
@@ -778,7 +786,13 @@ func (s *segmenter) labelled() {
 			continue
 		}
 		if _, score, _ := s.v.best(label); score < 0.2 {
-			continue
+			// "BWV contract cost = £286,455 (cameras, licences and
+			// storage)": a label of its own words, the value's words
+			// saying the question's.
+			if _, sc, _ := s.v.best(label + " " + strings.Join(body, " ")); sc < 0.3 {
+				continue
+			}
+			label = label + " " + strings.Join(body, " ")
 		}
 		if g == 0 || i > lastLine+6 {
 			g = s.group()

@@ -531,7 +531,20 @@ func shapeTable(rows [][]string, asked period) []tline {
 		var out []tline
 		for c := 1; c < width; c++ {
 			if k >= 0 {
-				out = append(out, tline{cells: []string{head[c], rows[k][c]}, note: note, check: check})
+				label := head[c]
+				if isTotalLabel(label) {
+					// The grand total: what the other columns add up
+					// to, labelled by their heads ("Face-to-face
+					// Telephone Video").
+					var heads []string
+					for c2 := 1; c2 < width; c2++ {
+						if c2 != c {
+							heads = append(heads, head[c2])
+						}
+					}
+					label = strings.Join(heads, " ") + " " + label
+				}
+				out = append(out, tline{cells: []string{label, rows[k][c]}, note: note, check: check})
 				continue
 			}
 			var cells []string
