@@ -89,14 +89,17 @@ func trimAll(ls []string) []string {
 // oneItemPerLine tells lines that are one item each (bullets, or short
 // lines that do not wrap a sentence) from a paragraph wrapped over lines.
 func oneItemPerLine(ls []string) bool {
-	bullets := 0
+	bullets, rows := 0, 0
 	for _, l := range ls {
 		if _, b := cutBullet(l); b {
 			bullets++
 		}
+		if strings.Contains(l, " | ") {
+			rows++
+		}
 	}
-	if bullets >= len(ls)-1 && bullets > 0 {
-		return true
+	if bullets >= len(ls)-1 && bullets > 0 || rows >= len(ls)-1 && rows > 0 {
+		return true // bullets, or a table's rows
 	}
 	for i, l := range ls {
 		t := strings.TrimSpace(l)

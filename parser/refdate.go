@@ -22,7 +22,7 @@ var (
 	reRefOur   = regexp.MustCompile(`(?i)\bour\s+(?:ref(?:erence)?|case)(?:\s*(?:no|number|num)\b\.?)?\s*(?:is|:|-|–|\.)?\s*(` + refToken + `)`)
 	reRefLabel = regexp.MustCompile(`(?i)\b(?:(?:logged|registered|recorded)\s+(?:it\s+)?(?:under|with|as)\s+(?:the\s+)?(?:reference|ref|case)(?:\s+(?:number|no))?|(?:logged|registered|recorded)\s+(?:it\s+)?as|quote(?:\s+(?:the\s+)?(?:reference|ref))?|(?:foi|foia|request|case|file)\s+(?:ref(?:erence)?|number|no|id)\b\.?|ref(?:erence)?\s*(?:number|no)?\b\.?|reference\s+number\s+is|(?:foi|freedom of information|information)\s+request\s*(?:no\.?|number|ref\.?)?)\s*(?:is|:|-|–|#)?\s*(` + refToken + `)`)
 	reRefYour  = regexp.MustCompile(`(?i)\byour\s+ref(?:erence)?(?:\s*(?:no|number)\b\.?)?\s*[:.\-–]?\s*(` + refToken + `)`)
-	reRefFOI   = regexp.MustCompile(`(?i)\b((?:FOI|FOIA|FOIR|FOISA|EIR|RFI|IR)(?:[/\-_][A-Za-z0-9]+)+|(?:FOI|FOIA|FOIR|FOISA|EIR|RFI)\s+[0-9]+(?:[/\-._][0-9]+)*|(?:FOI|FOIA|FOIR|FOISA|EIR|RFI)\s+[A-Za-z0-9]+(?:[/\-._][A-Za-z0-9]+)+)\b`)
+	reRefFOI   = regexp.MustCompile(`(?i)\b((?:FOI|FOIA|FOIR|FOISA|EIR|RFI|IR)(?:[/\-_][A-Za-z0-9]+)+|(?:FOI|FOIA|FOIR|FOISA|EIR|RFI|IR)\s+[0-9]+(?:[/\-._][0-9]+)*|(?:FOI|FOIA|FOIR|FOISA|EIR|RFI)\s+[A-Za-z0-9]+(?:[/\-._][A-Za-z0-9]+)+)\b`)
 	reRefBrack = regexp.MustCompile(`[\[(]\s*(?:ref(?:erence)?[:.]?\s*)?(` + refToken + `)\s*[\])]`)
 	reRefBare  = regexp.MustCompile(`\b([A-Za-z0-9]+(?:[/\-_.][A-Za-z0-9]+)+)\b`)
 

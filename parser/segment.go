@@ -360,34 +360,41 @@ func (s *segmenter) endsItem(n pline, qi int, k int) bool {
 	if k > 0 && !s.lines[k-1].blank && n.lab.bullet || n.cells != nil {
 		return false
 	}
-	label := strings.TrimSpace(n.text)
-	heading := false
-	if at := strings.Index(label, ":"); at > 0 && at < 80 {
-		label = label[:at]
-	} else if !strings.HasSuffix(label, "?") {
-		// A heading on its own line ("Making a claim"), or an unnumbered
-		// question restated ("Please also describe how ..."), after a
-		// blank line.
-		if k == 0 || !s.lines[k-1].blank || len(label) > 300 {
-			return false
-		}
-		heading = true
-	}
-	if heading {
-		// A heading ends an item only for a question the reply cannot
-		// number: an unnumbered one.
-		b, sc := s.v.bestOf(label, func(j int) bool { return s.qs[j].Number == 0 && j != qi })
-		return b >= 0 && sc >= 0.6 && !hasFigure(label) && len(strings.Fields(label)) <= 14
-	}
-	best, score, _ := s.v.best(label)
-	if best < 0 || best == qi || score < 0.55 {
+	t := strings.TrimSpace(n.text)
+	if t == "" || len(t) > 300 {
 		return false
 	}
-	own := 0.0
-	if qi >= 0 {
-		own = s.v.sim(label, qi)
+	unnumbered := func(j int) bool { return s.qs[j].Number == 0 && j != qi }
+	// "Label: value", or a question ending "?", that names another
+	// question plainly.
+	if at := strings.Index(t, ":"); at > 0 && at < 80 || strings.HasSuffix(t, "?") {
+		label := t
+		if at > 0 && at < 80 {
+			label = t[:at]
+		}
+		best, score, _ := s.v.best(label)
+		if best < 0 || best == qi || score < 0.55 {
+			return false
+		}
+		own := 0.0
+		if qi >= 0 {
+			own = s.v.sim(label, qi)
+		}
+		return s.qs[best].Number == 0 && score > own+0.2 || score > own+0.45
 	}
-	return s.qs[best].Number == 0 && score > own+0.2 || score > own+0.45
+	// An unnumbered question restated in full ("Please also describe how
+	// ..."), with or without a blank line before it (a Word letter's
+	// paragraphs have none).
+	if b, sc := s.v.bestOf(t, unnumbered); b >= 0 && sc >= 0.75 && matchPrefix(t, s.v.words(b)) >= len(t)*3/4 {
+		return true
+	}
+	// A heading on its own line after a blank one ("Making a claim", "How
+	// interpreters are booked"): for a question the reply cannot number.
+	if k > 0 && s.lines[k-1].blank && !hasFigure(t) && len(strings.Fields(t)) <= 14 && !strings.HasSuffix(t, ".") {
+		b, sc := s.v.bestOf(t, unnumbered)
+		return b >= 0 && sc >= 0.6
+	}
+	return false
 }
 
 // splitQuestion cuts an item's lines into the words restating (or

@@ -55,7 +55,9 @@ func tabulate(lines []string, asked period) []tline {
 		tables++
 		for _, r := range shapeTable(rows, asked) {
 			r.table = tables
-			r.text = strings.Join(r.cells, " | ")
+			if r.text == "" {
+				r.text = strings.Join(r.cells, " | ")
+			}
 			out = append(out, r)
 		}
 		if end == i {
@@ -332,7 +334,7 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 		startsRow := cur == nil || k == i || k == i+1 && len(rows) == 0 && !labelled
 		switch {
 		case labelled:
-			startsRow = startsRow || p[0] == 0 && startsItemLabel(cells[0].text)
+			startsRow = startsRow || p[0] == 0 && (startsItemLabel(cells[0].text) || isDashMark(cells[0].text))
 		case hasBlank:
 			startsRow = startsRow || prevBlank
 		default:
@@ -563,21 +565,39 @@ func shapeTable(rows [][]string, asked period) []tline {
 	for _, r := range rows {
 		label, value := r[0], r[len(r)-1]
 		mid := r[1 : len(r)-1]
-		if isDigits(strings.Trim(label, ".)( ")) && label != "" && len(mid) > 0 {
-			label = strings.Trim(label, ".)( ") + ". " + mid[0]
-			mid = mid[1:]
-		}
-		for _, m := range mid {
-			if m != "" {
-				label += " " + m
+		if len(mid) > 0 {
+			if n := strings.Trim(label, ".)( "); isDigits(n) || isDashMark(n) {
+				// "1 | question | answer", "– | question | answer": the
+				// question beside its number (or its mark of no number).
+				if isDigits(n) {
+					label = n + ". " + mid[0]
+				} else {
+					label = mid[0]
+				}
+				mid = mid[1:]
 			}
 		}
 		if strings.TrimSpace(label) == "" && strings.TrimSpace(value) == "" {
 			continue
 		}
-		out = append(out, tline{cells: []string{label, value}})
+		t := tline{cells: []string{label, value}}
+		if len(mid) > 0 {
+			// A row of several columns ("Provider | Service | Amount"):
+			// its text keeps them all, its first cell the name.
+			t.text = strings.Join(append(append([]string{label}, mid...), value), " | ")
+		}
+		out = append(out, t)
 	}
 	return out
+}
+
+// isDashMark tells a cell that only marks a row without a number.
+func isDashMark(s string) bool {
+	switch strings.TrimSpace(s) {
+	case "-", "–", "—", "•", "*", "n/a", "N/A":
+		return true
+	}
+	return false
 }
 
 // isHeadRow tells a table's first row that names its columns: short cells
@@ -645,9 +665,15 @@ func headOverFigures(rows [][]string) bool {
 	return all > 0 && figs*3 >= all*2
 }
 
-// hasDigitFigure tells text with a digit outside a period or sub-period.
+// hasDigitFigure tells text with a digit outside a period or sub-period
+// ("Amount paid 2023/24" has none).
 func hasDigitFigure(s string) bool {
-	return strings.ContainsAny(s, "0123456789") && !isPeriodLabel(s) && !isSubPeriodLabel(s)
+	if isPeriodLabel(s) || isSubPeriodLabel(s) {
+		return false
+	}
+	s = reFinYearIn.ReplaceAllString(s, "")
+	s = reYearIn.ReplaceAllString(s, "")
+	return strings.ContainsAny(s, "0123456789")
 }
 
 // isColumnWords tells a row of column headings: every cell a short phrase
