@@ -299,30 +299,26 @@ func countIn(s string, masked spans, qstems map[string]bool) (v int64, ok bool, 
 	if len(distinct) == 1 {
 		return cands[0].v, true, ""
 	}
-	// Several figures: the one beside a word of the question; else the
-	// first.
+	// Several figures: one at the start of the answer; else the first
+	// beside a word of the question ("attended 2,164 false alarms"); else
+	// the first. A person should look unless the choice was plain.
+	first := cands[0]
 	var near []numCand
 	for _, c := range cands {
 		if nounAfter(s, c.end, qstems) {
 			near = append(near, c)
 		}
 	}
-	if len(near) >= 1 {
-		nd := map[int64]bool{}
-		for _, c := range near {
-			nd[c.v] = true
-		}
-		if len(nd) == 1 && (near[0].start == cands[0].start || cands[0].start > 0 && !nounAfter(s, cands[0].end, qstems)) {
-			if near[0].start == cands[0].start && startsAnswer(s, cands[0].start) {
-				return near[0].v, true, ""
-			}
-			return near[0].v, true, fmt.Sprintf("several figures given (%s): took %s, beside the question's words", figures(cands), fmtInt(near[0].v))
-		}
+	if startsAnswer(s, first.start) && (len(near) == 0 || near[0].start == first.start) {
+		return first.v, true, ""
 	}
-	if startsAnswer(s, cands[0].start) {
-		return cands[0].v, true, ""
+	if len(near) > 0 {
+		return near[0].v, true, fmt.Sprintf("several figures given (%s): took %s, beside the question's words", figures(cands), fmtInt(near[0].v))
 	}
-	return cands[0].v, true, fmt.Sprintf("several figures given (%s): took the first", figures(cands))
+	if startsAnswer(s, first.start) {
+		return first.v, true, ""
+	}
+	return first.v, true, fmt.Sprintf("several figures given (%s): took the first", figures(cands))
 }
 
 // durationAfter tells a figure that counts time ("the last three years",

@@ -41,6 +41,7 @@ func listIn(lines []string, qstems map[string]bool) (items []string, ok bool) {
 		first := strings.TrimSpace(ls[0])
 		_, firstBullet := cutBullet(ls[0])
 		_, secondBullet := cutBullet(ls[1])
+		secondBullet = secondBullet || strings.Contains(ls[1], " | ") && !strings.Contains(ls[0], " | ")
 		if strings.HasSuffix(first, ":") || !firstBullet && secondBullet && (strings.HasSuffix(first, ".") || len(strings.Fields(first)) > 5) {
 			ls = ls[1:]
 		} else if i := strings.Index(first, ":"); i > 0 && !firstBullet && i < 120 && !strings.Contains(first[i:], "//") {
@@ -54,8 +55,17 @@ func listIn(lines []string, qstems map[string]bool) (items []string, ok bool) {
 		}
 		return namesIn(text, qstems), true
 	}
+	bullets := 0
 	for _, l := range ls {
-		t, _ := cutBullet(l)
+		if _, b := cutBullet(l); b {
+			bullets++
+		}
+	}
+	for _, l := range ls {
+		t, isBullet := cutBullet(l)
+		if bullets >= 2 && !isBullet {
+			continue // a sentence after the bullets explains them
+		}
 		if cells := strings.Split(t, " | "); len(cells) > 1 {
 			// A table's row: the name is its first cell; a total is no name.
 			if t = cells[0]; isTotalLabel(t) {
@@ -131,9 +141,16 @@ func namesIn(text string, qstems map[string]bool) []string {
 		if exemption(sent) != "" || notHeld(sent) {
 			continue // a sentence about the law or what is not held names no one asked about
 		}
-		for _, semi := range splitOutside(sent, ';') {
+		semis := splitOutside(sent, ';')
+		for _, semi := range semis {
 			commas := joinSerialNames(splitOutside(semi, ','))
 			for _, c := range commas {
+				if len(semis) > 1 && len(commas) == 1 {
+					// "A; B; Vale Cars and Minibuses": the list says
+					// where its items end; an "and" is inside one.
+					pieces = append(pieces, strings.ReplaceAll(c, serialAnd, " and "))
+					continue
+				}
 				for _, p := range splitAnds(strings.TrimSpace(c), len(commas) > 1) {
 					pieces = append(pieces, strings.ReplaceAll(p, serialAnd, " and "))
 				}
@@ -158,6 +175,9 @@ func namesIn(text string, qstems map[string]bool) []string {
 	}
 	if len(named) > 0 {
 		return named
+	}
+	if exemption(text) != "" {
+		return nil // no names, and a reason they are withheld
 	}
 	return plain
 }

@@ -118,10 +118,26 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 		}
 	}
 
+	// Withheld in the first sentence ("The names of the suppliers are
+	// withheld under section 31(1)(a). Naming them would ..."): exempt,
+	// whatever the sentences after it name.
+	firstSent := firstSentence(first)
+	if ex := exemption(firstSent); (ex != "" || exemptWords(firstSent)) && !valueIn(c.q.Type, firstSent) && c.q.Type != TypeText && !(c.q.Type == TypeCount && zeroSaid(first)) {
+		if c.q.Type != TypeList || len(namesIn(firstSent, nil)) == 0 {
+			if ex == "" {
+				ex = exemption(main + " " + note)
+			}
+			return Answer{Status: StatusExempt, Exemption: ex, Text: a.Text, Note: note}
+		}
+	}
+	// A refusal on cost (s.12) says why in words of not holding ("the
+	// system does not record ..."): it is the refusal.
+	if ex := exemption(main); (ex == "s.12" || ex == "s.14") && value == nil {
+		return Answer{Status: StatusExempt, Exemption: ex, Text: a.Text, Note: note}
+	}
 	// Not held: unless a value is given first and something else is not
 	// held after it ("12. Figures for 2021/22 are not held").
 	if notHeld(main) {
-		firstSent := firstSentence(first)
 		if value == nil || isEmptyList(value) && !noneUsed(firstSent) || notHeld(firstSent) && !valueIn(c.q.Type, firstSent) || c.q.Type == TypeText {
 			return Answer{Status: StatusNotHeld, Text: a.Text, Note: note}
 		}

@@ -40,6 +40,7 @@ func stemWord(w string) string {
 	}
 	for _, s := range []struct{ suf, rep string }{
 		{"isations", ""}, {"izations", ""}, {"isation", ""}, {"ization", ""},
+		{"ilities", ""}, {"ility", ""}, {"ibles", "ib"}, {"ible", "ib"}, {"ables", "ab"}, {"able", "ab"},
 		{"ations", ""}, {"ation", ""}, {"ments", ""}, {"ment", ""},
 		{"ings", ""}, {"ing", ""}, {"ies", "y"}, {"ied", "y"}, {"als", ""}, {"al", ""},
 		{"ers", ""}, {"er", ""}, {"ed", ""}, {"es", ""}, {"s", ""},
