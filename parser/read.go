@@ -105,7 +105,7 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 			value, vwhy = Money{Amount: round2(f), Currency: "GBP"}, "an amount without a currency sign: taken as pounds"
 		}
 	case TypeList:
-		if l, ok := listIn(lines, c.stems); ok {
+		if l, ok := listIn(lines, c.stems); ok && l != nil {
 			value = l
 		}
 	case TypeURL:
@@ -122,7 +122,7 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 	// withheld under section 31(1)(a). Naming them would ..."): exempt,
 	// whatever the sentences after it name.
 	firstSent := firstSentence(first)
-	if ex := exemption(firstSent); (ex != "" || exemptWords(firstSent)) && !valueIn(c.q.Type, firstSent) && c.q.Type != TypeText && !(c.q.Type == TypeCount && zeroSaid(first)) {
+	if ex := exemption(firstSent); (ex != "" || exemptWords(firstSent)) && !valueIn(c.q.Type, firstSent) && c.q.Type != TypeText && !(c.q.Type == TypeURL && value != nil) && !(c.q.Type == TypeCount && zeroSaid(first)) {
 		if c.q.Type != TypeList || len(namesIn(firstSent, nil)) == 0 {
 			if ex == "" {
 				ex = exemption(main + " " + note)
@@ -132,7 +132,7 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 	}
 	// A refusal on cost (s.12) says why in words of not holding ("the
 	// system does not record ..."): it is the refusal.
-	if ex := exemption(main); (ex == "s.12" || ex == "s.14") && value == nil {
+	if ex := exemption(main); (strings.HasPrefix(ex, "s.12") || strings.HasPrefix(ex, "s.14")) && value == nil {
 		return Answer{Status: StatusExempt, Exemption: ex, Text: a.Text, Note: note}
 	}
 	// Not held: unless a value is given first and something else is not

@@ -35,6 +35,9 @@ func init() {
 // "deployed" too.
 func stemWord(w string) string {
 	w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+	if base, ok := irregular[w]; ok {
+		w = base // "paid" is "pay", "held" "hold", "spent" "spend"
+	}
 	if len(w) <= 3 {
 		return w
 	}
@@ -59,6 +62,26 @@ func stemWord(w string) string {
 		w = w[:n-1]
 	}
 	return w
+}
+
+// irregular are the English verbs whose past forms no suffix rule reaches.
+var irregular = map[string]string{}
+
+func init() {
+	for _, pair := range strings.Fields(`paid:pay made:make held:hold spent:spend sold:sell bought:buy
+	brought:bring taken:take took:take given:give gave:give found:find sent:send built:build kept:keep
+	met:meet won:win led:lead told:tell ran:run began:begin begun:begin chosen:choose chose:choose
+	gone:go went:go seen:see saw:see written:write wrote:write thought:think caught:catch taught:teach
+	sought:seek felt:feel lost:lose meant:mean laid:lay said:say stood:stand understood:understand
+	withdrawn:withdraw withdrew:withdraw drawn:draw drew:draw grown:grow grew:grow known:know knew:know
+	shown:show flown:fly flew:fly driven:drive drove:drive spoken:speak spoke:speak broken:break
+	broke:break stolen:steal stole:steal worn:wear wore:wear hidden:hide hid:hide fallen:fall fell:fall
+	got:get gotten:get heard:hear lent:lend rose:rise risen:rise sat:sit slept:sleep struck:strike
+	swept:sweep threw:throw thrown:throw bore:bear borne:bear undertaken:undertake undertook:undertake
+	overtaken:overtake forgiven:forgive arisen:arise arose:arise`) {
+		k, v, _ := strings.Cut(pair, ":")
+		irregular[k] = v
+	}
 }
 
 // contentStems are the stems of s's words that are not stop words, in order.
