@@ -579,7 +579,23 @@ func cutLabelled(t string) (label, value string, ok bool) {
 	j := strings.Index(t, " = ")
 	if i < 0 || j >= 0 && j < i {
 		if j < 0 {
-			return "", "", false
+			// "Booking – Staff request an interpreter ...": a label of a
+			// few words and a dash.
+			d := strings.Index(t, " – ")
+			if d < 0 {
+				d = strings.Index(t, " - ")
+			}
+			if d <= 0 || len(strings.Fields(t[:d])) > 4 || strings.ContainsAny(t[:d], "0123456789.,") {
+				return "", "", false
+			}
+			label, value = strings.TrimSpace(t[:d]), strings.TrimSpace(t[d+len(" – "):])
+			if strings.HasPrefix(t[d:], " - ") {
+				value = strings.TrimSpace(t[d+3:])
+			}
+			if label == "" || value == "" || isHeaderLabel(label) {
+				return "", "", false
+			}
+			return label, value, true
 		}
 		i = j + 1
 	}
@@ -792,6 +808,13 @@ func (s *segmenter) labelled() {
 		if len(body) == 0 {
 			continue
 		}
+		if strings.Contains(t, " – ") || strings.Contains(t, " - ") && !strings.Contains(t, ":") {
+			// A label before a dash must say a question plainly: a
+			// dash also joins a heading's words ("REQUEST - ACKNOWLEDGEMENT").
+			if _, score, _ := s.v.best(label); score < 0.5 {
+				continue
+			}
+		}
 		if _, score, _ := s.v.best(label); score < 0.2 {
 			// "BWV contract cost = £286,455 (cameras, licences and
 			// storage)": a label of its own words, the value's words
@@ -816,7 +839,7 @@ func (s *segmenter) rows() {
 		if l.cells == nil || l.lab.num > 0 && !l.lab.letter {
 			continue
 		}
-		if strings.TrimSpace(l.cells[1]) == "" {
+		if strings.TrimSpace(l.cells[1]) == "" || isHeaderLabel(strings.TrimSuffix(strings.TrimSpace(l.cells[0]), ":")) {
 			continue
 		}
 		g, ok := groups[l.table]
@@ -944,7 +967,7 @@ func (s *segmenter) prose() {
 				continue
 			}
 			qi, r := s.v.recallBest(sent)
-			if qi < 0 || r < 0.4 || !proseValue(s.qs[qi].Type, sent, k == 0 && r >= 0.5) {
+			if qi < 0 || r < proseRecall[s.qs[qi].Type] || !proseValue(s.qs[qi].Type, sent, k == 0 && r >= 0.5) {
 				continue
 			}
 			if g == 0 {
@@ -956,6 +979,11 @@ func (s *segmenter) prose() {
 		i = max(j, i+1)
 	}
 }
+
+// proseRecall is how much of a question a sentence must say, by the
+// question's type: less where the value itself is rare in a letter (an
+// address, an amount), more where figures and names are everywhere.
+var proseRecall = map[QuestionType]float64{TypeURL: 0.25, TypeMoney: 0.3, TypeCount: 0.4, TypeList: 0.4, TypeText: 0.5}
 
 // proseValue tells a sentence that holds a value of type t: a figure, an
 // amount, an address, a name; for a text question, the first sentence of

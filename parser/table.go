@@ -616,7 +616,7 @@ func isHeadRow(r []string) bool {
 		if len(strings.Fields(c)) > 6 {
 			return false
 		}
-		if strings.ContainsAny(c, "0123456789") && !isPeriodLabel(c) && !isSubPeriodLabel(c) {
+		if hasDigitFigure(c) {
 			return false
 		}
 		if strings.ContainsAny(c, "£$€@") || reURL.MatchString(c) {
@@ -692,7 +692,7 @@ func isColumnWords(r []string) bool {
 		}
 	}
 	w := strings.ToLower(strings.Join(r, " "))
-	for _, h := range []string{"question", "response", "answer", "request", "reply", "information", "description", "value", "item", "detail", "measure", "category", "type"} {
+	for _, h := range []string{"question", "response", "answer", "request", "reply", "information", "description", "value", "item", "detail", "measure", "category", "type", "amount", "total", "number", "name", "provider", "supplier", "organisation", "service", "year", "month", "quarter", "period", "cost", "date"} {
 		if strings.Contains(w, h) {
 			return true
 		}
