@@ -267,6 +267,7 @@ func (s *segmenter) alignByWords(us []*unit, allowed []bool) []candidate {
 	for i, u := range us {
 		score[i] = make([]float64, m)
 		stems := s.v.stems(u.label)
+		var h holds
 		for j := range s.qs {
 			if allowed != nil && !allowed[j] {
 				continue
@@ -275,7 +276,10 @@ func (s *segmenter) alignByWords(us []*unit, allowed []bool) []candidate {
 			if x < 0.25 {
 				continue
 			}
-			x *= typeFit(s.qs[j].Type, u.body)
+			if !h.known {
+				h = holdsOf(u.body)
+			}
+			x *= h.fit(s.qs[j].Type)
 			score[i][j] = x
 		}
 	}
@@ -321,19 +325,29 @@ func (s *segmenter) alignByWords(us []*unit, allowed []bool) []candidate {
 	return out
 }
 
-// typeFit weighs a unit's fit to a question of type t by what the unit
-// holds: an address for a url, a figure for a count, an amount for money.
-func typeFit(t QuestionType, body []string) float64 {
+// holds is what a unit's lines hold, for typeFit.
+type holds struct {
+	known, url, money, count bool
+}
+
+func holdsOf(body []string) holds {
 	text := strings.Join(body, " ")
-	hasURL := reURL.MatchString(text)
-	hasMoney := len(moneyCandidates(firstChars(text, 400))) > 0
-	hasCount := false
+	h := holds{known: true, url: reURL.MatchString(text), money: len(moneyCandidates(firstChars(text, 400))) > 0}
 	for _, c := range numberCandidates(firstChars(text, 400)) {
 		if !c.year {
-			hasCount = true
+			h.count = true
 			break
 		}
 	}
+	return h
+}
+
+// typeFit weighs a unit's fit to a question of type t by what the unit
+// holds: an address for a url, a figure for a count, an amount for money.
+func typeFit(t QuestionType, body []string) float64 { return holdsOf(body).fit(t) }
+
+func (h holds) fit(t QuestionType) float64 {
+	hasURL, hasMoney, hasCount := h.url, h.money, h.count
 	switch t {
 	case TypeURL:
 		if hasURL {

@@ -137,7 +137,7 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 	}
 	// Not held: unless a value is given first and something else is not
 	// held after it ("12. Figures for 2021/22 are not held").
-	if notHeld(main) {
+	if notHeld(firstChars(main, 1500)) {
 		if value == nil || isEmptyList(value) && !noneUsed(firstSent) || notHeld(firstSent) && !valueIn(c.q.Type, firstSent) || c.q.Type == TypeText {
 			return Answer{Status: StatusNotHeld, Text: a.Text, Note: note}
 		}

@@ -42,10 +42,24 @@ type pline struct {
 }
 
 // reAnchor introduces the answers.
-var reAnchor = regexp.MustCompile(`(?i)(can advise (you )?(of )?the following|(can|would like to|am able to|are able to|pleased to) (confirm|advise|provide|inform you of) the following|(response|answers?|reply|information|responses)( to (your|each|the) (request|questions?|points?|parts?))?( of your request)? (can be found|is|are) (set out |provided |detailed |given |shown |listed |included )?(below|as follows|overleaf)|please (see|find) (below )?(our|the|my) (response|answers?|reply|responses)|(our|the|my) (response|answers?|reply|responses)( to (your|each|the|each part of your) (request|questions?|points?))? (is|are) (set out |given )?(below|as follows)|respond(ed)? to each (of your )?(questions?|points?|parts?) (in turn|below)|answers? (is|are) (as follows|below)|response (is|are) as follows|(we|i) (can )?respond as follows|the information (you )?requested is (below|as follows|set out below)|is below\.?\s*$|are below\.?\s*$|below\.\s*$|as follows[.:]?\s*$)`)
+var reAnchor = []*regexp.Regexp{
+	regexp.MustCompile(`(?i)(can advise (you )?(of )?|(can|would like to|am able to|are able to|pleased to) (confirm|advise|provide|inform you of) )the following`),
+	regexp.MustCompile(`(?i)((response|answers?|reply|information|responses)( to (your|each|the) (request|questions?|points?|parts?))?( of your request)? (can be found|is|are) (set out |provided |detailed |given |shown |listed |included )?|(our|the|my) (response|answers?|reply|responses)( to (your|each|the|each part of your) (request|questions?|points?))? (is|are) (set out |given )?|the information (you )?requested is (set out )?)(below|as follows|overleaf)`),
+	regexp.MustCompile(`(?i)please (see|find) (below )?(our|the|my) (response|answers?|reply|responses)`),
+	regexp.MustCompile(`(?i)respond(ed)? to each (of your )?(questions?|points?|parts?) (in turn|below)`),
+	regexp.MustCompile(`(?i)(answers? (is|are)|response (is|are)|(we|i) (can )?respond) as follows`),
+	regexp.MustCompile(`(?i)(is below|are below|below\.|as follows[.:]?)\s*$`),
+}
 
 // anchorLine is reAnchor with the words every one of its phrases holds.
-var anchorLine = newKeyed("anchor", reAnchor, "the following", "below", "as follows", "overleaf", "please see", "please find", "in turn")
+var anchorLines = []*keyed{
+	newKeyed("anchor-following", reAnchor[0], "the following"),
+	newKeyed("anchor-below", reAnchor[1], "below", "as follows", "overleaf"),
+	newKeyed("anchor-please", reAnchor[2], "please see", "please find"),
+	newKeyed("anchor-each", reAnchor[3], "in turn", "below"),
+	newKeyed("anchor-follows", reAnchor[4], "as follows"),
+	newKeyed("anchor-end", reAnchor[5], "below", "as follows"),
+}
 
 // isAnchor tells a line that introduces the answers: a phrase of reAnchor,
 // or a heading "Our response", "Responses", "Answers" alone on its line.
@@ -56,7 +70,12 @@ func isAnchorLower(t, lower string) bool {
 	case "our response", "our responses", "responses", "answers", "our answers", "response", "answer", "our reply", "answers are":
 		return true
 	}
-	return anchorLine.match(t, lower)
+	for _, k := range anchorLines {
+		if k.match(t, lower) {
+			return true
+		}
+	}
+	return false
 }
 
 // reFootnote is a footnote: a mark and a sentence ("* Where a figure is
@@ -149,7 +168,9 @@ type unit struct {
 
 // segmenter holds one reply's lines and the units found in them.
 type segmenter struct {
-	lines  []pline
+	hasUnnumbered bool // the campaign has a question without a number
+	endsAt        map[int]bool
+	lines         []pline
 	v      *vocab
 	qs     []Question
 	units  []unit
@@ -158,7 +179,12 @@ type segmenter struct {
 }
 
 func newSegmenter(docs []string, asked *Asked, p period) *segmenter {
-	s := &segmenter{qs: asked.Questions, v: newVocab(asked.Questions), anchor: -1}
+	s := &segmenter{qs: asked.Questions, v: newVocab(asked.Questions), anchor: -1, endsAt: map[int]bool{}}
+	for _, q := range asked.Questions {
+		if q.Number == 0 {
+			s.hasUnnumbered = true
+		}
+	}
 	s.lines = plines(docs, p)
 	for i := range s.lines {
 		// A heading that looks like boilerplate ("Complaints") but is the
@@ -385,14 +411,17 @@ func (s *segmenter) endsItem(n pline, qi int, k int) bool {
 	// An unnumbered question restated in full ("Please also describe how
 	// ..."), with or without a blank line before it (a Word letter's
 	// paragraphs have none).
+	if !s.hasUnnumbered {
+		return false
+	}
 	if b, sc := s.v.bestOf(t, unnumbered); b >= 0 && sc >= 0.75 && matchPrefix(t, s.v.words(b)) >= len(t)*3/4 {
 		return true
 	}
 	// A heading on its own line after a blank one ("Making a claim", "How
 	// interpreters are booked"): for a question the reply cannot number.
-	if k > 0 && s.lines[k-1].blank && !hasFigure(t) && len(strings.Fields(t)) <= 14 && !strings.HasSuffix(t, ".") {
+	if k > 0 && s.lines[k-1].blank && len(strings.Fields(t)) <= 14 && !strings.HasSuffix(t, ".") {
 		b, sc := s.v.bestOf(t, unnumbered)
-		return b >= 0 && sc >= 0.6
+		return b >= 0 && sc >= 0.6 && !hasFigure(t)
 	}
 	return false
 }
@@ -745,6 +774,15 @@ func (s *segmenter) itemLines() []bool {
 }
 
 func (s *segmenter) endsItemAt(i int) bool {
+	if v, ok := s.endsAt[i]; ok {
+		return v
+	}
+	v := s.endsItemAtLine(i)
+	s.endsAt[i] = v
+	return v
+}
+
+func (s *segmenter) endsItemAtLine(i int) bool {
 	qi := -1
 	for k := i - 1; k >= 0 && k > i-200; k-- {
 		if s.lines[k].lab.num > 0 {
