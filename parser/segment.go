@@ -171,11 +171,11 @@ type segmenter struct {
 	hasUnnumbered bool // the campaign has a question without a number
 	endsAt        map[int]bool
 	lines         []pline
-	v      *vocab
-	qs     []Question
-	units  []unit
-	groups int
-	anchor int // the first line introducing the answers; -1 none
+	v             *vocab
+	qs            []Question
+	units         []unit
+	groups        int
+	anchor        int // the first line introducing the answers; -1 none
 }
 
 func newSegmenter(docs []string, asked *Asked, p period) *segmenter {
