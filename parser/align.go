@@ -40,13 +40,10 @@ func findAnswers(docs []string, asked *Asked, notes func() []string) (map[string
 	if len(asked.Questions) == 0 {
 		return out, 0
 	}
-	p := askedPeriod(asked)
-	s := newSegmenter(docs, asked, p)
-	rd := &answerReader{period: p, notesOf: notes}
-	ctxs := make([]*qctx, len(asked.Questions))
-	for i, q := range asked.Questions {
-		ctxs[i] = newQctx(q, rd.period)
-	}
+	pr := prepare(asked)
+	s := newSegmenter(docs, asked, pr)
+	rd := &answerReader{period: pr.period, notesOf: notes}
+	ctxs := pr.ctxs
 
 	groups := map[int][]*unit{}
 	var order []int

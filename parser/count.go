@@ -61,10 +61,13 @@ func numberCandidates(s string) []numCand {
 	if !strings.ContainsAny(s, "0123456789") {
 		return wordNumbers(s, nil) // no digits: no dates, sections or phone numbers either
 	}
+	runs := digitRuns(s, 50)
 	var skip spans
-	for _, re := range []*regexp.Regexp{reDateSpan, reSectionSpan, rePhoneSpan, rePostcodeSpan} {
-		for _, m := range re.FindAllStringIndex(s, 50) {
-			skip = append(skip, [2]int{m[0], m[1]})
+	for _, w := range digitWindows(s, runs) {
+		for _, re := range []*regexp.Regexp{reDateSpan, reSectionSpan, rePhoneSpan, rePostcodeSpan} {
+			for _, m := range re.FindAllStringIndex(s[w[0]:w[1]], 50) {
+				skip = append(skip, [2]int{w[0] + m[0], w[0] + m[1]})
+			}
 		}
 	}
 	if strings.Contains(s, "/") || strings.Contains(s, "@") || strings.Contains(asciiLower(s), "www.") {
@@ -75,7 +78,7 @@ func numberCandidates(s string) []numCand {
 		}
 	}
 	var out []numCand
-	for _, m := range reDigits.FindAllStringIndex(s, 50) {
+	for _, m := range runs {
 		a, b := m[0], m[1]
 		if a > 0 && isLetterByte(s[a-1]) {
 			continue // "Q1", "A5"
@@ -111,6 +114,67 @@ func numberCandidates(s string) []numCand {
 	out = append(out, wordNumbers(s, skip)...)
 	sortCands(out)
 	return out
+}
+
+// digitRuns finds the figures of s as reDigits would, at most n: "1,234",
+// "12.5", "2024". A scan by hand: the pattern stepped through every byte.
+func digitRuns(s string, n int) [][2]int {
+	var out [][2]int
+	for i := 0; i < len(s) && len(out) < n; {
+		if !isDigitByte(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && isDigitByte(s[j]) {
+			j++
+		}
+		end := j
+		if j-i <= 3 { // \d{1,3}(?:,\d{3})+
+			for k := j; k+4 <= len(s) && s[k] == ',' && isDigitByte(s[k+1]) && isDigitByte(s[k+2]) && isDigitByte(s[k+3]); k += 4 {
+				end = k + 4
+			}
+		}
+		if end+1 < len(s) && s[end] == '.' && isDigitByte(s[end+1]) { // (?:\.\d+)?
+			end += 2
+			for end < len(s) && isDigitByte(s[end]) {
+				end++
+			}
+		}
+		out = append(out, [2]int{i, end})
+		i = end
+	}
+	return out
+}
+
+func isDigitByte(c byte) bool { return c >= '0' && c <= '9' }
+
+// digitWindows returns the parts of s near its figures, where a date, a
+// section, a phone number or a postcode can be: 48 bytes either side of
+// each run, widened to whitespace so that a pattern reads the same there as
+// in the whole of s, and merged. The span patterns read only these: most
+// of a long answer is words.
+func digitWindows(s string, runs [][2]int) [][2]int {
+	var out [][2]int
+	for _, r := range runs {
+		a, b := max(0, r[0]-48), min(len(s), r[1]+48)
+		for a > 0 && !isSpaceByte(s[a-1]) {
+			a--
+		}
+		for b < len(s) && !isSpaceByte(s[b]) {
+			b++
+		}
+		if n := len(out); n > 0 && a <= out[n-1][1] {
+			out[n-1][1] = max(out[n-1][1], b)
+			continue
+		}
+		out = append(out, [2]int{a, b})
+	}
+	return out
+}
+
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
 }
 
 // reBoundBefore ends the words of a bound before a figure: "fewer than",

@@ -18,7 +18,15 @@ func TestKeyedPatternsHideNothing(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		c := keyCheck{keys: k.keys}
+		for _, ks := range k.sets {
+			checkKeys(t, name, re, ks.keys)
+		}
+	}
+}
+
+func checkKeys(t *testing.T, name string, re *syntax.Regexp, keys []string) {
+	{
+		c := keyCheck{keys: keys}
 		top := re
 		for {
 			if top.Op == syntax.OpCapture {
@@ -45,11 +53,11 @@ func TestKeyedPatternsHideNothing(t *testing.T) {
 		if top.Op == syntax.OpAlternate {
 			for _, b := range top.Sub {
 				if !c.holds(b) {
-					t.Errorf("pattern %s: the branch %s can match without any of its keys %q", name, b, k.keys)
+					t.Errorf("pattern %s: the branch %s can match without any of its keys %q", name, b, keys)
 				}
 			}
 		} else if !c.holds(top) {
-			t.Errorf("pattern %s can match without any of its keys %q", name, k.keys)
+			t.Errorf("pattern %s can match without any of its keys %q", name, keys)
 		}
 	}
 }

@@ -108,6 +108,7 @@ type signals struct {
 	orig  []string // the same, as written
 	cond  []string // conditional sentences, for the phrases that stay true in them
 	cache map[*keyed]bool
+	all   string // sents joined, made when first needed
 }
 
 func newSignals(text string) *signals {
@@ -138,6 +139,13 @@ func (s *signals) has(k *keyed) bool {
 		return v
 	}
 	v := false
+	if s.all == "" {
+		s.all = strings.Join(s.sents, "\n")
+	}
+	if !k.holdsKey(s.all) {
+		s.cache[k] = false
+		return false // one pass over all of them, for the usual case
+	}
 	for _, sent := range s.sents {
 		if k.match(sent, sent) {
 			v = true

@@ -61,6 +61,15 @@ var anchorLines = []*keyed{
 	newKeyed("anchor-end", reAnchor[5], "below", "as follows"),
 }
 
+// anchorKeys are the keys of all anchorLines: most lines hold none.
+var anchorKeys = func() *keySet {
+	var all []string
+	for _, k := range anchorLines {
+		all = append(all, k.keys...)
+	}
+	return newKeySet(all)
+}()
+
 // isAnchor tells a line that introduces the answers: a phrase of reAnchor,
 // or a heading "Our response", "Responses", "Answers" alone on its line.
 func isAnchor(t string) bool { return isAnchorLower(t, asciiLower(t)) }
@@ -69,6 +78,9 @@ func isAnchorLower(t, lower string) bool {
 	switch strings.TrimRight(lower, " :") {
 	case "our response", "our responses", "responses", "answers", "our answers", "response", "answer", "our reply", "answers are":
 		return true
+	}
+	if !anchorKeys.holds(lower) {
+		return false
 	}
 	for _, k := range anchorLines {
 		if k.match(t, lower) {
@@ -178,8 +190,9 @@ type segmenter struct {
 	anchor        int // the first line introducing the answers; -1 none
 }
 
-func newSegmenter(docs []string, asked *Asked, p period) *segmenter {
-	s := &segmenter{qs: asked.Questions, v: newVocab(asked.Questions), anchor: -1, endsAt: map[int]bool{}}
+func newSegmenter(docs []string, asked *Asked, pr *prepared) *segmenter {
+	p := pr.period
+	s := &segmenter{qs: asked.Questions, v: pr.forReply(), anchor: -1, endsAt: map[int]bool{}}
 	for _, q := range asked.Questions {
 		if q.Number == 0 {
 			s.hasUnnumbered = true
