@@ -61,6 +61,7 @@ func findAnswers(docs []string, asked *Asked, notes func() []string) (map[string
 	var cands []candidate
 	groupScore := map[int]float64{}
 	best := make([]*candidate, len(asked.Questions))
+	var owned func(*candidate) bool // set after the first pass
 	pass := func(take func(*unit) bool, open func(qi int) bool) {
 		var allowed []bool
 		if open != nil {
@@ -75,7 +76,7 @@ func findAnswers(docs []string, asked *Asked, notes func() []string) (map[string
 				continue
 			}
 			for _, c := range s.align(groups[g], allowed) {
-				if allowed != nil && !allowed[c.qi] {
+				if allowed != nil && !allowed[c.qi] || owned != nil && owned(&c) {
 					continue
 				}
 				c.a = rd.read(ctxs[c.qi], c.u.body)
@@ -98,6 +99,20 @@ func findAnswers(docs []string, asked *Asked, notes func() []string) (map[string
 	}
 	weak := func(qi int) bool { return best[qi] == nil || best[qi].value < 1 }
 	pass(func(u *unit) bool { return u.num > 0 }, nil)
+	// The lines of a numbered item that answered its question are that
+	// answer's: a row of its table ("Trees | 275") answers no other.
+	owner := map[int]int{}
+	for qi, c := range best {
+		if c != nil && c.u.src == srcItem && c.value >= 1 {
+			for k := c.u.line; k < c.u.end; k++ {
+				owner[k] = qi
+			}
+		}
+	}
+	owned = func(c *candidate) bool {
+		qi, ok := owner[c.u.line]
+		return ok && qi != c.qi
+	}
 	pass(func(u *unit) bool { return u.num == 0 && u.src != srcProse }, weak)
 	pass(func(u *unit) bool { return u.num < 0 || u.src == srcProse }, func(qi int) bool { return best[qi] == nil })
 	// A question no unit answered keeps the words one said of it, for a

@@ -340,7 +340,8 @@ func (s *segmenter) itemUnit(i, end int, last bool) unit {
 	k := i + 1
 	for ; k < end && k < i+200; k++ {
 		n := s.lines[k]
-		if n.table != 0 && n.table != l.table && leadsToTable(span) && len(l.lab.more) == 0 {
+		if n.table != 0 && n.table != l.table && (leadsToTable(span) || strings.TrimSpace(strings.Join(span, "")) == "") && len(l.lab.more) == 0 {
+			// "5." alone, and the table below it.
 			// "The firms are listed in the table below:" and the table.
 			for ; k < end && s.lines[k].table == n.table; k++ {
 				span = append(span, s.lines[k].text)
@@ -444,6 +445,9 @@ func (s *segmenter) endsItem(n pline, qi int, k int) bool {
 // the restated question, else after a label line ("5. Agencies used",
 // "1. Agency spend:"), else all of it is the answer.
 func (s *segmenter) splitQuestion(span []string, qi int) (label string, body []string) {
+	if len(span) == 0 {
+		return "", nil
+	}
 	// An answer label: "Answer: 5", "Response" alone, "A5. £27,480".
 	for k, t := range span {
 		at := answerLabel(t)
@@ -722,12 +726,16 @@ func (s *segmenter) restated() {
 		if len(hits) > 0 && s.prevText(i) == hits[len(hits)-1].end-1 && !strings.HasSuffix(cand, "?") {
 			continue // the line after a restated question answers it, in its words
 		}
-		words := len(strings.Fields(cand))
-		question := strings.HasSuffix(cand, "?") || strings.HasSuffix(cand, ":") || words <= 12 || matchPrefix(cand, s.v.words(qi)) >= len(cand)*3/4
+		nwords := len(strings.Fields(cand))
+		question := strings.HasSuffix(cand, "?") || strings.HasSuffix(cand, ":") || nwords <= 12 || matchPrefix(cand, s.v.words(qi)) >= len(cand)*3/4
 		// Close to two questions is no restatement of either; unless the
 		// best is one the reply could not number, among numbered items
 		// (their own questions are answered by number).
-		if score < 0.6 || !question || score-second < 0.1 && !(s.qs[qi].Number == 0 && s.hasItems()) {
+		// Every word of the question, in order, and little else: the
+		// question restated, however like another one it is.
+		pend, ms := matchScore(words(cand, 2*len(s.v.words(qi))+8), s.v.words(qi))
+		verbatim := ms >= 0.95 && pend >= len(strings.TrimRight(cand, " ?:."))-2
+		if score < 0.6 || !question || score-second < 0.1 && !verbatim && !(s.qs[qi].Number == 0 && s.hasItems()) {
 			continue
 		}
 		if end < len(s.lines) && s.lines[end].ans >= 0 && !isAnswerHeading(s.lines[end].text) {

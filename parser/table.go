@@ -76,7 +76,13 @@ const (
 )
 
 func isPipeRow(s string) bool {
-	return strings.Contains(s, " | ") || strings.HasPrefix(s, "| ") || strings.HasSuffix(s, " |")
+	return strings.Contains(s, " | ") || strings.HasPrefix(s, "| ") || strings.HasSuffix(s, " |") || isPipeRule(s)
+}
+
+// isPipeRule tells "|---|:---:|", the rule Markdown puts under a head.
+func isPipeRule(s string) bool {
+	t := strings.TrimSpace(s)
+	return len(t) >= 3 && t[0] == '|' && t[len(t)-1] == '|' && strings.Contains(t, "-") && strings.Trim(t, "|-: ") == ""
 }
 
 // tableAt tells whether a table starts at line i; it returns the line after
@@ -86,9 +92,17 @@ func tableAt(lines []string, i int) (end int, rows [][]string, kind int) {
 	case isPipeRow(l):
 		k := i
 		for ; k < len(lines) && isPipeRow(lines[k]); k++ {
-			cells := strings.Split(strings.TrimSpace(lines[k]), "|")
+			row := strings.TrimSpace(lines[k])
+			cells := strings.Split(strings.TrimPrefix(row, "|"), "|") // "| a | b |" as Markdown writes it
+			rule := true
 			for c := range cells {
 				cells[c] = strings.TrimSpace(cells[c])
+				if strings.Trim(cells[c], "-:= ") != "" {
+					rule = false
+				}
+			}
+			if rule {
+				continue // "|---|---|": a rule under the head
 			}
 			rows = append(rows, trimEmptyTail(cells))
 		}
