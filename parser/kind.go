@@ -76,6 +76,12 @@ func classify(m *Message, text string, sig *signals, found, asked int) Kind {
 			return KindAutoReply
 		}
 	}
+	if bulkMail(h) && !mentionsRequest(subject, text) {
+		// A newsletter or a mailing list's post (List-Unsubscribe,
+		// Precedence: bulk) that says nothing of a request: whatever
+		// figures it gives, it answers none.
+		return KindOther
+	}
 	if sig.has(kReview) {
 		return KindInternalReview
 	}
@@ -100,6 +106,24 @@ func classify(m *Message, text string, sig *signals, found, asked int) Kind {
 	}
 	return KindOther
 }
+
+// bulkMail tells mail sent to a list (RFC 2369 List-* headers, RFC 2076
+// Precedence: bulk, list, junk).
+func bulkMail(h func(string) string) bool {
+	switch h("Precedence") {
+	case "bulk", "list", "junk":
+		return true
+	}
+	return h("List-Unsubscribe") != "" || h("List-Id") != ""
+}
+
+// mentionsRequest tells words of a request for information: what every
+// reply to one says somewhere, and a newsletter need not.
+func mentionsRequest(subject, text string) bool {
+	return requestKeys.holds(asciiLower(subject)) || requestKeys.holds(asciiLower(firstChars(text, 20_000)))
+}
+
+var requestKeys = newKeySet([]string{"request", "freedom of information", "foi", "foisa", "environmental information", "eir ", "eir:", "eir/"})
 
 // signals holds the sentences of a text that can mark its kind: lower
 // case, conditional and advisory ones left out.

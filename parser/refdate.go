@@ -30,6 +30,8 @@ var (
 	reFinYear   = regexp.MustCompile(`^((?:19|20)\d\d)[/\-]((?:19|20)?\d\d)$`)
 	rePostcode  = regexp.MustCompile(`(?i)^[A-Z]{1,2}\d[A-Z\d]?$`)
 	reRefLetter = regexp.MustCompile(`[A-Za-z]`)
+	// reQuantity: a figure and its unit, "2.3bn", "4.5m", "1.2km".
+	reQuantity = regexp.MustCompile(`^\d+(?:[.,]\d+)?[a-z]{1,3}$`)
 )
 
 type refCandidate struct {
@@ -205,7 +207,7 @@ func plausibleRef(ref string, labelled bool) bool {
 	if i := strings.LastIndexByte(core, ' '); i >= 0 {
 		core = core[i+1:]
 	}
-	if reDateLike.MatchString(core) || rePostcode.MatchString(core) {
+	if reDateLike.MatchString(core) || rePostcode.MatchString(core) || reQuantity.MatchString(core) {
 		return false
 	}
 	if m := reFinYear.FindStringSubmatch(core); m != nil {

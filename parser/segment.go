@@ -818,11 +818,12 @@ func (s *segmenter) endsItemAtLine(i int) bool {
 // lines below) outside numbered items, in groups of such lines.
 func (s *segmenter) labelled() {
 	inItem := s.itemLines()
+	head := s.letterHead()
 	g := 0
 	lastLine := -10
 	for i := 0; i < len(s.lines); i++ {
 		l := s.lines[i]
-		if l.blank || l.cells != nil || l.lab.num > 0 || l.stop || inItem[i] && !s.endsItemAt(i) {
+		if l.blank || l.cells != nil || l.lab.num > 0 || l.stop || inItem[i] && !s.endsItemAt(i) || head[i] {
 			continue
 		}
 		t := strings.TrimSpace(l.text)
@@ -889,6 +890,34 @@ func (s *segmenter) labelled() {
 		lastLine = i
 		s.add(unit{src: srcLabelled, group: g, label: label, body: body, line: i, end: max(end, i+1)})
 	}
+}
+
+// letterHead marks the lines of a letter's head: a block of "Label: value"
+// lines one of which has a header's label ("Request reference:
+// TP/0642/25", and "Council: North Tillbrook District Council" with it).
+// They say what the letter is, and answer nothing.
+func (s *segmenter) letterHead() []bool {
+	out := make([]bool, len(s.lines))
+	for i := 0; i < len(s.lines); {
+		j := i
+		isHead := false
+		for j < len(s.lines) && !s.lines[j].blank && s.lines[j].cells == nil {
+			t := strings.TrimSpace(s.lines[j].text)
+			c := strings.Index(t, ":")
+			if c <= 0 || len(strings.Fields(t[:c])) > 4 || strings.TrimSpace(t[c+1:]) == "" {
+				break
+			}
+			isHead = isHead || isHeaderLabel(t[:c])
+			j++
+		}
+		if j > i+1 && isHead {
+			for k := i; k < j; k++ {
+				out[k] = true
+			}
+		}
+		i = max(j, i+1)
+	}
+	return out
 }
 
 // rows makes a unit of each table row without an item number.
