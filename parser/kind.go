@@ -103,6 +103,8 @@ func classify(m *Message, text string, sig *signals, found, asked int) Kind {
 		return KindAcknowledgement
 	case sig.has(kRespond):
 		return KindResponse
+	case kAck.match(asciiLower(subject), asciiLower(subject)):
+		return KindAcknowledgement // "Case FOI-24-05512 - we have received your request", the body a form
 	}
 	return KindOther
 }

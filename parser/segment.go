@@ -187,7 +187,8 @@ type segmenter struct {
 	qs            []Question
 	units         []unit
 	groups        int
-	anchor        int // the first line introducing the answers; -1 none
+	anchor        int    // the first line introducing the answers; -1 none
+	head          []bool // the lines of the letter's head block (letterHead)
 }
 
 func newSegmenter(docs []string, asked *Asked, pr *prepared) *segmenter {
@@ -213,6 +214,7 @@ func newSegmenter(docs []string, asked *Asked, pr *prepared) *segmenter {
 			break
 		}
 	}
+	s.head = s.letterHead()
 	s.items()
 	s.restated()
 	s.labelled()
@@ -818,7 +820,7 @@ func (s *segmenter) endsItemAtLine(i int) bool {
 // lines below) outside numbered items, in groups of such lines.
 func (s *segmenter) labelled() {
 	inItem := s.itemLines()
-	head := s.letterHead()
+	head := s.head
 	g := 0
 	lastLine := -10
 	for i := 0; i < len(s.lines); i++ {
@@ -901,8 +903,11 @@ func (s *segmenter) letterHead() []bool {
 	for i := 0; i < len(s.lines); {
 		j := i
 		isHead := false
-		for j < len(s.lines) && !s.lines[j].blank && s.lines[j].cells == nil {
+		for j < len(s.lines) && !s.lines[j].blank {
 			t := strings.TrimSpace(s.lines[j].text)
+			if cs := s.lines[j].cells; cs != nil {
+				t = strings.TrimSpace(cs[0]) + " " + strings.Join(cs[1:], " ") // "Case number:      FOI-24-05512"
+			}
 			c := strings.Index(t, ":")
 			if c <= 0 || len(strings.Fields(t[:c])) > 4 || strings.TrimSpace(t[c+1:]) == "" {
 				break
@@ -923,8 +928,9 @@ func (s *segmenter) letterHead() []bool {
 // rows makes a unit of each table row without an item number.
 func (s *segmenter) rows() {
 	groups := map[int]int{}
+	head := s.head
 	for i, l := range s.lines {
-		if l.cells == nil || l.lab.num > 0 && !l.lab.letter {
+		if l.cells == nil || l.lab.num > 0 && !l.lab.letter || head[i] {
 			continue
 		}
 		if strings.TrimSpace(l.cells[1]) == "" || isHeaderLabel(strings.TrimSuffix(strings.TrimSpace(l.cells[0]), ":")) {
