@@ -32,13 +32,13 @@ type candidate struct {
 // documents of a reply (its body, then each attachment's text).
 // notes gives the reply's sentences that cite an exemption, for a
 // suppressed figure's footnote; it is called only when one is needed.
-func findAnswers(docs []string, asked *Asked, notes func() []string) (map[string]Answer, int) {
+func findAnswers(docs []string, asked *Asked, notes func() []string) (answers map[string]Answer, found, prose int) {
 	out := make(map[string]Answer, len(asked.Questions))
 	for _, q := range asked.Questions {
 		out[q.Key] = Answer{Status: StatusUnanswered}
 	}
 	if len(asked.Questions) == 0 {
-		return out, 0
+		return out, 0, 0
 	}
 	pr := prepare(asked)
 	s := newSegmenter(docs, asked, pr)
@@ -125,7 +125,6 @@ func findAnswers(docs []string, asked *Asked, notes func() []string) (map[string
 			out[asked.Questions[c.qi].Key] = a
 		}
 	}
-	found := 0
 	for qi, c := range best {
 		if c == nil {
 			continue
@@ -141,11 +140,16 @@ func findAnswers(docs []string, asked *Asked, notes func() []string) (map[string
 			a.Why = why + "; " + a.Why
 		}
 		out[asked.Questions[qi].Key] = a
-		if answerValue(a) == 1 && c.u.src != srcProse {
-			found++ // words without a value, or a sentence alone, do not make a reply a response
+		switch {
+		case answerValue(a) < 1:
+			// words without a value do not make a reply a response
+		case c.u.src == srcProse:
+			prose++ // nor does a sentence alone
+		default:
+			found++
 		}
 	}
-	return out, found
+	return out, found, prose
 }
 
 // answerValue is how much of an answer a reading is: a typed value or a

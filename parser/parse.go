@@ -58,9 +58,15 @@ func (m *Message) Reply(asked *Asked) (r *Reply) {
 	if asked == nil {
 		asked = &Asked{}
 	}
-	answers, found := findAnswers(docs, asked, func() []string { return exemptionSentences(text) })
+	answers, found, prose := findAnswers(docs, asked, func() []string { return exemptionSentences(text) })
 	own := withoutBoilerplate(text)
 	sig := newSignals(own)
+	if found == 0 && prose >= 3 && 2*prose >= len(questions) && !sig.has(kRefusal) && !sig.has(kExtension) && !sig.clarifies() {
+		// A letter in paragraphs, a figure or a name of its type in the
+		// words of each of most questions: a response, though no sentence
+		// alone would make it one.
+		found = prose
+	}
 	r.Kind = classify(m, text, sig, found, len(questions))
 	r.Reference = findReference(m.Subject, text)
 	var refFromScan bool

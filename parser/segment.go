@@ -1060,8 +1060,20 @@ func (s *segmenter) prose() {
 			if len(sent) < 20 || len(sent) > 600 {
 				continue
 			}
-			qi, r := s.v.recallBest(sent)
-			if qi < 0 || r < proseRecall[s.qs[qi].Type] || !proseValue(s.qs[qi].Type, sent, k == 0 && r >= 0.5) {
+			first := k == 0
+			qi, r, own := s.v.recallBest(sent, func(qi int) bool { return proseValue(s.qs[qi].Type, sent, first) })
+			if qi < 0 {
+				continue
+			}
+			need := proseRecall[s.qs[qi].Type]
+			if names := namesIn(sent, nil); s.qs[qi].Type == TypeList && own && len(names) >= 2 {
+				// "Our main providers were A, B, C and D": names after
+				// the question's own word.
+				if at := strings.Index(sent, names[0]); at > 0 && s.v.ownStemIn(sent[:at], qi) {
+					need = 0.25
+				}
+			}
+			if r < need || s.qs[qi].Type == TypeText && r < 0.5 {
 				continue
 			}
 			if g == 0 {

@@ -53,6 +53,10 @@ func stemWord(w string) string {
 			break
 		}
 	}
+	// "suppliers", "supplied": "suppli" -> "supply"
+	if n := len(w); n >= 4 && w[n-1] == 'i' && !strings.HasSuffix(w, "ii") {
+		w = w[:n-1] + "y"
+	}
 	// "referr" -> "refer", "fitt" -> "fit"
 	if n := len(w); n >= 4 && w[n-1] == w[n-2] && !strings.ContainsRune("aeiouls", rune(w[n-1])) {
 		w = w[:n-1]
@@ -64,7 +68,8 @@ func stemWord(w string) string {
 	return w
 }
 
-// irregular are the English verbs whose past forms no suffix rule reaches.
+// irregular are the English verbs whose past forms no suffix rule
+// reaches, and nouns made from verbs the same way.
 var irregular = map[string]string{}
 
 func init() {
@@ -81,6 +86,17 @@ func init() {
 	overtaken:overtake forgiven:forgive arisen:arise arose:arise`) {
 		k, v, _ := strings.Cut(pair, ":")
 		irregular[k] = v
+	}
+	// Nouns whose verb no suffix rule reaches: "decisions" are what one
+	// "decides".
+	for _, pair := range strings.Fields(`decision:decide division:divide provision:provide
+	inclusion:include exclusion:exclude conclusion:conclude extension:extend expansion:expand
+	suspension:suspend permission:permit admission:admit submission:submit omission:omit
+	transmission:transmit collision:collide intrusion:intrude persuasion:persuade erosion:erode
+	explosion:explode invasion:invade evasion:evade revision:revise supervision:supervise`) {
+		k, v, _ := strings.Cut(pair, ":")
+		irregular[k] = v
+		irregular[k+"s"] = v
 	}
 }
 
@@ -261,10 +277,15 @@ func (v *vocab) bestOf(s string, ok func(qi int) bool) (int, float64) {
 // the question's words and adds its own ("Pothole repairs in 2024 were
 // carried out by ..."), where precision means little. A question of which
 // s says fewer than two words, or none that few questions have, is none.
-func (v *vocab) recallBest(s string) (int, float64) {
+func (v *vocab) recallBest(s string, ok func(qi int) bool) (int, float64, bool) {
 	stems := v.stems(s)
 	best, score, second := -1, 0.0, 0.0
+	bestOwn := false
 	for qi := range v.qs {
+		if ok != nil && !ok(qi) {
+			continue
+		}
+		own := false // a stem only this question has
 		var all, hit float64
 		hits, rare := 0, false
 		for _, st := range v.qs[qi] {
@@ -276,21 +297,34 @@ func (v *vocab) recallBest(s string) (int, float64) {
 				if x >= 1.0 {
 					rare = true
 				}
+				if v.weight[st] == v.w("") {
+					own = true
+				}
 			}
 		}
 		if all == 0 || hits < 2 || !rare {
 			continue
 		}
 		if r := hit / all; r > score {
-			best, score, second = qi, r, score
+			best, score, second, bestOwn = qi, r, score, own
 		} else if r > second {
 			second = r
 		}
 	}
 	if score-second < 0.1 {
-		return -1, 0 // two questions fit as well: it answers neither for sure
+		return -1, 0, false // two questions fit as well: it answers neither for sure
 	}
-	return best, score
+	return best, score, bestOwn
+}
+
+// ownStemIn tells whether s says a word only question qi has.
+func (v *vocab) ownStemIn(s string, qi int) bool {
+	for _, st := range v.stems(s) {
+		if v.qset[qi][st] && v.weight[st] == v.w("") {
+			return true
+		}
+	}
+	return false
 }
 
 // stemPrefixIn tells a question's stem that a word of s starts, or that
