@@ -24,11 +24,18 @@ var (
 // cut would leave nothing.
 func stripQuoted(s string) string {
 	lines := strings.Split(s, "\n")
+	keep, lastKept := inlineQuotes(lines)
 	out := make([]string, 0, len(lines))
 	for i := 0; i < len(lines); i++ {
 		l := lines[i]
-		if strings.HasPrefix(strings.TrimSpace(l), ">") {
+		if isQuoted(l) {
+			if keep[i] {
+				out = append(out, unquote(l))
+			}
 			continue
+		}
+		if reOriginalMarker.MatchString(l) && i < lastKept {
+			continue // "On ... wrote:" above the questions answered under them
 		}
 		if reOriginalMarker.MatchString(l) && hasText(out) && !strings.Contains(strings.ToLower(l), "forwarded") {
 			break
@@ -47,6 +54,62 @@ func stripQuoted(s string) string {
 		out = append(out, l)
 	}
 	return strings.Join(out, "\n")
+}
+
+func isQuoted(l string) bool { return strings.HasPrefix(strings.TrimSpace(l), ">") }
+
+// unquote takes one level of quoting off a line.
+func unquote(l string) string {
+	t := strings.TrimSpace(l)
+	t = strings.TrimPrefix(t, ">")
+	return strings.TrimPrefix(t, " ")
+}
+
+// inlineQuotes finds a reply written under the lines it quotes ("> 1. How
+// many ...?" then the answer, and so on): quoted blocks each followed by
+// the writer's own text, two or more of them. Those blocks are the
+// questions the answers go with, and are kept (keep[i]), unquoted; a
+// quoted block with nothing of the writer's after it (the original at
+// the bottom) is not. lastKept is the last line kept; -1 when the reply is
+// not written that way.
+func inlineQuotes(lines []string) (keep []bool, lastKept int) {
+	type block struct{ from, to int } // lines [from, to)
+	var answered []block
+	for i := 0; i < len(lines); {
+		if !isQuoted(lines[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(lines) && (isQuoted(lines[j]) || strings.TrimSpace(lines[j]) == "" && j+1 < len(lines) && isQuoted(lines[j+1])) {
+			j++
+		}
+		own := false
+		for k := j; k < len(lines) && !isQuoted(lines[k]); k++ {
+			if t := strings.TrimSpace(lines[k]); t != "" {
+				if reOriginalMarker.MatchString(t) || isSignOff(t) {
+					break
+				}
+				own = true
+				break
+			}
+		}
+		if own {
+			answered = append(answered, block{i, j})
+		}
+		i = j
+	}
+	keep = make([]bool, len(lines))
+	if len(answered) < 2 {
+		return keep, -1
+	}
+	for _, b := range answered {
+		for k := b.from; k < b.to; k++ {
+			keep[k] = isQuoted(lines[k])
+		}
+		lastKept = b.to - 1
+	}
+	return keep, lastKept
 }
 
 func hasText(lines []string) bool {

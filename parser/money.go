@@ -79,7 +79,7 @@ func round2(v float64) float64 {
 
 // moneyIn reads the amount an answer gives; why is set when several
 // amounts competed.
-func moneyIn(s string, masked spans) (Money, bool, string) {
+func moneyIn(s string, masked spans, qstems map[string]bool) (Money, bool, string) {
 	var cands []moneyCand
 	for _, c := range moneyCandidates(s) {
 		if !masked.covers(c.start, c.end) {
@@ -112,14 +112,84 @@ func moneyIn(s string, masked spans) (Money, bool, string) {
 			distinct++
 		}
 	}
-	if distinct > 1 && !startsAnswer(s, first.start) {
+	if distinct > 1 {
 		var parts []string
 		for _, c := range cands[:min(len(cands), 4)] {
 			parts = append(parts, s[c.start:c.end])
 		}
-		return first.m, true, fmt.Sprintf("several amounts given (%s): took the first", strings.Join(parts, ", "))
+		several := strings.Join(parts, ", ")
+		if c, ok := chooseAmount(s, cands, qstems); ok {
+			return c.m, true, fmt.Sprintf("several amounts given (%s): took %s", several, c.why)
+		}
+		if !startsAnswer(s, first.start) {
+			return first.m, true, fmt.Sprintf("several amounts given (%s): took the first", several)
+		}
 	}
 	return first.m, true, ""
+}
+
+type chosenAmount struct {
+	m   Money
+	why string
+}
+
+// chooseAmount picks among several amounts by the words that lead to each
+// in its clause: the one the letter gives as the total ("The total was
+// £185,680" after its parts); else, when some are a budget or an estimate
+// and the question asks for none, the one that is not ("budget ... £64,500;
+// actual outturn ... £61,873.44").
+func chooseAmount(s string, cands []moneyCand, qstems map[string]bool) (chosenAmount, bool) {
+	askedPlanned := false
+	for _, st := range []string{"budget", "forecast", "estimat", "allocat"} {
+		askedPlanned = askedPlanned || qstems[st]
+	}
+	var totals, actual []moneyCand
+	planned := 0
+	for _, c := range cands {
+		lead := clauseBefore(s, c.start)
+		isPlanned := hasAny(lead, plannedWords)
+		if isPlanned {
+			planned++
+		} else {
+			actual = append(actual, c)
+		}
+		if !isPlanned && hasAny(lead, totalWords) {
+			totals = append(totals, c)
+		}
+	}
+	if len(totals) == 1 && totals[0].start > cands[0].start {
+		return chosenAmount{totals[0].m, "the total"}, true
+	}
+	if planned > 0 && !askedPlanned && len(actual) > 0 && sameAmounts(actual) {
+		return chosenAmount{actual[0].m, "the one not given as a budget or an estimate"}, true
+	}
+	return chosenAmount{}, false
+}
+
+var (
+	totalWords   = []string{"total", "in all", "altogether", "overall", "combined"}
+	plannedWords = []string{"budget", "forecast", "estimate", "planned", "allocated", "allocation", "projected", "provision of", "anticipated"}
+)
+
+// clauseBefore is the lower-case text of s's clause up to pos: from the
+// last sentence end, ";" or line break before it.
+func clauseBefore(s string, pos int) string {
+	start := 0
+	for _, sep := range []string{". ", "; ", "\n"} {
+		if i := strings.LastIndex(s[:pos], sep); i >= 0 && i+len(sep) > start {
+			start = i + len(sep)
+		}
+	}
+	return strings.ToLower(s[start:pos])
+}
+
+func sameAmounts(cs []moneyCand) bool {
+	for _, c := range cs[1:] {
+		if c.m.Amount != cs[0].m.Amount {
+			return false
+		}
+	}
+	return true
 }
 
 // reNoSpend says no money was spent: "no spend", "nothing was spent",

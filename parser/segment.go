@@ -296,6 +296,7 @@ func (s *segmenter) items() {
 			continue // "(c)" alone is more likely "(c) Crown copyright"
 		}
 		g := s.group()
+		var us []unit
 		for k, it := range run {
 			end := len(s.lines)
 			if k+1 < len(run) {
@@ -303,7 +304,41 @@ func (s *segmenter) items() {
 			}
 			u := s.itemUnit(it.line, end, k+1 == len(run))
 			u.group = g
+			us = append(us, u)
+		}
+		headedItems(us)
+		for _, u := range us {
 			s.add(u)
+		}
+	}
+}
+
+// reHeadWords is an item that opens with a heading of a few words and a
+// full stop: "Spend. The budget was ...", "Prioritisation. Reports are ...".
+var reHeadWords = regexp.MustCompile(`^([A-Z][A-Za-z'’-]*(?: [A-Za-z'’-]+){0,2})\. +([A-Z].*)$`)
+
+// headedItems takes the heading off items that each open with one, when
+// most of the run's items do: a reply that heads its answers so, as
+// another would write "Spend:". One item alone opening that way is its
+// answer ("Missing person searches. Drones are also ...").
+func headedItems(us []unit) {
+	n := 0
+	for _, u := range us {
+		if u.label == "" && len(u.body) > 0 && reHeadWords.MatchString(strings.TrimSpace(u.body[0])) {
+			n++
+		}
+	}
+	if n < 3 || 2*n < len(us) {
+		return
+	}
+	for i := range us {
+		u := &us[i]
+		if u.label != "" || len(u.body) == 0 {
+			continue
+		}
+		if m := reHeadWords.FindStringSubmatch(strings.TrimSpace(u.body[0])); m != nil {
+			u.label = m[1]
+			u.body = append([]string{m[2]}, u.body[1:]...)
 		}
 	}
 }
