@@ -618,10 +618,14 @@ func cleanItem(p string, qstems map[string]bool) string {
 	for _, pre := range []string{"and ", "And ", "& "} {
 		p = strings.TrimPrefix(p, pre)
 	}
-	p = strings.TrimSpace(strings.TrimRight(p, ".;:, "))
-	if strings.HasSuffix(p, " Ltd") || strings.HasSuffix(p, " Co") {
-		// keep as written
+	// "the Glenardoch Arms Hotel" in a sentence: the article is the
+	// sentence's; "The Old Mill Guest House" written so is the name's.
+	for _, pre := range []string{"the ", "a ", "an "} {
+		if r := strings.TrimPrefix(p, pre); r != p && r != "" && r[0] >= 'A' && r[0] <= 'Z' {
+			p = r
+		}
 	}
+	p = strings.TrimSpace(strings.TrimRight(p, ".;:, "))
 	f := strings.Fields(p)
 	for len(f) > 1 {
 		w := strings.ToLower(strings.Trim(f[len(f)-1], ".,;:"))

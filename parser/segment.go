@@ -438,7 +438,7 @@ func (s *segmenter) endsItem(n pline, qi int, k int) bool {
 		return false
 	}
 	t := strings.TrimSpace(n.text)
-	if t == "" || len(t) > 300 {
+	if t == "" || len(t) > 600 {
 		return false
 	}
 	unnumbered := func(j int) bool { return s.qs[j].Number == 0 && j != qi }
@@ -458,6 +458,13 @@ func (s *segmenter) endsItem(n pline, qi int, k int) bool {
 			own = s.v.sim(label, qi)
 		}
 		return s.qs[best].Number == 0 && score > own+0.2 || score > own+0.45
+	}
+	// "You also asked whether the council has a policy on ...": another
+	// question, told in the letter's words.
+	if rest, ok := askedLead(t); ok && k > 0 && s.lines[k-1].blank {
+		if b, sc, _ := s.v.best(firstSentence(rest)); b >= 0 && b != qi && sc >= 0.45 {
+			return true
+		}
 	}
 	// An unnumbered question restated in full ("Please also describe how
 	// ..."), with or without a blank line before it (a Word letter's
@@ -727,7 +734,10 @@ func cellLines(c string) []string {
 // the lines up to the next one.
 func (s *segmenter) restated() {
 	inItem := s.itemLines()
-	type hit struct{ line, qi, end int }
+	type hit struct {
+		line, qi, end int
+		rest          string // the answer, on the question's line after it
+	}
 	var hits []hit
 	for i := 0; i < len(s.lines); i++ {
 		l := s.lines[i]
@@ -735,6 +745,16 @@ func (s *segmenter) restated() {
 			continue
 		}
 		t := strings.TrimSpace(l.text)
+		if rest, ok := askedLead(t); ok && (i == 0 || s.lines[i-1].blank) {
+			// "You also asked whether the council has a policy on ...
+			// Our policy covers this and is published at ...".
+			first := firstSentence(rest)
+			if qi, score, second := s.v.best(first); qi >= 0 && score >= 0.45 && score-second >= 0.05 {
+				after := strings.TrimSpace(strings.TrimPrefix(rest, first))
+				hits = append(hits, hit{i, qi, i + 1, after})
+				continue
+			}
+		}
 		if len(t) < 4 || len(t) > 400 {
 			continue
 		}
@@ -778,7 +798,7 @@ func (s *segmenter) restated() {
 		if end < len(s.lines) && s.lines[end].ans >= 0 && !isAnswerHeading(s.lines[end].text) {
 			// "Question text\nAnswer: 5" is fine; the answer is on the label's line.
 		}
-		hits = append(hits, hit{i, qi, end})
+		hits = append(hits, hit{i, qi, end, ""})
 		i = end - 1
 	}
 	if len(hits) == 0 {
@@ -806,6 +826,9 @@ func (s *segmenter) restated() {
 			}
 			body = append(body, n.text)
 		}
+		if h.rest != "" {
+			body = append([]string{h.rest}, body...)
+		}
 		body = trimBlankLines(body)
 		if len(body) > 0 {
 			if at := answerLabel(body[0]); at >= 0 {
@@ -815,6 +838,20 @@ func (s *segmenter) restated() {
 		}
 		s.add(unit{src: srcRestated, group: g, label: s.lines[h.line].text, body: body, line: h.line, end: j})
 	}
+}
+
+// reAskedLead opens a paragraph that tells the question it answers in the
+// letter's own words: "You also asked whether", "Your final question was
+// about", "Regarding your last question,".
+var reAskedLead = regexp.MustCompile(`(?i)^(?:you (?:also |then |further |finally |lastly )?(?:asked|requested|wanted to know|enquired|queried)(?: us)?(?: (?:for|about|whether|if|how|what|which|when|why))?|(?:in )?your (?:final|last|next|other|remaining|second|third|fourth|fifth) (?:question|point|request)(?: (?:was|asked|is))?(?: (?:about|whether|for|if))?|(?:with regard to|regarding|as for|turning to|on|in relation to) your (?:final |last |other |remaining )?(?:question|point|request)(?: (?:about|on|regarding|for))?)[\s,:]+`)
+
+// askedLead returns what follows such an opening.
+func askedLead(t string) (string, bool) {
+	m := reAskedLead.FindStringIndex(t)
+	if m == nil || m[1] >= len(t) {
+		return "", false
+	}
+	return t[m[1]:], true
 }
 
 // itemLines tells the lines that belong to a numbered item's span.
