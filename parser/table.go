@@ -112,7 +112,26 @@ func tableAt(lines []string, i int) (end int, rows [][]string, kind int) {
 		return k, rows, tabPipe
 	case strings.Contains(strings.TrimRight(l, "\t "), "\t"):
 		k := i
-		for ; k < len(lines) && strings.Contains(strings.TrimRight(lines[k], "\t "), "\t"); k++ {
+		isTabRow := func(t string) bool { return strings.Contains(strings.TrimRight(t, "\t "), "\t") }
+		for ; k < len(lines); k++ {
+			if !isTabRow(lines[k]) {
+				// A cell's own lines, as a plain part writes a table whose
+				// cells hold line breaks: no tab, and the table goes on
+				// after them. They go on the row's last cell.
+				j := k
+				for j < len(lines) && j < k+30 && strings.TrimSpace(lines[j]) != "" && !isTabRow(lines[j]) {
+					j++
+				}
+				if len(rows) == 0 || j == k || j >= len(lines) || !isTabRow(lines[j]) {
+					break
+				}
+				prev := rows[len(rows)-1]
+				for c := k; c < j; c++ {
+					prev[len(prev)-1] += cellBreak + strings.TrimSpace(lines[c])
+				}
+				k = j - 1
+				continue
+			}
 			cells := strings.Split(strings.TrimRight(lines[k], " "), "\t")
 			for c := range cells {
 				cells[c] = strings.TrimSpace(cells[c])
