@@ -79,7 +79,7 @@ func round2(v float64) float64 {
 
 // moneyIn reads the amount an answer gives; why is set when several
 // amounts competed.
-func moneyIn(s string, masked spans, qstems map[string]bool) (Money, bool, string) {
+func moneyIn(s string, masked spans, qstems map[string]bool, asked period) (Money, bool, string) {
 	var cands []moneyCand
 	for _, c := range moneyCandidates(s) {
 		if !masked.covers(c.start, c.end) {
@@ -118,7 +118,7 @@ func moneyIn(s string, masked spans, qstems map[string]bool) (Money, bool, strin
 			parts = append(parts, s[c.start:c.end])
 		}
 		several := strings.Join(parts, ", ")
-		if c, ok := chooseAmount(s, cands, qstems); ok {
+		if c, ok := chooseAmount(s, cands, qstems, asked); ok {
 			return c.m, true, fmt.Sprintf("several amounts given (%s): took %s", several, c.why)
 		}
 		if !startsAnswer(s, first.start) {
@@ -138,7 +138,28 @@ type chosenAmount struct {
 // £185,680" after its parts); else, when some are a budget or an estimate
 // and the question asks for none, the one that is not ("budget ... £64,500;
 // actual outturn ... £61,873.44").
-func chooseAmount(s string, cands []moneyCand, qstems map[string]bool) (chosenAmount, bool) {
+func chooseAmount(s string, cands []moneyCand, qstems map[string]bool, asked period) (chosenAmount, bool) {
+	// "Over the three years 2022 to 2024 ... £3.6m, of which £1.1m was in
+	// 2024": the amount of the period asked, beside one of several years.
+	if !asked.zero() {
+		var exact []moneyCand
+		ranged := false
+		for i, c := range cands {
+			prevEnd := 0
+			if i > 0 {
+				prevEnd = cands[i-1].end
+			}
+			switch periodNear(s, c, prevEnd, asked) {
+			case 1:
+				exact = append(exact, c)
+			case -1:
+				ranged = true
+			}
+		}
+		if len(exact) > 0 && ranged && sameAmounts(exact) {
+			return chosenAmount{exact[0].m, "the one of the period asked"}, true
+		}
+	}
 	askedPlanned := false
 	for _, st := range []string{"budget", "forecast", "estimat", "allocat"} {
 		askedPlanned = askedPlanned || qstems[st]
@@ -165,6 +186,42 @@ func chooseAmount(s string, cands []moneyCand, qstems map[string]bool) (chosenAm
 	}
 	return chosenAmount{}, false
 }
+
+// periodNear tells the period the words around an amount give it, in its
+// sentence, after the amount before it (prevEnd): 1 the one asked alone,
+// -1 a span of several years ("2022 to
+// 2024", "three years"), 0 none.
+func periodNear(s string, c moneyCand, prevEnd int, asked period) int {
+	from := max(prevEnd, c.start-80)
+	if i := strings.LastIndex(s[from:c.start], ". "); i >= 0 {
+		from += i + 2
+	}
+	to := min(len(s), c.end+40)
+	if i := strings.Index(s[c.end:to], ". "); i >= 0 {
+		to = c.end + i
+	}
+	// Only up to the next amount: its words are its own.
+	if i := strings.IndexAny(s[c.end:to], "£$€"); i >= 0 {
+		to = c.end + i
+	}
+	near := s[from:to]
+	for _, m := range reFinYearIn.FindAllStringSubmatch(near, 4) {
+		if _, fin := finYear(m[1], m[2]); !fin {
+			return -1 // "2022 to 2024"
+		}
+	}
+	if reSeveralYears.MatchString(near) {
+		return -1
+	}
+	for _, p := range periodsIn(near) {
+		if p.matches(asked) {
+			return 1
+		}
+	}
+	return 0
+}
+
+var reSeveralYears = regexp.MustCompile(`(?i)\b(two|three|four|five|six|seven|eight|nine|ten|\d+) (calendar |financial )?years\b`)
 
 var (
 	totalWords   = []string{"total", "in all", "altogether", "overall", "combined"}

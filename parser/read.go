@@ -97,7 +97,7 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 			value, vwhy = v, w
 		}
 	case TypeMoney:
-		if v, ok, w := moneyIn(first, masked, c.stems); ok {
+		if v, ok, w := moneyIn(first, masked, c.stems, c.period); ok {
 			value, vwhy = v, w
 		} else if f, ok := plainFigure(first); ok && first != "" {
 			// A bare figure in answer to a question of money (a table's
