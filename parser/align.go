@@ -337,6 +337,39 @@ func (s *segmenter) alignByWords(us []*unit, allowed []bool) []candidate {
 			j++
 		}
 	}
+	// Out of order: a unit the alignment left out whose words say a
+	// question it left out plainly ("Prosecutions for non-compliance | 1",
+	// the last question asked, in the middle of a table).
+	usedU, usedQ := map[int]bool{}, map[int]bool{}
+	for _, c := range out {
+		usedQ[c.qi] = true
+		for i, u := range us {
+			if u == c.u {
+				usedU[i] = true
+			}
+		}
+	}
+	for i := range us {
+		if usedU[i] {
+			continue
+		}
+		best := 0
+		for j := range s.qs {
+			if score[i][j] > score[i][best] {
+				best = j
+			}
+		}
+		second := 0.0
+		for j := range s.qs {
+			if j != best {
+				second = max(second, score[i][j])
+			}
+		}
+		if !usedQ[best] && score[i][best] >= 0.4 && second < score[i][best]-0.15 {
+			usedQ[best] = true
+			out = append(out, candidate{u: us[i], qi: best, fit: min(1, score[i][best]), why: fmt.Sprintf("matched by the words %q, out of the order of the questions", shorten(strings.TrimSpace(us[i].label), 60))})
+		}
+	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].u.line < out[b].u.line })
 	return out
 }

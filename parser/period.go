@@ -69,6 +69,10 @@ func parsePeriod(s string) period {
 	return period{}
 }
 
+// reYearByDays is a year told by its first and last days: "1 April 2024
+// and 31 March 2025", "1st January 2024 to 31st December 2024".
+var reYearByDays = regexp.MustCompile(`(?i)\b1(?:st)?\s+(april|apr|january|jan)\s+(\d{4})\s*(?:and|to|until|till|-|–)\s*3[01](?:st)?\s+(march|mar|december|dec)\s+(\d{4})\b`)
+
 // askedPeriod is the period a campaign asks about: its `period`, else the
 // one financial year its title or questions name (when they name one only).
 func askedPeriod(a *Asked) period {
@@ -92,6 +96,25 @@ func askedPeriod(a *Asked) period {
 				}
 				found[p] = true
 			}
+		}
+		// "between 1 April 2024 and 31 March 2025", "from 1 January 2024
+		// to 31 December 2024": a year told by its first and last days.
+		for _, m := range reYearByDays.FindAllStringSubmatch(t, 5) {
+			y1, _ := strconv.Atoi(m[2])
+			y2, _ := strconv.Atoi(m[4])
+			var p period
+			switch {
+			case strings.HasPrefix(strings.ToLower(m[1]), "apr") && strings.HasPrefix(strings.ToLower(m[3]), "mar") && y2 == y1+1:
+				p = period{y1, y2, true}
+			case strings.HasPrefix(strings.ToLower(m[1]), "jan") && strings.HasPrefix(strings.ToLower(m[3]), "dec") && y2 == y1:
+				p = period{y1, y1, false}
+			default:
+				continue
+			}
+			if len(found) == 0 {
+				first = p
+			}
+			found[p] = true
 		}
 	}
 	if len(found) == 1 {

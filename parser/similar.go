@@ -25,7 +25,7 @@ func init() {
 	his her so such per via within also not no please provide give state confirm list describe
 	detail details tell let know can could would should will shall may might must number numbers
 	total amount figure figures information data held hold please kindly include including
-	includes included whether e g eg etc re dear`) {
+	includes included whether e g eg etc re dear non`) {
 		stopWords[w] = true
 	}
 }
@@ -45,6 +45,7 @@ func stemWord(w string) string {
 		{"isations", ""}, {"izations", ""}, {"isation", ""}, {"ization", ""},
 		{"ilities", ""}, {"ility", ""}, {"ibles", "ib"}, {"ible", "ib"}, {"ables", "ab"}, {"able", "ab"},
 		{"ations", ""}, {"ation", ""}, {"ments", ""}, {"ment", ""},
+		{"ances", ""}, {"ance", ""}, {"ences", ""}, {"ence", ""},
 		{"ings", ""}, {"ing", ""}, {"ies", "y"}, {"ied", "y"}, {"als", ""}, {"al", ""},
 		{"ers", ""}, {"er", ""}, {"ed", ""}, {"es", ""}, {"s", ""},
 	} {
