@@ -363,9 +363,14 @@ func countIn(s string, masked spans, qstems map[string]bool) (v int64, ok bool, 
 	if len(distinct) == 1 {
 		return cands[0].v, true, ""
 	}
-	// Several figures: one at the start of the answer; else the first
-	// beside a word of the question ("attended 2,164 false alarms"); else
-	// the first. A person should look unless the choice was plain.
+	// Several figures: the one given as their total ("12 in total – 7
+	// enforcement notices, 1 stop notice ..."); else one at the start of
+	// the answer; else the first beside a word of the question ("attended
+	// 2,164 false alarms"); else the first. A person should look unless the
+	// choice was plain.
+	if t, ok := totalFigure(s, cands); ok {
+		return t.v, true, fmt.Sprintf("several figures given (%s): took %s, given as the total", figures(cands), fmtInt(t.v))
+	}
 	first := cands[0]
 	var near []numCand
 	for _, c := range cands {
@@ -383,6 +388,41 @@ func countIn(s string, masked spans, qstems map[string]bool) (v int64, ok bool, 
 		return first.v, true, ""
 	}
 	return first.v, true, fmt.Sprintf("several figures given (%s): took the first", figures(cands))
+}
+
+// totalFigure finds the one figure the words beside it call the total:
+// "12 in total", "8 formal notices in total", "a total of 41", "totalling
+// 1,204", "Total: 41".
+func totalFigure(s string, cands []numCand) (numCand, bool) {
+	var found []numCand
+	for i, c := range cands {
+		from := 0
+		if i > 0 {
+			from = cands[i-1].end
+		}
+		before := strings.ToLower(s[max(from, c.start-24):c.start])
+		to := len(s)
+		if i+1 < len(cands) {
+			to = cands[i+1].start
+		}
+		after := strings.ToLower(s[c.end:min(to, c.end+40)])
+		if j := strings.IndexAny(after, ".;–—"); j >= 0 {
+			after = after[:j]
+		}
+		if hasAny(before, []string{"total of", "totalling", "totaling", "total:", "total is", "total was", "total were", "in total,", "in total:"}) ||
+			hasAny(after, []string{"in total", "in all", "altogether", "in aggregate"}) {
+			found = append(found, c)
+		}
+	}
+	if len(found) == 0 {
+		return numCand{}, false
+	}
+	for _, c := range found[1:] {
+		if c.v != found[0].v {
+			return numCand{}, false
+		}
+	}
+	return found[0], true
 }
 
 // durationAfter tells a figure that counts time ("the last three years",
