@@ -403,7 +403,7 @@ func (s *segmenter) itemUnit(i, end int, last bool) unit {
 		if last && n.lab.num > 0 && !n.lab.letter {
 			break // another run's item
 		}
-		if s.endsItem(n, qi, k) {
+		if s.endsItem(n, qi, k) || last && paras > 0 && s.takeUnnumbered(n, qi, k) {
 			break
 		}
 		span = append(span, n.text)
@@ -777,7 +777,7 @@ func (s *segmenter) restated() {
 		if qi < 0 {
 			continue
 		}
-		if figureOutside(cand, s.v.words(qi)) || i > 0 && s.prevText(i) >= 0 && isAnswerHeading(s.lines[s.prevText(i)].text) {
+		if figureOutside(cand, s.v.words(qi)) || notHeld(cand) || i > 0 && s.prevText(i) >= 0 && isAnswerHeading(s.lines[s.prevText(i)].text) {
 			continue // an answer that says the question's words, not the question
 		}
 		if len(hits) > 0 && s.prevText(i) == hits[len(hits)-1].end-1 && !strings.HasSuffix(cand, "?") {
@@ -838,6 +838,30 @@ func (s *segmenter) restated() {
 		}
 		s.add(unit{src: srcRestated, group: g, label: s.lines[h.line].text, body: body, line: h.line, end: j})
 	}
+}
+
+// takeUnnumbered makes a unit of a later paragraph of the last item whose
+// first sentence says most of an unnumbered question's words and answers
+// it ("The Council does not have a policy specific to out-of-district
+// placements", below the answer to question 6), and tells whether it did:
+// the item ends there.
+func (s *segmenter) takeUnnumbered(n pline, qi, k int) bool {
+	if !s.hasUnnumbered || k == 0 || !s.lines[k-1].blank || n.cells != nil {
+		return false
+	}
+	sent := firstSentence(strings.TrimSpace(n.text))
+	b, r, own := s.v.recallBest(sent, func(j int) bool { return s.qs[j].Number == 0 && j != qi })
+	if b < 0 || !own || r < 0.4 || !proseValue(s.qs[b].Type, sent, true) {
+		return false
+	}
+	// Its paragraph answers that question.
+	var body []string
+	for j := k; j < len(s.lines) && !s.lines[j].blank && !s.lines[j].stop; j++ {
+		body = append(body, s.lines[j].text)
+	}
+	s.add(unit{src: srcProse, group: s.group(), num: -(b + 1), body: body, line: k, end: k + len(body),
+		note: "a paragraph after the last numbered answer, in the words of this question", check: true})
+	return true
 }
 
 // reAskedLead opens a paragraph that tells the question it answers in the
@@ -1167,6 +1191,9 @@ var proseRecall = map[QuestionType]float64{TypeURL: 0.25, TypeMoney: 0.3, TypeCo
 // amount, an address, a name; for a text question, the first sentence of
 // its paragraph.
 func proseValue(t QuestionType, sent string, first bool) bool {
+	if notHeld(sent) && t != TypeText {
+		return true // a status is an answer of any type
+	}
 	switch t {
 	case TypeCount:
 		for _, c := range numberCandidates(sent) {
