@@ -35,6 +35,17 @@ func listIn(lines []string, qstems map[string]bool) (items []string, ok bool) {
 	if len(ls) == 0 {
 		return nil, false
 	}
+	// A lead-in of several lines, a sentence wrapped ("The service
+	// delivers most programmes / itself, with two partners:"), then one
+	// name a line.
+	for i := len(ls) - 2; i >= 1; i-- {
+		if strings.HasSuffix(strings.TrimSpace(ls[i]), ":") {
+			if oneItemPerLine(ls[i+1:]) {
+				ls = ls[i:]
+			}
+			break
+		}
+	}
 	// A lead-in line: "The following agencies supplied staff:", "5.
 	// Contractors:", a sentence before bullets.
 	if len(ls) > 1 {
