@@ -97,6 +97,9 @@ func numberLabel(t string) lineLabel {
 			continue // "Q1-Q4", "Q1/2"
 		}
 		rest := strings.TrimLeft(t[e:], " ")
+		if t[0] >= 'a' && t[0] <= 'z' && rest != "" && rest[0] >= 'a' && rest[0] <= 'z' {
+			continue // "question 6 of your request)": words of a sentence
+		}
 		if w == "q" && isPeriodLabel(firstField(rest)) {
 			continue // "Q1 2024/25": a quarter
 		}

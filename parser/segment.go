@@ -3,6 +3,8 @@ package parser
 import (
 	"regexp"
 	"strings"
+
+	"github.com/foiwatch/foiwatch/parser/extract"
 )
 
 // Segment: the second stage. The cleaned text of each document (the body,
@@ -107,6 +109,9 @@ func plines(docs []string, asked period) []pline {
 			raw = raw[:maxLines]
 		}
 		for _, t := range tabulate(raw, asked) {
+			if t.text == extract.PageBreak {
+				t.text = "" // a blank line from here on
+			}
 			l := pline{doc: d, text: t.text, cells: t.cells, table: t.table, note: t.note, check: t.check, ans: -1}
 			head := t.text
 			if t.cells != nil {

@@ -304,6 +304,12 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 	cellsOf = append(cellsOf, first)
 	for k := i + 1; k < len(lines) && k < i+400; k++ {
 		l := lines[k]
+		if l == extract.PageBreak {
+			// A table goes on over a page: the break is no blank line.
+			placed = append(placed, nil)
+			cellsOf = append(cellsOf, nil)
+			continue
+		}
 		if strings.TrimSpace(l) == "" {
 			blanks++
 			if blanks > 1 {
@@ -319,6 +325,7 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 			// table under way.
 			cells = splitOverflow(cells, cols)
 		}
+		cells = mergeInLastColumn(cells, cols)
 		p, ok := placeCells(cells, cols)
 		if !ok || blanks > 0 && len(cells) < 2 {
 			break // after a blank line, only a row of cells goes on
@@ -360,7 +367,7 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 	for k := i; k < end; k++ {
 		p := placed[k-i]
 		if p == nil {
-			prevBlank = true
+			prevBlank = prevBlank || lines[k] != extract.PageBreak
 			continue
 		}
 		cells := cellsOf[k-i]
@@ -468,6 +475,29 @@ func placeCells(cells []layoutCell, cols []span1) ([]int, bool) {
 		out[ci] = best
 	}
 	return out, true
+}
+
+// mergeInLastColumn joins the cells of a line that all fall in the
+// table's last column into one: a cell that holds a small table of its own
+// ("April – June 2024      9", under "Our response"), kept as written.
+func mergeInLastColumn(cells []layoutCell, cols []span1) []layoutCell {
+	if len(cells) < 2 || len(cols) < 2 {
+		return cells
+	}
+	last := cols[len(cols)-1]
+	k := len(cells)
+	for k > 0 && cells[k-1].col >= last.a-2 {
+		k--
+	}
+	if k >= len(cells)-1 || k == 0 && cells[0].col < last.a {
+		return cells // one cell there, or the whole line is the column's
+	}
+	merged := cells[k]
+	for _, c := range cells[k+1:] {
+		gap := c.col - (merged.col + utf8.RuneCountInString(merged.text))
+		merged.text += strings.Repeat(" ", max(gap, 3)) + c.text
+	}
+	return append(cells[:k:k], merged)
 }
 
 func abs(x int) int {

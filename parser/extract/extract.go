@@ -189,25 +189,39 @@ func tidyLines(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	blank := 0
+	page := false
 	started := false
 	for line := range strings.SplitSeq(s, "\n") {
 		line = strings.TrimRight(line, " \t\r\v\f\u00a0")
+		if line == PageBreak {
+			page = true
+			continue
+		}
 		if strings.TrimSpace(line) == "" {
 			blank++
 			continue
 		}
 		if started {
 			b.WriteByte('\n')
-			if blank > 0 {
+			switch {
+			case page:
+				b.WriteString(PageBreak + "\n") // in place of the blank line
+			case blank > 0:
 				b.WriteByte('\n')
 			}
 		}
 		b.WriteString(line)
 		started = true
-		blank = 0
+		blank, page = 0, false
 	}
 	return b.String()
 }
+
+// PageBreak is a line of its own between the pages of a PDF's text. It is
+// white space (U+2029, PARAGRAPH SEPARATOR): what reads lines trimmed
+// takes it for a blank line, and a reader of tables can see a table go on
+// from one page to the next.
+const PageBreak = "\u2029"
 
 // formatNumber writes n the way a list shows it: decimal, lowerLetter,
 // upperLetter, lowerRoman, upperRoman (Word's numFmt names; HTML's ol type

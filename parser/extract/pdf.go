@@ -26,7 +26,7 @@ var pdftotextArgs = []string{"-layout", "-enc", "UTF-8", "-", "-"}
 const waitDelay = 2 * time.Second
 
 // PDF returns the text of a PDF as `pdftotext -layout` lays it out, with
-// page breaks turned into blank lines. pdftotext (Debian poppler-utils) runs
+// page breaks turned into PageBreak lines. pdftotext (Debian poppler-utils) runs
 // as a child process in its own process group, its address space capped
 // at lim.MaxMemory (see startCapped), killed as a group after lim.Timeout or when ctx ends.
 //
@@ -100,7 +100,7 @@ func contextError(ctx, runCtx context.Context, l Limits) error {
 }
 
 func finishPDF(out []byte, l Limits, truncated bool) (string, error) {
-	s := strings.ReplaceAll(string(out), "\f", "\n\n")
+	s := strings.ReplaceAll(string(out), "\f", "\n"+PageBreak+"\n")
 	// -layout puts as many spaces between a list number and its text as
 	// the tab stop was wide ("5.   12."); one space reads as Word shows it
 	// and as HTML and DOCX give it. Other columns keep their spacing.
