@@ -1,88 +1,199 @@
 package worker
 
 import (
+	"context"
 	"html/template"
 	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/foiwatch/foiwatch/parser"
 	"github.com/foiwatch/foiwatch/worker/deadline"
 )
 
-var statusTmpl = template.Must(template.New("status").Parse(`<!doctype html>
+// The status page at / shows, per campaign: a summary (answered x of y,
+// late, due soon, not yet sent), the requests (state, dates, where each
+// stands against its deadline), the answers (a column per question headed
+// by its number and text, values as a person reads them, caveats and links
+// shown), a bar chart per count question, and every reply with the words
+// each answer was read from.
+//
+// Implementation notes:
+//
+//   - The page has no script (its Content-Security-Policy allows none) and
+//     works at any width: at 400 px nothing overflows the page, the tables
+//     scroll sideways inside their own box with the authority column kept
+//     in view, and the charts are HTML that reflows.
+//   - Words are never broken inside: headers break between words only
+//     (a question key also after its underscores); only links may break
+//     anywhere.
+
+var statusTmpl = template.Must(template.New("status").Funcs(template.FuncMap{"wbr": wbrUnderscores}).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>foiwatch status</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
-body{font-family:system-ui,sans-serif;margin:2em;color:#222}
-table{border-collapse:collapse;margin-bottom:1.5em}
-.scroll{overflow-x:auto;max-width:100%}th{overflow-wrap:anywhere;min-width:4em}td:first-child{min-width:14em}
+body{font-family:system-ui,sans-serif;margin:1.5em 2em;color:#222;line-height:1.35}
+h1{margin:0 0 .3em}h2{margin:1.2em 0 .3em}h3{margin:1em 0 .4em;font-size:1.05em}
+.scroll{overflow-x:auto;max-width:100%;margin-bottom:1em}
+table{border-collapse:collapse}
+td,th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top;overflow-wrap:normal;word-break:normal;hyphens:manual}
+th{background:#f4f4f4;font-weight:600}
+table.answers{width:100%}
+table.answers thead th{font-size:.8em;font-weight:normal;min-width:6em}
+table.answers th:first-child,table.answers td:first-child{position:sticky;left:0;z-index:1;background:#fff;min-width:9em;max-width:16em;font-weight:600}
+table.answers thead th:first-child{background:#f4f4f4;font-size:1em}
+.qn{font-weight:bold}.qk{display:block;color:#666;font-family:ui-monospace,monospace;margin-top:.25em}
+.note{font-size:.85em;color:#444;margin-top:.3em;border-left:3px solid #d9a400;padding-left:.4em}
+.items{margin:0;padding-left:1.1em}
+a{color:#0645ad}td a{overflow-wrap:anywhere}
 tr.overdue td{background:#fff3f3}
-td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
-th{background:#f4f4f4}.late{color:#b00;font-weight:bold}.muted{color:#777}
-.charts{display:flex;flex-wrap:wrap;gap:1.5em;margin-bottom:1.5em}
+.late{color:#b00;font-weight:bold}.muted{color:#666}.scan{color:#8a5a00;font-size:.85em}
+.summary{display:flex;flex-wrap:wrap;gap:.3em 1.6em;list-style:none;padding:0;margin:.3em 0 .8em}
+.summary b{font-size:1.25em}
+.nowrap{white-space:nowrap}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,24em),1fr));gap:1.2em 2em;margin-bottom:1em}
 figure{margin:0}figcaption{font-size:.9em;margin-bottom:.3em}
+.bars{list-style:none;padding:0;margin:0}
+.bars li{display:grid;grid-template-columns:minmax(4em,11em) 1fr 3.5em;gap:.5em;align-items:center;font-size:.85em;margin:.15em 0}
+.bars .label{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.track{background:#eef2f8;height:1em}.bar{display:block;background:#4a78b5;height:100%}
 details{margin:.4em 0}summary{cursor:pointer}
+details table{margin:.4em 0 1em}
+@media (max-width:40em){body{margin:1em .6em}table.answers th:first-child,table.answers td:first-child{min-width:6em;max-width:8em;font-size:.9em}}
 </style></head><body>
 <h1>foiwatch</h1>
-<p>As of {{.Today}}. Parser version {{.ParserVersion}}. Unmatched replies waiting for an operator: {{.Unmatched}}. Failed messages: {{.Failed}}.</p>
+<p class="intro">As of {{.Today}}. Parser version {{.ParserVersion}}. Unmatched replies waiting for an operator: {{.Unmatched}}{{if .Unmatched}} (<code>foiwatch unmatched list</code>){{end}}. Failed messages: {{.Failed}}{{if .Failed}} (<code>foiwatch failed list</code>){{end}}.</p>
+{{if gt (len .Campaigns) 1}}<nav><ul>{{range .Campaigns}}<li><a href="#{{.ID}}">{{.Title}}</a></li>{{end}}</ul></nav>{{end}}
 {{range .Campaigns}}<section id="{{.ID}}">
 <h2>{{.Title}} <small class="muted">({{.ID}})</small></h2>
-<div class="scroll"><table><thead><tr><th>Authority</th><th>State</th><th>Due</th><th>Days late</th><th>Reference</th>{{range .Keys}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
-{{range .Rows}}<tr{{if and (gt .Row.DaysLate 0) (eq .Row.RepliedAt "")}} class="overdue"{{end}}><td>{{.Row.Authority}}</td><td>{{.State}}{{if .Row.Stale}} <span class="muted" title="read by an older parser version: run foiwatch reprocess">(old parser)</span>{{end}}</td><td style="white-space:nowrap">{{.Row.Due}}</td><td{{if gt .Row.DaysLate 0}} class="late"{{end}}>{{.Row.DaysLate}}</td><td>{{.Row.Reference}}</td>{{range .Cells}}<td title="{{.Text}}">{{.Value}}{{if .OCR}} <span class="muted">(scan)</span>{{end}}</td>{{end}}</tr>
+<ul class="summary" aria-label="summary">
+<li><b>{{.Summary.Answered}}</b> of {{.Summary.Requests}} answered</li>
+{{if .Summary.Refused}}<li><b>{{.Summary.Refused}}</b> refused</li>{{end}}
+<li{{if .Summary.Late}} class="late"{{end}}><b>{{.Summary.Late}}</b> late</li>
+<li><b>{{.Summary.DueSoon}}</b> due soon</li>
+<li><b>{{.Summary.NotSent}}</b> not yet sent</li>
+</ul>
+<h3>Requests</h3>
+<div class="scroll"><table class="requests"><thead><tr><th>Authority</th><th>State</th><th>Sent</th><th>Due</th><th>Deadline</th><th>Reference</th><th>Replies</th></tr></thead><tbody>
+{{range .Rows}}<tr{{if .Row.Late}} class="overdue"{{end}}><td>{{.Row.Authority}}</td><td>{{.State}}{{if .Row.Stale}} <span class="muted" title="read by an older parser version: run foiwatch reprocess">(old parser)</span>{{end}}</td><td class="nowrap">{{.Row.SentDate}}</td><td class="nowrap">{{.Row.Due}}</td><td{{if .Row.Late}} class="late"{{end}}>{{.Row.Deadline}}</td><td>{{.Row.Reference}}</td><td>{{len .Replies}}</td></tr>
 {{end}}</tbody></table></div>
-{{if .Charts}}<div class="charts">{{range .Charts}}<figure><figcaption>{{.Key}}</figcaption>
-<svg role="img" aria-label="{{.Key}} per authority" width="{{.Width}}" height="{{.Height}}" xmlns="http://www.w3.org/2000/svg">
-{{range .Bars}}<g><text x="0" y="{{.TextY}}" font-size="12">{{.Label}}</text><rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="14" fill="#4a78b5"><title>{{.Title}}: {{.Value}}</title></rect><text x="{{.ValueX}}" y="{{.TextY}}" font-size="12">{{.Value}}</text></g>
-{{end}}</svg></figure>{{end}}</div>{{end}}
+{{if .Questions}}<h3>Answers</h3>
+<p class="muted">From each authority's latest response. Hover over a value for the words it was read from; – means not answered{{if .Scanned}}; <span class="scan">(scan)</span> marks answers read from a scanned letter: check them against the letter{{end}}.</p>
+<div class="scroll"><table class="answers"><thead><tr><th scope="col">Authority</th>{{range .Questions}}<th scope="col" title="{{.Key}} ({{.Type}})">{{if .Number}}<span class="qn">{{.Number}}.</span> {{end}}{{.Text}}<span class="qk">{{wbr .Key}}</span></th>{{end}}</tr></thead><tbody>
+{{range .Rows}}<tr><td>{{.Row.Authority}}</td>{{range .Cells}}<td title="{{.Title}}"{{if .Muted}} class="muted"{{end}}>{{template "segs" .Value}}{{if .Items}}<ul class="items">{{range .Items}}<li>{{template "segs" .}}</li>{{end}}</ul>{{end}}{{if .Extra}} <span class="muted">{{.Extra}}</span>{{end}}{{if .OCR}} <span class="scan">(scan)</span>{{end}}{{if .Note}}<div class="note">Note: {{template "segs" .Note}}</div>{{end}}</td>{{end}}</tr>
+{{end}}</tbody></table></div>{{end}}
+{{if .Charts}}<h3>Counts</h3><div class="charts">{{range .Charts}}<figure><figcaption>{{if .Number}}<b>{{.Number}}.</b> {{end}}{{.Text}}</figcaption>
+<ol class="bars" aria-label="{{.Key}} per authority">{{range .Bars}}<li title="{{.Title}}: {{.Value}}"><span class="label">{{.Label}}</span><span class="track"><span class="bar" style="width:{{.Percent}}%"></span></span><span class="value">{{.Value}}</span></li>
+{{end}}</ol></figure>{{end}}</div>{{end}}
+{{if .HasReplies}}<h3>Replies</h3>{{end}}
 {{range .Rows}}{{if .Replies}}<details><summary>{{.Row.Authority}}: {{len .Replies}} repl{{if eq (len .Replies) 1}}y{{else}}ies{{end}}</summary>
-{{range .Replies}}<p><b>{{.Date}}</b> {{.Kind}} (matched by {{.Match}}) {{.Subject}}{{range .Warnings}}<br><span class="late">{{.}}</span>{{end}}</p>
-{{if .Answers}}<table><thead><tr><th>Question</th><th>Status</th><th>Value</th><th>Read from</th><th>Note</th></tr></thead><tbody>
+{{range .Replies}}<p><b>{{.Date}}</b> {{.Kind}} (matched by {{.Match}}) {{.Subject}} <code class="muted" title="foiwatch show {{.ID}}">{{.ID}}</code>{{range .Warnings}}<br><span class="late">{{.}}</span>{{end}}</p>
+{{if .Answers}}<div class="scroll"><table><thead><tr><th>Question</th><th>Status</th><th>Value</th><th>Read from</th><th>Note</th></tr></thead><tbody>
 {{range .Answers}}<tr><td>{{.Key}}</td><td>{{.Status}}</td><td>{{.Value}}</td><td>{{.Text}}</td><td>{{.Note}}</td></tr>
-{{end}}</tbody></table>{{end}}{{end}}</details>{{end}}{{end}}
+{{end}}</tbody></table></div>{{end}}{{end}}</details>{{end}}{{end}}
 </section>{{end}}
-</body></html>`))
+</body></html>
+{{define "segs"}}{{range .}}{{if .Link}}<a href="{{.Link}}" rel="noopener noreferrer nofollow">{{.Text}}</a>{{else}}{{.Text}}{{end}}{{end}}{{end}}`))
 
-type statusCell struct {
-	Value, Text string
-	OCR         bool
+// wbrUnderscores lets a question key break after its underscores, never
+// inside a word.
+func wbrUnderscores(key string) template.HTML {
+	parts := strings.Split(key, "_")
+	for i := range parts {
+		parts[i] = template.HTMLEscapeString(parts[i])
+	}
+	return template.HTML(strings.Join(parts, "_<wbr>"))
 }
-type statusAnswer struct{ Key, Status, Value, Text, Note string }
-type statusReply struct {
-	Date, Kind, Match, Subject string
-	Warnings                   []string
-	Answers                    []statusAnswer
+
+// segment is a run of text, a link when Link is set.
+type segment struct{ Text, Link string }
+
+// urlRE finds web links in an answer's words.
+var urlRE = regexp.MustCompile(`https?://[^\s<>"']+`)
+
+// linkify splits s into text and links (http and https only), a link's
+// trailing punctuation left out of it.
+func linkify(s string) []segment {
+	var out []segment
+	for s != "" {
+		loc := urlRE.FindStringIndex(s)
+		if loc == nil {
+			out = append(out, segment{Text: s})
+			break
+		}
+		u := strings.TrimRight(s[loc[0]:loc[1]], ".,;:!?)]")
+		if loc[0] > 0 {
+			out = append(out, segment{Text: s[:loc[0]]})
+		}
+		if p, err := url.Parse(u); err == nil && p.Host != "" {
+			out = append(out, segment{Text: u, Link: u})
+		} else {
+			out = append(out, segment{Text: u})
+		}
+		s = s[loc[0]+len(u):]
+	}
+	return out
 }
-type statusRow struct {
+
+type pageCell struct {
+	Value []segment   // the value, as a person reads it
+	Items [][]segment // a list's names, one per line
+	Extra string      // shown muted after the value ("per year")
+	Title string      // the tooltip: the words the value was read from
+	Note  []segment   // the authority's caveat, shown
+	Muted bool        // not answered
+	OCR   bool
+}
+
+type pageAnswer struct{ Key, Status, Value, Text, Note string }
+
+type pageReply struct {
+	ID, Date, Kind, Match, Subject string
+	Warnings                       []string
+	Answers                        []pageAnswer
+}
+
+type pageRow struct {
 	Row     Row
 	State   string // for people: "partially answered"
-	Cells   []statusCell
-	Replies []statusReply
-}
-type statusBar struct {
-	Label, Title                  string
-	Value                         int64
-	X, Y, W, TextY, ValueX, Width int
-}
-type statusChart struct {
-	Key           string
-	Width, Height int
-	Bars          []statusBar
-}
-type statusCampaign struct {
-	ID, Title string
-	Keys      []string
-	Rows      []statusRow
-	Charts    []statusChart
+	Cells   []pageCell
+	Replies []pageReply
 }
 
-// tail keeps the end of a long name, where authorities' names differ
-// ("…Crime Commissioner for Borsetshire").
-func tail(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return "…" + strings.TrimLeft(string(r[len(r)-n+1:]), " ")
+type pageQuestion struct {
+	Number          int
+	Key, Type, Text string
+}
+
+type pageBar struct {
+	Label, Title string
+	Value        string // "1,204"
+	Percent      string // of the widest bar
+}
+
+type pageChart struct {
+	pageQuestion
+	Bars []pageBar
+}
+
+type pageCampaign struct {
+	ID, Title  string
+	Summary    Summary
+	Questions  []pageQuestion
+	Rows       []pageRow
+	Charts     []pageChart
+	Scanned    bool // some answers were read from a scan
+	HasReplies bool
+}
+
+type pageData struct {
+	Today             string
+	ParserVersion     int
+	Unmatched, Failed int
+	Campaigns         []pageCampaign
 }
 
 // commonWordPrefix is the words every name starts with ("Office of the
@@ -103,56 +214,94 @@ func commonWordPrefix(names []string) string {
 	return ""
 }
 
-// barChart draws one bar per authority that gave a count for key.
-func barChart(key string, rows []Row) (statusChart, bool) {
-	const labelW, barMax, rowH = 220, 240, 20
-	ch := statusChart{Key: key, Width: labelW + barMax + 60}
-	var max int64
+// barChart has one bar per authority that gave a count for q.
+func barChart(q pageQuestion, rows []Row) (pageChart, bool) {
+	ch := pageChart{pageQuestion: q}
 	type pt struct {
-		label, title string
-		v            int64
+		name string
+		v    int64
 	}
-	var names []string
-	for _, r := range rows {
-		names = append(names, r.Authority)
-	}
-	prefix := commonWordPrefix(names)
 	var pts []pt
+	var names []string
+	var max int64
 	for _, r := range rows {
-		a := r.Answers[key]
+		a := r.Answers[q.Key]
 		if v, ok := a.Value.(int64); ok && a.Status == parser.StatusAnswered {
-			pts = append(pts, pt{tail(strings.TrimPrefix(r.Authority, prefix), 30), r.Authority, v})
-			if v > max {
-				max = v
-			}
+			pts = append(pts, pt{r.Authority, v})
+			names = append(names, r.Authority)
+			max = maxInt64(max, v)
 		}
 	}
 	if len(pts) == 0 {
 		return ch, false
 	}
-	for i, p := range pts {
-		w := 0
-		if max > 0 {
-			w = int(p.v * barMax / max)
+	prefix := commonWordPrefix(names)
+	for _, p := range pts {
+		pct := 0.0
+		if max > 0 && p.v > 0 {
+			pct = float64(p.v) * 100 / float64(max)
 		}
-		y := i * rowH
-		ch.Bars = append(ch.Bars, statusBar{Label: p.label, Title: p.title, Value: p.v, X: labelW, Y: y + 3, W: w, TextY: y + 14, ValueX: labelW + w + 4})
+		ch.Bars = append(ch.Bars, pageBar{Label: strings.TrimPrefix(p.name, prefix), Title: p.name, Value: groupThousands(strconv.FormatInt(p.v, 10)),
+			Percent: strconv.FormatFloat(pct, 'f', 1, 64)})
 	}
-	ch.Height = len(pts)*rowH + 4
 	return ch, true
 }
 
-func (d *Daemon) statusPage(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	today := deadline.DateOf(d.Now())
-	var data struct {
-		Today             string
-		ParserVersion     int
-		Unmatched, Failed int
-		Campaigns         []statusCampaign
+func maxInt64(a, b int64) int64 {
+	if a > b {
+		return a
 	}
-	data.Today = today.String()
-	data.ParserVersion = parser.Version
+	return b
+}
+
+// answerCell is an answer as the answers table shows it.
+func answerCell(a parser.Answer, ocr bool) pageCell {
+	c := pageCell{Title: a.Text, Note: linkify(a.Note), OCR: ocr && a.Status == parser.StatusAnswered}
+	if a.Note == "" {
+		c.Note = nil
+	}
+	switch {
+	case a.Status == parser.StatusUnanswered || a.Status == "":
+		c.Value, c.Muted = []segment{{Text: "–"}}, true
+		if c.Title == "" {
+			c.Title = "not answered"
+		}
+	case a.Status != parser.StatusAnswered:
+		c.Value = []segment{{Text: StatusWords(a)}}
+	default:
+		switch v := a.Value.(type) {
+		case parser.Money:
+			c.Value = []segment{{Text: FormatAmount(v.Amount, v.Currency)}}
+			if v.Period != "" {
+				c.Extra = "per " + v.Period
+			}
+		case []string:
+			for _, item := range v {
+				c.Items = append(c.Items, linkify(item))
+			}
+		case nil:
+			c.Value = linkify(a.Text)
+			c.Title = "no figure could be read from: " + a.Text
+		case int64:
+			c.Value = []segment{{Text: groupThousands(strconv.FormatInt(v, 10))}}
+		default:
+			c.Value = linkify(AnswerWords(a))
+		}
+	}
+	return c
+}
+
+// replyDate writes an RFC 3339 date as "2024-06-03 10:12" (London time).
+func replyDate(s string) string {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return s
+	}
+	return t.In(deadline.London()).Format("2006-01-02 15:04")
+}
+
+func (d *Daemon) statusData(ctx context.Context, today deadline.Date) (pageData, error) {
+	data := pageData{Today: today.String(), ParserVersion: parser.Version}
 	if u, err := d.Store.Unmatched(ctx); err == nil {
 		data.Unmatched = len(u)
 	}
@@ -162,44 +311,58 @@ func (d *Daemon) statusPage(w http.ResponseWriter, r *http.Request) {
 	for _, c := range d.Campaigns.List {
 		rows, err := d.Rows(ctx, c.ID, today)
 		if err != nil {
-			http.Error(w, "status: "+err.Error(), http.StatusInternalServerError)
-			return
+			return data, err
 		}
-		sc := statusCampaign{ID: c.ID, Title: c.Title}
+		pc := pageCampaign{ID: c.ID, Title: c.Title}
+		if s := Summarise(rows); len(s) == 1 {
+			pc.Summary = s[0]
+		}
 		for _, q := range c.Questions {
-			sc.Keys = append(sc.Keys, q.Key)
+			pq := pageQuestion{Number: q.Number, Key: q.Key, Type: string(q.Type), Text: q.Text}
+			if pq.Text == "" {
+				pq.Text = q.Key
+			}
+			pc.Questions = append(pc.Questions, pq)
 			if q.Type == parser.TypeCount {
-				if ch, ok := barChart(q.Key, rows); ok {
-					sc.Charts = append(sc.Charts, ch)
+				if ch, ok := barChart(pq, rows); ok {
+					pc.Charts = append(pc.Charts, ch)
 				}
 			}
 		}
 		for _, row := range rows {
-			sr := statusRow{Row: row, State: strings.ReplaceAll(row.Status, "_", " ")}
-			for _, k := range sc.Keys {
-				a := row.Answers[k]
-				v := CellValue(a)
-				if v == "" {
-					v = "–"
-				}
-				sr.Cells = append(sr.Cells, statusCell{Value: v, Text: a.Text, OCR: row.OCR})
+			pr := pageRow{Row: row, State: StateWords(row.Status)}
+			if row.OCR {
+				pc.Scanned = true
+			}
+			for _, q := range c.Questions {
+				pr.Cells = append(pr.Cells, answerCell(row.Answers[q.Key], row.OCR))
 			}
 			for _, sha := range row.Replies {
 				rep, err := d.Store.Reply(ctx, sha)
 				if err != nil {
 					continue
 				}
-				srp := statusReply{Date: rep.Date, Kind: string(rep.Kind), Match: rep.Match, Subject: rep.Subject, Warnings: rep.Warnings}
+				prp := pageReply{ID: short(sha), Date: replyDate(rep.Date), Kind: KindWords(rep.Kind), Match: rep.Match, Subject: rep.Subject, Warnings: rep.Warnings}
 				for _, q := range c.Questions {
 					if a, ok := rep.Answers[q.Key]; ok {
-						srp.Answers = append(srp.Answers, statusAnswer{Key: q.Key, Status: string(a.Status), Value: CellValue(a), Text: a.Text, Note: a.Note})
+						prp.Answers = append(prp.Answers, pageAnswer{Key: q.Key, Status: StatusWords(a), Value: CellValue(a), Text: a.Text, Note: a.Note})
 					}
 				}
-				sr.Replies = append(sr.Replies, srp)
+				pr.Replies = append(pr.Replies, prp)
+				pc.HasReplies = true
 			}
-			sc.Rows = append(sc.Rows, sr)
+			pc.Rows = append(pc.Rows, pr)
 		}
-		data.Campaigns = append(data.Campaigns, sc)
+		data.Campaigns = append(data.Campaigns, pc)
+	}
+	return data, nil
+}
+
+func (d *Daemon) statusPage(w http.ResponseWriter, r *http.Request) {
+	data, err := d.statusData(r.Context(), deadline.DateOf(d.Now()))
+	if err != nil {
+		http.Error(w, "status: "+err.Error(), http.StatusInternalServerError)
+		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'")
