@@ -38,6 +38,9 @@ type Options struct {
 	SMTP *mailbox.SenderOptions
 	// Now is the clock. Default time.Now. Tests set it.
 	Now func() time.Time
+	// SyncProgress, optional, is told how far a Sync pass has got (the
+	// sync command's progress line); see SyncProgress.
+	SyncProgress func(SyncProgress)
 }
 
 // Daemon is foiwatch with its state open: the queue, the campaigns, the
@@ -56,6 +59,8 @@ type Daemon struct {
 
 	mu      sync.Mutex
 	polling map[string]bool // mailboxes this process polls (holds the lease of)
+
+	pass *syncPass // the Sync pass under way, for its progress; nil otherwise
 }
 
 func (d *Daemon) setPolling(name string, on bool) {
@@ -230,6 +235,7 @@ func (d *Daemon) makePollers() error {
 			po = *d.opts.Poller
 		}
 		po.Logger = d.Log
+		po.Progress = d.fetchProgress(po.Progress)
 		po.OnReconnect = func(mbox, folder string) { d.Metrics.reconnect(mbox) }
 		d.Metrics.Reconnects.WithLabelValues(mc.Name) // shown at 0 from the start
 		p, err := mailbox.NewPoller(mc, cursorStore{d.Q.Cursors}, d.Ingest, &po)
@@ -239,46 +245,6 @@ func (d *Daemon) makePollers() error {
 		d.pollers = append(d.pollers, p)
 	}
 	return nil
-}
-
-// SyncResult says what one pass did.
-type SyncResult struct {
-	Fetched   int // messages fetched from IMAP (new to the cursor)
-	Processed int // envelopes processed
-	Failed    int // entries in FAILED after the pass
-	Unmatched int // replies waiting for an operator after the pass
-	Waiting   uint64
-}
-
-// Sync fetches every new message of every mailbox, then processes all that
-// is queued, and returns (foiwatch sync). Mailbox errors are reported after
-// the queue was processed, so one bad mailbox does not hold up the rest.
-func (d *Daemon) Sync(ctx context.Context) (SyncResult, error) {
-	var res SyncResult
-	if err := d.makePollers(); err != nil {
-		return res, err
-	}
-	var errs []error
-	for _, p := range d.pollers {
-		n, err := p.SyncOnce(ctx)
-		res.Fetched += n
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	n, err := d.Q.Drain(ctx, d.workOptions(), d.Proc.Handle)
-	res.Processed = n
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if f, err := d.Q.Failed(ctx); err == nil {
-		res.Failed = len(f)
-	}
-	if u, err := d.Store.Unmatched(ctx); err == nil {
-		res.Unmatched = len(u)
-	}
-	res.Waiting, _, _ = d.Q.Pending(ctx)
-	return res, errors.Join(errs...)
 }
 
 // Run runs the daemon until ctx is done: a poller per mailbox, the parse

@@ -261,16 +261,23 @@ func TestSyncStatusExportAndUnmatchedOnAStoppedDaemon(t *testing.T) {
 	if code, out, _ := foiwatch(t, "failed", "replay", failedID); code != 0 || !strings.Contains(out, "replayed "+failedID) || !strings.Contains(out, "failed 1") {
 		t.Errorf("failed replay of a message that still cannot succeed: %d %q", code, out)
 	}
-	if code, out, _ := foiwatch(t, "failed", "replay", failedID); code != 1 {
-		t.Errorf("replaying an ID that is no longer in FAILED: %d %q, want exit 1", code, out)
-	}
+	// The ID is the message's sha256 prefix, as everywhere: it stays the
+	// same when the message fails again.
 	_, out, _ = foiwatch(t, "failed", "list")
-	newID := strings.Fields(out)[0]
-	if code, out, _ := foiwatch(t, "failed", "drop", newID); code != 0 || !strings.Contains(out, "dropped") {
+	if newID := strings.Fields(out)[0]; newID != failedID || len(failedID) != 12 {
+		t.Errorf("after a replay that failed again the ID is %q, was %q: want the same 12-character sha256 prefix", newID, failedID)
+	}
+	if code, out, _ := foiwatch(t, "failed", "show", failedID[:6]); code != 0 || !strings.Contains(out, failedID) {
+		t.Errorf("failed show with a shorter prefix: %d %q", code, out)
+	}
+	if code, out, _ := foiwatch(t, "failed", "drop", failedID); code != 0 || !strings.Contains(out, "dropped "+failedID) {
 		t.Errorf("failed drop: %d %q", code, out)
 	}
 	if _, out, _ = foiwatch(t, "failed", "list"); !strings.Contains(out, "no failed messages") {
 		t.Errorf("after drop: %q", out)
+	}
+	if code, _, errOut := foiwatch(t, "failed", "replay", failedID); code != 1 || !strings.Contains(errOut, "no failed message has the ID "+failedID) {
+		t.Errorf("replaying an ID that is no longer in FAILED: %d %q, want exit 1 saying so", code, errOut)
 	}
 
 	// reprocess keeps the operator's assignment and stores nothing twice.
