@@ -59,6 +59,10 @@ type Config struct {
 	// Insecure allows tls = "none" to a non-loopback host. Default false. It
 	// never turns off certificate verification.
 	Insecure bool `toml:"insecure" json:"insecure"`
+	// CAFile, optional, is a PEM file of CA certificates trusted besides the
+	// system's, for a server whose certificate a private CA signed.
+	// Default none.
+	CAFile string `toml:"ca_file" json:"ca_file,omitempty"`
 	// Username to log in as. Required.
 	Username string `toml:"username" json:"username"`
 	// Exactly one of PasswordFile, PasswordEnv (LOGIN or AUTHENTICATE PLAIN)
@@ -270,6 +274,9 @@ type SMTPConfig struct {
 	TLS string `toml:"tls" json:"tls"`
 	// Insecure allows tls = "none" to a non-loopback host. Default false.
 	Insecure bool `toml:"insecure" json:"insecure"`
+	// CAFile, optional, is a PEM file of CA certificates trusted besides the
+	// system's (a private CA). Default none.
+	CAFile string `toml:"ca_file" json:"ca_file,omitempty"`
 	// Username for AUTH PLAIN. Optional: without it no AUTH is sent. With it,
 	// exactly one of PasswordFile and PasswordEnv must be set.
 	Username     string `toml:"username" json:"username,omitempty"`
