@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
 	"github.com/foiwatch/foiwatch/parser"
 	"github.com/foiwatch/foiwatch/worker"
@@ -1025,6 +1026,32 @@ func TestBrowserPlainHTTPEndpoints(t *testing.T) {
 	samples, _ := demo.Samples()
 	if int(stored) != len(samples) {
 		t.Errorf("/metrics: foiwatch_replies_stored_total adds up to %g, want %d (the demo samples)", stored, len(samples))
+	}
+
+	// The gauges operators alert on, read from the store: the demo's one
+	// unmatched newsletter, no failed message, Wessex overdue; the build.
+	for _, want := range []string{
+		"\nfoiwatch_unmatched_waiting 1\n",
+		"\nfoiwatch_failed_messages 0\n",
+		"\nfoiwatch_requests_overdue{campaign=\"dapp-demo-2023-24\"} 1\n",
+		fmt.Sprintf(`parser_version="%d"`, parser.Version),
+		"# HELP foiwatch_replies_stored_total Replies parsed and stored, by kind, since this process started (counters reset on restart).",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^foiwatch_build_info\{commit="[^"]+",go_version="go[^"]+",parser_version="\d+",version="[^"]+"\} 1$`).MatchString(body) {
+		t.Errorf("/metrics has no foiwatch_build_info")
+	}
+	problems, err := promlint.New(strings.NewReader(body)).Lint()
+	if err != nil {
+		t.Fatalf("promlint: %v", err)
+	}
+	for _, p := range problems {
+		if strings.HasPrefix(p.Metric, "foiwatch_") {
+			t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+		}
 	}
 
 	// The status page's own headers: HTML, and a CSP that allows no script.

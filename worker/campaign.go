@@ -16,7 +16,7 @@ import (
 	"github.com/foiwatch/foiwatch/worker/deadline"
 )
 
-// Campaign is one FOI request sent to many authorities (spec/campaign.md).
+// Campaign is one FOI request sent to many authorities (deploy/CAMPAIGNS.md).
 type Campaign struct {
 	ID          string            `toml:"id"`
 	Title       string            `toml:"title"`
@@ -122,6 +122,9 @@ func LoadCampaigns(globs []string) (*Campaigns, error) {
 		if len(m) == 0 && !strings.ContainsAny(g, "*?[") {
 			return nil, fmt.Errorf("campaigns: %s does not exist", g)
 		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("campaigns: %s matches no file (is the path right, and can this user read the directory?): every reply would wait unmatched; write campaigns = [] to run without a campaign on purpose", g)
+		}
 		sort.Strings(m)
 		for _, f := range m {
 			if !seen[f] {
@@ -167,7 +170,7 @@ func LoadCampaign(path string) (*Campaign, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, fmt.Errorf("%s: unknown key(s) %s: see spec/campaign.md for the keys a campaign has", path, strings.Join(keys, ", "))
+		return nil, fmt.Errorf("%s: unknown key(s) %s: see deploy/CAMPAIGNS.md for the keys a campaign has", path, strings.Join(keys, ", "))
 	}
 	c.File = path
 	if err := c.check(); err != nil {

@@ -25,7 +25,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Daemon marks the long-running process: it runs the embedded NATS
 	// server (waiting for an operator command that holds it to finish).
+	// It uses the mailboxes and the SMTP server.
 	Daemon bool
+	// UsesMailboxes and UsesSMTP say the command fetches mail or sends
+	// email (sync; remind): the secrets it needs are checked at start.
+	UsesMailboxes, UsesSMTP bool
 	// NoListen runs the embedded NATS server with no TCP listener (demo,
 	// tests): no other process can reach it.
 	NoListen bool
@@ -91,6 +95,13 @@ func Open(ctx context.Context, cfg Config, opts *Options) (*Daemon, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	warnings, err := cfg.CheckSecrets(o.Daemon || o.UsesMailboxes, o.Daemon || o.UsesSMTP)
+	for _, w := range warnings {
+		o.Logger.Warn(w)
+	}
+	if err != nil {
+		return nil, err
+	}
 	cs, err := LoadCampaigns(cfg.Campaigns)
 	if err != nil {
 		return nil, err
@@ -132,6 +143,7 @@ func newDaemon(cfg Config, cs *Campaigns, q *queue.Queue, o Options) *Daemon {
 		}
 		return float64(w + f)
 	}))
+	d.Metrics.Registry.MustRegister(newStateCollector(d))
 	d.Proc = &Processor{Q: q, Store: d.Store, Campaigns: cs, Log: o.Logger, Metrics: d.Metrics, Limits: cfg.ParserLimits()}
 	return d
 }
@@ -289,7 +301,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			// One poller per mailbox across every foiwatch process.
-			lease := "poller." + base64.RawURLEncoding.EncodeToString([]byte(name))
+			lease := "poller." + leaseToken(name)
 			d.whileLeader(ctx, lease, func(ctx context.Context) {
 				d.setPolling(name, true)
 				defer d.setPolling(name, false)
@@ -311,7 +323,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}()
 	d.Log.Info("foiwatch running", "mailboxes", len(d.pollers), "campaigns", len(d.Campaigns.List), "parser_version", parser.Version)
 	<-ctx.Done()
+	d.Log.Info("stopping: waiting for the pollers, workers and scheduler to finish")
 	wg.Wait()
+	d.Log.Info("foiwatch stopped")
 	select {
 	case err := <-errc:
 		return err

@@ -100,7 +100,7 @@ func cmdSync(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	prog := newSyncProgress(e.stderr)
-	d, err := c.openWith(ctx, e, &worker.Options{SyncProgress: prog.update})
+	d, err := c.openWith(ctx, e, &worker.Options{UsesMailboxes: true, SyncProgress: prog.update})
 	if err != nil {
 		return err
 	}
@@ -570,7 +570,7 @@ func cmdRemind(ctx context.Context, e *env, args []string) error {
 		}
 		now = t
 	}
-	d, err := c.open(ctx, e, false)
+	d, err := c.openWith(ctx, e, &worker.Options{UsesSMTP: !*dry})
 	if err != nil {
 		return err
 	}

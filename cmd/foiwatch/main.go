@@ -23,6 +23,8 @@ import (
 	"strings"
 	"syscall"
 	_ "time/tzdata" // Europe/London on machines without zoneinfo
+
+	"github.com/foiwatch/foiwatch/queue"
 )
 
 func main() {
@@ -147,6 +149,10 @@ func runCommand(ctx context.Context, e *env, c *command, args []string) int {
 		// Errors of a package named like the command ("deadline: ...")
 		// would otherwise say its name twice.
 		fmt.Fprintf(e.stderr, "foiwatch %s: %s\n", c.name, strings.TrimPrefix(err.Error(), c.name+": "))
+		var owner *queue.StoreOwnerError
+		if errors.As(err, &owner) {
+			fmt.Fprintln(e.stderr, storeOwnerHint(owner, c.name, args))
+		}
 		return 1
 	}
 }

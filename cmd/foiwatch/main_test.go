@@ -139,11 +139,39 @@ func TestConfigMistakesAreRefusedWithTheKey(t *testing.T) {
 		}
 	}
 
+	// A missing password is refused at the start of a command that reads
+	// mail; a command that does not (status) does not need it.
 	cfg := writeConfig(t, dir, "127.0.0.1:1143", "u", "p", "")
 	os.Remove(filepath.Join(dir, "imap-password"))
-	code, _, errOut := foiwatch(t, "status", "--config", cfg)
+	code, _, errOut := foiwatch(t, "sync", "--config", cfg)
 	if code != 1 || !strings.Contains(errOut, "password_file") || !strings.Contains(errOut, "imap-password") {
 		t.Errorf("missing password file: exit %d %q", code, errOut)
+	}
+	if code, _, errOut := foiwatch(t, "status", "--config", cfg); code != 0 {
+		t.Errorf("status without the mailbox's password: exit %d %q, want 0", code, errOut)
+	}
+	// A password file others may read is used, with a warning as ssh gives.
+	cfg = writeConfig(t, dir, "127.0.0.1:1", "u", "p", "")
+	os.Chmod(filepath.Join(dir, "imap-password"), 0o644)
+	_, _, errOut = foiwatch(t, "sync", "--config", cfg)
+	if !strings.Contains(errOut, "can be read by others than its owner (mode 0644)") || !strings.Contains(errOut, "chmod 600") {
+		t.Errorf("a password file others may read: %q, want a warning", errOut)
+	}
+	// No mailbox, or a campaign glob that matches nothing: refused.
+	for _, tc := range []struct{ old, new, want string }{
+		{"[[mailboxes]]", "[[nomailboxes]]", "no [[mailboxes]] section"},
+		{`campaigns = ["campaign.toml"]`, `campaigns = ["campaigns/*.toml"]`, "matches no file"},
+	} {
+		cfg = writeConfig(t, dir, "127.0.0.1:1143", "u", "p", "")
+		b, _ := os.ReadFile(cfg)
+		text := strings.Replace(string(b), tc.old, tc.new, 1)
+		if tc.new == "[[nomailboxes]]" {
+			text = text[:strings.Index(text, "[[nomailboxes]]")]
+		}
+		os.WriteFile(cfg, []byte(text), 0o600)
+		if code, _, errOut := foiwatch(t, "run", "--config", cfg); code != 1 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("run with %s: exit %d %q, want 1 saying %q", tc.new, code, errOut, tc.want)
+		}
 	}
 
 	cfg = writeConfig(t, dir, "imap.example.org:143", "u", "p", "")
