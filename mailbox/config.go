@@ -46,7 +46,7 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // MarshalText writes the duration as Go prints it ("5m0s").
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }
 
-// Config is one [[mailboxes]] entry of the config file (spec/operations.md).
+// Config is one [[mailboxes]] entry of the config file (deploy/foiwatch.toml shows every key).
 type Config struct {
 	// Name identifies the mailbox in cursors, logs and errors. Required.
 	Name string `toml:"name" json:"name"`
