@@ -336,6 +336,14 @@ func TestShippedUnitAndConfigStartTheDaemonAsAnUnprivilegedUser(t *testing.T) {
 	if code, out, errOut := foiwatch(t, "remind", "--dry-run", "--now", "2024-06-21"); code != 0 || !strings.Contains(out, "wessex") {
 		t.Errorf("remind --dry-run through the daemon: exit %d %q %q", code, out, errOut)
 	}
+	// Another user, neither root nor the daemon's, cannot reach the store
+	// and is told how to.
+	other := exec.Command(s.bin, "status", "--config", s.cfg)
+	other.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 1, Gid: 1}}
+	other.Dir = "/"
+	if out, err := other.CombinedOutput(); err == nil || !strings.Contains(string(out), "cannot be reached by this user") || !strings.Contains(string(out), "systemd-run") {
+		t.Errorf("status as uid 1: %v\n%s", err, out)
+	}
 	// Its mailbox's gauge, and its lease by a readable name.
 	metrics := httpGet(t, base+"/metrics")
 	if m := regexp.MustCompile(`(?m)^foiwatch_mailbox_seconds_since_last_poll\{mailbox="foi"\} ([0-9.e+-]+)$`).FindStringSubmatch(metrics); m == nil {

@@ -332,7 +332,7 @@ func TestDemoRunsTheWholePipeline(t *testing.T) {
 		"fetched 6 messages, processed 6, 1 unmatched, 0 failed",
 		"Sync again: fetched 0, processed 0",
 		"FOI/OPCCB/0412",
-		"GBP 98500.00 per year",
+		"£98,500 per year",
 		"news@civicdata.example.net",
 		"Wessex: due 2024-06-11, 8 working days late",
 	} {
