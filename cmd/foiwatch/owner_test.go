@@ -21,11 +21,11 @@ func TestSecondRunOnOneDataDirSaysSoAtOnce(t *testing.T) {
 	srv := memMailbox(t, "second-run-pw", sampleMessages(t)...)
 	dir := t.TempDir()
 	cfg := writeConfig(t, dir, srv.Addr(), srv.Username(), srv.Password(), "")
-	p := startFoiwatch(t, bin, cfg)
+	p := startFoiwatchLevel(t, bin, cfg, "info")
 	ep := filepath.Join(dir, "data", "nats", "endpoint.json")
-	waitFor(t, 60*time.Second, "the daemon's endpoint", func() (bool, string) {
+	waitFor(t, 60*time.Second, "the daemon running", func() (bool, string) {
 		_, err := os.Stat(ep)
-		return err == nil, p.stderr.String()
+		return err == nil && logHas(p.stderr.String(), "foiwatch running"), p.stderr.String()
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // the lock wait is 30 s
 	defer cancel()
