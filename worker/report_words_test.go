@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -167,5 +168,23 @@ func TestCSVKeepsItsColumnsAndTellsNoValueFromNoAnswer(t *testing.T) {
 	}
 	if north[idx["sent_time"]] != "2024-05-13T10:00:00+01:00" || north[idx["sent_at"]] != "2024-05-13" || north[idx["from_scan"]] != "false" {
 		t.Errorf("sent_at %q sent_time %q from_scan %q", north[idx["sent_at"]], north[idx["sent_time"]], north[idx["from_scan"]])
+	}
+}
+
+// The overdue gauge counts what the summary calls late.
+func TestOverdueGaugeIsTheSummarysLate(t *testing.T) {
+	f := openFixture(t, "https://example.org/evaluation")
+	rec := httptest.NewRecorder()
+	f.d.HTTPHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, c := range f.d.Campaigns.List {
+		rows, err := f.d.Rows(context.Background(), c.ID, deadline.DateOf(fixtureClock))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "foiwatch_requests_overdue{campaign=\"" + c.ID + "\"} " + strconv.Itoa(worker.Summarise(rows)[0].Late) + "\n"
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 }
