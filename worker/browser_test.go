@@ -800,12 +800,12 @@ func TestBrowserStatusPage(t *testing.T) {
 			}
 			found := false
 			for _, row := range det.Answers {
-				if len(row) == 5 && row[0] == k && squashSpace(row[3]) == squashSpace(a.Text) && row[2] == worker.CellValue(a) {
+				if len(row) == 5 && row[0] == k && squashSpace(row[3]) == squashSpace(a.Text) && row[2] == worker.AnswerWords(a) {
 					found = true
 				}
 			}
 			if !found {
-				t.Errorf("%s: answer %s = %q read from %q is not shown in the replies", smp.Name, k, worker.CellValue(a), a.Text)
+				t.Errorf("%s: answer %s = %q read from %q is not shown in the replies", smp.Name, k, worker.AnswerWords(a), a.Text)
 			}
 		}
 	}

@@ -345,7 +345,7 @@ func (d *Daemon) statusData(ctx context.Context, today deadline.Date) (pageData,
 				prp := pageReply{ID: short(sha), Date: replyDate(rep.Date), Kind: KindWords(rep.Kind), Match: rep.Match, Subject: rep.Subject, Warnings: rep.Warnings}
 				for _, q := range c.Questions {
 					if a, ok := rep.Answers[q.Key]; ok {
-						prp.Answers = append(prp.Answers, pageAnswer{Key: q.Key, Status: StatusWords(a), Value: CellValue(a), Text: a.Text, Note: a.Note})
+						prp.Answers = append(prp.Answers, pageAnswer{Key: q.Key, Status: StatusWords(a), Value: AnswerWords(a), Text: a.Text, Note: a.Note})
 					}
 				}
 				pr.Replies = append(pr.Replies, prp)
