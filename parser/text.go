@@ -5,50 +5,12 @@ import (
 	"strings"
 )
 
-// Helpers over the text of a message: quoted text, paragraphs, words.
+// Helpers over the text of a message: sentences and words.
 
-var (
-	reOriginalMarker = regexp.MustCompile(`(?i)^\s*(-{2,}\s*original message\s*-{2,}|-{5,}\s*forwarded message\s*-{5,}|_{10,}\s*$|on .{4,120} wrote:\s*$|begin forwarded message:?)`)
-	reHeaderFrom     = regexp.MustCompile(`(?i)^\s*\*?from:\*?\s+\S`)
-	reHeaderSent     = regexp.MustCompile(`(?i)^\s*\*?(sent|date|to|subject):\*?\s+\S`)
-)
-
-// stripQuoted removes the text a reply quotes: lines starting with ">" and
-// everything from an "Original Message" marker, an "On ... wrote:" line or an
-// Outlook header block ("From:" then "Sent:") on. It keeps the text when the
-// cut would leave nothing.
-func stripQuoted(s string) string {
-	lines := strings.Split(s, "\n")
-	out := make([]string, 0, len(lines))
-	for i := 0; i < len(lines); i++ {
-		l := lines[i]
-		if strings.HasPrefix(strings.TrimSpace(l), ">") {
-			continue
-		}
-		if reOriginalMarker.MatchString(l) && hasText(out) && !strings.Contains(strings.ToLower(l), "forwarded") {
-			break
-		}
-		if reHeaderFrom.MatchString(l) && hasText(out) {
-			n := 0
-			for k := i + 1; k < len(lines) && k <= i+4; k++ {
-				if reHeaderSent.MatchString(lines[k]) {
-					n++
-				}
-			}
-			if n >= 2 {
-				break
-			}
-		}
-		out = append(out, l)
-	}
-	return strings.Join(out, "\n")
-}
-
-func hasText(lines []string) bool {
-	n := 0
-	for _, l := range lines {
-		n += len(strings.TrimSpace(l))
-		if n > 40 {
+// hasAny tells whether s holds one of keys.
+func hasAny(s string, keys []string) bool {
+	for _, k := range keys {
+		if strings.Contains(s, k) {
 			return true
 		}
 	}
@@ -107,7 +69,11 @@ type token struct {
 
 // words splits s into lower-case words of letters and digits.
 func words(s string, max int) []token {
-	var out []token
+	n := len(s)/6 + 1
+	if max > 0 && n > max {
+		n = max
+	}
+	out := make([]token, 0, n)
 	start := -1
 	for i, r := range s {
 		alnum := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r > 127 && isLetter(r)
@@ -217,20 +183,42 @@ func inFirst(w string, q []string) bool {
 	return false
 }
 
-// sameWord compares two words, allowing a different ending ("referral",
-// "referrals", "referred").
-func sameWord(a, b string) bool {
-	if a == b {
-		return true
-	}
-	return len(a) > 4 && len(b) > 4 && a[:4] == b[:4] && stem(a) == stem(b)
+// keyed is a pattern tried only on text that holds one of its keys (lower
+// case): a cheap test before a costly pattern. Every match of the pattern
+// must hold a key, or the test would hide it: TestKeyedPatternsHideNothing
+// reads each pattern's syntax and fails on an alternative without one.
+type keyed struct {
+	re   *regexp.Regexp
+	keys []string
+	by   [256][]string // keys by their first byte, for one pass over a text
 }
 
-func stem(w string) string {
-	for _, suf := range []string{"isation", "ization", "ations", "ation", "ings", "ing", "ies", "ed", "es", "s"} {
-		if strings.HasSuffix(w, suf) && len(w)-len(suf) >= 3 {
-			return w[:len(w)-len(suf)]
+// match reports whether s (whose lower-case form is lower) matches.
+func (k *keyed) match(s, lower string) bool {
+	return k.holdsKey(lower) && k.re.MatchString(s)
+}
+
+// holdsKey tells whether lower holds one of the keys: one pass over it,
+// trying at each byte only the keys that start with it.
+func (k *keyed) holdsKey(lower string) bool {
+	for i := 0; i < len(lower); i++ {
+		for _, key := range k.by[lower[i]] {
+			if strings.HasPrefix(lower[i:], key) {
+				return true
+			}
 		}
 	}
-	return w
+	return false
+}
+
+// keyedPatterns lists every keyed pattern, for the test.
+var keyedPatterns = map[string]*keyed{}
+
+func newKeyed(name string, re *regexp.Regexp, keys ...string) *keyed {
+	k := &keyed{re: re, keys: keys}
+	for _, key := range keys {
+		k.by[key[0]] = append(k.by[key[0]], key)
+	}
+	keyedPatterns[name] = k
+	return k
 }

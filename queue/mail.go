@@ -26,13 +26,17 @@ type Envelope struct {
 	InternalDate time.Time `json:"internal_date,omitzero"`
 	Size         int       `json:"size"`
 	// Source is how the message entered the queue: "imap", "replay",
-	// "reprocess" or "import".
+	// "reprocess", "rematch", "operator" or "import".
 	Source   string    `json:"source"`
 	Received time.Time `json:"received"` // when foiwatch took it in
 	// Reprocess asks the worker to parse the message again even when a
 	// Reply by the current parser version is stored (after an upgrade, or a
 	// change to a campaign's questions).
 	Reprocess bool `json:"reprocess,omitempty"`
+	// Hops counts how many times in a row the worker queued the message
+	// again to be matched anew (a reply it depends on changed): a bound
+	// against a loop.
+	Hops int `json:"hops,omitempty"`
 }
 
 // MsgID is the Nats-Msg-Id of the envelope: the same raw message fetched

@@ -114,8 +114,14 @@ type Queue struct {
 	Unmatched *Bucket // sha256 → reply waiting for an operator
 	Reminders *Bucket // campaign.request.stage → reminder record
 	Locks     *Bucket // leases with a TTL: one poller per mailbox, one scheduler
-	// References maps a normalised authority's reference to "campaign.request".
+	Sends     *Bucket // campaign.request → record of sending the request
+	// References maps a normalised authority's reference to the requests
+	// replies carrying it were filed under.
 	References *Bucket
+	// Threads maps a stored reply's Message-ID to the request it was filed under.
+	Threads *Bucket
+	// Decisions holds operator decisions, one key each (see BucketDecisions).
+	Decisions *Bucket
 
 	rawSmall *Bucket // raw messages of at most SmallRaw bytes
 }
@@ -236,6 +242,9 @@ func (q *Queue) ensure(ctx context.Context, dupWindow time.Duration) error {
 		{&q.Reminders, BucketReminders, "foiwatch: reminders sent, by request and stage", 0, 4},
 		{&q.Locks, BucketLocks, "foiwatch: leases (one poller per mailbox, one scheduler)", LockTTL, 1},
 		{&q.References, BucketReferences, "foiwatch: authorities' references learned from replies", 0, 1},
+		{&q.Sends, BucketSends, "foiwatch: requests sent by foiwatch send (Message-ID, time), by request", 0, 4},
+		{&q.Threads, BucketThreads, "foiwatch: Message-IDs of stored replies and the request each was filed under", 0, 1},
+		{&q.Decisions, BucketDecisions, "foiwatch: operator decisions (placements, corrected and accepted answers); kept apart from parsed replies", 0, 8},
 		{&q.rawSmall, BucketRawSmall, "foiwatch: raw messages up to 960 KiB, by sha256", 0, 1},
 	} {
 		kv, err := q.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{

@@ -22,14 +22,16 @@ type Config struct {
 	// DataDir holds the embedded NATS store and its credential.
 	// Default "./foiwatch-data".
 	DataDir string `toml:"data_dir"`
-	// Campaigns are campaign files or globs (deploy/CAMPAIGNS.md); a glob
-	// must match a file. No default: write campaigns = [] for none.
+	// Campaigns are campaign files or globs (deploy/CAMPAIGNS.md); globs
+	// that match no file are refused unless another entry finds one. No
+	// default: write campaigns = [] for none.
 	Campaigns []string `toml:"campaigns"`
 
 	NATS      queue.Config        `toml:"nats"`
 	Mailboxes []mailbox.Config    `toml:"mailboxes"`
 	SMTP      *mailbox.SMTPConfig `toml:"smtp"` // nil: no reminders are emailed
 	Reminders RemindersConfig     `toml:"reminders"`
+	Requester RequesterConfig     `toml:"requester"`
 	HTTP      HTTPConfig          `toml:"http"`
 	OCR       OCRConfig           `toml:"ocr"`
 
@@ -52,6 +54,23 @@ type RemindersConfig struct {
 	// At is the time of day (Europe/London) the scheduler runs on working
 	// days, "HH:MM". Default "09:00".
 	At string `toml:"at"`
+	// ChaseTemplate and DigestTemplate are text/template files replacing
+	// the built-in chase-up and digest (worker/letters/chase.txt and
+	// digest.txt; fields in worker/letters.go), relative to the config
+	// file. Default "": the built-in letters.
+	ChaseTemplate  string `toml:"chase_template"`
+	DigestTemplate string `toml:"digest_template"`
+}
+
+// RequesterConfig is the [requester] section: who signs the requests and
+// chase-ups.
+type RequesterConfig struct {
+	// Name signs every letter. Default: the display name of [smtp] from.
+	// `foiwatch send` needs one or the other.
+	Name string `toml:"name"`
+	// Signature is printed under the name (organisation, address, a
+	// line or several). Default "".
+	Signature string `toml:"signature"`
 }
 
 // HTTPConfig is the [http] section.
@@ -134,6 +153,10 @@ func (c Config) Validate() error {
 			add(fmt.Errorf("http: listen = %q is not a loopback address: the status page shows your requests; set public = true to serve it there anyway", addr))
 		}
 	}
+	if _, err := loadLetters(c.Reminders); err != nil {
+		add(err)
+	}
+	add(c.validateOAuth2())
 	add(c.OCR.Validate())
 	if c.Workers < 1 || c.Workers > 64 {
 		add(fmt.Errorf("workers = %d: must be between 1 and 64", c.Workers))
@@ -150,7 +173,8 @@ func (c Config) Validate() error {
 
 // CheckSecrets makes sure the secrets the commands about to run need can
 // be read, at start rather than at the first connection hours later: the
-// mailboxes' (imap) and the SMTP server's (smtp). It never reads a secret
+// mailboxes' (imap) and the SMTP server's (smtp), with the client secret
+// of each OAuth2 sign-in they use. It never reads a secret
 // into a message. Like ssh with a private key, it warns about a secret
 // file its group or others may read.
 func (c Config) CheckSecrets(imap, smtp bool) (warnings []string, err error) {
@@ -164,10 +188,16 @@ func (c Config) CheckSecrets(imap, smtp bool) (warnings []string, err error) {
 			errs = append(errs, err)
 		}
 	}
-	if imap {
-		for _, m := range c.Mailboxes {
+	signIn := c.smtpSignIn()
+	for _, m := range c.Mailboxes {
+		if imap {
 			check(fmt.Sprintf("mailbox %q", m.Name), "password_file", m.PasswordFile, m.PasswordEnv)
 			check(fmt.Sprintf("mailbox %q", m.Name), "oauth2_token_file", m.OAuth2TokenFile, "")
+		}
+		// An OAuth2 sign-in's client secret serves the mailbox and, when
+		// [smtp] uses that sign-in, the SMTP server.
+		if m.OAuth2 != nil && (imap || (smtp && m.Name == signIn)) {
+			check(fmt.Sprintf("mailbox %q: oauth2", m.Name), "client_secret_file", m.OAuth2.ClientSecretFile, m.OAuth2.ClientSecretEnv)
 		}
 	}
 	if smtp && c.SMTP != nil {
@@ -220,7 +250,7 @@ func checkSecret(section, key, file, env string) (warning string, err error) {
 	}
 	if env != "" {
 		if _, ok := os.LookupEnv(env); !ok {
-			return warning, fmt.Errorf("%s: password_env = %q, but that environment variable is not set", section, env)
+			return warning, fmt.Errorf("%s: %s = %q, but that environment variable is not set", section, strings.Replace(key, "_file", "_env", 1), env)
 		}
 	}
 	return warning, nil
@@ -262,6 +292,9 @@ func LoadConfig(path string) (Config, error) {
 	for i := range c.Mailboxes {
 		m := &c.Mailboxes[i]
 		m.PasswordFile, m.OAuth2TokenFile, m.CAFile = expandCredentials(m.PasswordFile), expandCredentials(m.OAuth2TokenFile), expandCredentials(m.CAFile)
+		if m.OAuth2 != nil {
+			m.OAuth2.ClientSecretFile = expandCredentials(m.OAuth2.ClientSecretFile)
+		}
 	}
 	if c.SMTP != nil {
 		c.SMTP.PasswordFile, c.SMTP.CAFile = expandCredentials(c.SMTP.PasswordFile), expandCredentials(c.SMTP.CAFile)
@@ -272,12 +305,30 @@ func LoadConfig(path string) (Config, error) {
 	if c.DataDir != "" && !filepath.IsAbs(c.DataDir) {
 		c.DataDir = filepath.Join(base, c.DataDir)
 	}
+	// A glob that matches nothing is refused when no entry finds a file
+	// (every reply would wait unmatched); beside entries that do, it is a
+	// folder for campaigns added later (SIGHUP reads it again), which Open
+	// warns of (Campaigns.EmptyGlobs).
+	var empty []string
+	found := false
 	for i, g := range c.Campaigns {
 		if !filepath.IsAbs(g) {
 			c.Campaigns[i] = filepath.Join(base, g)
 		}
-		if m, err := filepath.Glob(c.Campaigns[i]); err == nil && len(m) == 0 && strings.ContainsAny(g, "*?[") {
-			errs = append(errs, fmt.Errorf("campaigns: %s matches no file (is the path right, and can this user read the directory?): every reply would wait unmatched; write campaigns = [] to run without a campaign on purpose", c.Campaigns[i]))
+		m, err := filepath.Glob(c.Campaigns[i])
+		switch {
+		case err == nil && len(m) == 0 && strings.ContainsAny(g, "*?["):
+			empty = append(empty, c.Campaigns[i])
+		case len(m) > 0:
+			found = true
+		}
+	}
+	if len(empty) > 0 && !found {
+		errs = append(errs, fmt.Errorf("campaigns: %s matches no file (is the path right, and can this user read the directory?): every reply would wait unmatched; write campaigns = [] to run without a campaign on purpose", strings.Join(empty, ", ")))
+	}
+	for _, p := range []*string{&c.Reminders.ChaseTemplate, &c.Reminders.DigestTemplate} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(base, *p)
 		}
 	}
 	c = c.WithDefaults()

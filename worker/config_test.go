@@ -43,7 +43,8 @@ func TestExampleConfigLoads(t *testing.T) {
 
 // exampleKeys are the keys deploy/foiwatch.toml shows, set or commented
 // out ("# key = ..."), by section ("" for the top level, "mailboxes",
-// "smtp", ...).
+// "smtp", "mailboxes.oauth2", ...); a table shown commented out ("#
+// [mailboxes.oauth2]") is a section too.
 func exampleKeys(t *testing.T) map[string]bool {
 	t.Helper()
 	b, err := os.ReadFile("../deploy/foiwatch.toml")
@@ -52,7 +53,7 @@ func exampleKeys(t *testing.T) map[string]bool {
 	}
 	keys := map[string]bool{}
 	section := ""
-	sectionRE := regexp.MustCompile(`^\[\[?([a-z_]+)\]?\]`)
+	sectionRE := regexp.MustCompile(`^(?:#\s*)?\[\[?([a-z0-9_.]+)\]?\]`)
 	keyRE := regexp.MustCompile(`^#?\s*([a-z0-9_]+)\s*=`)
 	for _, line := range strings.Split(string(b), "\n") {
 		line = strings.TrimSpace(line)
@@ -67,7 +68,8 @@ func exampleKeys(t *testing.T) map[string]bool {
 	return keys
 }
 
-// configKeys are the config struct's keys, by reflection on its toml tags.
+// configKeys are the config struct's keys, by reflection on its toml tags:
+// a section's own tables (mailboxes.oauth2) are sections of their own.
 func configKeys(t reflect.Type, section string, out map[string]bool) {
 	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
 		t = t.Elem()
@@ -82,8 +84,12 @@ func configKeys(t reflect.Type, section string, out map[string]bool) {
 		for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice {
 			ft = ft.Elem()
 		}
-		if ft.Kind() == reflect.Struct && section == "" && ft.NumField() > 0 && !strings.HasSuffix(ft.Name(), "Duration") {
-			configKeys(ft, tag, out)
+		if ft.Kind() == reflect.Struct && ft.NumField() > 0 && !strings.HasSuffix(ft.Name(), "Duration") {
+			sub := tag
+			if section != "" {
+				sub = section + "." + tag
+			}
+			configKeys(ft, sub, out)
 			continue
 		}
 		out[section+"."+tag] = true

@@ -45,6 +45,9 @@ type Options struct {
 	// SyncProgress, optional, is told how far a Sync pass has got (the
 	// sync command's progress line); see SyncProgress.
 	SyncProgress func(SyncProgress)
+	// OAuth2HTTP is the HTTP client of the OAuth2 token endpoints.
+	// Default: 30 s timeout.
+	OAuth2HTTP *http.Client
 }
 
 // Daemon is foiwatch with its state open: the queue, the campaigns, the
@@ -60,6 +63,9 @@ type Daemon struct {
 
 	opts    Options
 	pollers []*mailbox.Poller
+	signIns map[string]*mailbox.OAuth2 // mailbox name → its OAuth2 sign-in
+	letters letterTemplates
+	reload  reloadState
 
 	mu      sync.Mutex
 	polling map[string]bool // mailboxes this process polls (holds the lease of)
@@ -106,11 +112,22 @@ func Open(ctx context.Context, cfg Config, opts *Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, g := range cs.EmptyGlobs {
+		if !o.Daemon && !o.UsesMailboxes {
+			break // said by the commands that take mail in, not by every operator command
+		}
+		o.Logger.Warn("campaigns: " + g + " matches no file yet; its replies would wait unmatched (a campaign file added there is read on SIGHUP)")
+	}
 	q, err := queue.Open(ctx, cfg.NATS, &queue.Options{Logger: o.Logger, Owner: o.Daemon, NoListen: o.NoListen})
 	if err != nil {
 		return nil, err
 	}
-	return newDaemon(cfg, cs, q, o), nil
+	d := newDaemon(cfg, cs, q, o)
+	if err := d.initCampaigns(ctx, cs); err != nil {
+		q.Close()
+		return nil, err
+	}
+	return d, nil
 }
 
 // NewWith builds a Daemon from parts already open (the demo).
@@ -125,7 +142,14 @@ func NewWith(cfg Config, cs *Campaigns, q *queue.Queue, opts *Options) *Daemon {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return newDaemon(cfg.WithDefaults(), cs, q, o)
+	d := newDaemon(cfg.WithDefaults(), cs, q, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := d.initCampaigns(ctx, cs); err != nil {
+		d.Log.Error("send records not read; requests sent by foiwatch send show as not sent", "err", err)
+		d.reload.files, d.reload.sends = cs, map[string]sendRecord{}
+	}
+	return d
 }
 
 func newDaemon(cfg Config, cs *Campaigns, q *queue.Queue, o Options) *Daemon {
@@ -145,6 +169,11 @@ func newDaemon(cfg Config, cs *Campaigns, q *queue.Queue, o Options) *Daemon {
 	}))
 	d.Metrics.Registry.MustRegister(newStateCollector(d))
 	d.Proc = &Processor{Q: q, Store: d.Store, Campaigns: cs, Log: o.Logger, Metrics: d.Metrics, Limits: cfg.ParserLimits()}
+	if err := d.makeSignIns(); err != nil {
+		// The config was validated: this is a bug, not an operator's mistake.
+		d.Log.Error("OAuth2 sign-ins", "err", err)
+	}
+	d.letters, _ = loadLetters(cfg.Reminders)
 	return d
 }
 
@@ -155,8 +184,13 @@ func (d *Daemon) Close() error { return d.Q.Close() }
 func (d *Daemon) Now() time.Time { return d.opts.Now() }
 
 // Ingest stores a raw message and queues its envelope; it returns once
-// JetStream has acknowledged both. It is the mailbox pollers' handler.
+// JetStream has acknowledged both. It is the mailbox pollers' handler. A
+// message too large to fetch is recorded in FAILED instead; one stored
+// before is marked Known.
 func (d *Daemon) Ingest(ctx context.Context, m *mailbox.Message) error {
+	if m.TooLarge {
+		return d.recordTooLarge(ctx, m)
+	}
 	sha, err := d.Q.PutRaw(ctx, m.Raw)
 	if err != nil {
 		return err
@@ -171,6 +205,7 @@ func (d *Daemon) Ingest(ctx context.Context, m *mailbox.Message) error {
 	if !dup {
 		d.Metrics.fetched(m.Mailbox)
 	}
+	m.Known = dup || d.replyStored(ctx, sha)
 	return nil
 }
 
@@ -249,6 +284,7 @@ func (d *Daemon) makePollers() error {
 		po.Logger = d.Log
 		po.Progress = d.fetchProgress(po.Progress)
 		po.OnReconnect = func(mbox, folder string) { d.Metrics.reconnect(mbox) }
+		po.OAuth2 = d.signIns[mc.Name]
 		d.Metrics.Reconnects.WithLabelValues(mc.Name) // shown at 0 from the start
 		p, err := mailbox.NewPoller(mc, cursorStore{d.Q.Cursors}, d.Ingest, &po)
 		if err != nil {
@@ -314,14 +350,25 @@ func (d *Daemon) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		d.Q.Work(ctx, d.workOptions(), d.Proc.Handle)
+		d.Q.Work(ctx, d.workOptions(), d.handleLocked)
+	}()
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		d.watchSends(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		d.keepTokensFresh(ctx)
 	}()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		d.runScheduler(ctx)
 	}()
-	d.Log.Info("foiwatch running", "mailboxes", len(d.pollers), "campaigns", len(d.Campaigns.List), "parser_version", parser.Version)
+	d.checkTools()
+	st := d.CampaignsLoaded()
+	d.Log.Info("foiwatch running", "mailboxes", len(d.pollers), "campaigns", st.Campaigns, "requests", st.Requests, "not_sent", st.NotSent, "parser_version", parser.Version)
 	<-ctx.Done()
 	d.Log.Info("stopping: waiting for the pollers, workers and scheduler to finish")
 	wg.Wait()

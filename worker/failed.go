@@ -9,15 +9,22 @@ import (
 )
 
 // FailedSHA is the sha256 an entry of FAILED is known by, as every other
-// message is: its message's, or, for an envelope that could not be read,
-// that of the envelope's bytes. `foiwatch failed` shows its first 12
-// characters and takes any unique prefix, which stays the same when the
-// message is replayed and fails again (its place in FAILED does not).
+// message is: its message's; for an envelope that could not be read, that
+// of the envelope's bytes; for a message too large to fetch (nothing of it
+// stored), that of its place on the server (mailbox, folder, UIDVALIDITY,
+// UID), so that two such entries are told apart. `foiwatch failed` shows
+// its first 12 characters and takes any unique prefix, which stays the
+// same when the message is replayed and fails again (its place in FAILED
+// does not).
 func FailedSHA(fe queue.FailedEntry) string {
-	if fe.Envelope.SHA256 != "" {
+	switch {
+	case fe.Envelope.SHA256 != "":
 		return fe.Envelope.SHA256
+	case len(fe.Raw) > 0:
+		return queue.SHA256(fe.Raw)
 	}
-	return queue.SHA256(fe.Raw)
+	e := fe.Envelope
+	return queue.SHA256([]byte(fmt.Sprintf("unfetched:%s:%s:%d:%d", e.Mailbox, e.Folder, e.UIDValidity, e.UID)))
 }
 
 // ResolveFailed returns the entries in FAILED of the one message whose

@@ -183,7 +183,7 @@ func (f *fixture) store(t *testing.T, campaign, request, date string, kind parse
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.d.Store.AddReply(ctx, r, at); err != nil {
+	if _, err := f.d.Store.AddReply(ctx, r, at, "thread: the fixture files it"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -18,7 +18,8 @@ func (d *Daemon) HTTPHandler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", d.readyz)
 	mux.HandleFunc("GET /{$}", d.statusPage)
-	return mux
+	d.handleReplyView(mux)
+	return d.hostCheck(d.lockedHandler(mux))
 }
 
 // Readiness is what /readyz reports.
@@ -26,11 +27,25 @@ type Readiness struct {
 	Ready     bool              `json:"ready"`
 	NATS      bool              `json:"nats_connected"`
 	Mailboxes map[string]string `json:"mailboxes"` // name → "ok" or what is wrong
+	// OAuth2 is, per mailbox with auth = "oauth2", "ok" or what is wrong
+	// (a refresh token refused names the foiwatch login command to run).
+	OAuth2 map[string]string `json:"oauth2,omitempty"`
+	// Campaigns are the campaigns in use, and why the last reload (SIGHUP)
+	// was refused, if it was.
+	Campaigns CampaignsStatus `json:"campaigns"`
+
+	// Notes are what to fix that leaves the daemon ready (see readyNotes).
+	Notes []string `json:"notes,omitempty"`
 }
 
 func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
-	rd := Readiness{NATS: d.Q.Connected(), Mailboxes: map[string]string{}}
+	rd := Readiness{NATS: d.Q.Connected(), Mailboxes: map[string]string{}, OAuth2: d.signInStatus(), Campaigns: d.reload.status}
 	rd.Ready = rd.NATS
+	for _, s := range rd.OAuth2 {
+		if s != "ok" {
+			rd.Ready = false
+		}
+	}
 	for i, p := range d.pollers {
 		st := p.Status()
 		name := d.Cfg.Mailboxes[i].Name
@@ -53,6 +68,7 @@ func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
 			rd.Mailboxes[name] = "ok"
 		}
 	}
+	rd.Notes = d.readyNotes()
 	w.Header().Set("Content-Type", "application/json")
 	if !rd.Ready {
 		w.WriteHeader(http.StatusServiceUnavailable)

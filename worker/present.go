@@ -26,6 +26,10 @@ var stateWords = map[string]string{
 	StateWithdrawn:         "withdrawn",
 	StateReviewRequested:   "internal review requested",
 	StateReviewAnswered:    "internal review answered",
+	StateNotSent:           "not sent yet",
+	// Row statuses of foiwatch send (report.go).
+	"sending":        "being sent",
+	"send_uncertain": "sent? check the Sent folder",
 }
 
 // StateWords is a request state as a person reads it ("partially_answered"

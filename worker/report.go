@@ -38,7 +38,7 @@ type Row struct {
 	OCR bool `json:"ocr,omitempty"`
 
 	// SentDate is the day the request was sent (Europe/London), YYYY-MM-DD,
-	// as every other date of a row is written.
+	// as every other date of a row is written; "" when it was not sent.
 	SentDate string `json:"sent_date"`
 	// Waiting is true while the request waits for the authority: sent (or
 	// acknowledged, extended, bounced, or under internal review) and not
@@ -48,8 +48,11 @@ type Row struct {
 	// DueIn is, for a waiting request that is not late, the working days
 	// from today until it is due (0: due today); absent otherwise.
 	DueIn *int `json:"due_in,omitempty"`
-	// NotSent is true while the request's sent_at is after today.
+	// NotSent is true while the request is not sent: it has no sent_at
+	// (foiwatch send has not sent it), or one after today.
 	NotSent bool `json:"not_sent,omitempty"`
+	// AnswersFrom is the sha256 of the reply the answers came from.
+	AnswersFrom string `json:"answers_from,omitempty"`
 }
 
 // waitingStates are the states in which a request waits for the authority
@@ -115,6 +118,10 @@ func (r Row) Stale() bool { return r.ParserVersion != 0 && r.ParserVersion < par
 func (d *Daemon) Rows(ctx context.Context, campaignID string, today deadline.Date) ([]Row, error) {
 	var rows []Row
 	found := false
+	decs, err := d.Store.AnswerDecisions(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range d.Campaigns.List {
 		if campaignID != "" && c.ID != campaignID {
 			continue
@@ -125,31 +132,36 @@ func (d *Daemon) Rows(ctx context.Context, campaignID string, today deadline.Dat
 			if err != nil {
 				return nil, err
 			}
-			row := Row{Campaign: c.ID, Request: r.ID, Authority: r.Authority, SentAt: r.SentAt.Format("2006-01-02T15:04:05Z07:00"),
+			row := Row{Campaign: c.ID, Request: r.ID, Authority: r.Authority,
 				Reference: s.Reference, Due: s.Due, Status: s.State, RepliedAt: s.RepliedAt, DaysLate: s.DaysLate(c, today),
 				Answers: map[string]parser.Answer{}, today: today.String()}
-			sent := deadline.DateOf(r.SentAt.Time)
-			row.SentDate = sent.String()
-			row.NotSent = r.SentAt.IsZero() || sent.After(today)
+			if r.Sent() {
+				row.SentAt = r.SentAt.Format("2006-01-02T15:04:05Z07:00")
+				row.SentDate = deadline.DateOf(r.SentAt.Time).String()
+			}
+			if s.State == StateSent {
+				// foiwatch send is at it, or lost the connection while the
+				// server had the message: no reply says it arrived yet.
+				switch r.SendState {
+				case "sending":
+					row.Status = "sending"
+				case "uncertain":
+					row.Status = "send_uncertain"
+				}
+			}
+			row.NotSent = !r.Sent() || deadline.DateOf(r.SentAt.Time).After(today)
 			row.Waiting = !row.NotSent && waitingStates[s.State]
 			if due, err := deadline.ParseDate(s.Due); err == nil && row.Waiting && row.DaysLate == 0 {
 				n := max(c.Cal().WorkingDaysBetween(today, due), 0)
 				row.DueIn = &n
 			}
 			// The answers come from the latest substantive reply.
-			var best *parser.Reply
 			for _, ref := range s.Replies {
 				row.Replies = append(row.Replies, ref.SHA256)
-				if ref.Kind != parser.KindResponse && ref.Kind != parser.KindInternalReview {
-					continue
-				}
-				rep, err := d.Store.Reply(ctx, ref.SHA256)
-				if err != nil {
-					return nil, err
-				}
-				if best == nil || rep.Date >= best.Date {
-					best = rep
-				}
+			}
+			best, err := d.bestReply(ctx, s)
+			if err != nil {
+				return nil, err
 			}
 			for _, q := range c.Questions {
 				row.Answers[q.Key] = parser.Answer{Status: parser.StatusUnanswered}
@@ -164,7 +176,9 @@ func (d *Daemon) Rows(ctx context.Context, campaignID string, today deadline.Dat
 						row.OCR = true
 					}
 				}
+				row.AnswersFrom = best.SHA256
 			}
+			applyDecisions(c, &row, best, decs)
 			rows = append(rows, row)
 		}
 	}
@@ -199,7 +213,7 @@ func WriteStatus(w io.Writer, rows []Row) error {
 			status += "*"
 			stale++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.Campaign, r.Request, r.Authority, r.SentDate, r.Due, status, r.DaysLate, dash(r.Reference), r.Deadline())
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.Campaign, r.Request, r.Authority, dash(r.SentDate), dash(r.Due), status, r.DaysLate, dash(r.Reference), r.Deadline())
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -209,6 +223,9 @@ func WriteStatus(w io.Writer, rows []Row) error {
 	}
 	for _, s := range Summarise(rows) {
 		fmt.Fprintf(w, "%s: %s\n", s.Campaign, s)
+	}
+	if err := writeNotSent(w, rows); err != nil {
+		return err
 	}
 	if stale > 0 {
 		_, err := fmt.Fprintf(w, "\n* answers read by an older parser (version < %d): run foiwatch reprocess to read them again\n", parser.Version)
@@ -325,7 +342,8 @@ var CSVMoreHeader = []string{"due_in_working_days", "sent_time", "from_scan"}
 // an amount, names joined by "; "; the status when not answered), then
 // CSVMoreHeader, then one column per question with the answer's status
 // (answered, not_held, exempt, unanswered), which tells an answer with no
-// value from no answer. Dates are YYYY-MM-DD.
+// value from no answer, and last CSVCorrected. Dates are YYYY-MM-DD
+// (deploy/REPLY.md lists every column).
 func (d *Daemon) WriteCSV(w io.Writer, rows []Row) error {
 	keys := d.questionKeys(rows)
 	cw := csv.NewWriter(w)
@@ -334,6 +352,7 @@ func (d *Daemon) WriteCSV(w io.Writer, rows []Row) error {
 	for _, k := range keys {
 		head = append(head, k+".status")
 	}
+	head = append(head, CSVCorrected)
 	cw.Write(head)
 	for _, r := range rows {
 		rec := []string{r.Campaign, r.Request, r.Authority, r.SentDate, r.Reference, r.Due, r.Status, r.RepliedAt, strconv.Itoa(r.DaysLate)}
@@ -358,6 +377,7 @@ func (d *Daemon) WriteCSV(w io.Writer, rows []Row) error {
 			}
 			rec = append(rec, string(a.Status))
 		}
+		rec = append(rec, strings.Join(correctedKeys(r, keys), "; "))
 		for i := range rec {
 			rec[i] = csvCell(rec[i])
 		}
@@ -434,6 +454,12 @@ func (d *Daemon) WriteReplies(ctx context.Context, w io.Writer, campaignID strin
 		return err
 	}
 	sort.SliceStable(reps, func(i, j int) bool { return reps[i].Date < reps[j].Date })
+	// The answers operators set or accepted, on the reply each request's
+	// answers come from.
+	decided, err := d.decidedAnswers(ctx)
+	if err != nil {
+		return err
+	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for _, r := range reps {
@@ -442,6 +468,9 @@ func (d *Daemon) WriteReplies(ctx context.Context, w io.Writer, campaignID strin
 		}
 		if r.Answers == nil {
 			r.Answers = map[string]parser.Answer{}
+		}
+		if row, ok := decided[r.SHA256]; ok && row.Campaign == r.Campaign && row.Request == r.Request {
+			r.Answers = row.Answers
 		}
 		if err := enc.Encode(r); err != nil {
 			return err

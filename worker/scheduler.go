@@ -33,7 +33,10 @@ func (d *Daemon) runScheduler(ctx context.Context) {
 			start := time.Date(local.Year(), local.Month(), local.Day(), at.Hour(), at.Minute(), 0, 0, deadline.London())
 			if cal.IsWorkingDay(deadline.DateOf(now)) && !local.Before(start) && now.Sub(last) >= RemindEvery {
 				last = now
+				// The campaigns held for reading: a reload waits for the run.
+				d.reload.mu.RLock()
 				d.scheduledRemind(ctx, now)
+				d.reload.mu.RUnlock()
 			}
 			select {
 			case <-ctx.Done():

@@ -19,7 +19,10 @@ import (
 // stands against its deadline), the answers (a column per question headed
 // by its number and text, values as a person reads them, caveats and links
 // shown), a bar chart per count question, and every reply with the words
-// each answer was read from.
+// each answer was read from and a link to its read-only view (replyview.go).
+// Answers a person should check (foiwatch review) are marked, with the
+// reason and the words beside them; answers set by hand (foiwatch answer)
+// show the operator's value, marked "corrected", with who, when and why.
 //
 // Implementation notes:
 //
@@ -62,6 +65,9 @@ figure{margin:0}figcaption{font-size:.9em;margin-bottom:.3em}
 .track{background:#eef2f8;height:1em}.bar{display:block;background:#4a78b5;height:100%}
 details{margin:.4em 0}summary{cursor:pointer}
 details table{margin:.4em 0 1em}
+td.check{background:#fff1dc}.mark{font-size:.8em;border-radius:3px;padding:0 .3em;white-space:nowrap}
+.mark.check{background:#e8a33d;color:#fff}.mark.corrected{background:#3d7fc1;color:#fff}
+.src{font-size:.8em;color:#555;max-width:26em;margin-top:.2em}
 @media (max-width:40em){body{margin:1em .6em}table.answers th:first-child,table.answers td:first-child{min-width:6em;max-width:8em;font-size:.9em}}
 </style></head><body>
 <h1>foiwatch</h1>
@@ -81,16 +87,16 @@ details table{margin:.4em 0 1em}
 {{range .Rows}}<tr{{if .Row.Late}} class="overdue"{{end}}><td>{{.Row.Authority}}</td><td>{{.State}}{{if .Row.Stale}} <span class="muted" title="read by an older parser version: run foiwatch reprocess">(old parser)</span>{{end}}</td><td class="nowrap">{{.Row.SentDate}}</td><td class="nowrap">{{.Row.Due}}</td><td{{if .Row.Late}} class="late"{{end}}>{{.Row.Deadline}}</td><td>{{.Row.Reference}}</td><td>{{len .Replies}}</td></tr>
 {{end}}</tbody></table></div>
 {{if .Questions}}<h3>Answers</h3>
-<p class="muted">From each authority's latest response. Hover over a value for the words it was read from; – means not answered{{if .Scanned}}; <span class="scan">(scan)</span> marks answers read from a scanned letter: check them against the letter{{end}}.</p>
+<p class="muted">From each authority's latest response. Hover over a value for the words it was read from; – means not answered{{if .Scanned}}; <span class="scan">(scan)</span> marks answers read from a scanned letter: check them against the letter{{end}}{{if .Checks}}; <span class="mark check">check</span> marks an answer a person should check (<code>foiwatch review</code>){{end}}{{if .Corrections}}; <span class="mark corrected">corrected</span> one set by hand (<code>foiwatch answer</code>){{end}}.</p>
 <div class="scroll"><table class="answers"><thead><tr><th scope="col">Authority</th>{{range .Questions}}<th scope="col" title="{{.Key}} ({{.Type}})">{{if .Number}}<span class="qn">{{.Number}}.</span> {{end}}{{.Text}}<span class="qk">{{wbr .Key}}</span></th>{{end}}</tr></thead><tbody>
-{{range .Rows}}<tr><td>{{.Row.Authority}}</td>{{range .Cells}}<td title="{{.Title}}"{{if .Muted}} class="muted"{{end}}>{{template "segs" .Value}}{{if .Items}}<ul class="items">{{range .Items}}<li>{{template "segs" .}}</li>{{end}}</ul>{{end}}{{if .Extra}} <span class="muted">{{.Extra}}</span>{{end}}{{if .OCR}} <span class="scan">(scan)</span>{{end}}{{if .Note}}<div class="note">Note: {{template "segs" .Note}}</div>{{end}}</td>{{end}}</tr>
+{{range .Rows}}<tr><td>{{.Row.Authority}}</td>{{range .Cells}}<td title="{{.Title}}"{{if .Check}} class="check"{{else if .Muted}} class="muted"{{end}}>{{template "segs" .Value}}{{if .Items}}<ul class="items">{{range .Items}}<li>{{template "segs" .}}</li>{{end}}</ul>{{end}}{{if .Extra}} <span class="muted">{{.Extra}}</span>{{end}}{{if .OCR}} <span class="scan">(scan)</span>{{end}}{{with .Corrected}} <span class="mark corrected" title="set by hand by {{.By}} on {{.At}}{{if .Note}}: {{.Note}}{{end}}">corrected</span>{{end}}{{if .Check}} <span class="mark check" title="{{.Why}}">check</span><div class="src">{{.Why}}{{if .Text}}<br>read from: “{{.Text}}”{{end}}</div>{{end}}{{if .Note}}<div class="note">Note: {{template "segs" .Note}}</div>{{end}}</td>{{end}}</tr>
 {{end}}</tbody></table></div>{{end}}
 {{if .Charts}}<h3>Counts</h3><div class="charts">{{range .Charts}}<figure><figcaption>{{if .Number}}<b>{{.Number}}.</b> {{end}}{{.Text}}</figcaption>
 <ol class="bars" aria-label="{{.Key}} per authority">{{range .Bars}}<li title="{{.Title}}: {{.Value}}"><span class="label">{{.Label}}</span><span class="track"><span class="bar" style="width:{{.Percent}}%"></span></span><span class="value">{{.Value}}</span></li>
 {{end}}</ol></figure>{{end}}</div>{{end}}
 {{if .HasReplies}}<h3>Replies</h3>{{end}}
 {{range .Rows}}{{if .Replies}}<details><summary>{{.Row.Authority}}: {{len .Replies}} repl{{if eq (len .Replies) 1}}y{{else}}ies{{end}}</summary>
-{{range .Replies}}<p><b>{{.Date}}</b> {{.Kind}} (matched by {{.Match}}) {{.Subject}} <code class="muted" title="foiwatch show {{.ID}}">{{.ID}}</code>{{range .Warnings}}<br><span class="late">{{.}}</span>{{end}}</p>
+{{range .Replies}}<p><b>{{.Date}}</b> {{.Kind}} (matched by {{.Match}}) {{.Subject}} <code class="muted" title="foiwatch show {{.ID}}">{{.ID}}</code> <a href="reply/{{.SHA}}">the reply as received</a>{{range .Warnings}}<br><span class="late">{{.}}</span>{{end}}</p>
 {{if .Answers}}<div class="scroll"><table><thead><tr><th>Question</th><th>Status</th><th>Value</th><th>Read from</th><th>Note</th></tr></thead><tbody>
 {{range .Answers}}<tr><td>{{.Key}}</td><td>{{.Status}}</td><td>{{.Value}}</td><td>{{.Text}}</td><td>{{.Note}}</td></tr>
 {{end}}</tbody></table></div>{{end}}{{end}}</details>{{end}}{{end}}
@@ -146,14 +152,21 @@ type pageCell struct {
 	Note  []segment   // the authority's caveat, shown
 	Muted bool        // not answered
 	OCR   bool
+	// Check is an answer a person should look at (foiwatch review), for
+	// the reason Why; Text is the words it was read from, shown beside it.
+	Check     bool
+	Why, Text string
+	// Corrected is set when an operator set the answer by hand (foiwatch
+	// answer): the value shown is theirs.
+	Corrected *parser.Correction
 }
 
 type pageAnswer struct{ Key, Status, Value, Text, Note string }
 
 type pageReply struct {
-	ID, Date, Kind, Match, Subject string
-	Warnings                       []string
-	Answers                        []pageAnswer
+	ID, SHA, Date, Kind, Match, Subject string // ID: the start of SHA
+	Warnings                            []string
+	Answers                             []pageAnswer
 }
 
 type pageRow struct {
@@ -187,6 +200,9 @@ type pageCampaign struct {
 	Charts     []pageChart
 	Scanned    bool // some answers were read from a scan
 	HasReplies bool
+	// Checks and Corrections: some answers are marked to check, or were
+	// set by hand (the legend says what the marks mean).
+	Checks, Corrections bool
 }
 
 type pageData struct {
@@ -256,7 +272,8 @@ func maxInt64(a, b int64) int64 {
 
 // answerCell is an answer as the answers table shows it.
 func answerCell(a parser.Answer, ocr bool) pageCell {
-	c := pageCell{Title: a.Text, Note: linkify(a.Note), OCR: ocr && a.Status == parser.StatusAnswered}
+	c := pageCell{Title: a.Text, Note: linkify(a.Note), OCR: ocr && a.Status == parser.StatusAnswered,
+		Check: a.Check, Why: a.Why, Text: a.Text, Corrected: a.Corrected}
 	if a.Note == "" {
 		c.Note = nil
 	}
@@ -335,14 +352,17 @@ func (d *Daemon) statusData(ctx context.Context, today deadline.Date) (pageData,
 				pc.Scanned = true
 			}
 			for _, q := range c.Questions {
-				pr.Cells = append(pr.Cells, answerCell(row.Answers[q.Key], row.OCR))
+				cell := answerCell(row.Answers[q.Key], row.OCR)
+				pc.Checks = pc.Checks || cell.Check
+				pc.Corrections = pc.Corrections || cell.Corrected != nil
+				pr.Cells = append(pr.Cells, cell)
 			}
 			for _, sha := range row.Replies {
 				rep, err := d.Store.Reply(ctx, sha)
 				if err != nil {
 					continue
 				}
-				prp := pageReply{ID: short(sha), Date: replyDate(rep.Date), Kind: KindWords(rep.Kind), Match: rep.Match, Subject: rep.Subject, Warnings: rep.Warnings}
+				prp := pageReply{ID: short(sha), SHA: sha, Date: replyDate(rep.Date), Kind: KindWords(rep.Kind), Match: rep.Match, Subject: rep.Subject, Warnings: rep.Warnings}
 				for _, q := range c.Questions {
 					if a, ok := rep.Answers[q.Key]; ok {
 						prp.Answers = append(prp.Answers, pageAnswer{Key: q.Key, Status: StatusWords(a), Value: AnswerWords(a), Text: a.Text, Note: a.Note})

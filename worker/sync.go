@@ -88,6 +88,7 @@ func (d *Daemon) Sync(ctx context.Context) (SyncResult, error) {
 	if err := d.makePollers(); err != nil {
 		return res, err
 	}
+	d.checkTools()
 	var pass *syncPass
 	if d.opts.SyncProgress != nil {
 		pass = &syncPass{folders: map[string][2]int{}, report: d.opts.SyncProgress}

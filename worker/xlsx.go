@@ -34,12 +34,16 @@ import (
 //     question's number and text in a note on its header;
 //   - a note on a value cell with the authority's caveat, or the words of
 //     an answer that gave no figure; the answers of a scanned letter shaded
-//     amber with a note that they need checking against the letter;
+//     amber with a note that they need checking against the letter; an
+//     answer an operator set by hand (foiwatch answer) holds the operator's
+//     value, shaded blue with a note saying who set it, when, why and what
+//     the reply said; one a person should check (foiwatch review) shaded
+//     salmon with a note saying why and the words it was read from;
 //   - a last sheet, Questions, saying for every campaign which sheet it is
 //     on and, per question, its number, key, type, text and columns; then
 //     what each fixed column holds.
 func (d *Daemon) WriteXLSX(w io.Writer, rows []Row) error {
-	x := &xlsxWriter{f: excelize.NewFile(), money: map[string]int{}}
+	x := &xlsxWriter{f: excelize.NewFile(), cellStyles: map[[2]string]int{}}
 	defer x.f.Close()
 	if err := x.styles(); err != nil {
 		return err
@@ -92,9 +96,9 @@ const questionsSheet = "Questions"
 const scannedFill = "FFE699"
 
 type xlsxWriter struct {
-	f                                             *excelize.File
-	header, date, count, wrap, scanned, scanCount int
-	money                                         map[string]int // by currency
+	f                  *excelize.File
+	header, date, wrap int
+	cellStyles         map[[2]string]int // answer cells' styles by number format and fill
 }
 
 func (x *xlsxWriter) styles() error {
@@ -107,44 +111,49 @@ func (x *xlsxWriter) styles() error {
 		id, err = x.f.NewStyle(s)
 		return id
 	}
-	dateFmt, countFmt := "yyyy-mm-dd", "#,##0"
-	amber := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{scannedFill}}
+	dateFmt := "yyyy-mm-dd"
 	x.header = mk(&excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{Vertical: "top", WrapText: true},
 		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2F2F2"}}})
 	x.date = mk(&excelize.Style{CustomNumFmt: &dateFmt})
-	x.count = mk(&excelize.Style{CustomNumFmt: &countFmt})
 	x.wrap = mk(&excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
-	x.scanned = mk(&excelize.Style{Fill: amber})
-	x.scanCount = mk(&excelize.Style{CustomNumFmt: &countFmt, Fill: amber})
 	if err != nil {
 		return fmt.Errorf("xlsx: styles: %w", err)
 	}
 	return nil
 }
 
-// moneyStyle is the number format of amounts in currency, made once.
-func (x *xlsxWriter) moneyStyle(currency string, scanned bool) (int, error) {
-	key := currency
-	if scanned {
-		key += "/scan"
-	}
-	if id, ok := x.money[key]; ok {
-		return id, nil
-	}
+// countFormat is the number format of counts.
+const countFormat = "#,##0"
+
+// moneyFormat is the number format of amounts in currency.
+func moneyFormat(currency string) string {
 	sym, ok := currencySymbols[strings.ToUpper(currency)]
 	if !ok {
 		sym = strings.ToUpper(currency) + " "
 	}
-	format := `"` + strings.ReplaceAll(sym, `"`, "") + `"#,##0.00`
-	s := &excelize.Style{CustomNumFmt: &format}
-	if scanned {
-		s.Fill = excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{scannedFill}}
+	return `"` + strings.ReplaceAll(sym, `"`, "") + `"#,##0.00`
+}
+
+// cellStyle is the style of an answer cell with number format numFmt ("":
+// general) and fill ("": none: scannedFill, correctedFill or checkFill),
+// made once.
+func (x *xlsxWriter) cellStyle(numFmt, fill string) (int, error) {
+	key := [2]string{numFmt, fill}
+	if id, ok := x.cellStyles[key]; ok {
+		return id, nil
+	}
+	s := &excelize.Style{}
+	if numFmt != "" {
+		s.CustomNumFmt = &numFmt
+	}
+	if fill != "" {
+		s.Fill = excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{fill}}
 	}
 	id, err := x.f.NewStyle(s)
 	if err != nil {
-		return 0, fmt.Errorf("style for %s amounts: %w", currency, err)
+		return 0, fmt.Errorf("style of answers (%q, fill %s): %w", numFmt, fill, err)
 	}
-	x.money[key] = id
+	x.cellStyles[key] = id
 	return id, nil
 }
 
@@ -276,13 +285,14 @@ func (x *xlsxWriter) campaignSheet(sheet string, c *Campaign, rows []Row) error 
 }
 
 // answerCell writes one part of an answer: its value (only a value of the
-// question's type), its status, or a money answer's period.
-func (x *xlsxWriter) answerCell(sheet, cell string, col xlsxColumn, a parser.Answer, scanned bool) error {
+// question's type), its status, or a money answer's period. ocr is true
+// when the row's answers were read from a scan. The value cell of an answer
+// set by hand, or one to check, is marked (xlsx_marks.go).
+func (x *xlsxWriter) answerCell(sheet, cell string, col xlsxColumn, a parser.Answer, ocr bool) error {
 	f := x.f
-	scanned = scanned && a.Status == parser.StatusAnswered
-	style := 0
-	if scanned {
-		style = x.scanned
+	fill, numFmt := "", ""
+	if ocr && a.Status == parser.StatusAnswered {
+		fill = scannedFill
 	}
 	switch col.part {
 	case "status":
@@ -310,17 +320,12 @@ func (x *xlsxWriter) answerCell(sheet, cell string, col xlsxColumn, a parser.Ans
 			case int64:
 				if col.q.Type == parser.TypeCount {
 					err = f.SetCellValue(sheet, cell, v)
-					style = x.count
-					if scanned {
-						style = x.scanCount
-					}
+					numFmt = countFormat
 				}
 			case parser.Money:
 				if col.q.Type == parser.TypeMoney {
 					err = f.SetCellValue(sheet, cell, v.Amount)
-					if err == nil {
-						style, err = x.moneyStyle(v.Currency, scanned)
-					}
+					numFmt = moneyFormat(v.Currency)
 				}
 			case []string:
 				if col.q.Type == parser.TypeList {
@@ -345,16 +350,24 @@ func (x *xlsxWriter) answerCell(sheet, cell string, col xlsxColumn, a parser.Ans
 		if err != nil {
 			return err
 		}
+		if markFill, note := answerMark(a, ocr); markFill != "" {
+			fill = markFill
+			notes = append(notes, note)
+		}
 		if len(notes) > 0 {
 			if err := x.noteOn(sheet, cell, strings.Join(notes, "\n")); err != nil {
 				return err
 			}
 		}
 	}
-	if style != 0 {
-		return f.SetCellStyle(sheet, cell, cell, style)
+	if fill == "" && numFmt == "" {
+		return nil
 	}
-	return nil
+	style, err := x.cellStyle(numFmt, fill)
+	if err != nil {
+		return err
+	}
+	return f.SetCellStyle(sheet, cell, cell, style)
 }
 
 // noteOn adds text to the note of cell (one note a cell, texts joined).
@@ -385,7 +398,7 @@ var fixedColumnHelp = [][2]string{
 	{"status", "where the request stands: sent, acknowledged, clarification, extension, answered, partially_answered, not_held, refused, bounced, withdrawn, review_requested, review_answered"},
 	{"replied_at", "the day of the substantive response"},
 	{"days_late", "working days the response was (or is, if none yet) late; 0 when not late"},
-	{"KEY", "the answer to a question, only when it is a value of the question's type: a count, an amount, text, names joined by \"; \", a link"},
+	{"KEY", "the answer to a question, only when it is a value of the question's type: a count, an amount, text, names joined by \"; \", a link. Shaded blue: set by hand by an operator (foiwatch answer; the note says who, when, why and what the reply said); salmon: a person should check it (foiwatch review; the note says why); amber: read from a scanned letter"},
 	{"KEY.period", "for an amount: the period it is for (\"year\"), empty when not said"},
 	{"KEY.status", "answered, answered with no figure, not held, exempt (with the section), or not answered"},
 	{"due_in_working_days", "for a request still waiting and not late: the working days until it is due"},

@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/foiwatch/foiwatch/parser"
@@ -84,11 +86,27 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
+	// SIGHUP reloads the campaigns. Caught from the start, so that one
+	// sent while the daemon opens its store does not kill it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	d, err := c.open(ctx, e, true)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				d.Log.Info("SIGHUP: reloading the campaigns")
+				d.Reload(ctx) // logs what it loaded, or why it kept the old set
+			}
+		}
+	}()
 	return d.Run(ctx)
 }
 
@@ -209,7 +227,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "", "csv, jsonl or xlsx")
 	campaign := fs.String("campaign", "", "only this campaign")
 	replies := fs.Bool("replies", false, "write every stored Reply instead of one row per request")
-	outPath := fs.String("o", "", "write to this file instead of standard output")
+	outPath := fs.String("o", "", "write to this file (made readable by its owner only) instead of standard output")
 	asOf := fs.String("now", "", "the day to compute lateness on (YYYY-MM-DD; default today)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
@@ -234,13 +252,13 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	}
 	defer d.Close()
 	var w io.Writer = e.stdout
-	var f *os.File
+	var f *exportFile
 	if *outPath != "" {
-		f, err = os.Create(*outPath)
+		f, err = createExport(*outPath)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
+		defer f.abort()
 		w = f
 	}
 	bw := bufio.NewWriter(w)
@@ -267,7 +285,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if f != nil {
-		return f.Close()
+		return f.commit()
 	}
 	return nil
 }
@@ -308,6 +326,11 @@ func cmdUnmatched(ctx context.Context, e *env, args []string) error {
 		}
 		for _, u := range list {
 			fmt.Fprintf(e.stdout, "%s  %-25.25s  %-14s  %-35s  %s\n", u.SHA256[:12], u.Date, u.Kind, u.From, u.Subject)
+			if len(u.Candidates) > 0 {
+				fmt.Fprintf(e.stdout, "              could be: %s\n", strings.Join(u.Candidates, ", "))
+			} else if u.Why != "" {
+				fmt.Fprintf(e.stdout, "              %s\n", u.Why)
+			}
 		}
 		return nil
 	case "show":
@@ -315,11 +338,9 @@ func cmdUnmatched(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		r, err := d.Store.Reply(ctx, sha)
-		if err != nil {
-			return err
-		}
-		return printJSON(e.stdout, r)
+		// As foiwatch show prints it: headers, why nothing matched, the
+		// candidates, the text (export --replies gives the JSON).
+		return showReply(ctx, e.stdout, d, sha, true)
 	case "assign":
 		sha, err := d.ResolveUnmatched(ctx, pos[1])
 		if err != nil {
@@ -435,12 +456,26 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 				return err
 			}
 		}
-		fmt.Fprintf(e.stdout, "dropped %s (the raw message stays stored)\n", short(worker.FailedSHA(groups[0][0])))
+		if groups[0][0].Envelope.SHA256 == "" {
+			fmt.Fprintf(e.stdout, "dropped %s\n", short(worker.FailedSHA(groups[0][0])))
+		} else {
+			fmt.Fprintf(e.stdout, "dropped %s (the raw message stays stored)\n", short(worker.FailedSHA(groups[0][0])))
+		}
 	case "replay":
+		skipped := 0
 		for _, g := range groups {
 			// Replay the latest entry; the older ones of the same message
 			// would only replay it again.
 			latest := g[len(g)-1]
+			if latest.Envelope.SHA256 == "" {
+				// Nothing stored to replay (a message too large to
+				// fetch, an envelope that could not be read).
+				if *all {
+					skipped++
+					continue
+				}
+				return fmt.Errorf("%s cannot be replayed: no message was stored for it (see foiwatch failed show %[1]s); drop it with foiwatch failed drop %[1]s", short(worker.FailedSHA(latest)))
+			}
 			if err := d.Q.Replay(ctx, latest.ID); err != nil {
 				return fmt.Errorf("replay %s: %w", short(worker.FailedSHA(latest)), err)
 			}
@@ -450,6 +485,9 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 				}
 			}
 			fmt.Fprintf(e.stdout, "replayed %s\n", short(worker.FailedSHA(latest)))
+		}
+		if skipped > 0 {
+			fmt.Fprintf(e.stdout, "skipped %d that cannot be replayed: no message was stored for them (see foiwatch failed show ID)\n", skipped)
 		}
 		if d.Q.Embedded() {
 			// No daemon is running (this process runs the store): process
@@ -516,12 +554,14 @@ func cmdEvent(ctx context.Context, e *env, args []string) error {
 	c.register(fs, "text", "warn")
 	at := fs.String("at", "", "when it happened (YYYY-MM-DD or RFC 3339; default now)")
 	note := fs.String("note", "", "a note kept with the event")
+	undo := fs.Bool("undo", false, "remove the event named (by its ID, or the latest of a kind) instead of recording one")
+	force := fs.Bool("force", false, "record it even if it repeats an event of the same kind, moves the due date back or lies in the future")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 2 {
-		return usagef("want a request and an event")
+		return usagef("want a request and an event (or, with --undo, an event's ID)")
 	}
 	when := time.Now()
 	if *at != "" {
@@ -533,7 +573,7 @@ func cmdEvent(ctx context.Context, e *env, args []string) error {
 			return usagef("--at %q: want YYYY-MM-DD or an RFC 3339 time", *at)
 		}
 	}
-	if _, ok := worker.EventKinds[pos[1]]; !ok {
+	if _, ok := worker.EventKinds[pos[1]]; !ok && !*undo {
 		return usagef("unknown event %q", pos[1])
 	}
 	d, err := c.open(ctx, e, false)
@@ -541,11 +581,20 @@ func cmdEvent(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	s, err := d.RecordEvent(ctx, pos[0], pos[1], when, *note)
+	if *undo {
+		s, gone, err := d.RemoveEvent(ctx, pos[0], pos[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s/%s: removed %s of %s (event %s); state %s, due %s\n", s.Campaign, s.Request, gone.Kind, deadline.DateOf(gone.At), gone.ID(), s.State, s.Due)
+		return nil
+	}
+	s, err := d.RecordEvent(ctx, pos[0], pos[1], when, *note, *force)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s/%s: %s; state %s, due %s\n", s.Campaign, s.Request, worker.EventKinds[pos[1]], s.State, s.Due)
+	id := worker.Event{Kind: pos[1], At: when.UTC()}.ID()
+	fmt.Fprintf(e.stdout, "%s/%s: %s (event %s); state %s, due %s\n", s.Campaign, s.Request, worker.EventKinds[pos[1]], id, s.State, s.Due)
 	return nil
 }
 
@@ -554,9 +603,13 @@ func cmdRemind(ctx context.Context, e *env, args []string) error {
 	var c common
 	c.register(fs, "text", "warn")
 	dry := fs.Bool("dry-run", false, "print the reminders instead of sending them")
+	show := fs.Bool("show", false, "with --dry-run: print every letter in full, as it would be sent")
 	nowFlag := fs.String("now", "", "the time to act as if it were (RFC 3339, or YYYY-MM-DD for 09:00 that day)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
+	}
+	if *show && !*dry {
+		return usagef("--show goes with --dry-run")
 	}
 	now := time.Now()
 	if *nowFlag != "" {
@@ -586,6 +639,12 @@ func cmdRemind(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "chase-ups that would go to authorities: %d\n", len(res.Chased))
 			for _, n := range res.Chased {
 				fmt.Fprintf(e.stdout, "  %s <%s>: %s, due %s\n", n.Authority, n.Email, n.Stage, n.Due)
+			}
+		}
+		if *show {
+			for _, l := range res.Letters {
+				fmt.Fprintln(e.stdout)
+				worker.WriteLetter(e.stdout, l)
 			}
 		}
 		return err

@@ -58,6 +58,7 @@ type Format string
 const (
 	FormatPDF     Format = "pdf"
 	FormatDOCX    Format = "docx"
+	FormatXLSX    Format = "xlsx"
 	FormatHTML    Format = "html"
 	FormatText    Format = "text"
 	FormatJPEG    Format = "jpeg"
@@ -82,6 +83,8 @@ var (
 	// text extraction.
 	ErrEncrypted = errors.New("extract: file is encrypted with a password")
 	// ErrToolMissing: an external program (pdftotext) is not installed.
+	// Such errors are a *ToolMissingError, which names the program and
+	// the package to install; MissingTools checks them all at once.
 	ErrToolMissing = errors.New("extract: a required program is not installed")
 	// ErrCorrupt: the file is damaged or not what its bytes claimed.
 	ErrCorrupt = errors.New("extract: file is damaged or not of its claimed type")

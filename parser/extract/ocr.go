@@ -321,10 +321,13 @@ func OCRPDF(ctx context.Context, data []byte, lim *OCRLimits) (OCRResult, error)
 	if len(data) > DefaultMaxInput {
 		return OCRResult{}, fmt.Errorf("%w: pdf is larger than %d bytes", ErrTooLarge, DefaultMaxInput)
 	}
-	pdftoppm, err1 := exec.LookPath("pdftoppm")
-	pdfinfo, err2 := exec.LookPath("pdfinfo")
-	if err := errors.Join(err1, err2); err != nil {
-		return OCRResult{}, fmt.Errorf("%w: pdftoppm or pdfinfo not found (install them with `apt-get install poppler-utils`): %w", ErrToolMissing, err)
+	pdftoppm, err := exec.LookPath("pdftoppm")
+	if err != nil {
+		return OCRResult{}, toolMissing("pdftoppm", err)
+	}
+	pdfinfo, err := exec.LookPath("pdfinfo")
+	if err != nil {
+		return OCRResult{}, toolMissing("pdfinfo", err)
 	}
 	actx, cancel := context.WithTimeout(ctx, l.Timeout)
 	defer cancel()

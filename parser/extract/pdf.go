@@ -31,7 +31,8 @@ const waitDelay = 2 * time.Second
 // as a child process in its own process group, under `prlimit --as` when
 // prlimit exists, killed as a group after lim.Timeout or when ctx ends.
 //
-// Errors wrap: ErrToolMissing (no pdftotext), ErrTooLarge (input, or
+// Errors wrap: ErrToolMissing (no pdftotext: a *ToolMissingError, whose
+// text says what to install), ErrTooLarge (input, or
 // pdftotext ran out of its memory cap), ErrTimeout, ErrEncrypted (a user
 // password is needed, or copying text is forbidden), ErrCorrupt (pdftotext
 // cannot read it), ErrNoTextLayer (it reads, but has no text: a scan), and
@@ -45,7 +46,7 @@ func PDF(ctx context.Context, data []byte, lim *Limits) (string, error) {
 	}
 	tool, err := exec.LookPath("pdftotext")
 	if err != nil {
-		return "", fmt.Errorf("%w: pdftotext not found (install it with `apt-get install poppler-utils`): %w", ErrToolMissing, err)
+		return "", toolMissing("pdftotext", err)
 	}
 	name, args := tool, pdftotextArgs
 	if pl := prlimitPath(); pl != "" {
@@ -73,8 +74,8 @@ func PDF(ctx context.Context, data []byte, lim *Limits) (string, error) {
 		if runCtx.Err() != nil {
 			return "", contextError(ctx, runCtx, l)
 		}
-		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, syscall.ENOENT) {
-			return "", fmt.Errorf("%w: cannot start pdftotext (install it with `apt-get install poppler-utils`): %w", ErrToolMissing, err)
+		if isNotFound(err) {
+			return "", toolMissing("pdftotext", err)
 		}
 		return "", fmt.Errorf("extract: starting pdftotext: %w", err)
 	}

@@ -1,0 +1,848 @@
+package parser
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Segment: the second stage. The cleaned text of each document (the body,
+// each attachment) is cut into candidate answers ("units"), each the words
+// that restate or label a question, if any, and the lines that may answer
+// it, with the number the reply gave it:
+//
+//   - numbered items ("5.", "5)", "(5)", "Q5", "Question 5:", "5 –"), in
+//     runs of rising numbers (a quoted request and the answers after it are
+//     two runs), and lettered ones ("(a)", "b)") in runs from "a";
+//   - table rows (table.go), whose first cell may carry an item's number;
+//   - unnumbered questions restated on a line of their own, each followed by
+//     its answer;
+//   - labelled lines "Label: value" (and "Label:" with the value below);
+//   - a run of bullets or short lines as many as the questions, which can
+//     only answer them in order.
+//
+// Within an item, the answer starts after an answer label ("Answer:",
+// "Response", "A5."), else after the restated question, else at the item's
+// number; a label that names another question, or an unnumbered one, ends
+// it (class: "Evaluation link: not held" between items 8 and 9).
+
+// pline is one line of a document, with what segmenting needs to know.
+type pline struct {
+	doc      int
+	text     string   // as written (a table row: its cells joined by " | ")
+	cells    []string // a table row's label and value cells
+	table    int      // 1 + the number of its table; 0 none
+	note     string   // a table row: how its value cell was chosen
+	check    bool     // ... and whether that was a guess
+	blank    bool
+	lab      lineLabel
+	stop     bool // answers end here: a sign-off, boilerplate
+	anchor   bool // introduces the answers: "our response is as follows"
+	footnote bool // "* Where a figure is fewer than five ..."
+	ans      int  // where an answer label ends in text; -1 none
+}
+
+// reAnchor introduces the answers.
+var reAnchor = regexp.MustCompile(`(?i)(can advise (you )?(of )?the following|(can|would like to|am able to|are able to|pleased to) (confirm|advise|provide|inform you of) the following|(response|answers?|reply|information|responses)( to (your|each|the) (request|questions?|points?|parts?))?( of your request)? (can be found|is|are) (set out |provided |detailed |given |shown |listed |included )?(below|as follows|overleaf)|please (see|find) (below )?(our|the|my) (response|answers?|reply|responses)|(our|the|my) (response|answers?|reply|responses)( to (your|each|the|each part of your) (request|questions?|points?))? (is|are) (set out |given )?(below|as follows)|respond(ed)? to each (of your )?(questions?|points?|parts?) (in turn|below)|answers? (is|are) (as follows|below)|response (is|are) as follows|(we|i) (can )?respond as follows|the information (you )?requested is (below|as follows|set out below)|is below\.?\s*$|are below\.?\s*$|below\.\s*$|as follows[.:]?\s*$)`)
+
+// anchorLine is reAnchor with the words every one of its phrases holds.
+var anchorLine = newKeyed("anchor", reAnchor, "the following", "below", "as follows", "overleaf", "please see", "please find", "in turn")
+
+// isAnchor tells a line that introduces the answers: a phrase of reAnchor,
+// or a heading "Our response", "Responses", "Answers" alone on its line.
+func isAnchor(t string) bool { return isAnchorLower(t, asciiLower(t)) }
+
+func isAnchorLower(t, lower string) bool {
+	switch strings.TrimRight(lower, " :") {
+	case "our response", "our responses", "responses", "answers", "our answers", "response", "answer", "our reply", "answers are":
+		return true
+	}
+	return anchorLine.match(t, lower)
+}
+
+// reFootnote is a footnote: a mark and a sentence ("* Where a figure is
+// fewer than five ...", "Note: ...", "1 Figures are rounded").
+var reFootnote = regexp.MustCompile(`^\s*(?:\*{1,3}|†|‡|\(\*\)|note\s*\d?\s*:|notes?\s*:|nb\s*:)\s*\S`)
+
+// plines prepares the lines of every document.
+func plines(docs []string, asked period) []pline {
+	n := 0
+	for _, d := range docs {
+		n += min(strings.Count(d, "\n")+2, maxLines+1)
+	}
+	out := make([]pline, 0, n)
+	for d, doc := range docs {
+		raw := strings.Split(doc, "\n")
+		if len(raw) > maxLines {
+			raw = raw[:maxLines]
+		}
+		for _, t := range tabulate(raw, asked) {
+			l := pline{doc: d, text: t.text, cells: t.cells, table: t.table, note: t.note, check: t.check, ans: -1}
+			head := t.text
+			if t.cells != nil {
+				head = t.cells[0]
+			}
+			l.blank = strings.TrimSpace(head) == "" && t.cells == nil
+			if !l.blank {
+				l.lab = itemLabel(head)
+				trim := strings.TrimSpace(head)
+				if t.cells == nil {
+					lower := asciiLower(firstChars(trim, 300))
+					l.stop = isSignOff(trim) || kBoilerplate.match(firstChars(trim, 200), firstChars(lower, 200))
+					l.anchor = l.lab.num == 0 && !l.lab.bullet && len(trim) < 300 && isAnchorLower(trim, lower)
+				}
+				l.footnote = t.cells == nil && isFootnote(trim)
+				if t.cells == nil {
+					l.ans = answerLabel(t.text)
+				}
+			}
+			out = append(out, l)
+		}
+		out = append(out, pline{doc: d, blank: true, stop: true, ans: -1}) // documents end answers
+	}
+	return out
+}
+
+// maxLines bounds the lines read of one document: a letter has a few
+// hundred, a long table a few thousand.
+const maxLines = 8000
+
+// isFootnote tells a footnote from a bulleted answer: a mark and a sentence
+// of six words or more, or "Note:".
+func isFootnote(s string) bool {
+	if !reFootnote.MatchString(s) {
+		return false
+	}
+	if strings.HasPrefix(strings.ToLower(s), "note") || strings.HasPrefix(strings.ToLower(s), "nb") {
+		return true
+	}
+	t := strings.TrimLeft(s, "*†‡() ")
+	return len(strings.Fields(t)) >= 6 && strings.ContainsAny(t[len(t)-1:], ".)")
+}
+
+// source is how a unit was found.
+type source uint8
+
+const (
+	srcItem     source = iota // a numbered or lettered item
+	srcRow                    // a table row
+	srcRestated               // an unnumbered question restated on its own line
+	srcLabelled               // "Label: value"
+	srcOrder                  // a run as many as the questions, in order
+)
+
+// unit is one candidate answer.
+type unit struct {
+	src    source
+	group  int      // units of one group are aligned together
+	num    int      // the number the reply gives it; 0 none
+	letter bool     // num is a letter's place
+	label  string   // the words restating or labelling a question
+	body   []string // the answer's lines as written
+	line   int      // its first line
+	end    int      // the line after its span
+	nums   []int    // more numbers it answers ("Questions 2 and 3")
+	after  bool     // it comes after a line introducing the answers
+	note   string   // a choice made (a table's period column)
+	check  bool     // ... that a person should look at
+}
+
+// segmenter holds one reply's lines and the units found in them.
+type segmenter struct {
+	lines  []pline
+	v      *vocab
+	qs     []Question
+	units  []unit
+	groups int
+	anchor int // the first line introducing the answers; -1 none
+}
+
+func newSegmenter(docs []string, asked *Asked, p period) *segmenter {
+	s := &segmenter{qs: asked.Questions, v: newVocab(asked.Questions), anchor: -1}
+	s.lines = plines(docs, p)
+	for i, l := range s.lines {
+		if l.anchor {
+			s.anchor = i
+			break
+		}
+	}
+	s.items()
+	s.restated()
+	s.labelled()
+	s.rows()
+	s.ordered()
+	return s
+}
+
+func (s *segmenter) group() int { s.groups++; return s.groups }
+
+// maxUnits bounds the candidate answers of one reply (a letter has tens;
+// a hostile one repeating "1. ..." twenty thousand times would otherwise
+// have as many).
+const maxUnits = 2000
+
+func (s *segmenter) add(u unit) {
+	if len(s.units) >= maxUnits {
+		return
+	}
+	u.after = s.anchor >= 0 && u.line > s.anchor
+	s.units = append(s.units, u)
+}
+
+// items finds runs of numbered (and of lettered) items and makes a unit of
+// each.
+func (s *segmenter) items() {
+	type item struct{ line, num int }
+	var runs [][]item
+	var cur []item
+	var curDoc int
+	flush := func() {
+		if len(cur) > 0 {
+			runs = append(runs, cur)
+		}
+		cur = nil
+	}
+	last := 0
+	for i := range s.lines {
+		l := &s.lines[i]
+		if l.lab.num <= 0 || l.lab.letter {
+			continue
+		}
+		// "19" or "12." alone on its line is a figure, unless it is the
+		// label of the next item with its text on the line below.
+		worded := l.lab.style == "Question" || l.lab.style == "Q"
+		if strings.TrimSpace(l.lab.rest) == "" && l.cells == nil && !(s.labelOnly(i) && (l.lab.num == last+1 || l.lab.num == 1 || worded && l.lab.num > last)) {
+			l.lab = lineLabel{}
+			continue
+		}
+		last = l.lab.num
+	}
+	for i, l := range s.lines {
+		if l.lab.num <= 0 {
+			continue
+		}
+		if l.lab.letter && l.cells == nil && !strings.HasPrefix(strings.TrimSpace(l.text), "(") && len(cur) == 0 && l.lab.num != 1 {
+			continue
+		}
+		if len(cur) > 0 {
+			prev := s.lines[cur[len(cur)-1].line]
+			switch {
+			case l.doc != curDoc,
+				l.lab.num <= prev.lab.num,
+				l.lab.letter != prev.lab.letter,
+				l.lab.num > prev.lab.num+4 && questionByNumber(s.qs, l.lab.num) < 0:
+				flush()
+			}
+		}
+		curDoc = l.doc
+		cur = append(cur, item{i, l.lab.num})
+	}
+	flush()
+	if len(runs) > 300 {
+		runs = runs[:300]
+	}
+	for _, run := range runs {
+		if s.lines[run[0].line].lab.letter && (run[0].num != 1 || len(run) < 2) {
+			continue // "(c)" alone is more likely "(c) Crown copyright"
+		}
+		g := s.group()
+		for k, it := range run {
+			end := len(s.lines)
+			if k+1 < len(run) {
+				end = run[k+1].line
+			}
+			u := s.itemUnit(it.line, end, k+1 == len(run))
+			u.group = g
+			s.add(u)
+		}
+	}
+}
+
+// labelOnly tells an item label alone on its line followed by its text on
+// the next ("5.\nHollis & Barr Ltd"), as some PDF layouts print.
+func (s *segmenter) labelOnly(i int) bool {
+	for k := i + 1; k < len(s.lines) && k < i+3; k++ {
+		if !s.lines[k].blank {
+			return s.lines[k].lab.num == 0 && !s.lines[k].stop
+		}
+	}
+	return false
+}
+
+// itemUnit makes the unit of the item at line i, whose span ends before
+// line end (the next item of its run).
+func (s *segmenter) itemUnit(i, end int, last bool) unit {
+	l := s.lines[i]
+	u := unit{src: srcItem, num: l.lab.num, letter: l.lab.letter, line: i, note: l.note, check: l.check}
+	u.nums = l.lab.more
+	u.end = i + 1
+	if l.cells != nil {
+		// A numbered table row: the question's cell and the answer's.
+		u.src = srcRow
+		u.label = strings.TrimSpace(l.lab.rest)
+		u.body = cellLines(l.cells[1])
+		return u
+	}
+	qi := questionByNumber(s.qs, l.lab.num)
+	if l.lab.letter {
+		qi = -1
+	}
+	span := []string{l.lab.rest}
+	paras := 0
+	k := i + 1
+	for ; k < end && k < i+200; k++ {
+		n := s.lines[k]
+		if n.table != 0 && n.table != l.table && leadsToTable(span) {
+			// "The firms are listed in the table below:" and the table.
+			for ; k < end && s.lines[k].table == n.table; k++ {
+				span = append(span, s.lines[k].text)
+			}
+			k--
+			continue
+		}
+		if n.stop || n.footnote || n.table != 0 && n.table != l.table || n.doc != l.doc {
+			break
+		}
+		if n.anchor && n.ans < 0 && k > i+1 {
+			break
+		}
+		if n.blank {
+			paras++
+			if last && paras > 3 || paras > 8 {
+				break
+			}
+			span = append(span, "")
+			continue
+		}
+		if last && n.lab.num > 0 && !n.lab.letter {
+			break // another run's item
+		}
+		if s.endsItem(n, qi, k) {
+			break
+		}
+		span = append(span, n.text)
+	}
+	u.end = k
+	for len(span) > 0 && strings.TrimSpace(span[len(span)-1]) == "" {
+		span = span[:len(span)-1]
+	}
+	u.label, u.body = s.splitQuestion(span, qi)
+	return u
+}
+
+// leadsToTable tells an item's words so far that lead to a table after
+// them: "The firms are listed in the table below", "as follows:".
+func leadsToTable(span []string) bool {
+	for k := len(span) - 1; k >= 0; k-- {
+		t := strings.TrimSpace(span[k])
+		if t == "" {
+			continue
+		}
+		l := asciiLower(t)
+		return strings.HasSuffix(t, ":") || strings.Contains(l, "table") || strings.Contains(l, "below") || strings.Contains(l, "following") || strings.Contains(l, "attached")
+	}
+	return false
+}
+
+// endsItem tells a line inside an item's span that starts something else:
+// a labelled line or a restated question that fits another question,
+// unnumbered ones first, much better than the item's own.
+func (s *segmenter) endsItem(n pline, qi int, k int) bool {
+	if k > 0 && !s.lines[k-1].blank && n.lab.bullet || n.cells != nil {
+		return false
+	}
+	label := strings.TrimSpace(n.text)
+	heading := false
+	if at := strings.Index(label, ":"); at > 0 && at < 80 {
+		label = label[:at]
+	} else if !strings.HasSuffix(label, "?") {
+		// A heading on its own line ("Making a claim"), or an unnumbered
+		// question restated ("Please also describe how ..."), after a
+		// blank line.
+		if k == 0 || !s.lines[k-1].blank || len(label) > 300 {
+			return false
+		}
+		heading = true
+	}
+	best, score, _ := s.v.best(label)
+	if best < 0 || best == qi || score < 0.55 {
+		return false
+	}
+	if heading && (s.qs[best].Number != 0 || hasFigure(label) || score < 0.65) {
+		return false
+	}
+	own := 0.0
+	if qi >= 0 {
+		own = s.v.sim(label, qi)
+	}
+	return s.qs[best].Number == 0 && score > own+0.2 || score > own+0.45
+}
+
+// splitQuestion cuts an item's lines into the words restating (or
+// labelling) question qi and the answer: after an answer label, else after
+// the restated question, else after a label line ("5. Agencies used",
+// "1. Agency spend:"), else all of it is the answer.
+func (s *segmenter) splitQuestion(span []string, qi int) (label string, body []string) {
+	// An answer label: "Answer: 5", "Response" alone, "A5. £27,480".
+	for k, t := range span {
+		at := answerLabel(t)
+		if at < 0 {
+			continue
+		}
+		if k == 0 && at == 0 {
+			continue
+		}
+		body = append([]string{strings.TrimSpace(t[at:])}, span[k+1:]...)
+		if k == 0 {
+			return "", trimBlankLines(body) // "Answer 5: ..." on the item's line
+		}
+		return strings.TrimSpace(strings.Join(span[:k], " ")), trimBlankLines(body)
+	}
+	joined, starts := joinSpan(span)
+	if qi >= 0 {
+		// The restated question, over as many lines as it wraps.
+		if end := matchPrefix(joined, s.v.words(qi)); end >= 0 && (s.v.sim(joined[:end], qi) >= 0.5 || len(s.qs[qi].Text) < 40) && !figureOutside(joined[:end], s.v.words(qi)) {
+			after := joined[end:]
+			rest := strings.TrimLeft(after, " ?.:;,)\"'”’")
+			cut := len(after) - len(rest)
+			sep := strings.TrimSpace(after[:cut])
+			switch {
+			case strings.TrimSpace(rest) == "":
+				return joined[:end], nil
+			case strings.HasPrefix(rest, "\n") || strings.Contains(sep, "?") || sep == ":" ||
+				(strings.Contains(sep, ".") && startsSentence(rest)) ||
+				hasDashSep(after):
+				return joined[:end], splitAt(span, starts, end+cut, hasDashSep(after))
+			}
+		}
+	}
+	// A label on the item's line, the answer below: "5. Agencies used",
+	// "1. Agency spend:", "Question 1 - fly-tipping incidents recorded".
+	first := strings.TrimSpace(span[0])
+	if len(span) > 1 && first != "" && isLabelLine(first, s.v, qi, nextIsBullet(span[1:])) {
+		return strings.TrimSuffix(first, ":"), trimBlankLines(span[1:])
+	}
+	// "Incidents recorded in 2024/25: 1,284": a label and its value.
+	if lab, val, ok := cutLabelled(first); ok && (qi < 0 || s.v.sim(lab, qi) >= 0.25 || s.v.simBest(lab) >= 0.4) {
+		return lab, trimBlankLines(append([]string{val}, span[1:]...))
+	}
+	return "", trimBlankLines(span)
+}
+
+// figureOutside tells words restating a question that hold a figure the
+// question does not: "64 fixed penalty notices were issued" answers.
+func figureOutside(s string, q []string) bool {
+	masked := repeatSpans(s, q)
+	for _, c := range numberCandidates(s) {
+		if !c.year && !masked.covers(c.start, c.end) {
+			return true
+		}
+	}
+	return strings.Contains(s, "£") && !strings.Contains(strings.Join(q, " "), "£")
+}
+
+// joinSpan joins lines with "\n" and returns where each starts.
+func joinSpan(span []string) (string, []int) {
+	var b strings.Builder
+	starts := make([]int, len(span))
+	for k, t := range span {
+		if k > 0 {
+			b.WriteByte('\n')
+		}
+		starts[k] = b.Len()
+		b.WriteString(t)
+	}
+	return b.String(), starts
+}
+
+// splitAt returns the lines of span from byte offset off of their join,
+// the first of them cut there.
+func splitAt(span []string, starts []int, off int, dash bool) []string {
+	for k := len(span) - 1; k >= 0; k-- {
+		if starts[k] <= off {
+			rest := span[k][min(off-starts[k], len(span[k])):]
+			if dash {
+				rest = strings.TrimLeft(strings.TrimLeft(strings.TrimLeft(rest, " "), "-–—"), " ")
+			}
+			out := append([]string{rest}, span[k+1:]...)
+			return trimBlankLines(out)
+		}
+	}
+	return trimBlankLines(span)
+}
+
+// hasDashSep tells a dash between a restated question and its answer
+// ("... in your area – The Programme is called ...").
+func hasDashSep(rest string) bool {
+	r := strings.TrimLeft(rest, " ")
+	return len(rest) > len(r) && (strings.HasPrefix(r, "– ") || strings.HasPrefix(r, "- ") || strings.HasPrefix(r, "— "))
+}
+
+// startsSentence tells text that starts a new sentence: a capital or a
+// figure.
+func startsSentence(s string) bool {
+	s = strings.TrimLeft(s, " \n\"'“‘(")
+	if s == "" {
+		return false
+	}
+	c := s[0]
+	return c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '£' || c >= 0x80
+}
+
+func trimBlankLines(l []string) []string {
+	for len(l) > 0 && strings.TrimSpace(l[0]) == "" {
+		l = l[1:]
+	}
+	for len(l) > 0 && strings.TrimSpace(l[len(l)-1]) == "" {
+		l = l[:len(l)-1]
+	}
+	return l
+}
+
+// isLabelLine tells a line that labels the answer on the lines below it:
+// it ends with a colon, or it is a short phrase, not a sentence, that says
+// the words of a question (any words, when bullets follow it).
+func isLabelLine(t string, v *vocab, qi int, bullets bool) bool {
+	if strings.HasSuffix(t, ":") && len(t) < 160 {
+		return true
+	}
+	f := strings.Fields(t)
+	if len(f) > 14 || strings.HasSuffix(t, ".") || hasFigure(t) || sentenceInside(t) || stopWords[strings.ToLower(f[len(f)-1])] {
+		return false // a sentence, or one wrapped onto the next line
+	}
+	if bullets && len(strings.Fields(t)) <= 8 {
+		return true
+	}
+	if qi >= 0 && v.sim(t, qi) >= 0.3 {
+		return true
+	}
+	return v.simBest(t) >= 0.45
+}
+
+// nextIsBullet tells lines whose first line with text is a bullet.
+func nextIsBullet(ls []string) bool {
+	for _, l := range ls {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		_, b := cutBullet(l)
+		return b
+	}
+	return false
+}
+
+// sentenceInside tells text with a sentence's end inside it ("Locating
+// missing people. The drones were also used to").
+func sentenceInside(t string) bool {
+	for i := 0; i+2 < len(t); i++ {
+		if (t[i] == '.' || t[i] == '?' || t[i] == '!') && t[i+1] == ' ' && t[i+2] >= 'A' && t[i+2] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+// hasFigure tells text with a figure in it other than a period, a date or
+// a section: what a label does not have and an answer may.
+func hasFigure(s string) bool {
+	for _, c := range numberCandidates(s) {
+		if !c.year {
+			return true
+		}
+	}
+	return strings.Contains(s, "£") || reURL.MatchString(s)
+}
+
+// cutLabelled cuts "Label: value" (or "Label = value"): a label of eight
+// words or fewer, not a sentence, and a value after it.
+func cutLabelled(t string) (label, value string, ok bool) {
+	i := strings.Index(t, ":")
+	j := strings.Index(t, " = ")
+	if i < 0 || j >= 0 && j < i {
+		if j < 0 {
+			return "", "", false
+		}
+		i = j + 1
+	}
+	label = strings.TrimSpace(strings.TrimRight(t[:i], "= "))
+	value = strings.TrimSpace(t[i+1:])
+	if label == "" || value == "" || strings.HasPrefix(value, "//") || len(strings.Fields(label)) > 9 || strings.ContainsAny(label, ".?!;") && !strings.HasSuffix(label, "?") {
+		return "", "", false
+	}
+	if isPeriodLabel(label) || isDigits(strings.TrimSpace(label)) {
+		return "", "", false // "2023/24: 37" is a year's figure, not a label
+	}
+	return label, value, true
+}
+
+func (v *vocab) simBest(s string) float64 {
+	_, score, _ := v.best(s)
+	return score
+}
+
+// cellLines splits a table cell at its own line breaks.
+func cellLines(c string) []string {
+	return strings.Split(c, cellBreak)
+}
+
+// restated finds lines, outside numbered items, that restate a question
+// on their own (an unnumbered question, or a letter that repeats the
+// questions without their numbers) and makes a unit of each, its answer
+// the lines up to the next one.
+func (s *segmenter) restated() {
+	inItem := s.itemLines()
+	type hit struct{ line, qi, end int }
+	var hits []hit
+	for i := 0; i < len(s.lines); i++ {
+		l := s.lines[i]
+		if l.blank || l.cells != nil || l.lab.num > 0 || inItem[i] && !s.endsItemAt(i) || l.stop || l.ans >= 0 {
+			continue
+		}
+		t := strings.TrimSpace(l.text)
+		if len(t) < 6 || len(t) > 400 {
+			continue
+		}
+		if _, v, ok := cutLabelled(t); ok && len(strings.Fields(v)) > 1 {
+			continue // "Label: value": a labelled answer
+		}
+		// The question may wrap onto the next line: a line that does not
+		// end a sentence, the next going on in lower case.
+		cand, end := t, i+1
+		qi, score, second := s.v.best(cand)
+		if end < len(s.lines) && !endsSentence(t) {
+			n := s.lines[end]
+			nt := strings.TrimSpace(n.text)
+			if !n.blank && n.lab.num == 0 && n.ans < 0 && n.cells == nil && nt != "" && (nt[0] >= 'a' && nt[0] <= 'z' || nt[0] == '(') {
+				if q2, s2, sec2 := s.v.best(t + " " + nt); q2 >= 0 && s2 >= score-0.05 {
+					cand, end, qi, score, second = t+" "+nt, end+1, q2, s2, sec2
+				}
+			}
+		}
+		if qi < 0 {
+			continue
+		}
+		if figureOutside(cand, s.v.words(qi)) || i > 0 && s.prevText(i) >= 0 && isAnswerHeading(s.lines[s.prevText(i)].text) {
+			continue // an answer that says the question's words, not the question
+		}
+		if len(hits) > 0 && s.prevText(i) == hits[len(hits)-1].end-1 && !strings.HasSuffix(cand, "?") {
+			continue // the line after a restated question answers it, in its words
+		}
+		words := len(strings.Fields(cand))
+		question := strings.HasSuffix(cand, "?") || strings.HasSuffix(cand, ":") || words <= 12 || matchPrefix(cand, s.v.words(qi)) >= len(cand)*3/4
+		if score < 0.6 || score-second < 0.1 || !question {
+			continue
+		}
+		if end < len(s.lines) && s.lines[end].ans >= 0 && !isAnswerHeading(s.lines[end].text) {
+			// "Question text\nAnswer: 5" is fine; the answer is on the label's line.
+		}
+		hits = append(hits, hit{i, qi, end})
+		i = end - 1
+	}
+	if len(hits) == 0 {
+		return
+	}
+	g := s.group()
+	for k, h := range hits {
+		stop := len(s.lines)
+		if k+1 < len(hits) {
+			stop = hits[k+1].line
+		}
+		var body []string
+		paras := 0
+		for j := h.end; j < stop && j < h.end+100; j++ {
+			n := s.lines[j]
+			if n.stop || n.footnote || n.lab.num > 0 && !n.lab.letter || n.doc != s.lines[h.line].doc {
+				break
+			}
+			if n.blank {
+				paras++
+				if paras > 3 {
+					break
+				}
+			}
+			body = append(body, n.text)
+		}
+		body = trimBlankLines(body)
+		if len(body) > 0 {
+			if at := answerLabel(body[0]); at >= 0 {
+				body[0] = strings.TrimSpace(body[0][at:])
+				body = trimBlankLines(body)
+			}
+		}
+		s.add(unit{src: srcRestated, group: g, label: s.lines[h.line].text, body: body, line: h.line})
+	}
+}
+
+// itemLines tells the lines that belong to a numbered item's span.
+func (s *segmenter) itemLines() []bool {
+	in := make([]bool, len(s.lines))
+	for _, u := range s.units {
+		if u.src != srcItem && u.src != srcRow {
+			continue
+		}
+		for k := u.line; k < len(s.lines) && k < u.end; k++ {
+			in[k] = true
+		}
+	}
+	return in
+}
+
+func (s *segmenter) endsItemAt(i int) bool {
+	qi := -1
+	for k := i - 1; k >= 0 && k > i-200; k-- {
+		if s.lines[k].lab.num > 0 {
+			qi = questionByNumber(s.qs, s.lines[k].lab.num)
+			break
+		}
+	}
+	return s.endsItem(s.lines[i], qi, i)
+}
+
+// labelled finds lines "Label: value" (and "Label:" with the value on the
+// lines below) outside numbered items, in groups of such lines.
+func (s *segmenter) labelled() {
+	inItem := s.itemLines()
+	g := 0
+	lastLine := -10
+	for i := 0; i < len(s.lines); i++ {
+		l := s.lines[i]
+		if l.blank || l.cells != nil || l.lab.num > 0 || l.stop || inItem[i] && !s.endsItemAt(i) {
+			continue
+		}
+		t := strings.TrimSpace(l.text)
+		var body []string
+		label, value, ok := cutLabelled(t)
+		if !ok {
+			if !strings.HasSuffix(t, ":") || len(strings.Fields(t)) > 9 {
+				continue
+			}
+			label = strings.TrimSuffix(t, ":")
+			for j := i + 1; j < len(s.lines) && j < i+40; j++ {
+				n := s.lines[j]
+				if n.blank && len(body) > 0 || n.stop || n.lab.num > 0 || n.footnote {
+					break
+				}
+				if !n.blank {
+					if _, _, lab := cutLabelled(strings.TrimSpace(n.text)); lab && !n.lab.bullet {
+						break
+					}
+					body = append(body, n.text)
+				}
+			}
+		} else {
+			body = []string{value}
+			for j := i + 1; j < len(s.lines) && j < i+20; j++ {
+				n := s.lines[j]
+				if n.blank || n.stop || n.lab.num > 0 || n.footnote || n.cells != nil {
+					break
+				}
+				if _, _, lab := cutLabelled(strings.TrimSpace(n.text)); lab {
+					break
+				}
+				if !n.lab.bullet && !strings.HasPrefix(n.text, " ") && endsSentence(body[len(body)-1]) {
+					break // the next line starts something else; a wrapped value goes on
+				}
+				body = append(body, n.text)
+			}
+		}
+		if len(body) == 0 {
+			continue
+		}
+		if _, score, _ := s.v.best(label); score < 0.2 {
+			continue
+		}
+		if g == 0 || i > lastLine+6 {
+			g = s.group()
+		}
+		lastLine = i
+		s.add(unit{src: srcLabelled, group: g, label: label, body: body, line: i})
+	}
+}
+
+// rows makes a unit of each table row without an item number.
+func (s *segmenter) rows() {
+	groups := map[int]int{}
+	for i, l := range s.lines {
+		if l.cells == nil || l.lab.num > 0 && !l.lab.letter {
+			continue
+		}
+		if strings.TrimSpace(l.cells[1]) == "" {
+			continue
+		}
+		g, ok := groups[l.table]
+		if !ok {
+			g = s.group()
+			groups[l.table] = g
+		}
+		s.add(unit{src: srcRow, group: g, label: l.cells[0], body: cellLines(l.cells[1]), line: i, note: l.note, check: l.check})
+	}
+}
+
+// ordered makes units of a run of bullets (or of one-line paragraphs after
+// the line introducing the answers) as many as the questions, or as the
+// numbered questions: such a run can only answer them in order.
+func (s *segmenter) ordered() {
+	numbered := 0
+	for _, q := range s.qs {
+		if q.Number > 0 {
+			numbered++
+		}
+	}
+	var blocks [][]int
+	var cur []int
+	prevBlank := false
+	flush := func() {
+		if len(cur) > 0 {
+			blocks = append(blocks, cur)
+		}
+		cur = nil
+	}
+	for i, l := range s.lines {
+		switch {
+		case l.lab.bullet && l.cells == nil:
+			cur = append(cur, i)
+		case l.blank:
+		case l.stop || l.lab.num > 0 || prevBlank || l.cells != nil:
+			flush()
+		}
+		prevBlank = l.blank
+		if len(blocks) > 100 {
+			break
+		}
+	}
+	flush()
+	for _, b := range blocks {
+		if len(b) != len(s.qs) && len(b) != numbered || len(b) < 2 {
+			continue
+		}
+		g := s.group()
+		k := 0
+		for qi, q := range s.qs {
+			if len(b) != len(s.qs) && q.Number == 0 {
+				continue
+			}
+			s.add(unit{src: srcOrder, group: g, num: -(qi + 1), body: []string{s.lines[b[k]].lab.rest}, line: b[k]})
+			k++
+		}
+	}
+}
+
+// words is question qi's words, for matchPrefix.
+func (v *vocab) words(qi int) []string {
+	return v.qwords[qi]
+}
+
+// prevText is the last line with text before line i, -1 when none.
+func (s *segmenter) prevText(i int) int {
+	for k := i - 1; k >= 0 && k > i-4; k-- {
+		if !s.lines[k].blank {
+			return k
+		}
+	}
+	return -1
+}
+
+// endsSentence tells a line that ends with a sentence's punctuation.
+func endsSentence(t string) bool {
+	t = strings.TrimRight(t, " \"'”’)")
+	return strings.HasSuffix(t, ".") || strings.HasSuffix(t, "?") || strings.HasSuffix(t, ":") || strings.HasSuffix(t, "!")
+}

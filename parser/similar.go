@@ -1,0 +1,217 @@
+package parser
+
+import (
+	"math"
+	"slices"
+	"strings"
+)
+
+// How much a piece of a reply says the words of a question: the measure the
+// aligner uses to tell which question a restated question, a label or a
+// table row belongs to. It knows no campaign's vocabulary: a word weighs
+// what it says about one question against the others of the same campaign
+// (a word every question has says nothing), and only English function words
+// are left out.
+
+// stopWords are English function words and the words every request uses to
+// ask ("please", "provide", "number"); they carry no subject.
+var stopWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`a an the of in on at for to by with from and or nor but as into onto
+	upon about than then that this these those there their they them it its is are was were be been
+	being am do does did done doing has have had having what which who whom whose how many much
+	when where why whether if any all each every some your you yours our ours we us i me my he she
+	his her so such per via within also not no please provide give state confirm list describe
+	detail details tell let know can could would should will shall may might must number numbers
+	total amount figure figures information data held hold please kindly include including
+	includes included whether e g eg etc re dear`) {
+		stopWords[w] = true
+	}
+}
+
+// stemWord reduces a lower-case word to a crude stem, so that "referral",
+// "referrals", "referred" and "refer" compare equal, and "deployments" and
+// "deployed" too.
+func stemWord(w string) string {
+	w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+	if len(w) <= 3 {
+		return w
+	}
+	for _, s := range []struct{ suf, rep string }{
+		{"isations", ""}, {"izations", ""}, {"isation", ""}, {"ization", ""},
+		{"ations", ""}, {"ation", ""}, {"ments", ""}, {"ment", ""},
+		{"ings", ""}, {"ing", ""}, {"ies", "y"}, {"ied", "y"}, {"als", ""}, {"al", ""},
+		{"ers", ""}, {"er", ""}, {"ed", ""}, {"es", ""}, {"s", ""},
+	} {
+		if strings.HasSuffix(w, s.suf) && len(w)-len(s.suf)+len(s.rep) >= 3 {
+			w = w[:len(w)-len(s.suf)] + s.rep
+			break
+		}
+	}
+	// "referr" -> "refer", "fitt" -> "fit"
+	if n := len(w); n >= 4 && w[n-1] == w[n-2] && !strings.ContainsRune("aeiouls", rune(w[n-1])) {
+		w = w[:n-1]
+	}
+	// "make" and "making", "use" and "used", "provide" and "provided"
+	if n := len(w); n >= 3 && w[n-1] == 'e' {
+		w = w[:n-1]
+	}
+	return w
+}
+
+// contentStems are the stems of s's words that are not stop words, in order.
+func contentStems(s string) []string {
+	var out []string
+	for _, t := range words(s, 400) {
+		if stopWords[t.w] || len(t.w) < 2 && !isDigits(t.w) {
+			continue
+		}
+		out = append(out, stemWord(t.w))
+	}
+	return out
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// vocab holds, for one campaign's questions, each question's stems and how
+// much each stem tells one question from the others.
+type vocab struct {
+	qs     [][]string        // per question: its stems (text and aliases), each once
+	qwords [][]string        // per question: the words of its text, in order (matchPrefix)
+	qset   []map[string]bool // per question: its stems as a set
+	weight map[string]float64
+	memo   map[string][]string // contentStems of texts already asked about
+}
+
+// stems is contentStems(s), remembered: the same lines are measured
+// against every question, by several stages.
+func (v *vocab) stems(s string) []string {
+	if st, ok := v.memo[s]; ok {
+		return st
+	}
+	st := contentStems(s)
+	if len(v.memo) < 4096 {
+		v.memo[s] = st
+	}
+	return st
+}
+
+func newVocab(qs []Question) *vocab {
+	v := &vocab{qs: make([][]string, len(qs)), qwords: make([][]string, len(qs)), weight: map[string]float64{}, memo: map[string][]string{}}
+	df := map[string]int{}
+	for i, q := range qs {
+		v.qwords[i] = wordList(q.Text)
+		seen := map[string]bool{}
+		for _, s := range append([]string{q.Text}, q.Aliases...) {
+			for _, st := range contentStems(s) {
+				if !seen[st] {
+					seen[st] = true
+					v.qs[i] = append(v.qs[i], st)
+					df[st]++
+				}
+			}
+		}
+	}
+	v.qset = make([]map[string]bool, len(qs))
+	for i, st := range v.qs {
+		v.qset[i] = make(map[string]bool, len(st))
+		for _, x := range st {
+			v.qset[i][x] = true
+		}
+	}
+	n := float64(len(qs))
+	for st, d := range df {
+		v.weight[st] = math.Log(1 + n/float64(d))
+	}
+	return v
+}
+
+// w is the weight of a stem: rarer among the questions weighs more; a stem
+// no question has weighs as much as one only one question has.
+func (v *vocab) w(st string) float64 {
+	if x, ok := v.weight[st]; ok {
+		return x
+	}
+	return math.Log(1 + float64(len(v.qs)))
+}
+
+// sim says how well s restates or labels question qi, from 0 to 1: how much
+// of s the question explains (precision) and how much of the question s
+// says (recall), weighted by what each word tells one question from the
+// others. A label of one word that only this question has ("Policy") is
+// near 0.6; a full restatement near 1.
+func (v *vocab) sim(s string, qi int) float64 {
+	return v.simStems(v.stems(s), qi)
+}
+
+func (v *vocab) simStems(stems []string, qi int) float64 {
+	if len(stems) == 0 || qi < 0 || qi >= len(v.qs) || len(v.qs[qi]) == 0 {
+		return 0
+	}
+	in := v.qset[qi]
+	var hit, all float64
+	for i, st := range stems {
+		if slices.Contains(stems[:i], st) {
+			continue
+		}
+		x := v.w(st)
+		all += x
+		if in[st] || v.prefixIn(st, qi) {
+			hit += x
+		}
+	}
+	if all == 0 || hit == 0 {
+		return 0
+	}
+	var qall, qhit float64
+	for _, st := range v.qs[qi] {
+		x := v.w(st)
+		qall += x
+		if slices.Contains(stems, st) {
+			qhit += x
+		}
+	}
+	return 0.65*hit/all + 0.35*qhit/qall
+}
+
+// prefixIn tells a stem that is a long prefix of one of the question's
+// stems, or has one as its prefix ("deploy" / "deployment"): word endings
+// the stemmer does not know.
+func (v *vocab) prefixIn(st string, qi int) bool {
+	if len(st) < 5 {
+		return false
+	}
+	for _, q := range v.qs[qi] {
+		if len(q) >= 5 && (strings.HasPrefix(q, st) || strings.HasPrefix(st, q)) {
+			return true
+		}
+	}
+	return false
+}
+
+// best is the question s fits best, with its score and the runner-up's.
+func (v *vocab) best(s string) (qi int, score, second float64) {
+	stems := v.stems(s)
+	qi = -1
+	for i := range v.qs {
+		x := v.simStems(stems, i)
+		switch {
+		case x > score:
+			second, score, qi = score, x, i
+		case x > second:
+			second = x
+		}
+	}
+	return qi, score, second
+}
