@@ -40,13 +40,10 @@ func findAnswers(docs []string, asked *Asked, notes func() []string) (map[string
 	if len(asked.Questions) == 0 {
 		return out, 0
 	}
-	p := askedPeriod(asked)
-	s := newSegmenter(docs, asked, p)
-	rd := &answerReader{period: p, notesOf: notes}
-	ctxs := make([]*qctx, len(asked.Questions))
-	for i, q := range asked.Questions {
-		ctxs[i] = newQctx(q, rd.period)
-	}
+	pr := prepare(asked)
+	s := newSegmenter(docs, asked, pr)
+	rd := &answerReader{period: pr.period, notesOf: notes}
+	ctxs := pr.ctxs
 
 	groups := map[int][]*unit{}
 	var order []int
@@ -57,30 +54,52 @@ func findAnswers(docs []string, asked *Asked, notes func() []string) (map[string
 		}
 		groups[u.group] = append(groups[u.group], u)
 	}
+	// Three passes: the groups whose units the reply numbered; then the
+	// groups aligned by their words, to the questions the first left
+	// without an answer; then runs aligned by order alone and sentences
+	// found by their words, to what is still unanswered.
 	var cands []candidate
 	groupScore := map[int]float64{}
-	for _, g := range order {
-		for _, c := range s.align(groups[g]) {
-			c.a = rd.read(ctxs[c.qi], c.u.body)
-			c.value = answerValue(c.a)
-			if c.value > 0 {
-				groupScore[g] += c.value * max(c.fit, 0.3)
-			}
-			cands = append(cands, c)
-		}
-	}
-	// Each question: the best candidate.
 	best := make([]*candidate, len(asked.Questions))
-	for i := range cands {
-		c := &cands[i]
-		if c.value == 0 {
-			continue
+	pass := func(take func(*unit) bool, open func(qi int) bool) {
+		var allowed []bool
+		if open != nil {
+			allowed = make([]bool, len(asked.Questions))
+			for qi := range allowed {
+				allowed[qi] = open(qi)
+			}
 		}
-		b := best[c.qi]
-		if b == nil || better(c, b, groupScore) {
-			best[c.qi] = c
+		start := len(cands)
+		for _, g := range order {
+			if !take(groups[g][0]) {
+				continue
+			}
+			for _, c := range s.align(groups[g], allowed) {
+				if allowed != nil && !allowed[c.qi] {
+					continue
+				}
+				c.a = rd.read(ctxs[c.qi], c.u.body)
+				c.value = answerValue(c.a)
+				if c.value > 0 {
+					groupScore[g] += c.value * max(c.fit, 0.3)
+				}
+				cands = append(cands, c)
+			}
+		}
+		for i := start; i < len(cands); i++ {
+			c := &cands[i]
+			if c.value == 0 {
+				continue
+			}
+			if b := best[c.qi]; b == nil || better(c, b, groupScore) {
+				best[c.qi] = c
+			}
 		}
 	}
+	weak := func(qi int) bool { return best[qi] == nil || best[qi].value < 1 }
+	pass(func(u *unit) bool { return u.num > 0 }, nil)
+	pass(func(u *unit) bool { return u.num == 0 && u.src != srcProse }, weak)
+	pass(func(u *unit) bool { return u.num < 0 || u.src == srcProse }, func(qi int) bool { return best[qi] == nil })
 	// A question no unit answered keeps the words one said of it, for a
 	// person to read.
 	for i := range cands {
@@ -107,8 +126,8 @@ func findAnswers(docs []string, asked *Asked, notes func() []string) (map[string
 			a.Why = why + "; " + a.Why
 		}
 		out[asked.Questions[qi].Key] = a
-		if answerValue(a) == 1 {
-			found++ // words without a value do not make a reply a response
+		if answerValue(a) == 1 && c.u.src != srcProse {
+			found++ // words without a value, or a sentence alone, do not make a reply a response
 		}
 	}
 	return out, found
@@ -128,11 +147,8 @@ func answerValue(a Answer) float64 {
 
 // better tells whether candidate c beats b for the same question.
 func better(c, b *candidate, groupScore map[int]float64) bool {
-	if c.u.src == srcOrder && b.u.src != srcOrder {
-		return false // order alone never beats words or numbers
-	}
-	if b.u.src == srcOrder && c.u.src != srcOrder {
-		return true
+	if weakSource(c.u.src) != weakSource(b.u.src) {
+		return weakSource(b.u.src) // order or a sentence alone never beats words or numbers
 	}
 	sc := c.value*1.5 + c.fit + 0.4*groupScore[c.u.group]
 	sb := b.value*1.5 + b.fit + 0.4*groupScore[b.u.group]
@@ -149,8 +165,13 @@ func better(c, b *candidate, groupScore map[int]float64) bool {
 	return c.u.line > b.u.line
 }
 
-// align aligns the units of one group to questions.
-func (s *segmenter) align(us []*unit) []candidate {
+// weakSource tells units aligned without a number or a label: by order, or
+// by a sentence's words.
+func weakSource(s source) bool { return s == srcOrder || s == srcProse }
+
+// align aligns the units of one group to questions; allowed, when not
+// nil, says which questions are still to be answered.
+func (s *segmenter) align(us []*unit, allowed []bool) []candidate {
 	if len(us) == 0 {
 		return nil
 	}
@@ -161,10 +182,16 @@ func (s *segmenter) align(us []*unit) []candidate {
 			out = append(out, candidate{u: u, qi: -u.num - 1, fit: 0.2, why: "aligned by order alone: the reply gives its answers without numbers or the questions' words"})
 		}
 		return out
+	case us[0].src == srcProse:
+		var out []candidate
+		for _, u := range us {
+			out = append(out, candidate{u: u, qi: -u.num - 1, fit: 0.3, why: u.note})
+		}
+		return out
 	case us[0].num > 0:
 		return s.alignNumbered(us)
 	}
-	return s.alignByWords(us)
+	return s.alignByWords(us, allowed)
 }
 
 // alignNumbered aligns numbered items by their number, a letter by its
@@ -231,18 +258,25 @@ func questionName(q Question) string {
 // words say each question, keeping the order written: the alignment with
 // the greatest total similarity (a unit's type fitting its question's
 // counts), each unit and each question used once.
-func (s *segmenter) alignByWords(us []*unit) []candidate {
+func (s *segmenter) alignByWords(us []*unit, allowed []bool) []candidate {
 	n, m := len(us), len(s.qs)
 	score := make([][]float64, n)
 	for i, u := range us {
 		score[i] = make([]float64, m)
 		stems := s.v.stems(u.label)
+		var h holds
 		for j := range s.qs {
+			if allowed != nil && !allowed[j] {
+				continue
+			}
 			x := s.v.simStems(stems, j)
 			if x < 0.25 {
 				continue
 			}
-			x *= typeFit(s.qs[j].Type, u.body)
+			if !h.known {
+				h = holdsOf(u.body)
+			}
+			x *= h.fit(s.qs[j].Type)
 			score[i][j] = x
 		}
 	}
@@ -288,19 +322,29 @@ func (s *segmenter) alignByWords(us []*unit) []candidate {
 	return out
 }
 
-// typeFit weighs a unit's fit to a question of type t by what the unit
-// holds: an address for a url, a figure for a count, an amount for money.
-func typeFit(t QuestionType, body []string) float64 {
+// holds is what a unit's lines hold, for typeFit.
+type holds struct {
+	known, url, money, count bool
+}
+
+func holdsOf(body []string) holds {
 	text := strings.Join(body, " ")
-	hasURL := reURL.MatchString(text)
-	hasMoney := len(moneyCandidates(firstChars(text, 400))) > 0
-	hasCount := false
+	h := holds{known: true, url: reURL.MatchString(text), money: len(moneyCandidates(firstChars(text, 400))) > 0}
 	for _, c := range numberCandidates(firstChars(text, 400)) {
 		if !c.year {
-			hasCount = true
+			h.count = true
 			break
 		}
 	}
+	return h
+}
+
+// typeFit weighs a unit's fit to a question of type t by what the unit
+// holds: an address for a url, a figure for a count, an amount for money.
+func typeFit(t QuestionType, body []string) float64 { return holdsOf(body).fit(t) }
+
+func (h holds) fit(t QuestionType) float64 {
+	hasURL, hasMoney, hasCount := h.url, h.money, h.count
 	switch t {
 	case TypeURL:
 		if hasURL {

@@ -61,10 +61,13 @@ func numberCandidates(s string) []numCand {
 	if !strings.ContainsAny(s, "0123456789") {
 		return wordNumbers(s, nil) // no digits: no dates, sections or phone numbers either
 	}
+	runs := digitRuns(s, 50)
 	var skip spans
-	for _, re := range []*regexp.Regexp{reDateSpan, reSectionSpan, rePhoneSpan, rePostcodeSpan} {
-		for _, m := range re.FindAllStringIndex(s, 50) {
-			skip = append(skip, [2]int{m[0], m[1]})
+	for _, w := range digitWindows(s, runs) {
+		for _, re := range []*regexp.Regexp{reDateSpan, reSectionSpan, rePhoneSpan, rePostcodeSpan} {
+			for _, m := range re.FindAllStringIndex(s[w[0]:w[1]], 50) {
+				skip = append(skip, [2]int{w[0] + m[0], w[0] + m[1]})
+			}
 		}
 	}
 	if strings.Contains(s, "/") || strings.Contains(s, "@") || strings.Contains(asciiLower(s), "www.") {
@@ -75,7 +78,7 @@ func numberCandidates(s string) []numCand {
 		}
 	}
 	var out []numCand
-	for _, m := range reDigits.FindAllStringIndex(s, 50) {
+	for _, m := range runs {
 		a, b := m[0], m[1]
 		if a > 0 && isLetterByte(s[a-1]) {
 			continue // "Q1", "A5"
@@ -111,6 +114,67 @@ func numberCandidates(s string) []numCand {
 	out = append(out, wordNumbers(s, skip)...)
 	sortCands(out)
 	return out
+}
+
+// digitRuns finds the figures of s as reDigits would, at most n: "1,234",
+// "12.5", "2024". A scan by hand: the pattern stepped through every byte.
+func digitRuns(s string, n int) [][2]int {
+	var out [][2]int
+	for i := 0; i < len(s) && len(out) < n; {
+		if !isDigitByte(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && isDigitByte(s[j]) {
+			j++
+		}
+		end := j
+		if j-i <= 3 { // \d{1,3}(?:,\d{3})+
+			for k := j; k+4 <= len(s) && s[k] == ',' && isDigitByte(s[k+1]) && isDigitByte(s[k+2]) && isDigitByte(s[k+3]); k += 4 {
+				end = k + 4
+			}
+		}
+		if end+1 < len(s) && s[end] == '.' && isDigitByte(s[end+1]) { // (?:\.\d+)?
+			end += 2
+			for end < len(s) && isDigitByte(s[end]) {
+				end++
+			}
+		}
+		out = append(out, [2]int{i, end})
+		i = end
+	}
+	return out
+}
+
+func isDigitByte(c byte) bool { return c >= '0' && c <= '9' }
+
+// digitWindows returns the parts of s near its figures, where a date, a
+// section, a phone number or a postcode can be: 48 bytes either side of
+// each run, widened to whitespace so that a pattern reads the same there as
+// in the whole of s, and merged. The span patterns read only these: most
+// of a long answer is words.
+func digitWindows(s string, runs [][2]int) [][2]int {
+	var out [][2]int
+	for _, r := range runs {
+		a, b := max(0, r[0]-48), min(len(s), r[1]+48)
+		for a > 0 && !isSpaceByte(s[a-1]) {
+			a--
+		}
+		for b < len(s) && !isSpaceByte(s[b]) {
+			b++
+		}
+		if n := len(out); n > 0 && a <= out[n-1][1] {
+			out[n-1][1] = max(out[n-1][1], b)
+			continue
+		}
+		out = append(out, [2]int{a, b})
+	}
+	return out
+}
+
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
 }
 
 // reBoundBefore ends the words of a bound before a figure: "fewer than",
@@ -235,7 +299,7 @@ var reZero = regexp.MustCompile(`(?i)^\W*(none|nil|zero|nought|nothing|no ?one|n
 
 // reNoNoun is "no <noun>" ("No prosecutions were brought", "No
 // households."): none of what was asked, whatever it is.
-var reNoNoun = regexp.MustCompile(`(?i)(?:^|[\s(])no\s+([a-z][a-z'’-]+)\b`)
+var reNoNoun = regexp.MustCompile(`(?i)(?:^|[\s(])(?:no|nil|zero)\s+([a-z][a-z'’-]+)\b`)
 
 // reNotAny is a verb said of none: "did not issue any", "have not made
 // any", "has never used", "were not any".
@@ -251,7 +315,7 @@ func zeroSaid(s string) bool {
 		return true
 	}
 	first := firstSentence(s)
-	if strings.Contains(lower, "no") {
+	if strings.Contains(lower, "no") || strings.Contains(lower, "nil") || strings.Contains(lower, "zero") {
 		for _, m := range reNoNoun.FindAllStringSubmatch(first, 5) {
 			if !notCountNouns[strings.ToLower(m[1])] {
 				return true
@@ -273,7 +337,7 @@ var (
 func countIn(s string, masked spans, qstems map[string]bool) (v int64, ok bool, why string) {
 	var cands []numCand
 	for _, c := range numberCandidates(s) {
-		if c.year || masked.covers(c.start, c.end) {
+		if c.year || masked.covers(c.start, c.end) || durationAfter(s, c.end, qstems) {
 			continue
 		}
 		cands = append(cands, c)
@@ -299,30 +363,49 @@ func countIn(s string, masked spans, qstems map[string]bool) (v int64, ok bool, 
 	if len(distinct) == 1 {
 		return cands[0].v, true, ""
 	}
-	// Several figures: the one beside a word of the question; else the
-	// first.
+	// Several figures: one at the start of the answer; else the first
+	// beside a word of the question ("attended 2,164 false alarms"); else
+	// the first. A person should look unless the choice was plain.
+	first := cands[0]
 	var near []numCand
 	for _, c := range cands {
 		if nounAfter(s, c.end, qstems) {
 			near = append(near, c)
 		}
 	}
-	if len(near) >= 1 {
-		nd := map[int64]bool{}
-		for _, c := range near {
-			nd[c.v] = true
+	if startsAnswer(s, first.start) && (len(near) == 0 || near[0].start == first.start) {
+		return first.v, true, ""
+	}
+	if len(near) > 0 {
+		return near[0].v, true, fmt.Sprintf("several figures given (%s): took %s, beside the question's words", figures(cands), fmtInt(near[0].v))
+	}
+	if startsAnswer(s, first.start) {
+		return first.v, true, ""
+	}
+	return first.v, true, fmt.Sprintf("several figures given (%s): took the first", figures(cands))
+}
+
+// durationAfter tells a figure that counts time ("the last three years",
+// "within 20 working days", "48 hours"), unless time is what the question
+// counts ("flight hours").
+func durationAfter(s string, end int, qstems map[string]bool) bool {
+	ws := words(s[end:min(len(s), end+40)], 3)
+	for i, t := range ws {
+		if i > 1 {
+			break
 		}
-		if len(nd) == 1 && (near[0].start == cands[0].start || cands[0].start > 0 && !nounAfter(s, cands[0].end, qstems)) {
-			if near[0].start == cands[0].start && startsAnswer(s, cands[0].start) {
-				return near[0].v, true, ""
+		switch stemWord(t.w) {
+		case "year", "month", "week", "day", "hour", "minut", "quarter", "working", "financial", "academic", "calendar":
+			if t.w == "working" || t.w == "financial" || t.w == "academic" || t.w == "calendar" {
+				continue
 			}
-			return near[0].v, true, fmt.Sprintf("several figures given (%s): took %s, beside the question's words", figures(cands), fmtInt(near[0].v))
+			return !qstems[stemWord(t.w)]
+		}
+		if i == 0 {
+			continue
 		}
 	}
-	if startsAnswer(s, cands[0].start) {
-		return cands[0].v, true, ""
-	}
-	return cands[0].v, true, fmt.Sprintf("several figures given (%s): took the first", figures(cands))
+	return false
 }
 
 // zeroLeads tells an answer starting with a word of none before the first

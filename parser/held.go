@@ -33,17 +33,42 @@ func notHeld(s string) bool {
 
 // kNotHeld is reNotHeld with the words each of its phrases holds
 // (keyed_test.go checks that none is missing).
-var kNotHeld = newKeyed("not-held", reNotHeld, "held", "hold", "record", "collect", "collat", "captur", "keep", "kept", "retain", "maintain", "store", "compile", "produce", "track", "monitor", "log", "such", "identif", "available", "no information", "have no", "not have", "exist", "found", "locate", "to find", "scope", "there is no", "there are no", "been")
+var kNotHeld = newKeyed("not-held", reNotHeld, "held", "hold", "record", "collect", "collat", "captur", "keep", "kept", "retain", "maintain", "store", "compile", "produce", "track", "monitor", "log", "such", "identif", "available", "no information", "have no", "not have", "exist", "found", "locate", "to find", "scope", "there is no", "there are no", "been").
+	and("no", "n't", "nt ", "unable")
+
+// mayCite tells whether s may cite a section: a digit after the last
+// letter of one of reSection's words ("s", "sec", "section", "reg",
+// "regulation", "r"), dots and spaces between. Most text cites none.
+func mayCite(s string) bool {
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' || s[i-1] >= '0' && s[i-1] <= '9' {
+			continue
+		}
+		j := i - 1
+		for j >= 0 && strings.IndexByte(" .\t\n\f\r", s[j]) >= 0 {
+			j--
+		}
+		if j >= 0 {
+			switch s[j] | 0x20 {
+			case 's', 'c', 'n', 'g', 'r':
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // exemptWords tells text saying information is withheld.
 func exemptWords(s string) bool {
-	return reExemptWords.MatchString(s)
+	return kExemptWords.match(s, asciiLower(s))
 }
+
+var kExemptWords = newKeyed("exempt-words", reExemptWords, "exempt", "withh", "redact", "suppress", "neither confirm", "disclosed", "released", "cannot be", "refus", "commercially")
 
 // exemption returns the first section or regulation cited, written
 // "s.40(2)", "s.38(1)(b)", "reg.12(4)(a)", "reg.13"; "" when none.
 func exemption(s string) string {
-	if !strings.ContainsAny(s, "0123456789") {
+	if !mayCite(s) {
 		return ""
 	}
 	for _, m := range reSection.FindAllStringSubmatch(s, 10) {
@@ -94,7 +119,7 @@ func footnoteFor(answer string, notes []string) string {
 			continue
 		}
 		l := asciiLower(n)
-		if mark && strings.HasPrefix(strings.TrimSpace(n), "*") || hasAny(l, []string{"fewer than", "less than", "below", "small number", "low number", "suppress", "under five", "under 5", "not given the exact", "exact number", "identify", "withheld", "withhold"}) {
+		if mark && strings.HasPrefix(strings.TrimSpace(n), "*") || hasAny(l, []string{"fewer than", "less than", "lower than", "below", "small number", "low number", "suppress", "under five", "under 5", "not given", "exact number", "exact figure", "identify", "identities", "withheld", "withhold", "redact"}) {
 			return ex
 		}
 	}

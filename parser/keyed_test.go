@@ -18,7 +18,15 @@ func TestKeyedPatternsHideNothing(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		c := keyCheck{keys: k.keys}
+		for _, ks := range k.sets {
+			checkKeys(t, name, re, ks.keys)
+		}
+	}
+}
+
+func checkKeys(t *testing.T, name string, re *syntax.Regexp, keys []string) {
+	{
+		c := keyCheck{keys: keys}
 		top := re
 		for {
 			if top.Op == syntax.OpCapture {
@@ -45,11 +53,11 @@ func TestKeyedPatternsHideNothing(t *testing.T) {
 		if top.Op == syntax.OpAlternate {
 			for _, b := range top.Sub {
 				if !c.holds(b) {
-					t.Errorf("pattern %s: the branch %s can match without any of its keys %q", name, b, k.keys)
+					t.Errorf("pattern %s: the branch %s can match without any of its keys %q", name, b, keys)
 				}
 			}
 		} else if !c.holds(top) {
-			t.Errorf("pattern %s can match without any of its keys %q", name, k.keys)
+			t.Errorf("pattern %s can match without any of its keys %q", name, keys)
 		}
 	}
 }
@@ -189,4 +197,33 @@ func (c keyCheck) holds(n *syntax.Regexp) bool {
 		return n.Min >= 1 && c.holds(n.Sub[0])
 	}
 	return false
+}
+
+// TestAnswerLabels: the forms of an answer's label, each read with the
+// cheap test in front of the pattern, and lines that are not labels.
+func TestAnswerLabels(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		rest string // what follows the label; "-" for no label
+	}{
+		{"Answer: 5", "5"}, {"Response", ""}, {"Response:", ""}, {"Our response: none", "none"},
+		{"A5. £27,480", "£27,480"}, {"A5 £27,480", "£27,480"}, {"A 5: twelve", "twelve"}, {"Reply - 12", "12"},
+		{"Ateb / Answer: 7", "7"}, {"Ateb: 389 awr / Answer: 389 hours", "389 hours"}, {"- Answer: yes", "yes"},
+		{"Council's response: 4", "4"}, {"Trust response: nil", "nil"}, {"Response to question 4: 12", "12"},
+		{"Answer 3: £5", "£5"}, {"RESPONSE", ""}, {"Answers:", "-"},
+		{"A good question", "-"}, {"A 12 month contract", "-"}, {"Response due: 4 June", "-"}, {"Reply to: Leah Smith", "-"},
+		{"The answer is 12", "-"}, {"12 responses were received", "-"},
+	} {
+		at := answerLabel(c.in)
+		got := "-"
+		if at >= 0 {
+			got = strings.TrimSpace(c.in[at:])
+		}
+		if got != c.rest {
+			t.Errorf("answerLabel(%q): rest %q, want %q", c.in, got, c.rest)
+		}
+		if re := reAnswerLabel.FindStringIndex(c.in); (re != nil) != mayBeAnswerLabel(c.in) && re != nil {
+			t.Errorf("%q: the pattern reads a label the cheap test hides", c.in)
+		}
+	}
 }

@@ -20,13 +20,13 @@ var (
 	reBounceSender  = regexp.MustCompile(`(?i)^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@`)
 	reAutoSubject   = regexp.MustCompile(`(?i)^\s*(automatic reply|auto[- ]?reply|autoreply|auto[- ]?response|automatic response|out of (the )?office|ooo\b|away from (the )?office|on leave|absence notice)`)
 	reOOOBody       = regexp.MustCompile(`(?i)\b(i am|i'm|i will be|i’m) (currently )?(out of (the )?office|away from (the |my )?(office|desk)|on (annual |parental |maternity |paternity |sick |study )?leave|not in the office|working (part[- ]time|reduced hours)|on holiday|off work)|\bout of (the )?office (until|from|on|and)\b|\bwith (limited|no) access to (my )?e-?mail`)
-	reAutoBody      = regexp.MustCompile(`(?i)\bthis is an automated (response|reply|message|e-?mail)\b|\bthis (e-?mail|message|mailbox) (address )?is not monitored\b|\bplease do not reply to this (e-?mail|message|address)\b|\breplies to this (e-?mail |message )?address are not monitored\b`)
+	reAutoBody      = regexp.MustCompile(`(?i)\bthis is an? (automated|automatic) (response|reply|message|e-?mail|acknowledge?ment)\b|\b(automated|automatic) (response|reply) to your (e-?mail|message)\b`)
 )
 
 // The automatic replies' patterns with their words (keyed_test.go).
 var (
 	kOOO  = newKeyed("out-of-office", reOOOBody, "i am", "i'm", "i’m", "i will be", "out of", "access to")
-	kAuto = newKeyed("automated", reAutoBody, "automated", "not monitored", "do not reply")
+	kAuto = newKeyed("automated", reAutoBody, "automated", "automatic")
 )
 
 // kindPatterns are the phrases of each kind, tried on lower-case sentences.
@@ -35,7 +35,7 @@ var (
 	reRefusal   = regexp.MustCompile(`\bexceed(s|ed)? the (appropriate|cost) limit\b|\b(section|s\.?)\s*12\s*(\(\s*1\s*\))?( of the act)?\b.{0,60}\b(applies|applied|engaged|cost)|\bcost limit\b|\bappropriate limit\b|\bvexatious\b|\brepeated request\b|\b(section|s\.?)\s*14\s*\(\s*[12]\s*\)|\b(we|i) (are|am) unable to comply\b|\bnot (obliged|required) to comply\b|\b(we|i) (must |have to |will )?(refuse|decline) (your|this|the) request\b|\b(your|this) request (is|has been) refused\b|\brefus(e|ing|ed) (your|this|the) request\b|\brefusal notice\b`)
 	reExtension = regexp.MustCompile(`\bpublic interest test\b|\b(section|s\.?)\s*10\s*\(\s*3\s*\)|\b(need|require|requires|needs|take|taking) (some )?(additional|further|more|extra) time\b|\bextend(ed|ing)? (the|our) (time|deadline|response (time|date|deadline)|period|time limit)\b|\bextension (of|to) (the )?(time|deadline)\b|\bnot (be )?able to (respond|reply|provide a response) (to you )?(within|by) (the|20)\b|\bunable to (respond|reply) (to you )?within (the )?(statutory|20)\b|\bconsider(ing)? (where )?the (balance of the )?public interest\b|\b(new|revised|extended) (deadline|due date|response date)\b|\bnow (expect|aim|intend) to (send|provide|respond|reply)\b`)
 	reClarify   = regexp.MustCompile(`\b(please |could you |can you |would you )(please )?(clarify|confirm (exactly |precisely )?(what|which|whether|if)|tell (us|me) (what|which|whether|if|exactly)|provide (us with )?(further|more|additional) (details|information|clarification)|specify|let (us|me) know (what|which|whether|if|exactly)|explain (what|which))\b|\bclarification (of|on|regarding|about|as to)\b|\b(we|i) (need|require|would need|would require) (some )?(further |more |additional )?(clarification|details|information) (from you|before|in order|to (be able to )?(process|progress|identify|locate|deal))|\b(we|i) need to clarify\b|\bsection 1 ?\(3\)|\bs\.? ?1 ?\(3\)|\b(the )?(20 working days?|statutory) (clock|time ?limit|period|deadline) (will|has been|is) (be )?(paused|stopped|on hold)\b|\buntil (we|i) (receive|have received) (your )?(clarification|reply|response)\b|\bseek(ing)? clarification\b|\bbefore (we|i) can (answer|go further|proceed|process|respond|deal with)\b|\bwill start again\b`)
-	reAck       = regexp.MustCompile(`\backnowledge (the )?receipt\b|\b(i|we) (hereby )?acknowledge (your|the) (request|e-?mail|freedom of information)\b|\bconfirm (the )?receipt\b|\bthis (email|e-mail|message|letter) (is to )?(acknowledges?|confirms?) (receipt|that we (have )?received)\b|\b(we|i) (have|has) (now )?received your (request|email|e-mail|freedom of information|foi)\b|\b(logged|registered|recorded) (it )?(under|with|as|on)\b|\bhas been (logged|registered|passed to)\b|\b(will|aim to|should|expect to|intend to) (respond|reply|send (you )?(a |our )?(full )?response|provide (you with )?(a |our )?response|receive a response|be in touch)\b.{0,80}\b(no later than|not later than|within|by)\b|\bcan expect (a|our) (response|reply)\b|\b(response|reply) (is )?due\b|\bdue (date|to be responded)\b|\bis being (dealt with|processed|considered|handled)\b|\bwill be (dealt with|handled|considered|processed) (under|in accordance)\b|\bwe received your request on\b|\b(within|in) (the statutory timescale of )?(20|twenty) working days\b|\b(been )?given (the )?reference\b|\bautomated acknowledge?ment\b|\bcase reference\b|\bquote (this|the) reference\b`)
+	reAck       = regexp.MustCompile(`\backnowledge (the )?receipt\b|\b(i|we) (hereby )?acknowledge (your|the) (request|e-?mail|freedom of information)\b|\bconfirm (the )?receipt\b|\bthis (email|e-mail|message|letter) (is to )?(acknowledges?|confirms?) (receipt|that we (have )?received)\b|\b(we|i) (have|has) (now )?received your (request|email|e-mail|freedom of information|foi)\b|\b(logged|registered|recorded) (it )?(under|with|as|on)\b|\b(has|have) been (received|logged|registered|passed to)\b|\b(will|aim to|should|expect to|intend to) (respond|reply|send (you )?(a |our )?(full )?response|provide (you with )?(a |our )?response|receive a response|be in touch)\b.{0,80}\b(no later than|not later than|within|by)\b|\bcan expect (a|our) (response|reply)\b|\b(response|reply) (is )?due\b|\bdue (date|to be responded)\b|\bis being (dealt with|processed|considered|handled)\b|\bwill be (dealt with|handled|considered|processed) (under|in accordance)\b|\bwe received your request on\b|\b(within|in) (the statutory timescale of )?(20|twenty) working days\b|\b(been )?given (the )?reference\b|\bautomated acknowledge?ment\b|\bcase reference\b|\bquote (this|the) reference\b`)
 	reRespond   = regexp.MustCompile(`\bplease find (attached|enclosed|below) (our|the|my|a) (full )?(response|reply|answer|information|letter)|\bin response to your (freedom of information |foi |information )?request\b|\bcan (now )?(confirm|advise|provide) (the following|that)\b|\b(has|have) now been considered\b|\bthe information (you )?(requested|asked for) (is|can be found|has been|is below)|\bresponse can be found\b|\b(our|the) (response|answers?|reply)( to your (request|questions?))? (is|are) (as follows|below|attached|set out|given)\b|\bnot held\b|\b(do|does) not hold\b|\bholds? no (recorded )?(information|data)\b|\bno (recorded )?information (is )?held\b|\binformation (is )?(attached|enclosed)\b|\bour answers are\b|\bresponse to (each|your) (question|part)|\b(do|does|did) not (currently )?(commission|fund|provide|run|operate|employ|use|have) (a|an|any)\b`)
 )
 
@@ -61,7 +61,11 @@ func classify(m *Message, text string, sig *signals, found, asked int) Kind {
 		(reBounceSubject.MatchString(subject) && !strings.HasPrefix(strings.ToLower(subject), "re:")) {
 		return KindBounce
 	}
-	autoHeader := (m.AutoSubmitted != "" && m.AutoSubmitted != "no") || h("X-Autoreply") != "" || h("X-Autorespond") != "" ||
+	// An automatic reply says so in its headers (RFC 3834 "auto-replied",
+	// X-Autoreply, Precedence) or in words ("This is an automated
+	// response"); a message a system generated on its own ("auto-generated":
+	// a survey, a notice) is classified by its words like any other.
+	autoHeader := m.AutoSubmitted == "auto-replied" || h("X-Autoreply") != "" || h("X-Autorespond") != "" ||
 		strings.Contains(h("Precedence"), "auto_reply") || strings.Contains(h("Precedence"), "auto-reply") ||
 		kAuto.match(firstChars(text, 1500), asciiLower(firstChars(text, 1500)))
 	ooo := reAutoSubject.MatchString(subject) || kOOO.match(firstChars(text, 800), asciiLower(firstChars(text, 800)))
@@ -79,7 +83,7 @@ func classify(m *Message, text string, sig *signals, found, asked int) Kind {
 		return KindResponse
 	}
 	switch {
-	case found > 0 && sig.has(kRefusal):
+	case found > 0 && sig.has(kRefusal) && (found >= 2 || sig.refusesPart()):
 		return KindResponse // part refused, the rest answered
 	case sig.has(kRefusal) && !sig.clarifies():
 		return KindRefusal
@@ -104,6 +108,7 @@ type signals struct {
 	orig  []string // the same, as written
 	cond  []string // conditional sentences, for the phrases that stay true in them
 	cache map[*keyed]bool
+	all   string // sents joined, made when first needed
 }
 
 func newSignals(text string) *signals {
@@ -134,6 +139,13 @@ func (s *signals) has(k *keyed) bool {
 		return v
 	}
 	v := false
+	if s.all == "" {
+		s.all = strings.Join(s.sents, "\n")
+	}
+	if !k.holdsKey(s.all) {
+		s.cache[k] = false
+		return false // one pass over all of them, for the usual case
+	}
 	for _, sent := range s.sents {
 		if k.match(sent, sent) {
 			v = true
@@ -142,6 +154,24 @@ func (s *signals) has(k *keyed) bool {
 	}
 	s.cache[k] = v
 	return v
+}
+
+// refusesPart tells a refusal of some questions only ("the remaining
+// questions", "questions 5 to 7"), not of the whole request.
+func (s *signals) refusesPart() bool {
+	part := false
+	for _, l := range s.sents {
+		if !kRefusal.match(l, l) {
+			continue
+		}
+		if hasAny(l, []string{"whole request", "whole of your request", "all of your request", "request as a whole", "entire request", "whole of the request"}) {
+			return false
+		}
+		if len(questionNumbersIn(l)) > 0 || hasAny(l, []string{"remaining", "other question", "rest of", "other parts", "remainder", "some of"}) {
+			part = true
+		}
+	}
+	return part
 }
 
 // clarifies tells a request for clarification: its phrases in a sentence

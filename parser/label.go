@@ -283,6 +283,9 @@ var reAnswerLabel = regexp.MustCompile(`(?i)^\s*(?:[-–•*]\s*)?(?:\p{L}+\s*/\
 // label of an answer; -1 otherwise. A label in another language before
 // the English one ("Ateb: ... / Answer: ...") gives the English one.
 func answerLabel(s string) int {
+	if !mayBeAnswerLabel(s) {
+		return -1
+	}
 	if m := reAnswerLabel.FindStringIndex(s); m != nil {
 		if e := strings.Index(asciiLower(s[m[1]:]), " / answer:"); e >= 0 {
 			return m[1] + e + len(" / answer:")
@@ -293,6 +296,18 @@ func answerLabel(s string) int {
 		return i + len("/ answer:")
 	}
 	return -1
+}
+
+// mayBeAnswerLabel is a cheap test before reAnswerLabel: every label the
+// pattern reads holds "answer", "respon" or "reply" in its first 60 bytes,
+// or is "A" and a figure (TestAnswerLabels tries every form).
+func mayBeAnswerLabel(s string) bool {
+	head := asciiLower(firstChars(s, 60))
+	if strings.Contains(head, "answer") || strings.Contains(head, "respon") || strings.Contains(head, "reply") {
+		return true
+	}
+	t := strings.TrimLeft(head, " \t-–•*")
+	return len(t) >= 2 && t[0] == 'a' && (t[1] >= '0' && t[1] <= '9' || t[1] == ' ' && len(t) > 2 && t[2] >= '0' && t[2] <= '9')
 }
 
 // isAnswerHeading tells a line that is only an answer's label: "Response",

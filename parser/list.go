@@ -41,6 +41,7 @@ func listIn(lines []string, qstems map[string]bool) (items []string, ok bool) {
 		first := strings.TrimSpace(ls[0])
 		_, firstBullet := cutBullet(ls[0])
 		_, secondBullet := cutBullet(ls[1])
+		secondBullet = secondBullet || strings.Contains(ls[1], " | ") && !strings.Contains(ls[0], " | ")
 		if strings.HasSuffix(first, ":") || !firstBullet && secondBullet && (strings.HasSuffix(first, ".") || len(strings.Fields(first)) > 5) {
 			ls = ls[1:]
 		} else if i := strings.Index(first, ":"); i > 0 && !firstBullet && i < 120 && !strings.Contains(first[i:], "//") {
@@ -54,8 +55,17 @@ func listIn(lines []string, qstems map[string]bool) (items []string, ok bool) {
 		}
 		return namesIn(text, qstems), true
 	}
+	bullets := 0
 	for _, l := range ls {
-		t, _ := cutBullet(l)
+		if _, b := cutBullet(l); b {
+			bullets++
+		}
+	}
+	for _, l := range ls {
+		t, isBullet := cutBullet(l)
+		if bullets >= 2 && !isBullet {
+			continue // a sentence after the bullets explains them
+		}
 		if cells := strings.Split(t, " | "); len(cells) > 1 {
 			// A table's row: the name is its first cell; a total is no name.
 			if t = cells[0]; isTotalLabel(t) {
@@ -89,14 +99,17 @@ func trimAll(ls []string) []string {
 // oneItemPerLine tells lines that are one item each (bullets, or short
 // lines that do not wrap a sentence) from a paragraph wrapped over lines.
 func oneItemPerLine(ls []string) bool {
-	bullets := 0
+	bullets, rows := 0, 0
 	for _, l := range ls {
 		if _, b := cutBullet(l); b {
 			bullets++
 		}
+		if strings.Contains(l, " | ") {
+			rows++
+		}
 	}
-	if bullets >= len(ls)-1 && bullets > 0 {
-		return true
+	if bullets >= len(ls)-1 && bullets > 0 || rows >= len(ls)-1 && rows > 0 {
+		return true // bullets, or a table's rows
 	}
 	for i, l := range ls {
 		t := strings.TrimSpace(l)
@@ -128,9 +141,16 @@ func namesIn(text string, qstems map[string]bool) []string {
 		if exemption(sent) != "" || notHeld(sent) {
 			continue // a sentence about the law or what is not held names no one asked about
 		}
-		for _, semi := range splitOutside(sent, ';') {
+		semis := splitOutside(sent, ';')
+		for _, semi := range semis {
 			commas := joinSerialNames(splitOutside(semi, ','))
 			for _, c := range commas {
+				if len(semis) > 1 && len(commas) == 1 {
+					// "A; B; Vale Cars and Minibuses": the list says
+					// where its items end; an "and" is inside one.
+					pieces = append(pieces, strings.ReplaceAll(c, serialAnd, " and "))
+					continue
+				}
 				for _, p := range splitAnds(strings.TrimSpace(c), len(commas) > 1) {
 					pieces = append(pieces, strings.ReplaceAll(p, serialAnd, " and "))
 				}
@@ -155,6 +175,9 @@ func namesIn(text string, qstems map[string]bool) []string {
 	}
 	if len(named) > 0 {
 		return named
+	}
+	if exemption(text) != "" {
+		return nil // no names, and a reason they are withheld
 	}
 	return plain
 }
@@ -308,9 +331,14 @@ func nameTokens(p string) []nameTok {
 				j = len(p) - i - 1
 			}
 			inner := p[i+1 : i+j]
-			// "(Cumbria)", "(BSPP)": part of the name; "(a council-owned
-			// company)": a description, not.
+			// "(Cumbria)", "(Dial-a-Ride)", "(BSPP)" for "Borsetshire
+			// Stalking Perpetrator Programme": part of the name; "(a
+			// council-owned company)", "(spoken languages)", "(BSL)"
+			// after "Deaf Access Partners": a description, not.
 			keep := len(strings.Fields(inner)) <= 3 && inner != "" && (inner[0] >= 'A' && inner[0] <= 'Z')
+			if keep && isAcronym(inner) {
+				keep = strings.HasSuffix(initialsOf(out), inner) // the name's last words' initials
+			}
 			out = append(out, nameTok{text: p[i : i+j+1], start: i, end: i + j + 1, paren: keep, join: false})
 			i += j + 1
 			continue
@@ -341,6 +369,18 @@ func nameTokens(p string) []nameTok {
 	}
 	// A trailing "and"/"of" joins nothing.
 	return out
+}
+
+// initialsOf is the initials of the capitalised words of a name so far
+// ("Greymoor Community Transport Association" is "GCTA").
+func initialsOf(toks []nameTok) string {
+	var b strings.Builder
+	for _, t := range toks {
+		if t.cap && !t.join && t.text != "" && t.text[0] >= 'A' && t.text[0] <= 'Z' {
+			b.WriteByte(t.text[0])
+		}
+	}
+	return b.String()
 }
 
 func isMonthOrDay(w string) bool {
@@ -495,7 +535,19 @@ func lastWordOf(s string) string {
 func trailingCapRun(s string) int {
 	f := strings.Fields(s)
 	n := 0
+	paren := 0
 	for i := len(f) - 1; i >= 0; i-- {
+		// A parenthesis at the end ("Ltd (spoken languages)") is no
+		// word of the name to count.
+		if strings.HasSuffix(f[i], ")") {
+			paren++
+		}
+		if paren > 0 {
+			if strings.HasPrefix(f[i], "(") {
+				paren--
+			}
+			continue
+		}
 		w := strings.Trim(f[i], ".,;:()")
 		if w == "" {
 			continue

@@ -124,7 +124,7 @@ func moneyIn(s string, masked spans) (Money, bool, string) {
 
 // reNoSpend says no money was spent: "no spend", "nothing was spent",
 // "did not spend any", "no cost".
-var reNoSpend = regexp.MustCompile(`(?i)\b(no (spend|expenditure|cost|costs|payments?)\b|nothing (was|has been) (spent|paid)|(did|have|has) not (spent|spend|paid|pay)\b)`)
+var reNoSpend = regexp.MustCompile(`(?i)\b((no|nil|zero) (spend|expenditure|cost|costs|payments?)\b|nothing (was|has been) (spent|paid)|(did|have|has) not (spent|spend|paid|pay)\b)`)
 
 // near tells two amounts of which one rounds the other (within 5%).
 func near(a, b float64) bool {

@@ -152,13 +152,13 @@ func questionNumbersIn(l string) map[int]bool {
 	return out
 }
 
-// exemptionSentences are the sentences of a text that cite an exemption:
-// the footnotes a suppressed figure ("*", "<5") points to.
+// exemptionSentences are the paragraphs of a text that cite an
+// exemption: the footnotes a suppressed figure ("*", "<5") points to.
 func exemptionSentences(text string) []string {
 	var out []string
-	for _, s := range sentences(firstChars(text, 200_000)) {
-		if exemption(s) != "" {
-			out = append(out, s)
+	for _, p := range strings.Split(firstChars(text, 200_000), "\n\n") {
+		if p = strings.TrimSpace(p); p != "" && exemption(p) != "" {
+			out = append(out, strings.Join(strings.Fields(p), " "))
 			if len(out) == 200 {
 				break
 			}

@@ -55,13 +55,17 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 		return Answer{Status: StatusUnanswered}
 	}
 	var why string
-	// Figures per period: "2021/22 - £3.1m / 2022/23 - £2.8m / 2023/24 - £2.4m".
+	// Figures per period: "2021/22 - £3.1m / 2022/23 - £2.8m / 2023/24 - £2.4m";
+	// per month or quarter with a total ("January 1,102 ... Total 14,820").
 	if c.q.Type == TypeCount || c.q.Type == TypeMoney {
 		if v, note, check, ok := perPeriod(lines, c.period); ok {
 			lines, text = []string{v}, v
 			if check {
 				why = note
 			}
+		} else if v, note, ok := partsTotal(lines); ok {
+			lines, text = []string{v}, v
+			why = note
 		}
 	}
 	main, note := splitNote(text)
@@ -101,7 +105,7 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 			value, vwhy = Money{Amount: round2(f), Currency: "GBP"}, "an amount without a currency sign: taken as pounds"
 		}
 	case TypeList:
-		if l, ok := listIn(lines, c.stems); ok {
+		if l, ok := listIn(lines, c.stems); ok && l != nil {
 			value = l
 		}
 	case TypeURL:
@@ -114,10 +118,26 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 		}
 	}
 
+	// Withheld in the first sentence ("The names of the suppliers are
+	// withheld under section 31(1)(a). Naming them would ..."): exempt,
+	// whatever the sentences after it name.
+	firstSent := firstSentence(first)
+	if ex := exemption(firstSent); (ex != "" || exemptWords(firstSent)) && !valueIn(c.q.Type, firstSent) && c.q.Type != TypeText && !(c.q.Type == TypeURL && value != nil) && !(c.q.Type == TypeCount && zeroSaid(first)) {
+		if c.q.Type != TypeList || len(namesIn(firstSent, nil)) == 0 {
+			if ex == "" {
+				ex = exemption(main + " " + note)
+			}
+			return Answer{Status: StatusExempt, Exemption: ex, Text: a.Text, Note: note}
+		}
+	}
+	// A refusal on cost (s.12) says why in words of not holding ("the
+	// system does not record ..."): it is the refusal.
+	if ex := exemption(main); (strings.HasPrefix(ex, "s.12") || strings.HasPrefix(ex, "s.14")) && value == nil {
+		return Answer{Status: StatusExempt, Exemption: ex, Text: a.Text, Note: note}
+	}
 	// Not held: unless a value is given first and something else is not
 	// held after it ("12. Figures for 2021/22 are not held").
-	if notHeld(main) {
-		firstSent := firstSentence(first)
+	if notHeld(firstChars(main, 1500)) {
 		if value == nil || isEmptyList(value) && !noneUsed(firstSent) || notHeld(firstSent) && !valueIn(c.q.Type, firstSent) || c.q.Type == TypeText {
 			return Answer{Status: StatusNotHeld, Text: a.Text, Note: note}
 		}
@@ -391,3 +411,42 @@ func perPeriod(lines []string, asked period) (value, note string, check bool, ok
 // "2022/23: ", "In 2021/22, ", at the start of a line or after "; ", " / ",
 // ", ".
 var rePeriodHead = regexp.MustCompile(`(?i)(?:^|[;,]\s+|\s/\s+)\s*(?:[-–•*]\s+)?(?:(?:in|for)\s+)?((?:fy\s?)?(?:19|20)\d\d\s*(?:/|-|–)\s*(?:19|20)?\d\d|(?:19|20)\d\d)\s*(?:[-–—:=,]|\s{2,}|\t)\s*`)
+
+// partsTotal reads lines that give a figure per month or quarter ("January
+// 1,102", "Q2: 455") and returns the total line's figure, or else the sum
+// of the parts with a note that a person should check it.
+func partsTotal(lines []string) (value, note string, ok bool) {
+	var parts []string
+	total := ""
+	for _, l := range lines {
+		t := strings.TrimSpace(strings.ReplaceAll(l, " | ", "  "))
+		if t == "" {
+			continue
+		}
+		i := strings.LastIndexAny(t, " \t:")
+		if i <= 0 {
+			continue
+		}
+		label, fig := strings.TrimSpace(strings.TrimRight(t[:i], " :-–=")), strings.TrimSpace(t[i+1:])
+		if _, isFig := plainFigure(fig); !isFig {
+			continue
+		}
+		switch {
+		case isTotalLabel(label):
+			total = fig
+		case isSubPeriodLabel(label):
+			parts = append(parts, fig)
+		}
+	}
+	if len(parts) < 2 {
+		return "", "", false
+	}
+	if total != "" {
+		return total, "", true
+	}
+	v, ok := sumCells(parts)
+	if !ok {
+		return "", "", false
+	}
+	return v, "the sum of " + fmtInt(int64(len(parts))) + " figures given per month or quarter: no total was given", true
+}

@@ -42,10 +42,33 @@ type pline struct {
 }
 
 // reAnchor introduces the answers.
-var reAnchor = regexp.MustCompile(`(?i)(can advise (you )?(of )?the following|(can|would like to|am able to|are able to|pleased to) (confirm|advise|provide|inform you of) the following|(response|answers?|reply|information|responses)( to (your|each|the) (request|questions?|points?|parts?))?( of your request)? (can be found|is|are) (set out |provided |detailed |given |shown |listed |included )?(below|as follows|overleaf)|please (see|find) (below )?(our|the|my) (response|answers?|reply|responses)|(our|the|my) (response|answers?|reply|responses)( to (your|each|the|each part of your) (request|questions?|points?))? (is|are) (set out |given )?(below|as follows)|respond(ed)? to each (of your )?(questions?|points?|parts?) (in turn|below)|answers? (is|are) (as follows|below)|response (is|are) as follows|(we|i) (can )?respond as follows|the information (you )?requested is (below|as follows|set out below)|is below\.?\s*$|are below\.?\s*$|below\.\s*$|as follows[.:]?\s*$)`)
+var reAnchor = []*regexp.Regexp{
+	regexp.MustCompile(`(?i)(can advise (you )?(of )?|(can|would like to|am able to|are able to|pleased to) (confirm|advise|provide|inform you of) )the following`),
+	regexp.MustCompile(`(?i)((response|answers?|reply|information|responses)( to (your|each|the) (request|questions?|points?|parts?))?( of your request)? (can be found|is|are) (set out |provided |detailed |given |shown |listed |included )?|(our|the|my) (response|answers?|reply|responses)( to (your|each|the|each part of your) (request|questions?|points?))? (is|are) (set out |given )?|the information (you )?requested is (set out )?)(below|as follows|overleaf)`),
+	regexp.MustCompile(`(?i)please (see|find) (below )?(our|the|my) (response|answers?|reply|responses)`),
+	regexp.MustCompile(`(?i)respond(ed)? to each (of your )?(questions?|points?|parts?) (in turn|below)`),
+	regexp.MustCompile(`(?i)(answers? (is|are)|response (is|are)|(we|i) (can )?respond) as follows`),
+	regexp.MustCompile(`(?i)(is below|are below|below\.|as follows[.:]?)\s*$`),
+}
 
 // anchorLine is reAnchor with the words every one of its phrases holds.
-var anchorLine = newKeyed("anchor", reAnchor, "the following", "below", "as follows", "overleaf", "please see", "please find", "in turn")
+var anchorLines = []*keyed{
+	newKeyed("anchor-following", reAnchor[0], "the following"),
+	newKeyed("anchor-below", reAnchor[1], "below", "as follows", "overleaf"),
+	newKeyed("anchor-please", reAnchor[2], "please see", "please find"),
+	newKeyed("anchor-each", reAnchor[3], "in turn", "below"),
+	newKeyed("anchor-follows", reAnchor[4], "as follows"),
+	newKeyed("anchor-end", reAnchor[5], "below", "as follows"),
+}
+
+// anchorKeys are the keys of all anchorLines: most lines hold none.
+var anchorKeys = func() *keySet {
+	var all []string
+	for _, k := range anchorLines {
+		all = append(all, k.keys...)
+	}
+	return newKeySet(all)
+}()
 
 // isAnchor tells a line that introduces the answers: a phrase of reAnchor,
 // or a heading "Our response", "Responses", "Answers" alone on its line.
@@ -56,7 +79,15 @@ func isAnchorLower(t, lower string) bool {
 	case "our response", "our responses", "responses", "answers", "our answers", "response", "answer", "our reply", "answers are":
 		return true
 	}
-	return anchorLine.match(t, lower)
+	if !anchorKeys.holds(lower) {
+		return false
+	}
+	for _, k := range anchorLines {
+		if k.match(t, lower) {
+			return true
+		}
+	}
+	return false
 }
 
 // reFootnote is a footnote: a mark and a sentence ("* Where a figure is
@@ -128,6 +159,7 @@ const (
 	srcRestated               // an unnumbered question restated on its own line
 	srcLabelled               // "Label: value"
 	srcOrder                  // a run as many as the questions, in order
+	srcProse                  // a sentence that says a question's words and holds a value
 )
 
 // unit is one candidate answer.
@@ -148,17 +180,33 @@ type unit struct {
 
 // segmenter holds one reply's lines and the units found in them.
 type segmenter struct {
-	lines  []pline
-	v      *vocab
-	qs     []Question
-	units  []unit
-	groups int
-	anchor int // the first line introducing the answers; -1 none
+	hasUnnumbered bool // the campaign has a question without a number
+	endsAt        map[int]bool
+	lines         []pline
+	v             *vocab
+	qs            []Question
+	units         []unit
+	groups        int
+	anchor        int // the first line introducing the answers; -1 none
 }
 
-func newSegmenter(docs []string, asked *Asked, p period) *segmenter {
-	s := &segmenter{qs: asked.Questions, v: newVocab(asked.Questions), anchor: -1}
+func newSegmenter(docs []string, asked *Asked, pr *prepared) *segmenter {
+	p := pr.period
+	s := &segmenter{qs: asked.Questions, v: pr.forReply(), anchor: -1, endsAt: map[int]bool{}}
+	for _, q := range asked.Questions {
+		if q.Number == 0 {
+			s.hasUnnumbered = true
+		}
+	}
 	s.lines = plines(docs, p)
+	for i := range s.lines {
+		// A heading that looks like boilerplate ("Complaints") but is the
+		// word of a question asked is that question's heading.
+		l := &s.lines[i]
+		if l.stop && !l.blank && len(strings.Fields(l.text)) <= 4 && !isSignOff(l.text) && s.v.simBest(l.text) >= 0.6 {
+			l.stop = false
+		}
+	}
 	for i, l := range s.lines {
 		if l.anchor {
 			s.anchor = i
@@ -170,6 +218,7 @@ func newSegmenter(docs []string, asked *Asked, p period) *segmenter {
 	s.labelled()
 	s.rows()
 	s.ordered()
+	s.prose()
 	return s
 }
 
@@ -291,7 +340,7 @@ func (s *segmenter) itemUnit(i, end int, last bool) unit {
 	k := i + 1
 	for ; k < end && k < i+200; k++ {
 		n := s.lines[k]
-		if n.table != 0 && n.table != l.table && leadsToTable(span) {
+		if n.table != 0 && n.table != l.table && leadsToTable(span) && len(l.lab.more) == 0 {
 			// "The firms are listed in the table below:" and the table.
 			for ; k < end && s.lines[k].table == n.table; k++ {
 				span = append(span, s.lines[k].text)
@@ -350,31 +399,44 @@ func (s *segmenter) endsItem(n pline, qi int, k int) bool {
 	if k > 0 && !s.lines[k-1].blank && n.lab.bullet || n.cells != nil {
 		return false
 	}
-	label := strings.TrimSpace(n.text)
-	heading := false
-	if at := strings.Index(label, ":"); at > 0 && at < 80 {
-		label = label[:at]
-	} else if !strings.HasSuffix(label, "?") {
-		// A heading on its own line ("Making a claim"), or an unnumbered
-		// question restated ("Please also describe how ..."), after a
-		// blank line.
-		if k == 0 || !s.lines[k-1].blank || len(label) > 300 {
+	t := strings.TrimSpace(n.text)
+	if t == "" || len(t) > 300 {
+		return false
+	}
+	unnumbered := func(j int) bool { return s.qs[j].Number == 0 && j != qi }
+	// "Label: value", or a question ending "?", that names another
+	// question plainly.
+	if at := strings.Index(t, ":"); at > 0 && at < 80 || strings.HasSuffix(t, "?") {
+		label := t
+		if at > 0 && at < 80 {
+			label = t[:at]
+		}
+		best, score, _ := s.v.best(label)
+		if best < 0 || best == qi || score < 0.55 {
 			return false
 		}
-		heading = true
+		own := 0.0
+		if qi >= 0 {
+			own = s.v.sim(label, qi)
+		}
+		return s.qs[best].Number == 0 && score > own+0.2 || score > own+0.45
 	}
-	best, score, _ := s.v.best(label)
-	if best < 0 || best == qi || score < 0.55 {
+	// An unnumbered question restated in full ("Please also describe how
+	// ..."), with or without a blank line before it (a Word letter's
+	// paragraphs have none).
+	if !s.hasUnnumbered {
 		return false
 	}
-	if heading && (s.qs[best].Number != 0 || hasFigure(label) || score < 0.65) {
-		return false
+	if b, sc := s.v.bestOf(t, unnumbered); b >= 0 && sc >= 0.75 && matchPrefix(t, s.v.words(b)) >= len(t)*3/4 {
+		return true
 	}
-	own := 0.0
-	if qi >= 0 {
-		own = s.v.sim(label, qi)
+	// A heading on its own line after a blank one ("Making a claim", "How
+	// interpreters are booked"): for a question the reply cannot number.
+	if k > 0 && s.lines[k-1].blank && len(strings.Fields(t)) <= 14 && !strings.HasSuffix(t, ".") {
+		b, sc := s.v.bestOf(t, unnumbered)
+		return b >= 0 && sc >= 0.6 && !hasFigure(t)
 	}
-	return s.qs[best].Number == 0 && score > own+0.2 || score > own+0.45
+	return false
 }
 
 // splitQuestion cuts an item's lines into the words restating (or
@@ -559,7 +621,23 @@ func cutLabelled(t string) (label, value string, ok bool) {
 	j := strings.Index(t, " = ")
 	if i < 0 || j >= 0 && j < i {
 		if j < 0 {
-			return "", "", false
+			// "Booking – Staff request an interpreter ...": a label of a
+			// few words and a dash.
+			d := strings.Index(t, " – ")
+			if d < 0 {
+				d = strings.Index(t, " - ")
+			}
+			if d <= 0 || len(strings.Fields(t[:d])) > 4 || strings.ContainsAny(t[:d], "0123456789.,") {
+				return "", "", false
+			}
+			label, value = strings.TrimSpace(t[:d]), strings.TrimSpace(t[d+len(" – "):])
+			if strings.HasPrefix(t[d:], " - ") {
+				value = strings.TrimSpace(t[d+3:])
+			}
+			if label == "" || value == "" || isHeaderLabel(label) {
+				return "", "", false
+			}
+			return label, value, true
 		}
 		i = j + 1
 	}
@@ -568,10 +646,28 @@ func cutLabelled(t string) (label, value string, ok bool) {
 	if label == "" || value == "" || strings.HasPrefix(value, "//") || len(strings.Fields(label)) > 9 || strings.ContainsAny(label, ".?!;") && !strings.HasSuffix(label, "?") {
 		return "", "", false
 	}
-	if isPeriodLabel(label) || isDigits(strings.TrimSpace(label)) {
-		return "", "", false // "2023/24: 37" is a year's figure, not a label
+	if isPeriodLabel(label) || isDigits(strings.TrimSpace(label)) || isHeaderLabel(label) {
+		return "", "", false // "2023/24: 37" is a year's figure; "Our ref:" a letter's header
 	}
 	return label, value, true
+}
+
+// headerLabels are the labels of a letter's or a case system's header
+// block, which answer no question.
+var headerLabels = map[string]bool{
+	"ref": true, "reference": true, "our ref": true, "our reference": true, "your ref": true, "your reference": true,
+	"case ref": true, "case reference": true, "case number": true, "case no": true, "case type": true, "case": true,
+	"request number": true, "request reference": true, "request ref": true, "foi reference": true, "foi ref": true,
+	"date": true, "date received": true, "received": true, "date of request": true, "date of response": true,
+	"request received": true, "response due": true, "due": true, "due date": true, "target date": true, "deadline": true,
+	"tel": true, "telephone": true, "phone": true, "mobile": true, "fax": true, "email": true, "e-mail": true,
+	"web": true, "website": true, "from": true, "to": true, "cc": true, "sent": true, "subject": true, "re": true,
+	"title of request": true, "title": true, "summary": true, "name": true, "address": true, "reply to": true,
+	"direct line": true, "extension": true, "ext": true, "dear": true, "attn": true, "for the attention of": true,
+}
+
+func isHeaderLabel(label string) bool {
+	return headerLabels[strings.Trim(strings.ToLower(strings.Join(strings.Fields(label), " ")), " .")]
 }
 
 func (v *vocab) simBest(s string) float64 {
@@ -598,7 +694,7 @@ func (s *segmenter) restated() {
 			continue
 		}
 		t := strings.TrimSpace(l.text)
-		if len(t) < 6 || len(t) > 400 {
+		if len(t) < 4 || len(t) > 400 {
 			continue
 		}
 		if _, v, ok := cutLabelled(t); ok && len(strings.Fields(v)) > 1 {
@@ -628,7 +724,10 @@ func (s *segmenter) restated() {
 		}
 		words := len(strings.Fields(cand))
 		question := strings.HasSuffix(cand, "?") || strings.HasSuffix(cand, ":") || words <= 12 || matchPrefix(cand, s.v.words(qi)) >= len(cand)*3/4
-		if score < 0.6 || score-second < 0.1 || !question {
+		// Close to two questions is no restatement of either; unless the
+		// best is one the reply could not number, among numbered items
+		// (their own questions are answered by number).
+		if score < 0.6 || !question || score-second < 0.1 && !(s.qs[qi].Number == 0 && s.hasItems()) {
 			continue
 		}
 		if end < len(s.lines) && s.lines[end].ans >= 0 && !isAnswerHeading(s.lines[end].text) {
@@ -648,7 +747,8 @@ func (s *segmenter) restated() {
 		}
 		var body []string
 		paras := 0
-		for j := h.end; j < stop && j < h.end+100; j++ {
+		j := h.end
+		for ; j < stop && j < h.end+100; j++ {
 			n := s.lines[j]
 			if n.stop || n.footnote || n.lab.num > 0 && !n.lab.letter || n.doc != s.lines[h.line].doc {
 				break
@@ -668,7 +768,7 @@ func (s *segmenter) restated() {
 				body = trimBlankLines(body)
 			}
 		}
-		s.add(unit{src: srcRestated, group: g, label: s.lines[h.line].text, body: body, line: h.line})
+		s.add(unit{src: srcRestated, group: g, label: s.lines[h.line].text, body: body, line: h.line, end: j})
 	}
 }
 
@@ -687,6 +787,15 @@ func (s *segmenter) itemLines() []bool {
 }
 
 func (s *segmenter) endsItemAt(i int) bool {
+	if v, ok := s.endsAt[i]; ok {
+		return v
+	}
+	v := s.endsItemAtLine(i)
+	s.endsAt[i] = v
+	return v
+}
+
+func (s *segmenter) endsItemAtLine(i int) bool {
 	qi := -1
 	for k := i - 1; k >= 0 && k > i-200; k-- {
 		if s.lines[k].lab.num > 0 {
@@ -710,6 +819,7 @@ func (s *segmenter) labelled() {
 		}
 		t := strings.TrimSpace(l.text)
 		var body []string
+		end := i + 1
 		label, value, ok := cutLabelled(t)
 		if !ok {
 			if !strings.HasSuffix(t, ":") || len(strings.Fields(t)) > 9 {
@@ -717,6 +827,7 @@ func (s *segmenter) labelled() {
 			}
 			label = strings.TrimSuffix(t, ":")
 			for j := i + 1; j < len(s.lines) && j < i+40; j++ {
+				end = j
 				n := s.lines[j]
 				if n.blank && len(body) > 0 || n.stop || n.lab.num > 0 || n.footnote {
 					break
@@ -742,19 +853,33 @@ func (s *segmenter) labelled() {
 					break // the next line starts something else; a wrapped value goes on
 				}
 				body = append(body, n.text)
+				end = j + 1
 			}
 		}
 		if len(body) == 0 {
 			continue
 		}
+		if strings.Contains(t, " – ") || strings.Contains(t, " - ") && !strings.Contains(t, ":") {
+			// A label before a dash must say a question plainly: a
+			// dash also joins a heading's words ("REQUEST - ACKNOWLEDGEMENT").
+			if _, score, _ := s.v.best(label); score < 0.5 {
+				continue
+			}
+		}
 		if _, score, _ := s.v.best(label); score < 0.2 {
-			continue
+			// "BWV contract cost = £286,455 (cameras, licences and
+			// storage)": a label of its own words, the value's words
+			// saying the question's.
+			if _, sc, _ := s.v.best(label + " " + strings.Join(body, " ")); sc < 0.3 {
+				continue
+			}
+			label = label + " " + strings.Join(body, " ")
 		}
 		if g == 0 || i > lastLine+6 {
 			g = s.group()
 		}
 		lastLine = i
-		s.add(unit{src: srcLabelled, group: g, label: label, body: body, line: i})
+		s.add(unit{src: srcLabelled, group: g, label: label, body: body, line: i, end: max(end, i+1)})
 	}
 }
 
@@ -765,7 +890,7 @@ func (s *segmenter) rows() {
 		if l.cells == nil || l.lab.num > 0 && !l.lab.letter {
 			continue
 		}
-		if strings.TrimSpace(l.cells[1]) == "" {
+		if strings.TrimSpace(l.cells[1]) == "" || isHeaderLabel(strings.TrimSuffix(strings.TrimSpace(l.cells[0]), ":")) {
 			continue
 		}
 		g, ok := groups[l.table]
@@ -845,4 +970,90 @@ func (s *segmenter) prevText(i int) int {
 func endsSentence(t string) bool {
 	t = strings.TrimRight(t, " \"'”’)")
 	return strings.HasSuffix(t, ".") || strings.HasSuffix(t, "?") || strings.HasSuffix(t, ":") || strings.HasSuffix(t, "!")
+}
+
+// hasItems tells a reply with numbered items.
+func (s *segmenter) hasItems() bool {
+	for _, u := range s.units {
+		if u.src == srcItem && u.num > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// prose makes a unit of each sentence, outside every other unit, that says
+// most of a question's distinctive words and holds a value of the
+// question's type: "Pothole repairs in 2024 were carried out by A and B.",
+// "The university's procurement policy is available at https://...".
+// Such a unit answers only what nothing else did, and says so.
+func (s *segmenter) prose() {
+	covered := make([]bool, len(s.lines))
+	for _, u := range s.units {
+		if u.src == srcOrder {
+			continue
+		}
+		for k := u.line; k < max(u.end, u.line+1) && k < len(covered); k++ {
+			covered[k] = true
+		}
+	}
+	g := 0
+	for i := 0; i < len(s.lines); {
+		l := s.lines[i]
+		if l.blank || covered[i] || l.stop || l.cells != nil || l.lab.num > 0 || l.footnote {
+			i++
+			continue
+		}
+		var para []string
+		j := i
+		for ; j < len(s.lines) && j < i+40; j++ {
+			n := s.lines[j]
+			if n.blank || covered[j] || n.stop || n.cells != nil || n.lab.num > 0 || n.footnote || n.doc != l.doc {
+				break
+			}
+			para = append(para, strings.TrimSpace(n.text))
+		}
+		for k, sent := range sentences(strings.Join(para, " ")) {
+			if len(sent) < 20 || len(sent) > 600 {
+				continue
+			}
+			qi, r := s.v.recallBest(sent)
+			if qi < 0 || r < proseRecall[s.qs[qi].Type] || !proseValue(s.qs[qi].Type, sent, k == 0 && r >= 0.5) {
+				continue
+			}
+			if g == 0 {
+				g = s.group()
+			}
+			s.add(unit{src: srcProse, group: g, num: -(qi + 1), body: []string{sent}, line: i, end: j,
+				note: "found in a sentence of the letter by the question's words (no number or label)", check: true})
+		}
+		i = max(j, i+1)
+	}
+}
+
+// proseRecall is how much of a question a sentence must say, by the
+// question's type: less where the value itself is rare in a letter (an
+// address, an amount), more where figures and names are everywhere.
+var proseRecall = map[QuestionType]float64{TypeURL: 0.25, TypeMoney: 0.3, TypeCount: 0.4, TypeList: 0.4, TypeText: 0.5}
+
+// proseValue tells a sentence that holds a value of type t: a figure, an
+// amount, an address, a name; for a text question, the first sentence of
+// its paragraph.
+func proseValue(t QuestionType, sent string, first bool) bool {
+	switch t {
+	case TypeCount:
+		for _, c := range numberCandidates(sent) {
+			if !c.year {
+				return true
+			}
+		}
+		return zeroSaid(sent)
+	case TypeMoney:
+		return len(moneyCandidates(sent)) > 0
+	case TypeURL:
+		return reURL.MatchString(sent)
+	case TypeList:
+		return len(namesIn(sent, nil)) > 0 && nameIn(sent) != ""
+	}
+	return first
 }

@@ -35,11 +35,15 @@ func init() {
 // "deployed" too.
 func stemWord(w string) string {
 	w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+	if base, ok := irregular[w]; ok {
+		w = base // "paid" is "pay", "held" "hold", "spent" "spend"
+	}
 	if len(w) <= 3 {
 		return w
 	}
 	for _, s := range []struct{ suf, rep string }{
 		{"isations", ""}, {"izations", ""}, {"isation", ""}, {"ization", ""},
+		{"ilities", ""}, {"ility", ""}, {"ibles", "ib"}, {"ible", "ib"}, {"ables", "ab"}, {"able", "ab"},
 		{"ations", ""}, {"ation", ""}, {"ments", ""}, {"ment", ""},
 		{"ings", ""}, {"ing", ""}, {"ies", "y"}, {"ied", "y"}, {"als", ""}, {"al", ""},
 		{"ers", ""}, {"er", ""}, {"ed", ""}, {"es", ""}, {"s", ""},
@@ -58,6 +62,26 @@ func stemWord(w string) string {
 		w = w[:n-1]
 	}
 	return w
+}
+
+// irregular are the English verbs whose past forms no suffix rule reaches.
+var irregular = map[string]string{}
+
+func init() {
+	for _, pair := range strings.Fields(`paid:pay made:make held:hold spent:spend sold:sell bought:buy
+	brought:bring taken:take took:take given:give gave:give found:find sent:send built:build kept:keep
+	met:meet won:win led:lead told:tell ran:run began:begin begun:begin chosen:choose chose:choose
+	gone:go went:go seen:see saw:see written:write wrote:write thought:think caught:catch taught:teach
+	sought:seek felt:feel lost:lose meant:mean laid:lay said:say stood:stand understood:understand
+	withdrawn:withdraw withdrew:withdraw drawn:draw drew:draw grown:grow grew:grow known:know knew:know
+	shown:show flown:fly flew:fly driven:drive drove:drive spoken:speak spoke:speak broken:break
+	broke:break stolen:steal stole:steal worn:wear wore:wear hidden:hide hid:hide fallen:fall fell:fall
+	got:get gotten:get heard:hear lent:lend rose:rise risen:rise sat:sit slept:sleep struck:strike
+	swept:sweep threw:throw thrown:throw bore:bear borne:bear undertaken:undertake undertook:undertake
+	overtaken:overtake forgiven:forgive arisen:arise arose:arise`) {
+		k, v, _ := strings.Cut(pair, ":")
+		irregular[k] = v
+	}
 }
 
 // contentStems are the stems of s's words that are not stop words, in order.
@@ -189,11 +213,11 @@ func (v *vocab) simStems(stems []string, qi int) float64 {
 // stems, or has one as its prefix ("deploy" / "deployment"): word endings
 // the stemmer does not know.
 func (v *vocab) prefixIn(st string, qi int) bool {
-	if len(st) < 5 {
+	if len(st) < 6 {
 		return false
 	}
 	for _, q := range v.qs[qi] {
-		if len(q) >= 5 && (strings.HasPrefix(q, st) || strings.HasPrefix(st, q)) {
+		if len(q) >= 6 && (strings.HasPrefix(q, st) || strings.HasPrefix(st, q)) {
 			return true
 		}
 	}
@@ -214,4 +238,71 @@ func (v *vocab) best(s string) (qi int, score, second float64) {
 		}
 	}
 	return qi, score, second
+}
+
+// bestOf is the question among those ok allows that s fits best, and its
+// score; -1 when none fits at all.
+func (v *vocab) bestOf(s string, ok func(qi int) bool) (int, float64) {
+	stems := v.stems(s)
+	best, score := -1, 0.0
+	for i := range v.qs {
+		if !ok(i) {
+			continue
+		}
+		if x := v.simStems(stems, i); x > score {
+			best, score = i, x
+		}
+	}
+	return best, score
+}
+
+// recallBest is the question most of whose distinctive words s says, and
+// how much of them (weighted): the measure for a sentence that answers in
+// the question's words and adds its own ("Pothole repairs in 2024 were
+// carried out by ..."), where precision means little. A question of which
+// s says fewer than two words, or none that few questions have, is none.
+func (v *vocab) recallBest(s string) (int, float64) {
+	stems := v.stems(s)
+	best, score, second := -1, 0.0, 0.0
+	for qi := range v.qs {
+		var all, hit float64
+		hits, rare := 0, false
+		for _, st := range v.qs[qi] {
+			x := v.w(st)
+			all += x
+			if slices.Contains(stems, st) || v.stemPrefixIn(st, stems) {
+				hit += x
+				hits++
+				if x >= 1.0 {
+					rare = true
+				}
+			}
+		}
+		if all == 0 || hits < 2 || !rare {
+			continue
+		}
+		if r := hit / all; r > score {
+			best, score, second = qi, r, score
+		} else if r > second {
+			second = r
+		}
+	}
+	if score-second < 0.1 {
+		return -1, 0 // two questions fit as well: it answers neither for sure
+	}
+	return best, score
+}
+
+// stemPrefixIn tells a question's stem that a word of s starts, or that
+// starts a word of s ("deploy", "deployments").
+func (v *vocab) stemPrefixIn(st string, stems []string) bool {
+	if len(st) < 6 {
+		return false
+	}
+	for _, x := range stems {
+		if len(x) >= 6 && (strings.HasPrefix(x, st) || strings.HasPrefix(st, x)) {
+			return true
+		}
+	}
+	return false
 }

@@ -55,7 +55,9 @@ func tabulate(lines []string, asked period) []tline {
 		tables++
 		for _, r := range shapeTable(rows, asked) {
 			r.table = tables
-			r.text = strings.Join(r.cells, " | ")
+			if r.text == "" {
+				r.text = strings.Join(r.cells, " | ")
+			}
 			out = append(out, r)
 		}
 		if end == i {
@@ -200,6 +202,38 @@ func layoutCells(s string) []layoutCell {
 		out[1].text = out[0].text + " " + out[1].text
 		out = out[1:]
 	}
+	return splitFigures(out)
+}
+
+// splitFigures cuts a cell of figures two spaces apart ("£455,130
+// £433,207.55", where a wide figure left only two) into one cell each.
+func splitFigures(cells []layoutCell) []layoutCell {
+	var out []layoutCell
+	for _, c := range cells {
+		if !strings.Contains(c.text, "  ") {
+			out = append(out, c)
+			continue
+		}
+		parts := strings.Split(c.text, "  ")
+		ok := true
+		for _, p := range parts {
+			if _, fig := plainFigure(strings.TrimSpace(p)); !fig && !suppressed(p) {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			out = append(out, c)
+			continue
+		}
+		col := c.col
+		for _, p := range parts {
+			if t := strings.TrimSpace(p); t != "" {
+				out = append(out, layoutCell{col + utf8.RuneCountInString(p) - utf8.RuneCountInString(strings.TrimLeft(p, " ")), t})
+			}
+			col += utf8.RuneCountInString(p) + 2
+		}
+	}
 	return out
 }
 
@@ -300,7 +334,7 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 		startsRow := cur == nil || k == i || k == i+1 && len(rows) == 0 && !labelled
 		switch {
 		case labelled:
-			startsRow = startsRow || p[0] == 0 && startsItemLabel(cells[0].text)
+			startsRow = startsRow || p[0] == 0 && (startsItemLabel(cells[0].text) || isDashMark(cells[0].text))
 		case hasBlank:
 			startsRow = startsRow || prevBlank
 		default:
@@ -499,7 +533,20 @@ func shapeTable(rows [][]string, asked period) []tline {
 		var out []tline
 		for c := 1; c < width; c++ {
 			if k >= 0 {
-				out = append(out, tline{cells: []string{head[c], rows[k][c]}, note: note, check: check})
+				label := head[c]
+				if isTotalLabel(label) {
+					// The grand total: what the other columns add up
+					// to, labelled by their heads ("Face-to-face
+					// Telephone Video").
+					var heads []string
+					for c2 := 1; c2 < width; c2++ {
+						if c2 != c {
+							heads = append(heads, head[c2])
+						}
+					}
+					label = strings.Join(heads, " ") + " " + label
+				}
+				out = append(out, tline{cells: []string{label, rows[k][c]}, note: note, check: check})
 				continue
 			}
 			var cells []string
@@ -518,21 +565,39 @@ func shapeTable(rows [][]string, asked period) []tline {
 	for _, r := range rows {
 		label, value := r[0], r[len(r)-1]
 		mid := r[1 : len(r)-1]
-		if isDigits(strings.Trim(label, ".)( ")) && label != "" && len(mid) > 0 {
-			label = strings.Trim(label, ".)( ") + ". " + mid[0]
-			mid = mid[1:]
-		}
-		for _, m := range mid {
-			if m != "" {
-				label += " " + m
+		if len(mid) > 0 {
+			if n := strings.Trim(label, ".)( "); isDigits(n) || isDashMark(n) {
+				// "1 | question | answer", "– | question | answer": the
+				// question beside its number (or its mark of no number).
+				if isDigits(n) {
+					label = n + ". " + mid[0]
+				} else {
+					label = mid[0]
+				}
+				mid = mid[1:]
 			}
 		}
 		if strings.TrimSpace(label) == "" && strings.TrimSpace(value) == "" {
 			continue
 		}
-		out = append(out, tline{cells: []string{label, value}})
+		t := tline{cells: []string{label, value}}
+		if len(mid) > 0 {
+			// A row of several columns ("Provider | Service | Amount"):
+			// its text keeps them all, its first cell the name.
+			t.text = strings.Join(append(append([]string{label}, mid...), value), " | ")
+		}
+		out = append(out, t)
 	}
 	return out
+}
+
+// isDashMark tells a cell that only marks a row without a number.
+func isDashMark(s string) bool {
+	switch strings.TrimSpace(s) {
+	case "-", "–", "—", "•", "*", "n/a", "N/A":
+		return true
+	}
+	return false
 }
 
 // isHeadRow tells a table's first row that names its columns: short cells
@@ -551,7 +616,7 @@ func isHeadRow(r []string) bool {
 		if len(strings.Fields(c)) > 6 {
 			return false
 		}
-		if strings.ContainsAny(c, "0123456789") && !isPeriodLabel(c) && !isSubPeriodLabel(c) {
+		if hasDigitFigure(c) {
 			return false
 		}
 		if strings.ContainsAny(c, "£$€@") || reURL.MatchString(c) {
@@ -600,9 +665,15 @@ func headOverFigures(rows [][]string) bool {
 	return all > 0 && figs*3 >= all*2
 }
 
-// hasDigitFigure tells text with a digit outside a period or sub-period.
+// hasDigitFigure tells text with a digit outside a period or sub-period
+// ("Amount paid 2023/24" has none).
 func hasDigitFigure(s string) bool {
-	return strings.ContainsAny(s, "0123456789") && !isPeriodLabel(s) && !isSubPeriodLabel(s)
+	if isPeriodLabel(s) || isSubPeriodLabel(s) {
+		return false
+	}
+	s = reFinYearIn.ReplaceAllString(s, "")
+	s = reYearIn.ReplaceAllString(s, "")
+	return strings.ContainsAny(s, "0123456789")
 }
 
 // isColumnWords tells a row of column headings: every cell a short phrase
@@ -621,7 +692,7 @@ func isColumnWords(r []string) bool {
 		}
 	}
 	w := strings.ToLower(strings.Join(r, " "))
-	for _, h := range []string{"question", "response", "answer", "request", "reply", "information", "description", "value", "item", "detail", "measure", "category", "type"} {
+	for _, h := range []string{"question", "response", "answer", "request", "reply", "information", "description", "value", "item", "detail", "measure", "category", "type", "amount", "total", "number", "name", "provider", "supplier", "organisation", "service", "year", "month", "quarter", "period", "cost", "date"} {
 		if strings.Contains(w, h) {
 			return true
 		}

@@ -26,8 +26,8 @@
 //     or cancellation the whole group is sent SIGKILL (kill(-pgid)), so
 //     nothing it may have started survives; its stdout is read through a cap
 //     of MaxOutput characters, after which the group is killed as well. Its
-//     address space is capped with `prlimit --as` when prlimit exists;
-//     prlimit execs pdftotext, so the pid and the group are the same.
+//     address space is capped at MaxMemory with prlimit(2) once it has
+//     started and before it is given its input (startCapped).
 //   - DOCX is a zip: the entry count is capped before anything is opened;
 //     only the XML parts we need are read, each through an io.LimitReader
 //     counting decompressed bytes against both a per-part and a running
@@ -98,7 +98,7 @@ type Limits struct {
 	MaxInput        int64         // bytes of input accepted (default 64 MiB)
 	MaxOutput       int           // characters of text returned; the rest is cut and ErrTruncated returned with the text (default 2 MiB)
 	Timeout         time.Duration // wall time per PDF (default 20s)
-	MaxMemory       int64         // address-space cap for the pdftotext child via prlimit --as (default 512 MiB)
+	MaxMemory       int64         // address-space cap for the pdftotext child (default 512 MiB)
 	MaxZipEntries   int           // entries in a DOCX zip (default 2000)
 	MaxUncompressed int64         // decompressed bytes read from a DOCX, in total and per part (default 64 MiB)
 }

@@ -19,7 +19,6 @@ func TestMissingToolsAreNamedWithTheirPackage(t *testing.T) {
 		t.Fatal(err)
 	}
 	real, realErr := exec.LookPath("pdftotext")
-	prlimitPath() // found on the real PATH once and for all, as in a daemon
 	dir := t.TempDir()
 	t.Setenv("PATH", dir)
 	_, err = PDF(context.Background(), letter, nil)
