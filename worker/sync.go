@@ -44,15 +44,17 @@ type syncPass struct {
 	report  func(SyncProgress)
 }
 
+// update changes the progress and reports it. The report is made under
+// the lock: workers update at once, and reports made after it would reach
+// the sync command's line out of order (a count going back).
 func (s *syncPass) update(fn func(p *SyncProgress)) {
 	if s == nil {
 		return
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	fn(&s.p)
-	p := s.p
-	s.mu.Unlock()
-	s.report(p)
+	s.report(s.p)
 }
 
 // fetchProgress wraps a poller's Progress so that a Sync pass under way
