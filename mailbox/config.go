@@ -53,7 +53,7 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // MarshalText writes the duration as Go prints it ("5m0s").
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }
 
-// Config is one [[mailboxes]] entry of the config file (spec/operations.md).
+// Config is one [[mailboxes]] entry of the config file (deploy/foiwatch.toml shows every key).
 type Config struct {
 	// Name identifies the mailbox in cursors, logs and errors. Required.
 	Name string `toml:"name" json:"name"`
@@ -66,6 +66,10 @@ type Config struct {
 	// Insecure allows tls = "none" to a non-loopback host. Default false. It
 	// never turns off certificate verification.
 	Insecure bool `toml:"insecure" json:"insecure"`
+	// CAFile, optional, is a PEM file of CA certificates trusted besides the
+	// system's, for a server whose certificate a private CA signed.
+	// Default none.
+	CAFile string `toml:"ca_file" json:"ca_file,omitempty"`
 	// Username to log in as. Required.
 	Username string `toml:"username" json:"username"`
 	// Auth is "password" (LOGIN or AUTHENTICATE PLAIN, or XOAUTH2 with a
@@ -315,6 +319,9 @@ type SMTPConfig struct {
 	TLS string `toml:"tls" json:"tls"`
 	// Insecure allows tls = "none" to a non-loopback host. Default false.
 	Insecure bool `toml:"insecure" json:"insecure"`
+	// CAFile, optional, is a PEM file of CA certificates trusted besides the
+	// system's (a private CA). Default none.
+	CAFile string `toml:"ca_file" json:"ca_file,omitempty"`
 	// Auth is "password" (AUTH PLAIN with username and a password) or
 	// "oauth2" (XOAUTH2 or OAUTHBEARER with the access token of a
 	// mailbox's OAuth2 sign-in: see OAuth2Mailbox). Default "password".

@@ -209,12 +209,16 @@ func NewPoller(cfg Config, cursors CursorStore, h Handler, opts *PollerOptions) 
 	if opts == nil {
 		opts = &PollerOptions{}
 	}
+	tlsConfig, err := tlsWithCAFile(opts.TLSConfig, cfg.CAFile, fmt.Sprintf("mailbox %q", cfg.Name))
+	if err != nil {
+		return nil, err
+	}
 	p := &Poller{
 		cfg:           cfg,
 		cursors:       cursors,
 		handle:        h,
 		log:           opts.Logger,
-		tlsConfig:     opts.TLSConfig,
+		tlsConfig:     tlsConfig,
 		batchSize:     opts.BatchSize,
 		maxBatchBytes: opts.MaxBatchBytes,
 		dialer:        opts.Dialer,

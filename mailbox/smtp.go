@@ -76,11 +76,15 @@ func NewSender(cfg SMTPConfig, opts *SenderOptions) (*Sender, error) {
 	if opts == nil {
 		opts = &SenderOptions{}
 	}
+	tlsConfig, err := tlsWithCAFile(opts.TLSConfig, cfg.CAFile, "smtp")
+	if err != nil {
+		return nil, err
+	}
 	from, _ := mail.ParseAddress(cfg.From)
 	s := &Sender{
 		cfg:       cfg,
 		from:      from.Address,
-		tlsConfig: opts.TLSConfig,
+		tlsConfig: tlsConfig,
 		log:       opts.Logger,
 		dialer:    opts.Dialer,
 		timeout:   opts.Timeout,

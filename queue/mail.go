@@ -297,7 +297,7 @@ func (q *Queue) handle(ctx context.Context, o *WorkOptions, m jetstream.Msg, h H
 
 	if err == nil {
 		if aerr := m.DoubleAck(ctx); aerr != nil {
-			q.log.Warn("ack failed; the message will be delivered again and recognised as stored", "sha", env.SHA256, "err", aerr)
+			q.log.Warn("ack failed; the message will be delivered again and recognised as stored", "sha", short(env.SHA256), "err", aerr)
 		}
 		return
 	}
@@ -312,7 +312,7 @@ func (q *Queue) handle(ctx context.Context, o *WorkOptions, m jetstream.Msg, h H
 		return
 	}
 	delay := o.Backoff[d.Attempt-1]
-	q.log.Warn("processing failed; will retry", "sha", env.SHA256, "attempt", d.Attempt, "of", maxAttempts, "retry_in", delay.String(), "err", err)
+	q.log.Warn("processing failed; will retry", "sha", short(env.SHA256), "attempt", d.Attempt, "of", maxAttempts, "retry_in", delay.String(), "err", err)
 	m.NakWithDelay(delay)
 }
 
@@ -344,13 +344,13 @@ func (q *Queue) toFailed(ctx context.Context, o *WorkOptions, m jetstream.Msg, f
 	// Publish to FAILED first, then remove from MAIL: a crash in between
 	// leaves the message in both, and its replay is recognised as stored.
 	if _, err := q.js.Publish(ctx, SubjectFailed, b); err != nil {
-		q.log.Error("cannot record a failed message; it stays queued", "sha", fe.Envelope.SHA256, "err", err)
+		q.log.Error("cannot record a failed message; it stays queued", "sha", short(fe.Envelope.SHA256), "err", err)
 		m.NakWithDelay(time.Minute)
 		return
 	}
-	q.log.Error("message failed; it is kept in FAILED for an operator (foiwatch failed list)", "sha", fe.Envelope.SHA256, "attempts", fe.Attempts, "err", fe.Error)
+	q.log.Error("message failed; it is kept in FAILED for an operator (foiwatch failed list)", "sha", short(fe.Envelope.SHA256), "attempts", fe.Attempts, "err", fe.Error)
 	if err := m.Term(); err != nil {
-		q.log.Warn("terminate failed message", "sha", fe.Envelope.SHA256, "err", err)
+		q.log.Warn("terminate failed message", "sha", short(fe.Envelope.SHA256), "err", err)
 	}
 	// On a work-queue stream a terminated message may stay stored: delete it.
 	if md, err := m.Metadata(); err == nil {

@@ -19,21 +19,11 @@ import (
 	"github.com/foiwatch/foiwatch/queue"
 )
 
-// cellValueText is the value a status page cell shows, without the marks
-// after it ("(scan)", "corrected", "check") and the words shown beside a
-// flagged answer.
-func cellValueText(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	for _, mark := range []string{" check", " corrected", " (scan)"} {
-		s = strings.TrimSuffix(strings.TrimSpace(s), mark)
-	}
-	return strings.TrimSpace(s)
-}
-
 // reviewCellsJS reads every answer cell of the status page's tables: its
 // column, the marks shown in it, and the words shown beside it.
 const reviewCellsJS = `JSON.stringify([...document.querySelectorAll("section table")].filter(t => t.tHead).flatMap(t => {
-  const heads = [...t.tHead.rows[0].cells].map(c => c.innerText.trim());
+  // An answers column is headed by its question's number, text and key.
+  const heads = [...t.tHead.rows[0].cells].map(c => (c.querySelector(".qk") || c).innerText.trim());
   return [...t.tBodies[0].rows].flatMap(tr => [...tr.cells].map((td, i) => {
     const src = td.querySelector(".src");
     return {

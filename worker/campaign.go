@@ -17,7 +17,7 @@ import (
 	"github.com/foiwatch/foiwatch/worker/deadline"
 )
 
-// Campaign is one FOI request sent to many authorities (spec/campaign.md).
+// Campaign is one FOI request sent to many authorities (deploy/CAMPAIGNS.md).
 type Campaign struct {
 	ID          string `toml:"id"`
 	Title       string `toml:"title"`
@@ -121,6 +121,10 @@ var keyRE = regexp.MustCompile(`^[a-z0-9_]+$`)
 type Campaigns struct {
 	List []*Campaign
 	byID map[string]*Campaign
+	// EmptyGlobs are the globs that matched no file while others did (a
+	// folder for campaigns added later, read again on SIGHUP); the caller
+	// warns of them.
+	EmptyGlobs []string
 }
 
 // Get returns the campaign with the given id, or nil.
@@ -132,8 +136,11 @@ func (cs *Campaigns) Get(id string) *Campaign {
 }
 
 // LoadCampaigns reads every campaign file the globs name and checks them.
+// A glob that matches no file is refused when no other finds one either
+// (every reply would wait unmatched); beside others that do, it is listed
+// in EmptyGlobs.
 func LoadCampaigns(globs []string) (*Campaigns, error) {
-	var files []string
+	var files, empty []string
 	seen := map[string]bool{}
 	for _, g := range globs {
 		m, err := filepath.Glob(g)
@@ -143,6 +150,10 @@ func LoadCampaigns(globs []string) (*Campaigns, error) {
 		if len(m) == 0 && !strings.ContainsAny(g, "*?[") {
 			return nil, fmt.Errorf("campaigns: %s does not exist", g)
 		}
+		if len(m) == 0 {
+			empty = append(empty, g)
+			continue
+		}
 		sort.Strings(m)
 		for _, f := range m {
 			if !seen[f] {
@@ -151,7 +162,10 @@ func LoadCampaigns(globs []string) (*Campaigns, error) {
 			}
 		}
 	}
-	cs := &Campaigns{byID: map[string]*Campaign{}}
+	if len(empty) > 0 && len(files) == 0 {
+		return nil, fmt.Errorf("campaigns: %s matches no file (is the path right, and can this user read the directory?): every reply would wait unmatched; write campaigns = [] to run without a campaign on purpose", strings.Join(empty, ", "))
+	}
+	cs := &Campaigns{byID: map[string]*Campaign{}, EmptyGlobs: empty}
 	for _, f := range files {
 		c, err := LoadCampaign(f)
 		if err != nil {
@@ -188,7 +202,7 @@ func LoadCampaign(path string) (*Campaign, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, fmt.Errorf("%s: unknown key(s) %s: see spec/campaign.md for the keys a campaign has", path, strings.Join(keys, ", "))
+		return nil, fmt.Errorf("%s: unknown key(s) %s: see deploy/CAMPAIGNS.md for the keys a campaign has", path, strings.Join(keys, ", "))
 	}
 	c.File = path
 	if err := c.check(); err != nil {

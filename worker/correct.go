@@ -236,44 +236,9 @@ func DisplayValue(a parser.Answer) string {
 	case nil:
 		return "answered, no value read"
 	case parser.Money:
-		return formatMoney(v)
+		return FormatMoney(v)
 	}
 	return CellValue(a)
-}
-
-func formatMoney(m parser.Money) string {
-	sym := map[string]string{"GBP": "£", "EUR": "€", "USD": "$"}[m.Currency]
-	whole := int64(m.Amount)
-	s := groupThousands(whole)
-	if frac := m.Amount - float64(whole); frac > 0.004 {
-		s += fmt.Sprintf("%.2f", frac)[1:]
-	}
-	if sym == "" {
-		s = m.Currency + " " + s
-	} else {
-		s = sym + s
-	}
-	if m.Period == "year" {
-		s += " per year"
-	}
-	return s
-}
-
-func groupThousands(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // CSVCorrected is the CSV export's last column: the keys of the answers an

@@ -25,7 +25,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Daemon marks the long-running process: it runs the embedded NATS
 	// server (waiting for an operator command that holds it to finish).
+	// It uses the mailboxes and the SMTP server.
 	Daemon bool
+	// UsesMailboxes and UsesSMTP say the command fetches mail or sends
+	// email (sync; remind): the secrets it needs are checked at start.
+	UsesMailboxes, UsesSMTP bool
 	// NoListen runs the embedded NATS server with no TCP listener (demo,
 	// tests): no other process can reach it.
 	NoListen bool
@@ -38,6 +42,9 @@ type Options struct {
 	SMTP *mailbox.SenderOptions
 	// Now is the clock. Default time.Now. Tests set it.
 	Now func() time.Time
+	// SyncProgress, optional, is told how far a Sync pass has got (the
+	// sync command's progress line); see SyncProgress.
+	SyncProgress func(SyncProgress)
 	// OAuth2HTTP is the HTTP client of the OAuth2 token endpoints.
 	// Default: 30 s timeout.
 	OAuth2HTTP *http.Client
@@ -62,6 +69,8 @@ type Daemon struct {
 
 	mu      sync.Mutex
 	polling map[string]bool // mailboxes this process polls (holds the lease of)
+
+	pass *syncPass // the Sync pass under way, for its progress; nil otherwise
 }
 
 func (d *Daemon) setPolling(name string, on bool) {
@@ -92,9 +101,22 @@ func Open(ctx context.Context, cfg Config, opts *Options) (*Daemon, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	warnings, err := cfg.CheckSecrets(o.Daemon || o.UsesMailboxes, o.Daemon || o.UsesSMTP)
+	for _, w := range warnings {
+		o.Logger.Warn(w)
+	}
+	if err != nil {
+		return nil, err
+	}
 	cs, err := LoadCampaigns(cfg.Campaigns)
 	if err != nil {
 		return nil, err
+	}
+	for _, g := range cs.EmptyGlobs {
+		if !o.Daemon && !o.UsesMailboxes {
+			break // said by the commands that take mail in, not by every operator command
+		}
+		o.Logger.Warn("campaigns: " + g + " matches no file yet; its replies would wait unmatched (a campaign file added there is read on SIGHUP)")
 	}
 	q, err := queue.Open(ctx, cfg.NATS, &queue.Options{Logger: o.Logger, Owner: o.Daemon, NoListen: o.NoListen})
 	if err != nil {
@@ -145,6 +167,7 @@ func newDaemon(cfg Config, cs *Campaigns, q *queue.Queue, o Options) *Daemon {
 		}
 		return float64(w + f)
 	}))
+	d.Metrics.Registry.MustRegister(newStateCollector(d))
 	d.Proc = &Processor{Q: q, Store: d.Store, Campaigns: cs, Log: o.Logger, Metrics: d.Metrics, Limits: cfg.ParserLimits()}
 	if err := d.makeSignIns(); err != nil {
 		// The config was validated: this is a bug, not an operator's mistake.
@@ -259,6 +282,7 @@ func (d *Daemon) makePollers() error {
 			po = *d.opts.Poller
 		}
 		po.Logger = d.Log
+		po.Progress = d.fetchProgress(po.Progress)
 		po.OnReconnect = func(mbox, folder string) { d.Metrics.reconnect(mbox) }
 		po.OAuth2 = d.signIns[mc.Name]
 		d.Metrics.Reconnects.WithLabelValues(mc.Name) // shown at 0 from the start
@@ -269,47 +293,6 @@ func (d *Daemon) makePollers() error {
 		d.pollers = append(d.pollers, p)
 	}
 	return nil
-}
-
-// SyncResult says what one pass did.
-type SyncResult struct {
-	Fetched   int // messages fetched from IMAP (new to the cursor)
-	Processed int // envelopes processed
-	Failed    int // entries in FAILED after the pass
-	Unmatched int // replies waiting for an operator after the pass
-	Waiting   uint64
-}
-
-// Sync fetches every new message of every mailbox, then processes all that
-// is queued, and returns (foiwatch sync). Mailbox errors are reported after
-// the queue was processed, so one bad mailbox does not hold up the rest.
-func (d *Daemon) Sync(ctx context.Context) (SyncResult, error) {
-	var res SyncResult
-	if err := d.makePollers(); err != nil {
-		return res, err
-	}
-	d.checkTools()
-	var errs []error
-	for _, p := range d.pollers {
-		n, err := p.SyncOnce(ctx)
-		res.Fetched += n
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	n, err := d.Q.Drain(ctx, d.workOptions(), d.Proc.Handle)
-	res.Processed = n
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if f, err := d.Q.Failed(ctx); err == nil {
-		res.Failed = len(f)
-	}
-	if u, err := d.Store.Unmatched(ctx); err == nil {
-		res.Unmatched = len(u)
-	}
-	res.Waiting, _, _ = d.Q.Pending(ctx)
-	return res, errors.Join(errs...)
 }
 
 // Run runs the daemon until ctx is done: a poller per mailbox, the parse
@@ -354,7 +337,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			// One poller per mailbox across every foiwatch process.
-			lease := "poller." + base64.RawURLEncoding.EncodeToString([]byte(name))
+			lease := "poller." + leaseToken(name)
 			d.whileLeader(ctx, lease, func(ctx context.Context) {
 				d.setPolling(name, true)
 				defer d.setPolling(name, false)
@@ -387,7 +370,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	st := d.CampaignsLoaded()
 	d.Log.Info("foiwatch running", "mailboxes", len(d.pollers), "campaigns", st.Campaigns, "requests", st.Requests, "not_sent", st.NotSent, "parser_version", parser.Version)
 	<-ctx.Done()
+	d.Log.Info("stopping: waiting for the pollers, workers and scheduler to finish")
 	wg.Wait()
+	d.Log.Info("foiwatch stopped")
 	select {
 	case err := <-errc:
 		return err

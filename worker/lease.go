@@ -2,6 +2,8 @@ package worker
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -61,4 +63,25 @@ func (d *Daemon) whileLeader(ctx context.Context, name string, fn func(ctx conte
 		d.Q.ReleaseLease(rctx, name, holder)
 		rcancel()
 	}
+}
+
+// leaseToken writes a name (a mailbox's) as part of a lease's key, readable
+// in logs and in the locks bucket: letters, digits, '-' and '_' as they
+// are, any other byte as "=" and its two hex digits ("Research Mail" is
+// "Research=20Mail"), so that two names never share a key.
+func leaseToken(name string) string {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "=%02x", c)
+		}
+	}
+	if b.Len() == 0 {
+		return "="
+	}
+	return b.String()
 }

@@ -502,9 +502,10 @@ func TestAPersonFinishesTheJob(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		budgetCol := len(worker.CSVHeader) + 8 // budget is the 8th question
-		cell, _ := excelize.CoordinatesToCellName(budgetCol, 2)
-		v, _ := wb.GetCellValue(camp, cell)
+		// budget's value column (each question has a value and a status
+		// column, a money one a period too), holding the amount as a number
+		cell := columnOf(t, wb, camp, "budget") + "2"
+		v, _ := wb.GetCellValue(camp, cell, excelize.Options{RawCellValue: true})
 		id, _ := wb.GetCellStyle(camp, cell)
 		st, _ := wb.GetStyle(id)
 		comments, _ := wb.GetComments(camp)

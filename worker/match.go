@@ -9,7 +9,7 @@ import (
 	"github.com/foiwatch/foiwatch/parser"
 )
 
-// Match is how a reply was matched to a request (spec/reply.md "match").
+// Match is how a reply was matched to a request (deploy/REPLY.md, "match").
 const (
 	MatchThread    = "thread"
 	MatchAddress   = "address"

@@ -80,6 +80,18 @@ func (c Config) validateOAuth2() error {
 	return fmt.Errorf("smtp: oauth2_mailbox = %q: no mailbox has that name", name)
 }
 
+// CheckSignInSecret makes sure the client secret of mailbox name's OAuth2
+// sign-in, if it has one, can be read (`foiwatch login`, before the
+// sign-in starts). Like CheckSecrets, it warns about a file others may read.
+func (c Config) CheckSignInSecret(name string) (warning string, err error) {
+	for _, m := range c.Mailboxes {
+		if m.Name == name && m.OAuth2 != nil {
+			return checkSecret(fmt.Sprintf("mailbox %q: oauth2", m.Name), "client_secret_file", m.OAuth2.ClientSecretFile, m.OAuth2.ClientSecretEnv)
+		}
+	}
+	return "", nil
+}
+
 // makeSignIns makes the OAuth2 sign-in of every mailbox with auth =
 // "oauth2". It reads and connects nothing.
 func (d *Daemon) makeSignIns() error {

@@ -102,7 +102,9 @@ to = ["researcher@requests.example.org"]
 		t.Fatal("sync with a revoked refresh token succeeded")
 	}
 	rec := httptest.NewRecorder()
-	d.HTTPHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	req := httptest.NewRequest("GET", "/readyz", nil)
+	req.Host = "127.0.0.1:8080" // the HTTP side answers to loopback names only (not httptest's example.com)
+	d.HTTPHandler().ServeHTTP(rec, req)
 	var rd worker.Readiness
 	json.Unmarshal(rec.Body.Bytes(), &rd)
 	want := "run foiwatch login --config " + cfgPath + " foi"

@@ -82,20 +82,14 @@ func (d *Daemon) decide(ctx context.Context, sha string, pl Placement) (*parser.
 	if err := d.Proc.Handle(ctx, &queue.Delivery{Envelope: env, Attempt: 1}); err != nil {
 		return nil, fmt.Errorf("the decision is recorded, but filing %s failed (foiwatch reprocess tries again): %w", short(sha), err)
 	}
-	if err := d.ProcessQueued(ctx); err != nil {
-		return nil, err
+	// What waits in the queue is processed now when this process runs the
+	// store (no daemon runs); with a daemon running, its workers do.
+	if d.Q.Embedded() {
+		if _, err := d.ProcessQueued(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return d.Store.Reply(ctx, sha)
-}
-
-// ProcessQueued processes what waits in the queue when this process runs
-// the store (no daemon runs); with a daemon running, its workers do.
-func (d *Daemon) ProcessQueued(ctx context.Context) error {
-	if !d.Q.Embedded() {
-		return nil
-	}
-	_, err := d.Q.Drain(ctx, d.workOptions(), d.Proc.Handle)
-	return err
 }
 
 // Assign gives an unmatched reply to a request, as an operator decided:

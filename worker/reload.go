@@ -101,6 +101,9 @@ func (d *Daemon) Reload(ctx context.Context) error {
 	if err != nil {
 		return d.reloadFailed(err)
 	}
+	for _, g := range cs.EmptyGlobs {
+		d.Log.Warn("campaigns: " + g + " matches no file")
+	}
 	d.reload.mu.Lock()
 	d.reload.files = cs
 	d.setCampaigns(overlaySends(cs, d.reload.sends))

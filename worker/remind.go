@@ -154,11 +154,11 @@ func (d *Daemon) claim(ctx context.Context, key, holder, due string, now time.Ti
 	return err == nil, err
 }
 
-// settle records the outcome of a claimed email.
-func (d *Daemon) settle(ctx context.Context, key string, now time.Time, sendErr error) error {
+// settle records the outcome of a claimed email and returns the record.
+func (d *Daemon) settle(ctx context.Context, key string, now time.Time, sendErr error) (reminderRecord, error) {
 	b, rev, err := d.Q.Reminders.Get(ctx, key)
 	if err != nil {
-		return err
+		return reminderRecord{}, err
 	}
 	var rec reminderRecord
 	json.Unmarshal(b, &rec)
@@ -174,7 +174,7 @@ func (d *Daemon) settle(ctx context.Context, key string, now time.Time, sendErr 
 	}
 	nb, _ := json.Marshal(rec)
 	_, err = d.Q.Reminders.Update(ctx, key, nb, rev)
-	return err
+	return rec, err
 }
 
 // mayHaveDelivered tells an SMTP error after which the message may have
@@ -196,6 +196,54 @@ type RemindResult struct {
 	Errors  []string
 	// Letters are the emails a dry run would send, in full.
 	Letters []Letter
+}
+
+// ErrNoSMTP is Remind's error when there is no [smtp] section: reminders
+// can only be listed (dry run), not sent.
+var ErrNoSMTP = errors.New("there is no [smtp] section in the config, so no reminder can be sent: add one (see deploy/foiwatch.toml), or use --dry-run to list the reminders due")
+
+// SendFailure is one reminder email that could not be sent.
+type SendFailure struct {
+	What string // "operator digest", "chase-up to foi@example.org"
+	Err  error
+	// RetryAt is when it is tried again (by the daemon's scheduler, or the
+	// next `foiwatch remind` from then on); zero when it is not retried by
+	// itself because the server may have received it.
+	RetryAt time.Time
+}
+
+func (f SendFailure) String() string {
+	if f.RetryAt.IsZero() {
+		return fmt.Sprintf("%s: %v; the server may have received it, so it is not sent again by itself", f.What, f.Err)
+	}
+	return fmt.Sprintf("%s: %v; a retry waits: it is tried again from %s", f.What, f.Err, f.RetryAt.In(london).Format("2006-01-02 15:04"))
+}
+
+// SendError is Remind's error when emails failed; each was logged once
+// (at ERROR) when it failed.
+type SendError struct{ Failures []SendFailure }
+
+func (e *SendError) Error() string {
+	var parts []string
+	for _, f := range e.Failures {
+		parts = append(parts, f.String())
+	}
+	return "not sent: " + strings.Join(parts, "; ")
+}
+
+// failure records a failed email in res and logs it, once.
+func (d *Daemon) failure(res *RemindResult, fails *[]SendFailure, what string, rec reminderRecord, sendErr error, attrs ...any) {
+	f := SendFailure{What: what, Err: sendErr}
+	if rec.Status == "failed" {
+		f.RetryAt = rec.NextAttempt
+	}
+	*fails = append(*fails, f)
+	res.Errors = append(res.Errors, f.String())
+	if f.RetryAt.IsZero() {
+		d.Log.Error(what+" may have been sent: not sending it again by itself", append(attrs, "err", sendErr)...)
+		return
+	}
+	d.Log.Error(what+" not sent; a retry waits", append(attrs, "retry_at", f.RetryAt.Format(time.RFC3339), "err", sendErr)...)
 }
 
 // Remind sends the reminders due at now: one operator digest listing every
@@ -234,11 +282,9 @@ func (d *Daemon) Remind(ctx context.Context, now time.Time, dryRun bool) (Remind
 		return res, nil
 	}
 	if d.Cfg.SMTP == nil {
-		if len(notices) > 0 {
-			d.Log.Warn("reminders are due but there is no [smtp] section to send them through", "due", len(notices))
-		}
-		return res, nil
+		return res, ErrNoSMTP
 	}
+	var fails []SendFailure
 	sender, err := mailbox.NewSender(*d.Cfg.SMTP, d.senderOptions())
 	if err != nil {
 		return res, err
@@ -259,14 +305,14 @@ func (d *Daemon) Remind(ctx context.Context, now time.Time, dryRun bool) (Remind
 		if len(claimed) > 0 {
 			msg := d.digestMessage(claimed, now, sender.From())
 			sendErr := sender.Send(ctx, d.Cfg.Reminders.To, msg)
+			var rec reminderRecord
 			for _, n := range claimed {
-				if err := d.settle(ctx, reminderKey(n, "digest"), now, sendErr); err != nil {
+				if rec, err = d.settle(ctx, reminderKey(n, "digest"), now, sendErr); err != nil {
 					return res, err
 				}
 			}
 			if sendErr != nil {
-				res.Errors = append(res.Errors, "operator digest: "+sendErr.Error())
-				d.Log.Error("operator digest not sent; it will be retried", "requests", len(claimed), "err", sendErr)
+				d.failure(&res, &fails, "operator digest", rec, sendErr, "requests", len(claimed))
 			} else {
 				res.Digest = claimed
 				for _, n := range claimed {
@@ -292,12 +338,12 @@ func (d *Daemon) Remind(ctx context.Context, now time.Time, dryRun bool) (Remind
 			}
 			msg := d.chaseMessage(n, now, sender.From())
 			sendErr := sender.Send(ctx, []string{n.Email}, msg)
-			if err := d.settle(ctx, key, now, sendErr); err != nil {
+			rec, err := d.settle(ctx, key, now, sendErr)
+			if err != nil {
 				return res, err
 			}
 			if sendErr != nil {
-				res.Errors = append(res.Errors, fmt.Sprintf("chase-up to %s: %v", n.Email, sendErr))
-				d.Log.Error("chase-up not sent", "campaign", n.Campaign, "request", n.Request, "err", sendErr)
+				d.failure(&res, &fails, "chase-up to "+n.Email, rec, sendErr, "campaign", n.Campaign, "request", n.Request)
 				continue
 			}
 			res.Chased = append(res.Chased, n)
@@ -305,8 +351,8 @@ func (d *Daemon) Remind(ctx context.Context, now time.Time, dryRun bool) (Remind
 			d.Log.Info("chase-up sent", "campaign", n.Campaign, "request", n.Request, "stage", n.Stage, "to", n.Email)
 		}
 	}
-	if len(res.Errors) > 0 {
-		return res, errors.New(strings.Join(res.Errors, "; "))
+	if len(fails) > 0 {
+		return res, &SendError{Failures: fails}
 	}
 	return res, nil
 }

@@ -14,15 +14,18 @@ import (
 // cmdCampaign is `foiwatch campaign import`: a campaign file from a CSV of
 // authorities and a file of questions.
 func cmdCampaign(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] != "import" {
-		return usagef("want: campaign import --authorities FILE.csv --questions FILE.toml -o CAMPAIGN.toml")
-	}
 	fs := flags(e, "campaign import")
 	authorities := fs.String("authorities", "", "CSV of authorities with a header: name, email (required), domains, id, reply_to")
 	questions := fs.String("questions", "", "a campaign file without [[requests]]: id, title, law, subject and the [[questions]]")
 	out := fs.String("o", "", "the campaign file to write (- for standard output)")
 	replyTo := fs.String("reply-to", "", "make each request's reply_to from this pattern where the CSV has none, {id} standing for the request id (e.g. foi+{id}@example.org)")
 	force := fs.Bool("force", false, "overwrite the -o file if it exists")
+	if len(args) == 0 || args[0] != "import" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			return helpAsked{fs} // foiwatch help campaign: import's flags
+		}
+		return usagef("want: campaign import --authorities FILE.csv --questions FILE.toml -o CAMPAIGN.toml")
+	}
 	if err := parseNoArgs(fs, args[1:]); err != nil {
 		return err
 	}

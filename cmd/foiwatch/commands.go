@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,8 +16,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/foiwatch/foiwatch/mailbox"
 	"github.com/foiwatch/foiwatch/parser"
+	"github.com/foiwatch/foiwatch/queue"
 	"github.com/foiwatch/foiwatch/worker"
 	"github.com/foiwatch/foiwatch/worker/deadline"
 	"github.com/foiwatch/foiwatch/worker/demo"
@@ -43,7 +44,7 @@ func (c *common) open(ctx context.Context, e *env, daemon bool) (*worker.Daemon,
 func (c *common) openWith(ctx context.Context, e *env, o *worker.Options) (*worker.Daemon, error) {
 	path, err := worker.ConfigPath(c.config)
 	if err != nil {
-		return nil, usageError{err.Error()}
+		return nil, usageError{msg: err.Error()}
 	}
 	log, err := logger(e, c.logFormat, c.logLevel)
 	if err != nil {
@@ -117,7 +118,7 @@ func cmdSync(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	prog := newSyncProgress(e.stderr)
-	d, err := c.openWith(ctx, e, &worker.Options{Poller: &mailbox.PollerOptions{Progress: prog.update}})
+	d, err := c.openWith(ctx, e, &worker.Options{UsesMailboxes: true, SyncProgress: prog.update})
 	if err != nil {
 		return err
 	}
@@ -227,7 +228,12 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	campaign := fs.String("campaign", "", "only this campaign")
 	replies := fs.Bool("replies", false, "write every stored Reply instead of one row per request")
 	outPath := fs.String("o", "", "write to this file (made readable by its owner only) instead of standard output")
+	asOf := fs.String("now", "", "the day to compute lateness on (YYYY-MM-DD; default today)")
 	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	today, err := dayFlag(*asOf)
+	if err != nil {
 		return err
 	}
 	switch *format {
@@ -260,7 +266,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		err = d.WriteReplies(ctx, bw, *campaign)
 	} else {
 		var rows []worker.Row
-		rows, err = d.Rows(ctx, *campaign, deadline.DateOf(time.Now()))
+		rows, err = d.Rows(ctx, *campaign, today)
 		if err == nil {
 			switch *format {
 			case "csv":
@@ -386,7 +392,7 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 		}
 	case "show", "drop":
 		if len(ids) != 1 {
-			return usagef("%s takes one ID", action)
+			return usagef("%s takes one ID (the sha256 prefix foiwatch failed list shows)", action)
 		}
 	case "replay":
 		if (len(ids) == 0) == !*all {
@@ -395,19 +401,36 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 	default:
 		return usagef("unknown action %q: want list, show, replay or drop", action)
 	}
-	var nums []uint64
-	for _, s := range ids {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			return usagef("%q is not a failed message's ID (see foiwatch failed list)", s)
-		}
-		nums = append(nums, n)
-	}
 	d, err := c.open(ctx, e, false)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	// Each ID names one message, which may have several entries.
+	var groups [][]queue.FailedEntry
+	if *all {
+		list, err := d.Q.Failed(ctx)
+		if err != nil {
+			return err
+		}
+		at := map[string]int{}
+		for _, fe := range list {
+			sha := worker.FailedSHA(fe)
+			if i, ok := at[sha]; ok {
+				groups[i] = append(groups[i], fe)
+				continue
+			}
+			at[sha] = len(groups)
+			groups = append(groups, []queue.FailedEntry{fe})
+		}
+	}
+	for _, id := range ids {
+		g, err := d.ResolveFailed(ctx, id)
+		if err != nil {
+			return err
+		}
+		groups = append(groups, g)
+	}
 	switch action {
 	case "list":
 		list, err := d.Q.Failed(ctx)
@@ -419,50 +442,63 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 			return nil
 		}
 		for _, f := range list {
-			fmt.Fprintf(e.stdout, "%d  %s  attempts %d  %s  %s\n", f.ID, f.FailedAt.Format(time.RFC3339), f.Attempts, short(f.Envelope.SHA256), firstLine(f.Error))
+			fmt.Fprintf(e.stdout, "%s  %s  attempts %d  %s\n", short(worker.FailedSHA(f)), f.FailedAt.Format(time.RFC3339), f.Attempts, firstLine(f.Error))
 		}
 	case "show":
-		f, err := d.Q.FailedEntry(ctx, nums[0])
-		if err != nil {
-			return err
-		}
-		return printJSON(e.stdout, f)
-	case "drop":
-		if err := d.Q.DropFailed(ctx, nums[0]); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "dropped %d (the raw message stays stored)\n", nums[0])
-	case "replay":
-		if *all {
-			list, err := d.Q.Failed(ctx)
-			if err != nil {
+		for _, f := range groups[0] {
+			if err := printJSON(e.stdout, f); err != nil {
 				return err
 			}
-			skipped := 0
-			for _, f := range list {
-				if f.Envelope.SHA256 == "" {
-					skipped++ // nothing stored to replay (a message too large to fetch)
+		}
+	case "drop":
+		for _, f := range groups[0] {
+			if err := d.Q.DropFailed(ctx, f.ID); err != nil {
+				return err
+			}
+		}
+		if groups[0][0].Envelope.SHA256 == "" {
+			fmt.Fprintf(e.stdout, "dropped %s\n", short(worker.FailedSHA(groups[0][0])))
+		} else {
+			fmt.Fprintf(e.stdout, "dropped %s (the raw message stays stored)\n", short(worker.FailedSHA(groups[0][0])))
+		}
+	case "replay":
+		skipped := 0
+		for _, g := range groups {
+			// Replay the latest entry; the older ones of the same message
+			// would only replay it again.
+			latest := g[len(g)-1]
+			if latest.Envelope.SHA256 == "" {
+				// Nothing stored to replay (a message too large to
+				// fetch, an envelope that could not be read).
+				if *all {
+					skipped++
 					continue
 				}
-				nums = append(nums, f.ID)
+				return fmt.Errorf("%s cannot be replayed: no message was stored for it (see foiwatch failed show %[1]s); drop it with foiwatch failed drop %[1]s", short(worker.FailedSHA(latest)))
 			}
-			if skipped > 0 {
-				fmt.Fprintf(e.stdout, "skipped %d that cannot be replayed: no message was stored for them (see foiwatch failed show ID)\n", skipped)
+			if err := d.Q.Replay(ctx, latest.ID); err != nil {
+				return fmt.Errorf("replay %s: %w", short(worker.FailedSHA(latest)), err)
 			}
+			for _, f := range g[:len(g)-1] {
+				if err := d.Q.DropFailed(ctx, f.ID); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(e.stdout, "replayed %s\n", short(worker.FailedSHA(latest)))
 		}
-		for _, n := range nums {
-			if err := d.Q.Replay(ctx, n); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "replayed %d\n", n)
+		if skipped > 0 {
+			fmt.Fprintf(e.stdout, "skipped %d that cannot be replayed: no message was stored for them (see foiwatch failed show ID)\n", skipped)
 		}
 		if d.Q.Embedded() {
-			// No daemon is running (this process runs the store): process now.
-			res, err := d.Sync(ctx)
+			// No daemon is running (this process runs the store): process
+			// what was replayed now, without fetching mail.
+			res, err := d.ProcessQueued(ctx)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "processed %d, failed %d\n", res.Processed, res.Failed)
+		} else {
+			fmt.Fprintln(e.stdout, "the running daemon's workers process them")
 		}
 	}
 	return nil
@@ -501,7 +537,7 @@ func cmdReprocess(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "queued %d messages to be parsed again (parser version %d)\n", n, parser.Version)
 	if d.Q.Embedded() {
-		res, err := d.Sync(ctx)
+		res, err := d.ProcessQueued(ctx)
 		if err != nil {
 			return err
 		}
@@ -587,12 +623,15 @@ func cmdRemind(ctx context.Context, e *env, args []string) error {
 		}
 		now = t
 	}
-	d, err := c.open(ctx, e, false)
+	d, err := c.openWith(ctx, e, &worker.Options{UsesSMTP: !*dry})
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	res, err := d.Remind(ctx, now, *dry)
+	if errors.Is(err, worker.ErrNoSMTP) {
+		return err
+	}
 	if *dry {
 		fmt.Fprintf(e.stdout, "as of %s, %d request(s) at a reminder stage; the operator digest would list %d:\n", deadline.DateOf(now), len(res.Notices), len(res.Digest))
 		worker.WriteNotices(e.stdout, res.Digest)
@@ -634,7 +673,7 @@ func cmdDeadline(ctx context.Context, e *env, args []string) error {
 	}
 	cal, err := deadline.New(*calName)
 	if err != nil {
-		return usageError{err.Error()}
+		return usagef("--calendar %q: want foia (FOIA and EIR, the default) or foisa (Scotland)", *calName)
 	}
 	due := cal.Due(day, *days)
 	fmt.Fprintf(e.stdout, "%s\n", due)

@@ -27,7 +27,7 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 	}
 	path, err := worker.ConfigPath(c.config)
 	if err != nil {
-		return usageError{err.Error()}
+		return usageError{msg: err.Error()}
 	}
 	log, err := logger(e, c.logFormat, c.logLevel)
 	if err != nil {
@@ -48,6 +48,13 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 		}
 		if m.Auth != mailbox.AuthOAuth2 {
 			return fmt.Errorf("mailbox %q does not have auth = \"oauth2\": nothing to sign in", name)
+		}
+		w, err := cfg.CheckSignInSecret(m.Name)
+		if w != "" {
+			log.Warn(w)
+		}
+		if err != nil {
+			return err
 		}
 		o, err := mailbox.NewOAuth2(m.Name, *m.OAuth2, cfg.TokenFile(m.Name), &mailbox.OAuth2Options{LoginHint: cfg.LoginHint(m.Name), Logger: log})
 		if err != nil {

@@ -40,7 +40,9 @@ func cmdSend(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	d, err := c.open(ctx, e, false)
+	// Sending needs the SMTP server's secrets: checked now, before the
+	// first request, not at the first connection.
+	d, err := c.openWith(ctx, e, &worker.Options{UsesSMTP: !*dry})
 	if err != nil {
 		return err
 	}
