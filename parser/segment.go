@@ -795,9 +795,11 @@ func (s *segmenter) restated() {
 		// (their own questions are answered by number).
 		// Every word of the question, in order, and little else: the
 		// question restated, however like another one it is.
-		pend, ms := matchScore(words(cand, 2*len(s.v.words(qi))+8), s.v.words(qi))
-		verbatim := ms >= 0.95 && pend >= len(strings.TrimRight(cand, " ?:."))-2
-		if score < 0.6 || !question || score-second < 0.1 && !verbatim && !(s.qs[qi].Number == 0 && s.hasItems()) {
+		verbatim := func() bool {
+			pend, ms := matchScore(words(cand, 2*len(s.v.words(qi))+8), s.v.words(qi))
+			return ms >= 0.95 && pend >= len(strings.TrimRight(cand, " ?:."))-2
+		}
+		if score < 0.6 || !question || score-second < 0.1 && !(s.qs[qi].Number == 0 && s.hasItems()) && !verbatim() {
 			continue
 		}
 		if end < len(s.lines) && s.lines[end].ans >= 0 && !isAnswerHeading(s.lines[end].text) {
@@ -876,6 +878,12 @@ var reAskedLead = regexp.MustCompile(`(?i)^(?:you (?:also |then |further |finall
 
 // askedLead returns what follows such an opening.
 func askedLead(t string) (string, bool) {
+	w, _, _ := strings.Cut(firstChars(t, 16), " ")
+	switch strings.ToLower(w) {
+	case "you", "your", "in", "with", "regarding", "as", "turning", "on":
+	default:
+		return "", false // the usual line: no pattern to run
+	}
 	m := reAskedLead.FindStringIndex(t)
 	if m == nil || m[1] >= len(t) {
 		return "", false
@@ -1162,7 +1170,16 @@ func (s *segmenter) prose() {
 				continue
 			}
 			first := k == 0
-			qi, r, own := s.v.recallBest(sent, func(qi int) bool { return proseValue(s.qs[qi].Type, sent, first) })
+			holds := map[QuestionType]bool{} // by type: several questions share one
+			qi, r, own := s.v.recallBest(sent, func(qi int) bool {
+				t := s.qs[qi].Type
+				v, ok := holds[t]
+				if !ok {
+					v = proseValue(t, sent, first)
+					holds[t] = v
+				}
+				return v
+			})
 			if qi < 0 {
 				continue
 			}
