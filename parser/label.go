@@ -177,6 +177,9 @@ func moreNumbers(first int, rest string) ([]int, string) {
 	prev := first
 	for _, t := range reNumberStep.FindAllStringSubmatch(m[0], 20) {
 		n, _ := strconv.Atoi(t[2])
+		if n <= 0 {
+			continue // "Questions 2, 00": no question 0
+		}
 		if t[1] == "to" || t[1] == "-" || t[1] == "–" {
 			for k := prev + 1; k < n && k-prev < 20; k++ {
 				out = append(out, k)
@@ -189,7 +192,7 @@ func moreNumbers(first int, rest string) ([]int, string) {
 }
 
 // reMoreNumbers is the rest of "Questions 2, 3 and 4", "Parts 1 to 3".
-var reMoreNumbers = regexp.MustCompile(`^(?:\s*(?:,|and|&|to|-|–)\s*(?:q\s*)?\d{1,2})+`)
+var reMoreNumbers = regexp.MustCompile(`^(?:\s*(?:,|and|&|to|-|–)\s*(?:q\s*)?\d{1,2}\b)+`)
 
 // bilingualLabel reads "Cwestiwn 1 / Question 1": a label in another
 // language, then the English one.
