@@ -161,6 +161,10 @@ type Attachment struct {
 	TextChars     int     `json:"text_chars"`
 	OCR           bool    `json:"ocr,omitempty"`
 	OCRConfidence float64 `json:"ocr_confidence,omitempty"`
+	// Error says why the text was not read, or not all of it ("not read:
+	// pdftotext is not installed (apt-get install poppler-utils); ...");
+	// empty when it was.
+	Error string `json:"error,omitempty"`
 }
 
 // Reply is what one email becomes (spec/reply.md). Its JSON is a contract:
