@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/foiwatch/foiwatch/parser/extract"
 )
 
 // The tests of this file read short replies on a subject none of the
@@ -240,5 +242,33 @@ func TestBounceCopyingTheMessageInItsText(t *testing.T) {
 	m, _ := Read(context.Background(), raw, nil)
 	if len(m.Returned) != 1 || m.Returned[0] != "<req-42@example.org>" {
 		t.Errorf("Returned = %q; want the copied message's id", m.Returned)
+	}
+}
+
+// A table laid out in columns, as pdftotext -layout prints it, whose row
+// goes on over a page break.
+func TestReadingTableOverAPageBreak(t *testing.T) {
+	doc := strings.Join([]string{
+		"Please see our response in the table below.",
+		"",
+		" Your request                                Our response",
+		"",
+		" 1. The number of trees the council          418 trees, of which 300 were",
+		" planted in 2023/24                          street trees.",
+		extract.PageBreak,
+		" 2. The total amount the council spent       £15,200 in total.",
+		" on planting trees in 2023/24",
+		"",
+		" 3. The names of the contractors that        Greenway Landscapes Ltd",
+		" planted trees for the council               Oakfield Arboriculture",
+	}, "\n")
+	answers, found, _ := findAnswers([]string{doc}, treeAsked(), func() []string { return nil })
+	for key, want := range map[string]string{"planted": "answered 418", "spend": "answered £15200", "contractors": "answered [Greenway Landscapes Ltd | Oakfield Arboriculture]"} {
+		if got := show(answers[key]); got != want {
+			t.Errorf("%s: %s; want %s (text %q)", key, got, want, answers[key].Text)
+		}
+	}
+	if found < 3 {
+		t.Errorf("found %d answers", found)
 	}
 }
