@@ -132,7 +132,9 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 	}
 	// A refusal on cost (s.12) says why in words of not holding ("the
 	// system does not record ..."): it is the refusal.
-	if ex := exemption(main); (strings.HasPrefix(ex, "s.12") || strings.HasPrefix(ex, "s.14")) && value == nil {
+	// Its figures are the refusal's sums ("6,200 invoices ... 300 hours ...
+	// £450"), not answers, unless the first sentence gives one.
+	if ex := exemption(main); (strings.HasPrefix(ex, "s.12") || strings.HasPrefix(ex, "s.14")) && (value == nil || !valueIn(c.q.Type, firstSent)) {
 		return Answer{Status: StatusExempt, Exemption: ex, Text: a.Text, Note: note}
 	}
 	// Not held: unless a value is given first and something else is not

@@ -129,7 +129,7 @@ func TestReadingLists(t *testing.T) {
 		{name: "names on lines", body: "3. The contractors were:\nGreenway Landscapes Ltd\nOakfield Arboriculture\n",
 			want: map[string]string{"contractors": "answered [Greenway Landscapes Ltd | Oakfield Arboriculture]"}},
 		{name: "names in bullets", body: "3. We used these contractors:\n• Greenway Landscapes Ltd\n• Oakfield Arboriculture\n• Birch & Co\n",
-			want: map[string]string{"contractors": "answered [Greenway Landscapes Ltd | Oakfield Arboriculture]"}},
+			want: map[string]string{"contractors": "answered [Greenway Landscapes Ltd | Oakfield Arboriculture | Birch & Co]"}},
 		{name: "names in a sentence", body: "3. Trees were planted by Greenway Landscapes Ltd and Oakfield Arboriculture.\n",
 			want: map[string]string{"contractors": "answered [Greenway Landscapes Ltd | Oakfield Arboriculture]"}},
 		{name: "one name", body: "3. Greenway Landscapes Ltd\n",
@@ -189,7 +189,7 @@ func TestReadingChoices(t *testing.T) {
 func TestReadingLayouts(t *testing.T) {
 	runReadCases(t, []readCase{
 		{name: "answers under the quoted questions", body: "Dear Ms Smith,\n\nI have answered below each of your questions.\n\n> 1. The number of trees the council planted in 2023/24\n\nWe planted 418 trees.\n\n> 2. The total amount the council spent on planting trees in 2023/24\n\nThe cost was £15,200.\n\nRegards\n",
-			want: map[string]string{"planted": "answered 23", "spend": "answered £15200"}},
+			want: map[string]string{"planted": "answered 418", "spend": "answered £15200"}},
 		{name: "items that open with a heading", body: "Please see our response below.\n\n1. Trees. We planted 96 trees.\n2. Spend. The cost was £4,100.\n3. Contractors. All planting was by Greenway Landscapes Ltd.\n4. Strategy. It is at https://www.example.gov.uk/trees\n",
 			want: map[string]string{"planted": "answered 96", "spend": "answered £4100"}},
 		{name: "a question told in the letter's words", body: "1. 210\n2. £6,000\n\nYou also asked for a link to the council's tree strategy. The strategy is at https://www.example.gov.uk/tree-strategy\n",
