@@ -250,6 +250,14 @@ func (s *segmenter) alignNumbered(us []*unit) []candidate {
 				qi, fit = b, 0.7
 			}
 		}
+		if qi < 0 && !u.letter {
+			// "7." where six questions were numbered and one asked after
+			// them without a number: the reply numbered it on.
+			if k := u.num - maxNumber(s.qs); k >= 1 && k <= len(s.unnumbered()) && !used[s.unnumbered()[k-1]] {
+				qi, fit = s.unnumbered()[k-1], 0.6
+				why = fmt.Sprintf("numbered %d in the reply: read as the question asked without a number after the numbered ones", u.num)
+			}
+		}
 		if qi < 0 {
 			continue
 		}
@@ -261,6 +269,26 @@ func (s *segmenter) alignNumbered(us []*unit) []candidate {
 				used[q] = true
 				out = append(out, candidate{u: u, qi: q, fit: fit, why: "one answer given to several questions"})
 			}
+		}
+	}
+	return out
+}
+
+// maxNumber is the highest number of the campaign's questions.
+func maxNumber(qs []Question) int {
+	n := 0
+	for _, q := range qs {
+		n = max(n, q.Number)
+	}
+	return n
+}
+
+// unnumbered are the questions asked without a number, in order.
+func (s *segmenter) unnumbered() []int {
+	var out []int
+	for i, q := range s.qs {
+		if q.Number == 0 {
+			out = append(out, i)
 		}
 	}
 	return out
