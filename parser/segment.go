@@ -1191,7 +1191,12 @@ func (s *segmenter) prose() {
 					need = 0.25
 				}
 			}
-			if r < need || s.qs[qi].Type == TypeText && r < 0.5 {
+			if s.qs[qi].Type == TypeText && s.qs[qi].Number == 0 && own {
+				// A question asked after the numbered ones, answered in a
+				// paragraph of its own: its own word and a third of the rest.
+				need = 0.38
+			}
+			if r < need {
 				continue
 			}
 			if g == 0 {
