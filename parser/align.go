@@ -398,6 +398,30 @@ func (s *segmenter) alignByWords(us []*unit, allowed []bool) []candidate {
 			out = append(out, candidate{u: us[i], qi: best, fit: min(1, score[i][best]), why: fmt.Sprintf("matched by the words %q, out of the order of the questions", shorten(strings.TrimSpace(us[i].label), 60))})
 		}
 	}
+	// Between two neighbours: a unit left out whose neighbours went to the
+	// questions either side of one left out, and that holds a value of its
+	// type ("BWV contract cost = £286,455" between the complaints and the
+	// suppliers).
+	qOf := map[*unit]int{}
+	for _, c := range out {
+		qOf[c.u] = c.qi
+	}
+	for i := 1; i+1 < len(us); i++ {
+		if _, ok := qOf[us[i]]; ok {
+			continue
+		}
+		before, okb := qOf[us[i-1]]
+		after, oka := qOf[us[i+1]]
+		if !okb || !oka || after != before+2 || usedQ[before+1] || allowed != nil && !allowed[before+1] {
+			continue
+		}
+		j := before + 1
+		if !holdsOf(us[i].body).valueOf(s.qs[j].Type) {
+			continue
+		}
+		usedQ[j] = true
+		out = append(out, candidate{u: us[i], qi: j, fit: 0.4, why: fmt.Sprintf("matched by its place between the answers to the questions before and after it (%q)", shorten(strings.TrimSpace(us[i].label), 60))})
+	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].u.line < out[b].u.line })
 	return out
 }
@@ -422,6 +446,20 @@ func holdsOf(body []string) holds {
 // typeFit weighs a unit's fit to a question of type t by what the unit
 // holds: an address for a url, a figure for a count, an amount for money.
 func typeFit(t QuestionType, body []string) float64 { return holdsOf(body).fit(t) }
+
+// valueOf tells lines that hold a value a question of type t takes: an
+// address, an amount, a figure; any words for a list or a text.
+func (h holds) valueOf(t QuestionType) bool {
+	switch t {
+	case TypeURL:
+		return h.url
+	case TypeMoney:
+		return h.money
+	case TypeCount:
+		return h.count && !h.money
+	}
+	return true
+}
 
 func (h holds) fit(t QuestionType) float64 {
 	hasURL, hasMoney, hasCount := h.url, h.money, h.count
