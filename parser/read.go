@@ -144,6 +144,11 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 			return Answer{Status: StatusNotHeld, Text: a.Text, Note: note}
 		}
 	}
+	// An address asked for that does not exist: "an internal document and
+	// not published online, so we are unable to provide a link".
+	if c.q.Type == TypeURL && value == nil && reNoAddress.MatchString(firstChars(main, 600)) && exemption(main) == "" {
+		return Answer{Status: StatusNotHeld, Text: a.Text, Note: note}
+	}
 	ex := exemption(main + " " + note)
 	if value == nil && (ex != "" || exemptWords(main)) && !(c.q.Type == TypeCount && zeroSaid(first)) {
 		return Answer{Status: StatusExempt, Exemption: ex, Text: a.Text, Note: note}
@@ -324,6 +329,9 @@ func textValue(s string) string {
 	}
 	return strings.TrimSpace(strings.TrimRight(s, ". "))
 }
+
+// reNoAddress says there is no address to give.
+var reNoAddress = regexp.MustCompile(`(?i)\b(not (been )?published( online| on (our|the) website)?|not (available|accessible) online|no (web ?link|link|url|web address|online version)|(unable|not able) to (provide|give|supply) (you with )?a (link|url|web address)|not on (our|the) website)\b`)
 
 // reURL is a web address, with or without its scheme.
 var reURL = regexp.MustCompile(`(?i)\bhttps?://[^\s<>"')\]]+|\bwww\.[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:/[^\s<>"')\]]*)?`)
