@@ -464,6 +464,15 @@ func (s *segmenter) endsItem(n pline, qi int, k int) bool {
 		}
 		return s.qs[best].Number == 0 && score > own+0.2 || score > own+0.45
 	}
+	// "Booking – Staff request an interpreter ...": a dash label that says
+	// a question asked without a number, plainly.
+	if s.hasUnnumbered && (strings.Contains(t, " – ") || strings.Contains(t, " - ")) {
+		if lab, _, ok := cutLabelled(t); ok && !strings.Contains(lab, ":") {
+			if b, sc := s.v.bestOf(lab, unnumbered); b >= 0 && sc >= 0.5 && (qi < 0 || sc > s.v.sim(lab, qi)+0.2) {
+				return true
+			}
+		}
+	}
 	// "You also asked whether the council has a policy on ...": another
 	// question, told in the letter's words.
 	if rest, ok := askedLead(t); ok && k > 0 && s.lines[k-1].blank {
