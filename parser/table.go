@@ -229,8 +229,9 @@ func layoutCells(s string) []layoutCell {
 		col++
 	}
 	flush()
-	// "  •     Skyward Optics": a bullet and its text, not two cells.
-	if len(out) >= 2 && isBulletMark(out[0].text) {
+	// "  •     Skyward Optics": a bullet and its text, not two cells; but
+	// "–   question   answer" is a row marked as having no number.
+	if len(out) >= 2 && isBulletMark(out[0].text) && (len(out) == 2 || !isDashMark(out[0].text)) {
 		out[1].col = out[0].col
 		out[1].text = out[0].text + " " + out[1].text
 		out = out[1:]
