@@ -54,6 +54,11 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 	if text == "" || strings.Trim(text, " .,;:-–—?*") == "" && !strings.Contains(text, "*") {
 		return Answer{Status: StatusUnanswered}
 	}
+	if !strings.Contains(text, "\n") && strings.HasSuffix(text, ":") && len(text) < 200 {
+		// "figures for the last three academic years:": words that lead
+		// to the answer, given elsewhere (a table below).
+		return Answer{Status: StatusUnanswered, Text: text}
+	}
 	var why string
 	// Figures per period: "2021/22 - £3.1m / 2022/23 - £2.8m / 2023/24 - £2.4m";
 	// per month or quarter with a total ("January 1,102 ... Total 14,820").

@@ -291,11 +291,21 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 		return i, nil
 	}
 	var cols []span1
-	if first[0].col >= 8 {
+	// "        Measure      2022/23   2023/24": the head of the labels,
+	// centred over them, heads the column from the margin.
+	labelsHead := len(first) >= 3 && !isPeriodLabel(first[0].text)
+	for _, c := range first[1:] {
+		labelsHead = labelsHead && isPeriodLabel(c.text)
+	}
+	if first[0].col >= 8 && !labelsHead {
 		cols = append(cols, span1{0, first[0].col - 2})
 	}
-	for _, c := range first {
-		cols = append(cols, span1{c.col, c.col + utf8.RuneCountInString(c.text)})
+	for k, c := range first {
+		x := span1{c.col, c.col + utf8.RuneCountInString(c.text)}
+		if k == 0 && labelsHead {
+			x.a = 0
+		}
+		cols = append(cols, x)
 	}
 	end, multi, blanks := i+1, 1, 0
 	var placed [][]int         // per line from i: the column of each cell
