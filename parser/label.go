@@ -100,6 +100,9 @@ func numberLabel(t string) lineLabel {
 		if t[0] >= 'a' && t[0] <= 'z' && rest != "" && rest[0] >= 'a' && rest[0] <= 'z' {
 			continue // "question 6 of your request)": words of a sentence
 		}
+		if w == "q" && strings.HasPrefix(rest, "(") && (reMonthWord.MatchString(firstChars(rest, 40)) || reYearIn.MatchString(firstChars(rest, 40))) {
+			continue // "Q1 (April to June 2024)": a quarter
+		}
 		if w == "q" && isPeriodLabel(firstField(rest)) {
 			continue // "Q1 2024/25": a quarter
 		}
@@ -165,6 +168,8 @@ func numberLabel(t string) lineLabel {
 	}
 	return lineLabel{}
 }
+
+var reMonthWord = regexp.MustCompile(`(?i)\b` + monthRe + `\b`)
 
 // moreNumbers reads the numbers after the first of a plural label:
 // ", 3 and 4", " to 3", "-4", " & 5"; it returns them and the rest.

@@ -297,6 +297,17 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 	for _, c := range first[1:] {
 		labelsHead = labelsHead && isPeriodLabel(c.text)
 	}
+	// Or the next row's label starts left of that head and runs under it
+	// ("      Quarter        False alarms" over " Q1 (April to June)   412").
+	for k := i + 1; k < len(lines) && k < i+3 && !labelsHead; k++ {
+		if strings.TrimSpace(lines[k]) == "" {
+			continue
+		}
+		if next := layoutCells(lines[k]); len(next) >= 2 && next[0].col < first[0].col && next[0].col+utf8.RuneCountInString(next[0].text) > first[0].col {
+			labelsHead = true
+		}
+		break
+	}
 	if first[0].col >= 8 && !labelsHead {
 		cols = append(cols, span1{0, first[0].col - 2})
 	}
@@ -385,7 +396,7 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 		startsRow := cur == nil || k == i || k == i+1 && len(rows) == 0 && !labelled
 		switch {
 		case labelled:
-			startsRow = startsRow || p[0] == 0 && (startsItemLabel(cells[0].text) || isDashMark(cells[0].text))
+			startsRow = startsRow || p[0] == 0 && (startsItemLabel(cells[0].text) || isDashMark(cells[0].text) || isTotalLabel(cells[0].text) && len(cells) >= 2)
 		case hasBlank:
 			startsRow = startsRow || prevBlank
 		default:
