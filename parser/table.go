@@ -396,7 +396,10 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 		startsRow := cur == nil || k == i || k == i+1 && len(rows) == 0 && !labelled
 		switch {
 		case labelled:
-			startsRow = startsRow || p[0] == 0 && (startsItemLabel(cells[0].text) || isDashMark(cells[0].text) || isTotalLabel(cells[0].text) && len(cells) >= 2)
+			// A row without a number, after a blank line, its first
+			// column and another begun on one line ("Policy on placing
+			// households ...   The Council's policy is published at").
+			startsRow = startsRow || p[0] == 0 && (startsItemLabel(cells[0].text) || isDashMark(cells[0].text) || (isTotalLabel(cells[0].text) || prevBlank) && len(cells) >= 2)
 		case hasBlank:
 			startsRow = startsRow || prevBlank
 		default:
