@@ -605,7 +605,7 @@ func shapeTable(rows [][]string, asked period) []tline {
 			trow = k
 		}
 	}
-	if head != nil && (len(prow) >= 2 || len(parts) >= 2) && len(prow)+len(parts)+1 >= len(rows) {
+	if head != nil && (len(prow) >= 2 || len(parts) >= 2) && len(prow)+len(parts)+1 >= len(rows) && figureRows(rows, append(append([]int{}, prow...), parts...)) {
 		k, note, check := -1, "", false
 		if len(prow) > 0 {
 			var labels []string
@@ -872,6 +872,28 @@ func sumCells(cells []string) (string, bool) {
 		s = "£" + s
 	}
 	return s, true
+}
+
+// figureRows tells rows whose values are figures ("412", "£1,250", "<5",
+// "*"), as a table of periods holds: "Q1 | Withheld. The number of
+// officers ..." is a question's row, not a quarter's.
+func figureRows(rows [][]string, ks []int) bool {
+	for _, k := range ks {
+		for _, c := range rows[k][1:] {
+			c = strings.TrimSpace(c)
+			if c == "" {
+				continue
+			}
+			if _, ok := plainFigure(c); ok {
+				continue
+			}
+			if len(c) <= 24 && (suppressed(c) || c[0] >= '0' && c[0] <= '9' || strings.HasPrefix(c, "£")) {
+				continue
+			}
+			return false
+		}
+	}
+	return true
 }
 
 // plainFigure reads a cell that is one figure: "1,284", "£96,310", "0",
