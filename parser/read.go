@@ -336,7 +336,7 @@ func textValue(s string) string {
 }
 
 // reNoAddress says there is no address to give.
-var reNoAddress = regexp.MustCompile(`(?i)\b(not (been )?published( online| on (our|the) website)?|not (available|accessible) online|no (web ?link|link|url|web address|online version)|(unable|not able) to (provide|give|supply) (you with )?a (link|url|web address)|not on (our|the) website)\b`)
+var reNoAddress = regexp.MustCompile(`(?i)\b(not (been )?published( online| on (our|the) website)?|not (available|accessible) online|no (web ?link|link|url|web address|online version)|(unable|not able) to (provide|give|supply) (you with )?a (link|url|web address)|not on (our|the) website|(do|does) not have (one|such a (policy|plan|document|strategy))|(don'?t|doesn'?t) have (one|such a (policy|plan|document|strategy))|no such (policy|plan|document|strategy))\b`)
 
 // reURL is a web address, with or without its scheme.
 var reURL = regexp.MustCompile(`(?i)\bhttps?://[^\s<>"')\]]+|\bwww\.[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:/[^\s<>"')\]]*)?`)
