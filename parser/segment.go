@@ -950,6 +950,25 @@ func (s *segmenter) labelled() {
 		var body []string
 		end := i + 1
 		label, value, ok := cutLabelled(t)
+		if ok && isQuestionLead(label) {
+			// "Information requested: litres applied in 2024/25" then
+			// "Response: 2,160 litres.": the question in the letter's
+			// words, its answer on the labelled line below.
+			if j := s.nextText(i); j > 0 && s.lines[j].ans >= 0 {
+				body = []string{strings.TrimSpace(s.lines[j].text[s.lines[j].ans:])}
+				for k := j + 1; k < len(s.lines) && !s.lines[k].blank && !s.lines[k].stop; k++ {
+					body = append(body, s.lines[k].text)
+					j = k
+				}
+				if g == 0 || i > lastLine+6 {
+					g = s.group()
+				}
+				lastLine = i
+				s.add(unit{src: srcLabelled, group: g, label: value, body: body, line: i, end: j + 1})
+				i = j
+			}
+			continue
+		}
 		if !ok {
 			if !strings.HasSuffix(t, ":") || len(strings.Fields(t)) > 9 {
 				continue
@@ -1010,6 +1029,27 @@ func (s *segmenter) labelled() {
 		lastLine = i
 		s.add(unit{src: srcLabelled, group: g, label: label, body: body, line: i, end: max(end, i+1)})
 	}
+}
+
+// isQuestionLead tells a label that introduces the question asked, not
+// an answer: "Information requested", "Your request", "You asked".
+func isQuestionLead(label string) bool {
+	switch strings.ToLower(strings.Join(strings.Fields(label), " ")) {
+	case "information requested", "information request", "request", "your request", "the request", "requested",
+		"you asked", "you asked for", "question", "your question", "you requested", "request for", "details requested":
+		return true
+	}
+	return false
+}
+
+// nextText is the next line after i that is not blank; -1 none.
+func (s *segmenter) nextText(i int) int {
+	for k := i + 1; k < len(s.lines) && k < i+4; k++ {
+		if !s.lines[k].blank {
+			return k
+		}
+	}
+	return -1
 }
 
 // letterHead marks the lines of a letter's head: a block of "Label: value"
