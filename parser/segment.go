@@ -219,6 +219,7 @@ func newSegmenter(docs []string, asked *Asked, pr *prepared) *segmenter {
 			break
 		}
 	}
+	s.romanFirsts()
 	s.head = s.letterHead()
 	s.items()
 	s.restated()
@@ -696,8 +697,8 @@ func cutLabelled(t string) (label, value string, ok bool) {
 			if strings.HasPrefix(t[d:], " - ") {
 				value = strings.TrimSpace(t[d+3:])
 			}
-			if label == "" || value == "" || isHeaderLabel(label) {
-				return "", "", false
+			if label == "" || value == "" || isHeaderLabel(label) || isValueWords(label) {
+				return "", "", false // "One - Drayton Library was transferred ...": the answer, then why
 			}
 			return label, value, true
 		}
@@ -712,6 +713,17 @@ func cutLabelled(t string) (label, value string, ok bool) {
 		return "", "", false // "2023/24: 37" is a year's figure; "Our ref:" a letter's header
 	}
 	return label, value, true
+}
+
+// isValueWords tells words that are an answer of their own: a number in
+// words, none, yes or no.
+func isValueWords(s string) bool {
+	t := strings.ToLower(strings.TrimSpace(s))
+	switch t {
+	case "yes", "no", "none", "nil", "zero", "nothing", "n/a", "not held", "not known", "unknown":
+		return true
+	}
+	return len(wordNumbers(t, nil)) > 0 && len(strings.Fields(t)) <= 3
 }
 
 // headerLabels are the labels of a letter's or a case system's header
@@ -1028,6 +1040,25 @@ func (s *segmenter) labelled() {
 		}
 		lastLine = i
 		s.add(unit{src: srcLabelled, group: g, label: label, body: body, line: i, end: max(end, i+1)})
+	}
+}
+
+// romanFirsts makes "(i)" the first of a roman run when "(ii)" is the next
+// label: read alone it is the letter i, the ninth.
+func (s *segmenter) romanFirsts() {
+	for i := range s.lines {
+		l := &s.lines[i]
+		if !l.lab.letter || l.lab.num != 9 || l.lab.style != "(a)" {
+			continue
+		}
+		for k := i + 1; k < len(s.lines) && k < i+40; k++ {
+			if n := s.lines[k].lab; n.num > 0 {
+				if n.style == "(i)" && n.num == 2 {
+					l.lab.num, l.lab.style = 1, "(i)"
+				}
+				break
+			}
+		}
 	}
 }
 
