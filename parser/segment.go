@@ -41,6 +41,7 @@ type pline struct {
 	anchor   bool // introduces the answers: "our response is as follows"
 	footnote bool // "* Where a figure is fewer than five ..."
 	ans      int  // where an answer label ends in text; -1 none
+	summary  bool // a table's column summed up by the reader (tline.summary)
 }
 
 // reAnchor introduces the answers.
@@ -112,7 +113,7 @@ func plines(docs []string, asked period) []pline {
 			if t.text == extract.PageBreak {
 				t.text = "" // a blank line from here on
 			}
-			l := pline{doc: d, text: t.text, cells: t.cells, table: t.table, note: t.note, check: t.check, ans: -1}
+			l := pline{doc: d, text: t.text, cells: t.cells, table: t.table, note: t.note, check: t.check, ans: -1, summary: t.summary}
 			head := t.text
 			if t.cells != nil {
 				head = t.cells[0]
@@ -387,7 +388,9 @@ func (s *segmenter) itemUnit(i, end int, last bool) unit {
 			// "5." alone, and the table below it.
 			// "The firms are listed in the table below:" and the table.
 			for ; k < end && s.lines[k].table == n.table; k++ {
-				span = append(span, s.lines[k].text)
+				if !s.lines[k].summary {
+					span = append(span, s.lines[k].text)
+				}
 			}
 			k--
 			continue
