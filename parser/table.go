@@ -625,10 +625,10 @@ func shapeTable(rows [][]string, asked period) []tline {
 		for c := 1; c < width; c++ {
 			if k >= 0 {
 				label := head[c]
-				if isTotalLabel(label) {
+				if l := strings.ToLower(strings.Trim(strings.TrimSpace(label), ":*")); l == "total" || l == "totals" || l == "grand total" {
 					// The grand total: what the other columns add up
 					// to, labelled by their heads ("Face-to-face
-					// Telephone Video").
+					// Telephone Video"); "Total income" says its own.
 					var heads []string
 					for c2 := 1; c2 < width; c2++ {
 						if c2 != c {

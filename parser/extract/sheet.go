@@ -127,6 +127,10 @@ func XLSX(data []byte, lim *Limits) (string, error) {
 	if err != nil && fatal(err) {
 		return "", err
 	}
+	styles, err := readStyles(d)
+	if err != nil && fatal(err) {
+		return "", err
+	}
 	sheets, err := workbookSheets(d)
 	if err != nil {
 		return "", err
@@ -134,7 +138,7 @@ func XLSX(data []byte, lim *Limits) (string, error) {
 	var b strings.Builder
 	full := false
 	for _, sh := range sheets {
-		rows, err := readSheet(d, sh.part, shared, d.out.max-b.Len())
+		rows, err := readSheet(d, sh.part, shared, styles, d.out.max-b.Len())
 		if len(rows) > 0 {
 			if b.Len() > 0 {
 				b.WriteString("\n\n")
@@ -243,11 +247,11 @@ func readSharedStrings(d *docx) ([]string, error) {
 }
 
 // readSheet reads one sheet's rows as lines, within max bytes of text.
-func readSheet(d *docx, part string, shared []string, max int) ([]string, error) {
+func readSheet(d *docx, part string, shared []string, styles []cellFormat, max int) ([]string, error) {
 	var rows []string
 	var cells []string
 	var val, typ strings.Builder
-	col, size := 0, 0
+	col, size, style := 0, 0, -1
 	inV, inIs := false, false
 	err := d.tokens(part, func(tok xml.Token) error {
 		switch t := tok.(type) {
@@ -262,8 +266,11 @@ func readSheet(d *docx, part string, shared []string, max int) ([]string, error)
 				val.Reset()
 				typ.Reset()
 				col = len(cells)
+				style = -1
 				for _, a := range t.Attr {
 					switch a.Name.Local {
+					case "s":
+						style, _ = strconv.Atoi(a.Value)
 					case "t":
 						typ.WriteString(a.Value)
 					case "r":
@@ -302,6 +309,8 @@ func readSheet(d *docx, part string, shared []string, max int) ([]string, error)
 					}
 				} else if typ.String() == "b" {
 					v = map[string]string{"1": "TRUE", "0": "FALSE"}[strings.TrimSpace(v)]
+				} else if (typ.String() == "" || typ.String() == "n") && style >= 0 && style < len(styles) {
+					v = showNumber(v, styles[style]) // a date's day count, an amount
 				}
 				for len(cells) <= col {
 					cells = append(cells, "")
