@@ -139,6 +139,16 @@ func oneItemPerLine(ls []string) bool {
 	return true
 }
 
+// isFigureItem tells an item that is an amount or a figure ("£473",
+// "1,204"), no name.
+func isFigureItem(s string) bool {
+	t := strings.TrimSpace(s)
+	if _, ok := plainFigure(strings.TrimRight(t, ".,;")); ok {
+		return true
+	}
+	return len(moneyCandidates(t)) > 0 && len(strings.Fields(t)) <= 2
+}
+
 // namesIn reads the names a paragraph lists: split at semicolons and
 // commas, then at the "and"s between names; from each piece the name it
 // holds, the words leading to it left out.
@@ -196,7 +206,7 @@ func namesIn(text string, qstems map[string]bool) []string {
 			named = named[:len(named)-1] // "X, which is run by Y": Y
 		}
 		if n := nameIn(p); n != "" {
-			if it := cleanItem(n, qstems); it != "" {
+			if it := cleanItem(n, qstems); it != "" && !isFigureItem(it) {
 				named = append(named, it)
 			}
 			continue
@@ -263,6 +273,9 @@ func splitOutside(s string, sep rune) []string {
 				depth--
 			}
 		case sep:
+			if sep == ',' && i > 0 && i+1 < len(s) && isDigitByte(s[i-1]) && isDigitByte(s[i+1]) {
+				continue // "£473,910": a figure's thousands
+			}
 			if depth == 0 {
 				out = append(out, s[start:i])
 				start = i + len(string(sep))

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/foiwatch/foiwatch/parser/extract"
@@ -1252,44 +1253,55 @@ func (s *segmenter) prose() {
 			if len(sent) < 20 || len(sent) > 600 {
 				continue
 			}
-			first := k == 0
-			holds := map[QuestionType]bool{} // by type: several questions share one
-			qi, r, own := s.v.recallBest(sent, func(qi int) bool {
-				t := s.qs[qi].Type
-				v, ok := holds[t]
-				if !ok {
-					v = proseValue(t, sent, first)
-					holds[t] = v
+			// One question of each type the sentence holds a value of: "Our
+			// contractor, Vantage Car Park Management, issued 14,208
+			// notices" names the company and counts the notices.
+			for _, t := range s.types() {
+				if !proseValue(t, sent, k == 0) {
+					continue
 				}
-				return v
-			})
-			if qi < 0 {
-				continue
-			}
-			need := proseRecall[s.qs[qi].Type]
-			if names := namesIn(sent, nil); s.qs[qi].Type == TypeList && own && len(names) >= 2 {
-				// "Our main providers were A, B, C and D": names after
-				// the question's own word.
-				if at := strings.Index(sent, names[0]); at > 0 && s.v.ownStemIn(sent[:at], qi) {
-					need = 0.25
+				qi, r, own := s.v.recallBest(sent, func(qi int) bool { return s.qs[qi].Type == t })
+				if qi < 0 || r < s.proseNeed(qi, sent, own) {
+					continue
 				}
+				if g == 0 {
+					g = s.group()
+				}
+				s.add(unit{src: srcProse, group: g, num: -(qi + 1), body: []string{sent}, line: i, end: j,
+					note: "found in a sentence of the letter by the question's words (no number or label)", check: true})
 			}
-			if s.qs[qi].Type == TypeText && s.qs[qi].Number == 0 && own {
-				// A question asked after the numbered ones, answered in a
-				// paragraph of its own: its own word and a third of the rest.
-				need = 0.38
-			}
-			if r < need {
-				continue
-			}
-			if g == 0 {
-				g = s.group()
-			}
-			s.add(unit{src: srcProse, group: g, num: -(qi + 1), body: []string{sent}, line: i, end: j,
-				note: "found in a sentence of the letter by the question's words (no number or label)", check: true})
 		}
 		i = max(j, i+1)
 	}
+}
+
+// types are the types of the campaign's questions, each once, in order.
+func (s *segmenter) types() []QuestionType {
+	var out []QuestionType
+	for _, q := range s.qs {
+		if !slices.Contains(out, q.Type) {
+			out = append(out, q.Type)
+		}
+	}
+	return out
+}
+
+// proseNeed is how much of question qi a sentence must say to answer it.
+func (s *segmenter) proseNeed(qi int, sent string, own bool) float64 {
+	need := proseRecall[s.qs[qi].Type]
+	if names := namesIn(sent, nil); s.qs[qi].Type == TypeList && own && len(names) >= 2 {
+		// "Our main providers were A, B, C and D": names after the
+		// question's own word.
+		if at := strings.Index(sent, names[0]); at > 0 && s.v.ownStemIn(sent[:at], qi) {
+			need = 0.25
+		}
+	}
+	if s.qs[qi].Type == TypeText && s.qs[qi].Number == 0 && own {
+		// A question asked after the numbered ones, answered in a
+		// paragraph of its own: its own word and a third of the rest.
+		need = 0.38
+	}
+	return need
 }
 
 // proseRecall is how much of a question a sentence must say, by the
