@@ -131,6 +131,7 @@ type vocab struct {
 	qs     [][]string        // per question: its stems (text and aliases), each once
 	qwords [][]string        // per question: the words of its text, in order (matchPrefix)
 	qset   []map[string]bool // per question: its stems as a set
+	qtext  []map[string]bool // per question: the stems of its text alone (no aliases)
 	weight map[string]float64
 	memo   map[string][]string // contentStems of texts already asked about
 }
@@ -162,6 +163,13 @@ func newVocab(qs []Question) *vocab {
 					df[st]++
 				}
 			}
+		}
+	}
+	v.qtext = make([]map[string]bool, len(qs))
+	for i, q := range qs {
+		v.qtext[i] = map[string]bool{}
+		for _, st := range contentStems(q.Text) {
+			v.qtext[i][st] = true
 		}
 	}
 	v.qset = make([]map[string]bool, len(qs))
@@ -301,13 +309,20 @@ func (v *vocab) recallBest(s string, ok func(qi int) bool) (int, float64, bool) 
 	bestOwn := false
 	for qi := range v.qs {
 		own := false // a stem only this question has
-		var all, hit float64
+		var all, hit, textAll, textHit float64
 		hits, rare := 0, false
 		for _, st := range v.qs[qi] {
 			x := v.w(st)
+			inText := v.qtext[qi][st]
 			all += x
+			if inText {
+				textAll += x
+			}
 			if slices.Contains(stems, st) || v.stemPrefixIn(st, stems) {
 				hit += x
+				if inText {
+					textHit += x
+				}
 				hits++
 				if x >= 1.0 {
 					rare = true
@@ -320,7 +335,13 @@ func (v *vocab) recallBest(s string, ok func(qi int) bool) (int, float64, bool) 
 		if all == 0 || hits < 2 || !rare || ok != nil && !ok(qi) {
 			continue // ok last: it may cost more than the words
 		}
-		if r := hit / all; r > score {
+		// Aliases are other words for the question, not more of it: the
+		// question's own words said count whole.
+		r := hit / all
+		if textAll > 0 {
+			r = max(r, textHit/textAll)
+		}
+		if r > score {
 			best, score, second, bestOwn = qi, r, score, own
 		} else if r > second {
 			second = r
