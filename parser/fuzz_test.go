@@ -85,7 +85,7 @@ func FuzzValues(f *testing.F) {
 		if m, ok, _ := moneyIn(s, nil, stems, period{2023, 2024, true}); ok && (m.Amount < 0 || m.Currency == "") {
 			t.Fatalf("moneyIn(%q) = %+v", s, m)
 		}
-		if items, ok := listIn(lines, stems); ok {
+		if items, ok := listIn(lines, stems, listNames); ok {
 			for _, it := range items {
 				if strings.TrimSpace(it) == "" {
 					t.Fatalf("listIn(%q) gave an empty item: %q", s, items)

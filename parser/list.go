@@ -23,7 +23,7 @@ var reListLeadColon = regexp.MustCompile(`^[^:]{0,160}:\s*`)
 
 // listIn reads the names an answer lists. ok is false when it lists none
 // and does not say there are none either.
-func listIn(lines []string, qstems map[string]bool) (items []string, ok bool) {
+func listIn(lines []string, qstems map[string]bool, mode listMode) (items []string, ok bool) {
 	var ls []string
 	for _, l := range lines {
 		for _, p := range strings.Split(l, cellBreak) {
@@ -64,7 +64,7 @@ func listIn(lines []string, qstems map[string]bool) (items []string, ok bool) {
 		if zeroSaid(text) || noneUsed(firstSentence(text)) {
 			return []string{}, true
 		}
-		return namesIn(text, qstems), true
+		return listItemsIn(text, qstems, mode), true
 	}
 	bullets := 0
 	for _, l := range ls {
@@ -153,13 +153,73 @@ func isFigureItem(s string) bool {
 // commas, then at the "and"s between names; from each piece the name it
 // holds, the words leading to it left out.
 func namesIn(text string, qstems map[string]bool) []string {
+	return listItemsIn(text, qstems, listNames)
+}
+
+// phraseLead drops the words that lead to a list of phrases: "Parking is
+// free for Blue Badge holders" is "Blue Badge holders".
+func phraseLead(p string) string {
+	f := strings.Fields(p)
+	for i := min(len(f)-2, 6); i >= 1; i-- {
+		switch strings.ToLower(strings.TrimRight(f[i], ":")) {
+		case "for", "to", "include", "includes", "including", "are", "were", "is":
+			return strings.Join(f[i+1:], " ")
+		}
+	}
+	return p
+}
+
+// lastAndSplit splits the last of a list's comma pieces at its "and" when
+// the others hold none ("A, B, C and D"): the and ends the list there.
+func lastAndSplit(pieces []string) []string {
+	if len(pieces) < 2 {
+		return pieces
+	}
+	last := pieces[len(pieces)-1]
+	for _, p := range pieces[:len(pieces)-1] {
+		if strings.Contains(p, " and ") {
+			return pieces
+		}
+	}
+	if i := strings.LastIndex(last, " and "); i > 0 {
+		return append(append([]string{}, pieces[:len(pieces)-1]...), last[:i], last[i+5:])
+	}
+	return pieces
+}
+
+// listMode is what a list question asks for: names (of organisations,
+// products, places), or phrases ("Which groups of patients ...": "parents
+// of babies in SCBU", each as written).
+type listMode int
+
+const (
+	listNames listMode = iota
+	listPhrases
+)
+
+// listModeOf tells what a list question asks for by its words: names,
+// unless it asks which groups, types or kinds.
+func listModeOf(q Question) listMode {
+	if q.Type == TypeList && reAsksPhrases.MatchString(q.Text) && !reAsksNames.MatchString(q.Text) {
+		return listPhrases
+	}
+	return listNames
+}
+
+var (
+	reAsksPhrases = regexp.MustCompile(`(?i)\b(groups?|types?|kinds?|categories|category|reasons?|criteria|circumstances|purposes?|ways?|areas?|sites?|locations?)\b`)
+	reAsksNames   = regexp.MustCompile(`(?i)\bnames?\b|\b(compan(y|ies)|organi[sz]ations?|providers?|suppliers?|contractors?|firms?|charit(y|ies)|agenc(y|ies)|products?|brands?)\b`)
+)
+
+// listItemsIn is namesIn in a mode.
+func listItemsIn(text string, qstems map[string]bool, mode listMode) []string {
 	text = strings.TrimSpace(text)
 	if m := reListLeadColon.FindStringIndex(text); m != nil && m[1] < len(text) && !strings.Contains(text[:m[1]], "//") {
 		text = text[m[1]:]
 	}
 	var pieces []string
 	semiList := false // a list whose items the semicolons end
-	var semiItems []string
+	var semiItems, commaPieces []string
 	for _, sent := range sentences(text) {
 		if exemption(sent) != "" || notHeld(sent) {
 			continue // a sentence about the law or what is not held names no one asked about
@@ -173,6 +233,7 @@ func namesIn(text string, qstems map[string]bool) []string {
 		}
 		for _, semi := range semis {
 			commas := joinSerialNames(splitOutside(semi, ','))
+			commaPieces = append(commaPieces, commas...)
 			for _, c := range commas {
 				if len(semis) > 1 && len(commas) == 1 {
 					// "A; B; Vale Cars and Minibuses": the list says
@@ -188,15 +249,25 @@ func namesIn(text string, qstems map[string]bool) []string {
 	}
 	var named, plain, whole []string
 	wholeFrom := pieces
-	if semiList {
+	switch {
+	case semiList:
 		wholeFrom = semiItems
+	case mode == listPhrases:
+		wholeFrom = lastAndSplit(commaPieces)
 	}
-	for _, p := range wholeFrom {
-		p = strings.TrimSpace(p)
-		if strings.HasPrefix(p, "and ") || strings.HasPrefix(p, "or ") {
-			p = strings.TrimSpace(p[strings.IndexByte(p, ' '):])
+	for k, p := range wholeFrom {
+		p = strings.TrimSpace(strings.ReplaceAll(p, serialAnd, " and "))
+		for _, w := range []string{"and ", "or ", "for ", "to ", "by "} {
+			p = strings.TrimSpace(strings.TrimPrefix(p, w)) // "and for volunteers"
 		}
-		if it := cleanItem(leadCut(p), qstems); it != "" {
+		stems := qstems
+		if mode == listPhrases {
+			stems = nil // "cancer patients": the question's word is the item's
+			if k == 0 {
+				p = phraseLead(p)
+			}
+		}
+		if it := cleanItem(leadCut(p), stems); it != "" {
 			whole = append(whole, it)
 		}
 	}
@@ -214,6 +285,9 @@ func namesIn(text string, qstems map[string]bool) []string {
 		if it := cleanItem(leadCut(p), qstems); it != "" && len(strings.Fields(it)) <= 6 {
 			plain = append(plain, it)
 		}
+	}
+	if mode == listPhrases && len(whole) > 0 {
+		return whole
 	}
 	if len(named) > 0 && semiList && len(whole) >= len(named) {
 		// "Blue Badge holders; parents of babies on the neonatal unit;

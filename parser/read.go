@@ -111,7 +111,7 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 			value, vwhy = Money{Amount: round2(f), Currency: "GBP"}, "an amount without a currency sign: taken as pounds"
 		}
 	case TypeList:
-		if l, ok := listIn(lines, c.stems); ok && l != nil {
+		if l, ok := listIn(lines, c.stems, listModeOf(c.q)); ok && l != nil {
 			value = l
 		}
 	case TypeURL:
