@@ -236,7 +236,7 @@ var (
 		"oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
 	}
 	monthRe  = `(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)`
-	dateExpr = `(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?(?:the\s+)?` +
+	dateExpr = `(?:(?:mon|tue|tues|wed|wednes|thu|thur|thurs|fri|sat|satur|sun)(?:day)?\.?,?\s+)?(?:the\s+)?` +
 		`(?:(\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?\s+` + monthRe + `,?(?:\s+(\d{4}))?` +
 		`|` + monthRe + `\s+(\d{1,2})(?:st|nd|rd|th)?,?(?:\s+(\d{4}))?` +
 		`|(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})` +
