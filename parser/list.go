@@ -61,7 +61,7 @@ func listIn(lines []string, qstems map[string]bool, mode listMode) (items []stri
 	}
 	if len(ls) == 1 || !oneItemPerLine(ls) {
 		text := strings.Join(trimAll(ls), " ")
-		if zeroSaid(text) || noneUsed(firstSentence(text)) {
+		if zeroSaid(text) || noneUsed(firstSentence(text)) || notApplicable(text) {
 			return []string{}, true
 		}
 		return listItemsIn(text, qstems, mode), true
@@ -137,6 +137,13 @@ func oneItemPerLine(ls []string) bool {
 		}
 	}
 	return true
+}
+
+// notApplicable tells an answer that opens "Not applicable" or "N/A": no
+// items, as the answer it points to says ("Not applicable - see Q2").
+func notApplicable(s string) bool {
+	l := strings.ToLower(strings.TrimLeft(s, " -–•*"))
+	return strings.HasPrefix(l, "not applicable") || strings.HasPrefix(l, "n/a") || l == "na" || strings.HasPrefix(l, "na ") || strings.HasPrefix(l, "na.")
 }
 
 // isFigureItem tells an item that is an amount or a figure ("£473",
