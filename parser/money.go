@@ -166,8 +166,12 @@ func chooseAmount(s string, cands []moneyCand, qstems map[string]bool, asked per
 	}
 	var totals, actual []moneyCand
 	planned := 0
-	for _, c := range cands {
-		lead := clauseBefore(s, c.start)
+	for i, c := range cands {
+		from := 0
+		if i > 0 {
+			from = cands[i-1].end // the words after the amount before are this one's
+		}
+		lead := clauseBefore(s[from:], c.start-from)
 		isPlanned := hasAny(lead, plannedWords)
 		if isPlanned {
 			planned++

@@ -36,6 +36,9 @@ type qctx struct {
 	stems    map[string]bool
 	period   period
 	asksName bool // a text question asking which company or organisation
+	// textStems are the stems of the question's text alone: what it asks,
+	// its aliases aside ("materials budget" is a name for the spend).
+	textStems map[string]bool
 }
 
 func newQctx(q Question, p period) *qctx {
@@ -44,6 +47,10 @@ func newQctx(q Question, p period) *qctx {
 		for _, st := range contentStems(s) {
 			c.stems[st] = true
 		}
+	}
+	c.textStems = map[string]bool{}
+	for _, st := range contentStems(q.Text) {
+		c.textStems[st] = true
 	}
 	return c
 }
@@ -103,7 +110,7 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 			value, vwhy = v, w
 		}
 	case TypeMoney:
-		if v, ok, w := moneyIn(first, masked, c.stems, c.period); ok {
+		if v, ok, w := moneyIn(first, masked, c.textStems, c.period); ok {
 			value, vwhy = v, w
 		} else if f, ok := plainFigure(first); ok && first != "" {
 			// A bare figure in answer to a question of money (a table's

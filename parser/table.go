@@ -96,7 +96,10 @@ func tableAt(lines []string, i int) (end int, rows [][]string, kind int) {
 		k := i
 		for ; k < len(lines) && isPipeRow(lines[k]); k++ {
 			row := strings.TrimSpace(lines[k])
-			cells := strings.Split(strings.TrimPrefix(row, "|"), "|") // "| a | b |" as Markdown writes it
+			if strings.HasPrefix(row, "|") && strings.HasSuffix(row, "|") {
+				row = strings.TrimPrefix(row, "|") // "| a | b |" as Markdown writes it
+			}
+			cells := strings.Split(row, "|")
 			rule := true
 			for c := range cells {
 				cells[c] = strings.TrimSpace(cells[c])
@@ -661,7 +664,8 @@ func shapeTable(rows [][]string, asked period) []tline {
 	// first cell is the label, the last the value; a first column of item
 	// numbers goes with the question beside it.
 	var out []tline
-	for _, r := range rows {
+	numbered := false // a first column of item numbers
+	for k, r := range rows {
 		label, value := r[0], r[len(r)-1]
 		mid := r[1 : len(r)-1]
 		if len(mid) > 0 {
@@ -674,7 +678,27 @@ func shapeTable(rows [][]string, asked period) []tline {
 					label = mid[0]
 				}
 				mid = mid[1:]
+				numbered = true
 			}
+		}
+		if numbered && len(mid) > 0 {
+			// "4 | Spend on stock | Budget | £412,000": the answer's
+			// columns, all of them.
+			value = strings.Join(append(nonEmpty(mid), value), " ")
+			mid = nil
+		}
+		if strings.TrimSpace(value) == "" && len(mid) > 0 {
+			value = lastNonEmpty(mid) // a merged cell left the last column empty
+		}
+		if numbered && k > 0 && len(out) > 0 && strings.TrimSpace(r[0]) == "" && len(r) > 2 && strings.TrimSpace(r[1]) == "" {
+			// "| | Actual spend | £398,716.40": the row above goes on (a
+			// cell merged down, as Word's vMerge writes it).
+			if more := strings.Join(nonEmpty(r[2:]), " "); more != "" {
+				prev := &out[len(out)-1]
+				prev.cells[1] += cellBreak + more
+				prev.text = ""
+			}
+			continue
 		}
 		if strings.TrimSpace(label) == "" && strings.TrimSpace(value) == "" {
 			continue
@@ -688,6 +712,25 @@ func shapeTable(rows [][]string, asked period) []tline {
 		out = append(out, t)
 	}
 	return append(out, summary...)
+}
+
+func nonEmpty(cells []string) []string {
+	var out []string
+	for _, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			out = append(out, strings.TrimSpace(c))
+		}
+	}
+	return out
+}
+
+func lastNonEmpty(cells []string) string {
+	for i := len(cells) - 1; i >= 0; i-- {
+		if strings.TrimSpace(cells[i]) != "" {
+			return cells[i]
+		}
+	}
+	return ""
 }
 
 // columnSummaries gives, for each column of figures, its total (the total
