@@ -269,7 +269,7 @@ func (s *segmenter) items() {
 		// "19" or "12." alone on its line is a figure, unless it is the
 		// label of the next item with its text on the line below.
 		worded := l.lab.style == "Question" || l.lab.style == "Q"
-		if strings.TrimSpace(l.lab.rest) == "" && l.cells == nil && !(s.labelOnly(i) && (l.lab.num == last+1 || l.lab.num == 1 || worded && l.lab.num > last)) {
+		if strings.TrimSpace(l.lab.rest) == "" && l.cells == nil && !(s.labelOnly(i) && (l.lab.num == last+1 || l.lab.num == 1 || worded)) {
 			l.lab = lineLabel{}
 			continue
 		}
