@@ -7,9 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,8 +53,13 @@ type Daemon struct {
 	opts    Options
 	pollers []*mailbox.Poller
 
+	inWork  atomic.Int64 // envelopes this process is processing now
+	http    *httpSide    // set by RunDaemon: the HTTP side started before Open
+
 	mu      sync.Mutex
 	polling map[string]bool // mailboxes this process polls (holds the lease of)
+	// leaseProblems: why a lease could not be taken (lease.go).
+	leaseProblems map[string]string
 }
 
 func (d *Daemon) setPolling(name string, on bool) {
@@ -128,6 +132,7 @@ func newDaemon(cfg Config, cs *Campaigns, q *queue.Queue, o Options) *Daemon {
 		return float64(w + f)
 	}))
 	d.Proc = &Processor{Q: q, Store: d.Store, Campaigns: cs, Log: o.Logger, Metrics: d.Metrics, Limits: cfg.ParserLimits()}
+	d.registerStoreGauges()
 	return d
 }
 
@@ -175,12 +180,26 @@ func (d *Daemon) workOptions() *queue.WorkOptions {
 	w.Concurrency = d.Cfg.Workers
 	prev := w.OnFailed
 	w.OnFailed = func(fe queue.FailedEntry) {
-		d.Metrics.failed()
+		d.Metrics.failed(fe.Class)
 		if prev != nil {
 			prev(fe)
 		}
 	}
+	prevRetry := w.OnRetry
+	w.OnRetry = func(dl *queue.Delivery, delay time.Duration, err error) {
+		d.Metrics.retried()
+		if prevRetry != nil {
+			prevRetry(dl, delay, err)
+		}
+	}
 	return &w
+}
+
+// handle is the processor counted as in work (for the retry gauge).
+func (d *Daemon) handle(ctx context.Context, dl *queue.Delivery) error {
+	d.inWork.Add(1)
+	defer d.inWork.Add(-1)
+	return d.Proc.Handle(ctx, dl)
 }
 
 // SetRetries replaces the retry schedule (tests make it short).
@@ -241,35 +260,53 @@ func (d *Daemon) makePollers() error {
 	return nil
 }
 
-// SyncResult says what one pass did.
+// SyncResult says what one pass did, and what the store holds after it.
 type SyncResult struct {
 	Fetched   int // messages fetched from IMAP (new to the cursor)
 	Processed int // envelopes processed
-	Failed    int // entries in FAILED after the pass
+	Stored    int // replies in the store after the pass (export --replies lists them)
+	Failed    int // entries in FAILED after the pass (failed list lists them)
 	Unmatched int // replies waiting for an operator after the pass
-	Waiting   uint64
+	// Waiting is how many envelopes are still queued after the pass: not
+	// processed yet, or put back to be tried again after a backoff.
+	Waiting uint64
 }
 
 // Sync fetches every new message of every mailbox, then processes all that
 // is queued, and returns (foiwatch sync). Mailbox errors are reported after
-// the queue was processed, so one bad mailbox does not hold up the rest.
+// the queue was processed, so one bad mailbox does not hold up the rest. A
+// full store stops it at once, with that one error: nothing can be stored
+// until there is room.
 func (d *Daemon) Sync(ctx context.Context) (SyncResult, error) {
 	var res SyncResult
 	if err := d.makePollers(); err != nil {
 		return res, err
 	}
 	var errs []error
+	var full error
 	for _, p := range d.pollers {
+		if full != nil {
+			break
+		}
 		n, err := p.SyncOnce(ctx)
 		res.Fetched += n
 		if err != nil {
+			if errors.Is(err, queue.ErrStoreFull) {
+				if full = d.Q.Full(); full == nil {
+					full = err
+				}
+			}
 			errs = append(errs, err)
 		}
 	}
-	n, err := d.Q.Drain(ctx, d.workOptions(), d.Proc.Handle)
-	res.Processed = n
-	if err != nil {
-		errs = append(errs, err)
+	if full == nil {
+		n, err := d.Q.Drain(ctx, d.workOptions(), d.Proc.Handle)
+		res.Processed = n
+		if errors.Is(err, queue.ErrStoreFull) {
+			full = err
+		} else if err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if f, err := d.Q.Failed(ctx); err == nil {
 		res.Failed = len(f)
@@ -277,7 +314,14 @@ func (d *Daemon) Sync(ctx context.Context) (SyncResult, error) {
 	if u, err := d.Store.Unmatched(ctx); err == nil {
 		res.Unmatched = len(u)
 	}
-	res.Waiting, _, _ = d.Q.Pending(ctx)
+	if k, err := d.Q.Replies.Keys(ctx); err == nil {
+		res.Stored = len(k)
+	}
+	w, f, _ := d.Q.Pending(ctx)
+	res.Waiting = w + f
+	if full != nil {
+		return res, full
+	}
 	return res, errors.Join(errs...)
 }
 
@@ -292,30 +336,18 @@ func (d *Daemon) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
 
-	if addr := d.Cfg.HTTP.ListenAddr(); addr != "" {
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return fmt.Errorf("http: listen on %s: %w (is another foiwatch running? set [http] listen)", addr, err)
+	// The HTTP side: RunDaemon started it before the store was open (it
+	// answered /readyz 503 meanwhile); a daemon opened otherwise starts it
+	// now.
+	hs := d.http
+	if hs == nil {
+		var err error
+		if hs, err = listenHTTP(d.Cfg.HTTP.ListenAddr(), d.Log); err != nil {
+			return err
 		}
-		srv := &http.Server{Handler: d.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				select {
-				case errc <- fmt.Errorf("http: %w", err):
-				default:
-				}
-				cancel()
-			}
-		}()
-		go func() {
-			<-ctx.Done()
-			sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
-			defer c()
-			srv.Shutdown(sctx)
-		}()
-		d.Log.Info("http listening", "addr", ln.Addr().String())
+	}
+	if hs != nil {
+		hs.serve(ctx, d.HTTPHandler(), &wg, errc, cancel)
 	}
 	for i, p := range d.pollers {
 		p, name := p, d.Cfg.Mailboxes[i].Name
@@ -323,8 +355,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			// One poller per mailbox across every foiwatch process.
-			lease := "poller." + base64.RawURLEncoding.EncodeToString([]byte(name))
-			d.whileLeader(ctx, lease, func(ctx context.Context) {
+			d.whileLeader(ctx, pollerLease(name), func(ctx context.Context) {
 				d.setPolling(name, true)
 				defer d.setPolling(name, false)
 				if err := p.Run(ctx); err != nil && ctx.Err() == nil {
@@ -336,7 +367,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		d.Q.Work(ctx, d.workOptions(), d.Proc.Handle)
+		if err := d.Q.Work(ctx, d.workOptions(), d.handle); err != nil && ctx.Err() == nil {
+			select {
+			case errc <- err:
+			default:
+			}
+			cancel()
+		}
 	}()
 	wg.Add(1)
 	go func() {

@@ -83,12 +83,23 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	d, err := c.open(ctx, e, true)
+	path, err := worker.ConfigPath(c.config)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	log, err := logger(e, c.logFormat, c.logLevel)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	return d.Run(ctx)
+	cfg, err := worker.LoadConfig(path)
+	if err != nil {
+		return err
+	}
+	now, err := clockFromEnv()
+	if err != nil {
+		return err
+	}
+	return worker.RunDaemon(ctx, cfg, &worker.Options{Logger: log, Now: now})
 }
 
 func cmdSync(ctx context.Context, e *env, args []string) error {
@@ -106,7 +117,7 @@ func cmdSync(ctx context.Context, e *env, args []string) error {
 	defer d.Close()
 	res, err := d.Sync(ctx)
 	prog.done()
-	fmt.Fprintf(e.stdout, "fetched %d, processed %d, unmatched %d, failed %d, waiting for a retry %d\n", res.Fetched, res.Processed, res.Unmatched, res.Failed, res.Waiting)
+	fmt.Fprintf(e.stdout, "fetched %d, processed %d, unmatched %d, failed %d, waiting for a retry %d; replies stored %d\n", res.Fetched, res.Processed, res.Unmatched, res.Failed, res.Waiting, res.Stored)
 	return err
 }
 

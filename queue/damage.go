@@ -1,0 +1,285 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// A damaged store. JetStream keeps each stream in block files; a block cut
+// short or overwritten (a disk error, a crash of the machine before the
+// data reached the disk, a restored backup that was taken while running) is
+// recovered by the server as far as it can be read, and the rest is gone
+// without an error: a bucket then answers "not found" for a key it held, or
+// an older revision of it. Open looks for the signs (inspect) and keeps what
+// it found in Damage, so that a command showing results can refuse to show
+// wrong ones and name the damage instead:
+//
+//   - what the embedded server said while recovering its streams: a corrupt
+//     record (with the file), a stream metafile that does not check, a
+//     message block file that is missing;
+//   - JetStream's own account of lost data (StreamState.Lost);
+//   - a key-value stream whose last message is gone (its tail was lost: a
+//     bucket's newest message is never removed by foiwatch), or that counts
+//     more keys than messages.
+//
+// The embedded store also remembers the damage in data_dir/nats/damage.json
+// until `foiwatch check --repair` rebuilt what was lost (MarkRepaired): the
+// server's warnings are said only once, on the first start after the damage.
+
+// Damage is one thing found wrong with the store.
+type Damage struct {
+	What   string    `json:"what"`            // "bucket requests"
+	Stream string    `json:"stream"`          // "KV_requests"
+	Where  string    `json:"where,omitempty"` // the file or directory
+	Why    string    `json:"why"`
+	Found  time.Time `json:"found"`
+}
+
+func (d Damage) String() string {
+	s := d.What + ": " + d.Why
+	if d.Where != "" {
+		s += " (" + d.Where + ")"
+	}
+	return s
+}
+
+// Damage returns what Open found damaged (none: nil).
+func (q *Queue) Damage() []Damage { return q.damage }
+
+// checkedKey is written to a bucket by MarkRepaired: its newest message is
+// then one that exists again. Keys and Each never show it.
+const checkedKey = "_foiwatch_checked"
+
+// damageBuckets are the buckets whose newest message foiwatch never
+// removes (not locks: its leases expire).
+func (q *Queue) damageBuckets() []*Bucket {
+	return []*Bucket{q.Requests, q.Replies, q.Cursors, q.Unmatched, q.Reminders, q.References, q.rawSmall}
+}
+
+// inspect looks for signs of damage (see above) and logs what it finds.
+func (q *Queue) inspect(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	var found []Damage
+	add := func(d Damage) {
+		d.Found = time.Now().UTC()
+		found = append(found, d)
+	}
+	if q.embedded != nil && q.embedded.log != nil {
+		for _, line := range q.embedded.log.startupLines() {
+			if d, ok := q.damageFromLog(line); ok {
+				add(d)
+			}
+		}
+	}
+	for _, b := range q.damageBuckets() {
+		stream := "KV_" + b.name
+		s, err := q.js.Stream(ctx, stream)
+		if err != nil {
+			continue // not found is impossible after ensure; a timeout says nothing
+		}
+		st := s.CachedInfo().State
+		where := q.streamDir(stream)
+		if st.Lost != nil && len(st.Lost.Msgs) > 0 {
+			add(Damage{What: "bucket " + b.name, Stream: stream, Where: where,
+				Why: fmt.Sprintf("JetStream lost %d messages (%s) when it read the stream back", len(st.Lost.Msgs), sizeText(int64(st.Lost.Bytes)))})
+		}
+		if st.NumSubjects > st.Msgs {
+			add(Damage{What: "bucket " + b.name, Stream: stream, Where: where,
+				Why: fmt.Sprintf("the stream counts %d keys in %d messages: its index and its data disagree", st.NumSubjects, st.Msgs)})
+			continue
+		}
+		if st.LastSeq == 0 {
+			continue
+		}
+		if _, err := s.GetMsg(ctx, st.LastSeq); errors.Is(err, jetstream.ErrMsgNotFound) {
+			add(Damage{What: "bucket " + b.name, Stream: stream, Where: where,
+				Why: fmt.Sprintf("its newest message (sequence %d) is gone: the end of the stream was lost, with whatever was written last", st.LastSeq)})
+		}
+	}
+	q.damage = q.mergeDamage(found)
+	for _, d := range q.damage {
+		q.log.Error("the store is damaged: run foiwatch check --repair to rebuild what was lost from the raw messages", "bucket", d.What, "stream", d.Stream, "where", d.Where, "why", d.Why)
+	}
+}
+
+// streamDir is where a stream's files are: on disk for the embedded store,
+// else its name on the servers.
+func (q *Queue) streamDir(stream string) string {
+	if q.dataDir == "" {
+		return "stream " + stream + " on the NATS servers"
+	}
+	return filepath.Join(q.dataDir, "nats", "jetstream", "jetstream", "$G", "streams", stream, "msgs")
+}
+
+var (
+	logFilestore = regexp.MustCompile(`Filestore \[([^\]]+)\] (.*)`)
+	logStreamDir = regexp.MustCompile(`streams/([A-Za-z0-9_\-]+)/`)
+	logQuoted    = regexp.MustCompile(`stream "?'?([A-Za-z0-9_\-]+)`)
+	logFile      = regexp.MustCompile(`(/[^\s:"]+\.(?:blk|inf|sum|idx|fss|db))`)
+)
+
+// damageFromLog makes a Damage of a warning the embedded server gave while
+// recovering its streams, when it says that data was lost. Warnings that
+// only mean an index was rebuilt (after a crash of the process, with
+// nothing lost) are not damage.
+func (q *Queue) damageFromLog(line string) (Damage, bool) {
+	lower := strings.ToLower(line)
+	serious := false
+	for _, s := range []string{"corrupt record", "checksums do not match", "error reading metafile", "error unmarshalling stream metafile",
+		"missing stream metafile", "missing stream checksum", "could not locate msg block", "error recreating stream", "bad stream encryption"} {
+		if strings.Contains(lower, s) {
+			serious = true
+		}
+	}
+	if !serious {
+		return Damage{}, false
+	}
+	stream := ""
+	if m := logFilestore.FindStringSubmatch(line); m != nil {
+		stream = m[1]
+	} else if m := logStreamDir.FindStringSubmatch(line); m != nil {
+		stream = m[1]
+	} else if m := logQuoted.FindStringSubmatch(line); m != nil {
+		stream = m[1]
+	}
+	where := ""
+	if m := logFile.FindStringSubmatch(line); m != nil {
+		where = m[1]
+	} else if stream != "" {
+		where = q.streamDir(stream)
+	}
+	return Damage{What: whatOfStream(stream), Stream: stream, Where: where, Why: "the NATS server said: " + line}, true
+}
+
+// whatOfStream names a stream as foiwatch does: "bucket replies".
+func whatOfStream(stream string) string {
+	switch {
+	case strings.HasPrefix(stream, "KV_"):
+		return "bucket " + strings.TrimPrefix(stream, "KV_")
+	case strings.HasPrefix(stream, "OBJ_"):
+		return "object store " + strings.TrimPrefix(stream, "OBJ_")
+	case stream == "":
+		return "the store"
+	}
+	return "stream " + stream
+}
+
+func (q *Queue) damageFile() string {
+	if q.dataDir == "" {
+		return ""
+	}
+	return filepath.Join(q.dataDir, "nats", "damage.json")
+}
+
+// mergeDamage adds what was remembered from earlier opens (embedded store)
+// and remembers what is new.
+func (q *Queue) mergeDamage(found []Damage) []Damage {
+	path := q.damageFile()
+	if path == "" {
+		return found
+	}
+	var known []Damage
+	if b, err := os.ReadFile(path); err == nil {
+		json.Unmarshal(b, &known)
+	}
+	seen := map[string]bool{}
+	for _, d := range known {
+		seen[d.Stream+"\x00"+d.Why] = true
+	}
+	added := false
+	for _, d := range found {
+		if !seen[d.Stream+"\x00"+d.Why] {
+			known = append(known, d)
+			seen[d.Stream+"\x00"+d.Why] = true
+			added = true
+		}
+	}
+	if added && q.embedded != nil { // only the process that runs the store writes it
+		b, _ := json.MarshalIndent(known, "", "  ")
+		if err := writeFileAtomic(path, b, 0o600); err != nil {
+			q.log.Warn("could not remember the damage found", "file", path, "err", err)
+		}
+	}
+	sort.SliceStable(known, func(i, j int) bool { return known[i].Stream < known[j].Stream })
+	return known
+}
+
+// MarkRepaired records that what was damaged has been rebuilt: it writes a
+// mark to every bucket (so that each one's newest message exists again)
+// and forgets the damage remembered in data_dir/nats/damage.json.
+func (q *Queue) MarkRepaired(ctx context.Context) error {
+	for _, b := range q.damageBuckets() {
+		if _, err := b.kv.Put(ctx, checkedKey, []byte(time.Now().UTC().Format(time.RFC3339))); err != nil {
+			return q.wrapWrite(fmt.Errorf("queue: mark %s as checked: %w", b.name, err))
+		}
+	}
+	if path := q.damageFile(); path != "" {
+		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("queue: %w", err)
+		}
+	}
+	q.damage = nil
+	return nil
+}
+
+// serverLog is the embedded server's logger: warnings and errors go to the
+// daemon's log, and those of its start are kept for inspect.
+type serverLog struct {
+	log       *slog.Logger
+	mu        sync.Mutex
+	capturing bool
+	startup   []string
+}
+
+func (l *serverLog) keep(s string) {
+	l.mu.Lock()
+	if l.capturing && len(l.startup) < 1000 {
+		l.startup = append(l.startup, s)
+	}
+	l.mu.Unlock()
+}
+
+func (l *serverLog) stopCapture() {
+	l.mu.Lock()
+	l.capturing = false
+	l.mu.Unlock()
+}
+
+func (l *serverLog) startupLines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.startup...)
+}
+
+func (l *serverLog) Noticef(string, ...any) {}
+func (l *serverLog) Debugf(string, ...any)  {}
+func (l *serverLog) Tracef(string, ...any)  {}
+
+func (l *serverLog) Warnf(format string, v ...any) {
+	s := strings.TrimSpace(fmt.Sprintf(format, v...))
+	l.keep(s)
+	l.log.Warn("embedded NATS server: " + s)
+}
+
+func (l *serverLog) Errorf(format string, v ...any) {
+	s := strings.TrimSpace(fmt.Sprintf(format, v...))
+	l.keep(s)
+	l.log.Error("embedded NATS server: " + s)
+}
+
+func (l *serverLog) Fatalf(format string, v ...any) {
+	l.Errorf(format, v...)
+}
