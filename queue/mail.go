@@ -373,17 +373,17 @@ const (
 
 // FailedEntry is one message in FAILED.
 type FailedEntry struct {
-	ID        uint64    `json:"id"` // its sequence in FAILED; set when read
-	Envelope  Envelope  `json:"envelope"`
-	Error     string    `json:"error"`
-	Stack     string    `json:"stack,omitempty"`
-	Attempts  int       `json:"attempts"`
-	Permanent bool      `json:"permanent,omitempty"`
+	ID        uint64   `json:"id"` // its sequence in FAILED; set when read
+	Envelope  Envelope `json:"envelope"`
+	Error     string   `json:"error"`
+	Stack     string   `json:"stack,omitempty"`
+	Attempts  int      `json:"attempts"`
+	Permanent bool     `json:"permanent,omitempty"`
 	// Class says why: FailedPermanent, FailedExhausted or FailedCrashed
 	// ("" in entries written before it existed).
-	Class     string    `json:"class,omitempty"`
-	FailedAt  time.Time `json:"failed_at"`
-	Raw       []byte    `json:"raw_envelope,omitempty"` // an envelope that could not be decoded
+	Class    string    `json:"class,omitempty"`
+	FailedAt time.Time `json:"failed_at"`
+	Raw      []byte    `json:"raw_envelope,omitempty"` // an envelope that could not be decoded
 }
 
 // Bounds of a FailedEntry's parts, so that every entry fits in one NATS

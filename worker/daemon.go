@@ -53,8 +53,8 @@ type Daemon struct {
 	opts    Options
 	pollers []*mailbox.Poller
 
-	inWork  atomic.Int64 // envelopes this process is processing now
-	http    *httpSide    // set by RunDaemon: the HTTP side started before Open
+	inWork atomic.Int64 // envelopes this process is processing now
+	http   *httpSide    // set by RunDaemon: the HTTP side started before Open
 
 	mu      sync.Mutex
 	polling map[string]bool // mailboxes this process polls (holds the lease of)
