@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -68,9 +69,16 @@ func streamOf(what string) string {
 func (q *Queue) settle(ctx context.Context, what string, fn func(ctx context.Context) error) error {
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
-		actx, cancel := context.WithTimeout(ctx, settleTimeout)
-		err := fn(actx)
-		cancel()
+		var err error
+		if q.nc != nil && !q.nc.IsConnected() {
+			// Not connected yet (the daemon started before its servers):
+			// say so instead of waiting settleTimeout for a request.
+			err = fmt.Errorf("%w: no NATS server at %s answers yet", nats.ErrConnectionReconnecting, q.url)
+		} else {
+			actx, cancel := context.WithTimeout(ctx, settleTimeout)
+			err = fn(actx)
+			cancel()
+		}
 		if err == nil {
 			if attempt > 1 {
 				q.log.Info("JetStream is ready", "waited_for", what, "attempts", attempt, "after", time.Since(start).Round(time.Millisecond).String())

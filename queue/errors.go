@@ -72,11 +72,11 @@ type TooLargeError struct {
 	What string // "reply a31c45e2b8f0 (bucket replies)"
 	Size int
 	Max  int
-	Why  string // what the limit is
+	Why  string // what the limit is: "the most one NATS message holds"
 }
 
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("%s is %s, larger than %s can store (%s): it cannot be stored", e.What, sizeText(int64(e.Size)), sizeText(int64(e.Max)), e.Why)
+	return fmt.Sprintf("%s is %s: larger than %s, %s; it cannot be stored", e.What, sizeText(int64(e.Size)), sizeText(int64(e.Max)), e.Why)
 }
 
 func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge }

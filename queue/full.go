@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // A full store. JetStream refuses a write with "insufficient resources"
@@ -175,17 +176,22 @@ func (q *Queue) checkRoom() error {
 
 // fullDetail explains a full store in words for the operator.
 func (q *Queue) fullDetail(err error) string {
+	said := err.Error()
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		said = fmt.Sprintf("%q, err_code %d", apiErr.Description, apiErr.ErrorCode)
+	}
 	if e := q.embedded; e != nil {
 		used, limit := e.usage()
 		free, size, _ := diskSpace(e.storeDir)
 		if e.maxBytes > 0 {
-			return fmt.Sprintf("data_dir is full: the store in %s holds %s and has reached nats.max_bytes = %s (JetStream: %v). Raise max_bytes in the config and restart, or remove what is not needed (foiwatch failed drop)",
-				e.storeDir, sizeText(used), sizeText(int64(e.maxBytes)), err)
+			return fmt.Sprintf("data_dir is full: the store in %s holds %s and has reached nats.max_bytes = %s (JetStream said %s). Raise max_bytes in the config and restart foiwatch; meanwhile nothing is lost (new mail stays on the IMAP server)",
+				e.storeDir, sizeText(used), sizeText(int64(e.maxBytes)), said)
 		}
-		return fmt.Sprintf("data_dir is full: the store in %s holds %s and has reached its limit of %s, three quarters of the space its file system offers (%s free of %s; JetStream: %v). Free space on that file system and foiwatch goes on by itself, or set nats.max_bytes",
-			e.storeDir, sizeText(used), sizeText(limit), sizeText(free), sizeText(size), err)
+		return fmt.Sprintf("data_dir is full: the store in %s holds %s and has reached its limit of %s, three quarters of the space its file system offers (%s free of %s; JetStream said %s). Free space on that file system and foiwatch goes on by itself; meanwhile nothing is lost (new mail stays on the IMAP server)",
+			e.storeDir, sizeText(used), sizeText(limit), sizeText(free), sizeText(size), said)
 	}
-	return fmt.Sprintf("the NATS cluster's JetStream store is full (JetStream: %v): a server's disk or its max_file_store is used up (`nats server report jetstream` shows each server's use). Free space or raise max_file_store on the servers; foiwatch goes on by itself once there is room", err)
+	return fmt.Sprintf("the NATS cluster's JetStream store is full (JetStream said %s): a server's disk or its max_file_store is used up (`nats server report jetstream` shows each server's use). Free space or raise max_file_store on the servers; foiwatch goes on by itself once there is room", said)
 }
 
 // Probe checks that the store takes a write now: a small key-value write

@@ -56,10 +56,10 @@ func (b *Bucket) encode(ctx context.Context, key string, val []byte) (enc, old [
 	}
 	what := fmt.Sprintf("the value of %s/%s", b.name, short12(key))
 	if !b.spill || b.q.large == nil {
-		return nil, nil, &TooLargeError{What: what, Size: len(val), Max: max, Why: "one NATS message (the server's max_payload)"}
+		return nil, nil, &TooLargeError{What: what, Size: len(val), Max: max, Why: "the most one NATS message holds (the server's max_payload)"}
 	}
 	if len(val) > MaxLargeValue {
-		return nil, nil, &TooLargeError{What: what, Size: len(val), Max: MaxLargeValue, Why: "foiwatch keeps no larger value"}
+		return nil, nil, &TooLargeError{What: what, Size: len(val), Max: MaxLargeValue, Why: "the largest value foiwatch keeps"}
 	}
 	if e, err := b.kv.Get(ctx, key); err == nil {
 		old = e.Value()

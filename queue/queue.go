@@ -130,6 +130,7 @@ type Queue struct {
 	large  jetstream.ObjectStore // bucket values over MaxPayload (ObjectLarge)
 
 	dataDir   string // data_dir of the embedded store ("" with a URL)
+	url       string // the servers, without credentials ("" embedded)
 	openWait  time.Duration
 	onWaiting func(what string, err error, retryIn time.Duration)
 	space     space    // whether the store has room (full.go)
@@ -174,6 +175,8 @@ func Open(ctx context.Context, cfg Config, opts *Options) (*Queue, error) {
 	q := &Queue{log: o.Logger, replicas: cfg.Replicas, openWait: o.OpenWait, onWaiting: o.OnWaiting}
 	if cfg.URL == "" {
 		q.dataDir = cfg.DataDir
+	} else {
+		q.url = redactURL(cfg.URL)
 	}
 
 	var err error

@@ -1,0 +1,120 @@
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// A store at its limit (nats.max_bytes here; data_dir's disk the same way)
+// refuses every write with "insufficient resources". That is said as a
+// full store, where it is; Drain (foiwatch sync) stops at once without
+// costing a message an attempt; Work waits and goes on by itself once there
+// is room, each message processed once and none failed.
+func TestAFullStoreIsSaidAsSuchAndWorkGoesOnWhenThereIsRoom(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	q, err := Open(ctx, Config{DataDir: dir, MaxBytes: 1 << 20}, &Options{NoListen: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Close() })
+	var envs []Envelope
+	for i := range 3 {
+		env := Envelope{SHA256: SHA256([]byte{byte(i)}), Source: "test"}
+		if _, err := q.PublishMail(ctx, env); err != nil {
+			t.Fatal(err)
+		}
+		envs = append(envs, env)
+	}
+	// Fill the store with what does not compress.
+	var full error
+	for i := 0; i < 100 && full == nil; i++ {
+		b := make([]byte, 64<<10)
+		rand.Read(b)
+		_, full = q.PutRaw(ctx, b)
+	}
+	if !errors.Is(full, ErrStoreFull) {
+		t.Fatalf("filling 1 MiB: %v, want ErrStoreFull", full)
+	}
+	for _, want := range []string{"data_dir is full", dir, "max_bytes = 1.0 MiB"} {
+		if !strings.Contains(full.Error(), want) {
+			t.Errorf("full store said as %q: it does not say %q", full, want)
+		}
+	}
+	t.Logf("said: %v", full)
+	if _, err := q.Cursors.Put(ctx, "k", []byte("v")); !errors.Is(err, ErrStoreFull) {
+		t.Errorf("a bucket write on a full store: %v, want ErrStoreFull", err)
+	}
+	if q.Full() == nil {
+		t.Error("Full() is nil while the store is full")
+	}
+
+	var mu sync.Mutex
+	seen := map[string][]int{}
+	h := func(ctx context.Context, d *Delivery) error {
+		mu.Lock()
+		seen[d.SHA256] = append(seen[d.SHA256], d.Attempt)
+		mu.Unlock()
+		_, err := q.Replies.Put(ctx, d.SHA256, []byte(`{"ok":true}`))
+		return err
+	}
+	start := time.Now()
+	n, err := q.Drain(ctx, nil, h)
+	if !errors.Is(err, ErrStoreFull) || n != 0 || len(seen) != 0 {
+		t.Fatalf("drain on a full store: n=%d err=%v handled=%v; want it to stop at once with ErrStoreFull", n, err, seen)
+	}
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("drain took %s to say the store is full", took)
+	}
+
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		q.Work(wctx, &WorkOptions{Concurrency: 2, Backoff: []time.Duration{10 * time.Millisecond}}, h)
+	}()
+	time.Sleep(500 * time.Millisecond) // Work is waiting for room
+	// Room again: what filled the store is removed.
+	s, err := q.js.Stream(ctx, "KV_"+BucketRawSmall)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		mu.Lock()
+		got := len(seen)
+		mu.Unlock()
+		if w, f, _ := q.Pending(ctx); got == len(envs) && w+f == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after room came back: handled %v", seen)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stop()
+	<-done
+	if q.Full() != nil {
+		t.Errorf("still full after room came back: %v", q.Full())
+	}
+	for _, env := range envs {
+		if _, _, err := q.Replies.Get(ctx, env.SHA256); err != nil {
+			t.Errorf("%s: %v", env.SHA256[:12], err)
+		}
+	}
+	if f, _ := q.Failed(ctx); len(f) != 0 {
+		t.Errorf("a full store failed messages: %+v", f)
+	}
+	t.Logf("attempts per message: %v", seen)
+	var _ jetstream.Stream = s
+}
