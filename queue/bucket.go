@@ -124,7 +124,7 @@ func (b *Bucket) Delete(ctx context.Context, key string) error {
 
 // listStall is how long Keys waits for the next key before it says the
 // listing stalled: a damaged stream can announce keys it cannot deliver.
-const listStall = 30 * time.Second
+const listStall = 10 * time.Second
 
 // Keys returns every key in the bucket (none is not an error).
 func (b *Bucket) Keys(ctx context.Context) ([]string, error) {
@@ -155,7 +155,7 @@ func (b *Bucket) Keys(ctx context.Context) ([]string, error) {
 			}
 			stall.Reset(listStall)
 		case <-stall.C:
-			return nil, fmt.Errorf("queue: list %s: no key for %s after %d: the bucket's stream may be damaged (run foiwatch check)", b.name, listStall, len(keys))
+			return nil, fmt.Errorf("queue: listing bucket %s stalled after %d keys (nothing for %s): its stream is probably damaged; run foiwatch check --repair", b.name, len(keys), listStall)
 		}
 	}
 }

@@ -91,7 +91,7 @@ func (q *Queue) inspect(ctx context.Context) {
 			continue // not found is impossible after ensure; a timeout says nothing
 		}
 		st := s.CachedInfo().State
-		where := q.streamDir(stream)
+		where := q.StreamDir(stream)
 		if st.Lost != nil && len(st.Lost.Msgs) > 0 {
 			add(Damage{What: "bucket " + b.name, Stream: stream, Where: where,
 				Why: fmt.Sprintf("JetStream lost %d messages (%s) when it read the stream back", len(st.Lost.Msgs), sizeText(int64(st.Lost.Bytes)))})
@@ -115,9 +115,9 @@ func (q *Queue) inspect(ctx context.Context) {
 	}
 }
 
-// streamDir is where a stream's files are: on disk for the embedded store,
+// StreamDir is where a stream's files are: on disk for the embedded store,
 // else its name on the servers.
-func (q *Queue) streamDir(stream string) string {
+func (q *Queue) StreamDir(stream string) string {
 	if q.dataDir == "" {
 		return "stream " + stream + " on the NATS servers"
 	}
@@ -159,7 +159,7 @@ func (q *Queue) damageFromLog(line string) (Damage, bool) {
 	if m := logFile.FindStringSubmatch(line); m != nil {
 		where = m[1]
 	} else if stream != "" {
-		where = q.streamDir(stream)
+		where = q.StreamDir(stream)
 	}
 	return Damage{What: whatOfStream(stream), Stream: stream, Where: where, Why: "the NATS server said: " + line}, true
 }
@@ -235,6 +235,115 @@ func (q *Queue) MarkRepaired(ctx context.Context) error {
 	return nil
 }
 
+// ScanBucket reads every message of a bucket's stream, oldest first,
+// without a consumer (a damaged stream can stall one), and calls fn with
+// each key and value (deleted: the key was deleted then; a later call for
+// the same key supersedes an earlier one; val is nil for a value that
+// cannot be read back). It returns the messages that JetStream counts but
+// cannot read, with a Damage naming them (nil when there are none): such a
+// stream must be rebuilt (RebuildBucket), for a write of a key whose old
+// message cannot be read fails and stops the stream.
+func (q *Queue) ScanBucket(ctx context.Context, name string, fn func(key string, val []byte, deleted bool) error) ([]uint64, *Damage, error) {
+	b := q.bucket(name)
+	if b == nil {
+		return nil, nil, fmt.Errorf("queue: no bucket %q", name)
+	}
+	stream := "KV_" + name
+	s, err := q.js.Stream(ctx, stream)
+	if err != nil {
+		return nil, nil, fmt.Errorf("queue: stream %s: %w", stream, err)
+	}
+	info, err := s.Info(ctx, jetstream.WithDeletedDetails(true))
+	if err != nil {
+		return nil, nil, fmt.Errorf("queue: stream %s: %w", stream, err)
+	}
+	skip := map[uint64]bool{}
+	for _, seq := range info.State.Deleted {
+		skip[seq] = true
+	}
+	prefix := "$KV." + name + "."
+	var bad []uint64
+	if info.State.Msgs > 0 {
+		for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+			if skip[seq] {
+				continue
+			}
+			m, err := s.GetMsg(ctx, seq)
+			if errors.Is(err, jetstream.ErrMsgNotFound) {
+				bad = append(bad, seq)
+				continue
+			}
+			if err != nil {
+				return nil, nil, fmt.Errorf("queue: read %s message %d: %w", stream, seq, err)
+			}
+			key, ok := strings.CutPrefix(m.Subject, prefix)
+			if !ok || strings.HasPrefix(key, checkedKey) {
+				continue
+			}
+			op := m.Header.Get("KV-Operation")
+			if op == "DEL" || op == "PURGE" {
+				if err := fn(key, nil, true); err != nil {
+					return nil, nil, err
+				}
+				continue
+			}
+			val, derr := b.decode(ctx, key, m.Data)
+			if derr != nil {
+				val = nil
+			}
+			if err := fn(key, val, false); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if len(bad) == 0 {
+		return nil, nil, nil
+	}
+	where := q.StreamDir(stream)
+	if q.dataDir != "" {
+		if blks, _ := filepath.Glob(filepath.Join(where, "*.blk")); len(blks) == 1 {
+			where = blks[0]
+		}
+	}
+	return bad, &Damage{What: "bucket " + name, Stream: stream, Where: where, Found: time.Now().UTC(),
+		Why: fmt.Sprintf("%d of its %d messages cannot be read: their records are damaged (%s)", len(bad), info.State.Msgs, seqList(bad))}, nil
+}
+
+func (q *Queue) bucket(name string) *Bucket {
+	for _, b := range append(q.damageBuckets(), q.Locks) {
+		if b != nil && b.name == name {
+			return b
+		}
+	}
+	return nil
+}
+
+// seqList is "sequences 151-153, 160" (the first 10 runs).
+func seqList(seqs []uint64) string {
+	var parts []string
+	for i := 0; i < len(seqs); {
+		j := i
+		for j+1 < len(seqs) && seqs[j+1] == seqs[j]+1 {
+			j++
+		}
+		if j > i {
+			parts = append(parts, fmt.Sprintf("%d-%d", seqs[i], seqs[j]))
+		} else {
+			parts = append(parts, fmt.Sprint(seqs[i]))
+		}
+		i = j + 1
+		if len(parts) == 10 && i < len(seqs) {
+			parts = append(parts, "…")
+			break
+		}
+	}
+	word := "sequence"
+	if len(seqs) > 1 {
+		word = "sequences"
+	}
+	return word + " " + strings.Join(parts, ", ")
+}
+
 // serverLog is the embedded server's logger: warnings and errors go to the
 // daemon's log, and those of its start are kept for inspect.
 type serverLog struct {
@@ -270,6 +379,9 @@ func (l *serverLog) Tracef(string, ...any)  {}
 
 func (l *serverLog) Warnf(format string, v ...any) {
 	s := strings.TrimSpace(fmt.Sprintf(format, v...))
+	if strings.Contains(s, "Plaintext passwords detected") {
+		return // the generated password of the loopback listener: not a secret kept anywhere else
+	}
 	l.keep(s)
 	l.log.Warn("embedded NATS server: " + s)
 }
@@ -282,4 +394,95 @@ func (l *serverLog) Errorf(format string, v ...any) {
 
 func (l *serverLog) Fatalf(format string, v ...any) {
 	l.Errorf(format, v...)
+}
+
+// Queued returns the sha256 of every envelope still in MAIL (waiting to be
+// processed, in work, or waiting for a retry).
+func (q *Queue) Queued(ctx context.Context) (map[string]bool, error) {
+	info, err := q.mail.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("queue: %s: %w", StreamMail, err)
+	}
+	out := map[string]bool{}
+	if info.State.Msgs == 0 {
+		return out, nil
+	}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+		m, err := q.mail.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("queue: read %s message %d: %w", StreamMail, seq, err)
+		}
+		var env Envelope
+		if json.Unmarshal(m.Data, &env) == nil && env.SHA256 != "" {
+			out[env.SHA256] = true
+		}
+	}
+	return out, nil
+}
+
+// LargeOrphans lists the objects in ObjectLarge that no bucket value refers
+// to any more (a crash between writing an object and its reference, a large
+// value replaced by a small one), and removes them when remove is set.
+func (q *Queue) LargeOrphans(ctx context.Context, remove bool) ([]string, error) {
+	infos, err := q.large.List(ctx)
+	if errors.Is(err, jetstream.ErrNoObjectsFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("queue: list object store %s: %w", ObjectLarge, err)
+	}
+	var orphans []string
+	for _, info := range infos {
+		if info.Deleted {
+			continue
+		}
+		bucket, rest, _ := strings.Cut(info.Name, "/")
+		key, _, _ := strings.Cut(rest, "/")
+		var b *Bucket
+		switch bucket {
+		case BucketReplies:
+			b = q.Replies
+		case BucketUnmatched:
+			b = q.Unmatched
+		}
+		used := false
+		if b != nil {
+			if e, err := b.kv.Get(ctx, key); err == nil {
+				ref, ok := parseLargeRef(e.Value())
+				used = ok && ref.Object == info.Name
+			} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
+				return nil, fmt.Errorf("queue: get %s/%s: %w", bucket, key, err)
+			}
+		}
+		if used {
+			continue
+		}
+		orphans = append(orphans, info.Name)
+		if remove {
+			if err := q.large.Delete(ctx, info.Name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+				return orphans, fmt.Errorf("queue: remove %s from object store %s: %w", info.Name, ObjectLarge, err)
+			}
+		}
+	}
+	return orphans, nil
+}
+
+// ResetCursors forgets every mailbox's cursor, so that the next sync
+// fetches each mailbox again from its first message: raw messages that were
+// lost are stored again, and those still stored are recognised by their
+// sha256 and not processed twice.
+func (q *Queue) ResetCursors(ctx context.Context) (int, error) {
+	keys, err := q.Cursors.Keys(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		if err := q.Cursors.Delete(ctx, k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
 }

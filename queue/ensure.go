@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -178,14 +177,26 @@ func (q *Queue) ensure(ctx context.Context, dupWindow time.Duration) error {
 			return err
 		}
 	}
-	for _, b := range []struct {
-		dst     **Bucket
-		name    string
-		desc    string
-		ttl     time.Duration
-		history uint8
-		spill   bool // values over MaxPayload go to ObjectLarge
-	}{
+	for _, b := range q.bucketSpecs() {
+		if err := q.createBucket(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bucketSpec is how ensure makes one key-value bucket.
+type bucketSpec struct {
+	dst     **Bucket
+	name    string
+	desc    string
+	ttl     time.Duration
+	history uint8
+	spill   bool // values over MaxPayload go to ObjectLarge
+}
+
+func (q *Queue) bucketSpecs() []bucketSpec {
+	return []bucketSpec{
 		{&q.Requests, BucketRequests, "foiwatch: state of each request", 0, 8, false},
 		{&q.Replies, BucketReplies, "foiwatch: parsed replies by sha256", 0, 1, true},
 		{&q.Cursors, BucketCursors, "foiwatch: IMAP cursors (UIDVALIDITY, last UID)", 0, 1, false},
@@ -194,30 +205,23 @@ func (q *Queue) ensure(ctx context.Context, dupWindow time.Duration) error {
 		{&q.Locks, BucketLocks, "foiwatch: leases (one poller per mailbox, one scheduler)", LockTTL, 1, false},
 		{&q.References, BucketReferences, "foiwatch: authorities' references learned from replies", 0, 1, false},
 		{&q.rawSmall, BucketRawSmall, "foiwatch: raw messages up to 960 KiB, by sha256", 0, 1, false},
-	} {
-		err := q.settle(ctx, "bucket "+b.name, func(ctx context.Context) error {
-			kv, err := q.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-				Bucket:      b.name,
-				Description: b.desc,
-				History:     b.history,
-				TTL:         b.ttl,
-				Storage:     jetstream.FileStorage,
-				Replicas:    q.replicas,
-			})
-			if err == nil {
-				*b.dst = &Bucket{kv: kv, name: b.name, q: q, spill: b.spill}
-			}
-			return err
-		})
-		if err != nil {
-			return err
-		}
 	}
-	return nil
 }
 
-// errIsConfig reports whether err is a *ConfigError.
-func errIsConfig(err error) bool {
-	var ce *ConfigError
-	return errors.As(err, &ce)
+func (q *Queue) createBucket(ctx context.Context, b bucketSpec) error {
+	return q.settle(ctx, "bucket "+b.name, func(ctx context.Context) error {
+		kv, err := q.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      b.name,
+			Description: b.desc,
+			History:     b.history,
+			TTL:         b.ttl,
+			Storage:     jetstream.FileStorage,
+			Replicas:    q.replicas,
+		})
+		if err == nil && b.dst != nil {
+			*b.dst = &Bucket{kv: kv, name: b.name, q: q, spill: b.spill}
+		}
+		return err
+	})
 }
+

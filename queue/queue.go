@@ -341,17 +341,9 @@ func (q *Queue) getObject(ctx context.Context, sha string) ([]byte, error) {
 	return buf, nil
 }
 
-// RawList calls fn for the sha256 of every stored raw message.
-func (q *Queue) RawList(ctx context.Context, fn func(sha string) error) error {
-	small, err := q.rawSmall.Keys(ctx)
-	if err != nil {
-		return err
-	}
-	for _, sha := range small {
-		if err := fn(sha); err != nil {
-			return err
-		}
-	}
+// RawObjects calls fn for the sha256 of every raw message in the object
+// store (those larger than SmallRaw).
+func (q *Queue) RawObjects(ctx context.Context, fn func(sha string) error) error {
 	infos, err := q.raw.List(ctx)
 	if errors.Is(err, jetstream.ErrNoObjectsFound) {
 		return nil
@@ -368,6 +360,20 @@ func (q *Queue) RawList(ctx context.Context, fn func(sha string) error) error {
 		}
 	}
 	return nil
+}
+
+// RawList calls fn for the sha256 of every stored raw message.
+func (q *Queue) RawList(ctx context.Context, fn func(sha string) error) error {
+	small, err := q.rawSmall.Keys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, sha := range small {
+		if err := fn(sha); err != nil {
+			return err
+		}
+	}
+	return q.RawObjects(ctx, fn)
 }
 
 // ensureServerOpts is shared by the embedded server and the test helpers.

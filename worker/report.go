@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/foiwatch/foiwatch/parser"
+	"github.com/foiwatch/foiwatch/queue"
 	"github.com/foiwatch/foiwatch/worker/deadline"
 )
 
@@ -66,6 +68,10 @@ func (d *Daemon) Rows(ctx context.Context, campaignID string, today deadline.Dat
 					continue
 				}
 				rep, err := d.Store.Reply(ctx, ref.SHA256)
+				if errors.Is(err, queue.ErrNotFound) {
+					return nil, fmt.Errorf("the store is damaged: request %s/%s lists reply %s, which is not in bucket %s (%s); run %s to rebuild it from the raw messages",
+						c.ID, r.ID, short(ref.SHA256), queue.BucketReplies, d.Q.StreamDir("KV_"+queue.BucketReplies), d.checkCommand())
+				}
 				if err != nil {
 					return nil, err
 				}

@@ -194,6 +194,9 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
+	if err := d.DamageError(); err != nil {
+		return err
+	}
 	rows, err := d.Rows(ctx, *campaign, today)
 	if err != nil {
 		return err
@@ -238,6 +241,9 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
+	if err := d.DamageError(); err != nil {
+		return err
+	}
 	var w io.Writer = e.stdout
 	var f *os.File
 	if *outPath != "" {

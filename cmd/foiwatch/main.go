@@ -65,6 +65,7 @@ func init() {
 		{"reprocess", "--config F [--campaign ID]", "parse every stored message again and update the results", cmdReprocess},
 		{"event", "--config F [CAMPAIGN/]REQUEST clarification_sent|review_requested|withdrawn|resent [--at DATE] [--note TEXT]", "record what happened outside the mailbox", cmdEvent},
 		{"remind", "--config F [--dry-run] [--now TIME]", "send the reminders that are due now; --dry-run prints them instead", cmdRemind},
+		{"check", "--config F [--repair] [--quick]", "verify every stream and bucket against the raw messages; --repair rebuilds what is derived from them", cmdCheck},
 		{"deadline", "--received DATE [--working-days N] [--calendar foia|foisa]", "print the due date of a request received on DATE", cmdDeadline},
 	}
 }
