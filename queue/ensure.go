@@ -224,4 +224,3 @@ func (q *Queue) createBucket(ctx context.Context, b bucketSpec) error {
 		return err
 	})
 }
-
