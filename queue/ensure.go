@@ -2,8 +2,10 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -23,9 +25,10 @@ import (
 var settleBackoff = []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second,
 	8 * time.Second, 15 * time.Second, 30 * time.Second}
 
-// settleTimeout bounds one attempt: JetStream's default of 5s is too short
-// for a replicated stream created while a cluster is busy electing.
-const settleTimeout = 10 * time.Second
+// settleTimeout bounds one attempt: JetStream's own default for a request.
+// A healthy cluster creates a replicated stream well within it; a create
+// that goes unanswered (see ensure) is found made on the next attempt.
+const settleTimeout = 5 * time.Second
 
 func settleDelay(attempt int) time.Duration {
 	d := settleBackoff[min(attempt, len(settleBackoff))-1]
@@ -72,7 +75,7 @@ func (q *Queue) settle(ctx context.Context, what string, fn func(ctx context.Con
 		if q.nc != nil && !q.nc.IsConnected() {
 			// Not connected yet (the daemon started before its servers):
 			// say so instead of waiting settleTimeout for a request.
-			err = fmt.Errorf("%w: no NATS server at %s answers yet", nats.ErrConnectionReconnecting, q.url)
+			err = notConnected{q.url}
 		} else {
 			actx, cancel := context.WithTimeout(ctx, settleTimeout)
 			err = fn(actx)
@@ -115,9 +118,22 @@ func (q *Queue) waiting(what string, err error, next time.Duration) {
 // is retried on its own (settle): several processes creating the same
 // streams at once converge, because an update to the same settings, or a
 // create that finds the stream made meanwhile by another process ("already
-// in use" is retried as an update), both succeed.
+// in use" is retried as an update), both succeed. They are made all at
+// once: on a cluster each is a raft group of its own, elected in parallel,
+// and a create that two processes send together may go unanswered (each
+// then waits settleTimeout before it finds the stream made), so one after
+// the other took minutes where all at once take one such wait.
 func (q *Queue) ensure(ctx context.Context, dupWindow time.Duration) error {
-	streams := []struct {
+	// First JetStream itself (connected, a leader elected): one line in the
+	// log a try while it is not, rather than one for each stream.
+	if err := q.settle(ctx, "JetStream", func(ctx context.Context) error {
+		_, err := q.js.AccountInfo(ctx)
+		return err
+	}); err != nil {
+		return err
+	}
+	var jobs []func(ctx context.Context) error
+	for _, s := range []struct {
 		dst *jetstream.Stream
 		cfg jetstream.StreamConfig
 	}{
@@ -138,47 +154,64 @@ func (q *Queue) ensure(ctx context.Context, dupWindow time.Duration) error {
 			Storage:     jetstream.FileStorage,
 			Replicas:    q.replicas,
 		}},
-	}
-	for _, s := range streams {
-		err := q.settle(ctx, "stream "+s.cfg.Name, func(ctx context.Context) error {
-			st, err := q.js.CreateOrUpdateStream(ctx, s.cfg)
-			if err == nil {
-				*s.dst = st
-			}
-			return err
+	} {
+		jobs = append(jobs, func(ctx context.Context) error {
+			return q.settle(ctx, "stream "+s.cfg.Name, func(ctx context.Context) error {
+				st, err := q.js.CreateOrUpdateStream(ctx, s.cfg)
+				if err == nil {
+					*s.dst = st
+				}
+				return err
+			})
 		})
-		if err != nil {
-			return err
-		}
 	}
-	objects := []struct {
+	for _, o := range []struct {
 		dst  *jetstream.ObjectStore
 		name string
 		desc string
 	}{
 		{&q.raw, ObjectRaw, "foiwatch: every raw message, by sha256"},
 		{&q.large, ObjectLarge, "foiwatch: bucket values too large for one NATS message, by bucket/key"},
-	}
-	for _, o := range objects {
-		err := q.settle(ctx, "object store "+o.name, func(ctx context.Context) error {
-			os, err := q.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-				Bucket:      o.name,
-				Description: o.desc,
-				Storage:     jetstream.FileStorage,
-				Replicas:    q.replicas,
-				Compression: true,
+	} {
+		jobs = append(jobs, func(ctx context.Context) error {
+			return q.settle(ctx, "object store "+o.name, func(ctx context.Context) error {
+				os, err := q.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+					Bucket:      o.name,
+					Description: o.desc,
+					Storage:     jetstream.FileStorage,
+					Replicas:    q.replicas,
+					Compression: true,
+				})
+				if err == nil {
+					*o.dst = os
+				}
+				return err
 			})
-			if err == nil {
-				*o.dst = os
-			}
-			return err
 		})
-		if err != nil {
+	}
+	for _, b := range q.bucketSpecs() {
+		jobs = append(jobs, func(ctx context.Context) error { return q.createBucket(ctx, b) })
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, job := range jobs {
+		wg.Go(func() {
+			if errs[i] = job(ctx); errs[i] != nil {
+				cancel() // one real error is enough: stop waiting for the rest
+			}
+		})
+	}
+	wg.Wait()
+	// The first error that is not the others' cancellation.
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
 			return err
 		}
 	}
-	for _, b := range q.bucketSpecs() {
-		if err := q.createBucket(ctx, b); err != nil {
+	for _, err := range errs {
+		if err != nil {
 			return err
 		}
 	}
@@ -224,3 +257,9 @@ func (q *Queue) createBucket(ctx context.Context, b bucketSpec) error {
 		return err
 	})
 }
+
+// notConnected is the wait for a first connection.
+type notConnected struct{ url string }
+
+func (e notConnected) Error() string { return "no NATS server at " + e.url + " answers yet" }
+func (e notConnected) Unwrap() error { return nats.ErrConnectionReconnecting }

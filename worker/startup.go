@@ -94,9 +94,14 @@ func (s *starting) handler() http.Handler {
 		s.mu.Lock()
 		msg := "opening the store"
 		if s.what != "" {
-			msg = "waiting for JetStream: " + s.what
+			msg = "waiting for " + s.what
 			if s.err != "" {
-				msg += ": " + s.err + fmt.Sprintf(" (next try in %s)", time.Until(s.retry).Round(100*time.Millisecond))
+				msg += ": " + s.err
+				if wait := time.Until(s.retry); wait > 0 {
+					msg += fmt.Sprintf(" (next try in %s)", wait.Round(100*time.Millisecond))
+				} else {
+					msg += " (trying again now)"
+				}
 			}
 		}
 		s.mu.Unlock()
