@@ -351,6 +351,7 @@ type serverLog struct {
 	mu        sync.Mutex
 	capturing bool
 	startup   []string
+	fatal     string // see broken
 }
 
 func (l *serverLog) keep(s string) {
@@ -390,6 +391,26 @@ func (l *serverLog) Errorf(format string, v ...any) {
 	s := strings.TrimSpace(fmt.Sprintf(format, v...))
 	l.keep(s)
 	l.log.Error("embedded NATS server: " + s)
+	for _, fatal := range []string{"critical write error", "will be DISABLED", "permission denied while writing"} {
+		if strings.Contains(s, fatal) {
+			l.mu.Lock()
+			if l.fatal == "" {
+				l.fatal = s
+			}
+			l.mu.Unlock()
+		}
+	}
+}
+
+// broken is the first error after which the server takes no more writes
+// on a stream until it restarts (see Queue.Broken).
+func (l *serverLog) broken() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fatal == "" {
+		return nil
+	}
+	return fmt.Errorf("queue: the embedded NATS store stopped taking writes until it restarts: %s", l.fatal)
 }
 
 func (l *serverLog) Fatalf(format string, v ...any) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -91,7 +92,9 @@ func (q *Queue) settle(ctx context.Context, what string, fn func(ctx context.Con
 		if ctx.Err() != nil {
 			return fmt.Errorf("queue: %s: %w (while waiting: %v)", what, ctx.Err(), err)
 		}
-		if !isSettling(ctx, err) {
+		if isFullErr(err) {
+			err = q.wrapWrite(err) // a full store: wait for room, say so
+		} else if !isSettling(ctx, err) {
 			return &ConfigError{What: what, Err: err}
 		}
 		if q.openWait >= 0 && time.Since(start) > q.openWait {
@@ -122,7 +125,8 @@ func (q *Queue) waiting(what string, err error, next time.Duration) {
 // once: on a cluster each is a raft group of its own, elected in parallel,
 // and a create that two processes send together may go unanswered (each
 // then waits settleTimeout before it finds the stream made), so one after
-// the other took minutes where all at once take one such wait.
+// the other took minutes where all at once take one such wait. A stream
+// that has the settings already is not updated: opening writes nothing.
 func (q *Queue) ensure(ctx context.Context, dupWindow time.Duration) error {
 	// First JetStream itself (connected, a leader elected): one line in the
 	// log a try while it is not, rather than one for each stream.
@@ -157,6 +161,10 @@ func (q *Queue) ensure(ctx context.Context, dupWindow time.Duration) error {
 	} {
 		jobs = append(jobs, func(ctx context.Context) error {
 			return q.settle(ctx, "stream "+s.cfg.Name, func(ctx context.Context) error {
+				if st, err := q.js.Stream(ctx, s.cfg.Name); err == nil && sameStream(st.CachedInfo().Config, s.cfg) {
+					*s.dst = st
+					return nil
+				}
 				st, err := q.js.CreateOrUpdateStream(ctx, s.cfg)
 				if err == nil {
 					*s.dst = st
@@ -175,6 +183,16 @@ func (q *Queue) ensure(ctx context.Context, dupWindow time.Duration) error {
 	} {
 		jobs = append(jobs, func(ctx context.Context) error {
 			return q.settle(ctx, "object store "+o.name, func(ctx context.Context) error {
+				if st, err := q.js.Stream(ctx, "OBJ_"+o.name); err == nil {
+					c := st.CachedInfo().Config
+					if c.Description == o.desc && c.Replicas == max(q.replicas, 1) && c.Compression == jetstream.S2Compression {
+						os, err := q.js.ObjectStore(ctx, o.name)
+						if err == nil {
+							*o.dst = os
+						}
+						return err
+					}
+				}
 				os, err := q.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
 					Bucket:      o.name,
 					Description: o.desc,
@@ -243,6 +261,16 @@ func (q *Queue) bucketSpecs() []bucketSpec {
 
 func (q *Queue) createBucket(ctx context.Context, b bucketSpec) error {
 	return q.settle(ctx, "bucket "+b.name, func(ctx context.Context) error {
+		if st, err := q.js.Stream(ctx, "KV_"+b.name); err == nil {
+			c := st.CachedInfo().Config
+			if c.Description == b.desc && c.MaxMsgsPerSubject == int64(b.history) && c.MaxAge == b.ttl && c.Replicas == max(q.replicas, 1) {
+				kv, err := q.js.KeyValue(ctx, b.name)
+				if err == nil && b.dst != nil {
+					*b.dst = &Bucket{kv: kv, name: b.name, q: q, spill: b.spill}
+				}
+				return err
+			}
+		}
 		kv, err := q.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket:      b.name,
 			Description: b.desc,
@@ -263,3 +291,13 @@ type notConnected struct{ url string }
 
 func (e notConnected) Error() string { return "no NATS server at " + e.url + " answers yet" }
 func (e notConnected) Unwrap() error { return nats.ErrConnectionReconnecting }
+
+// sameStream reports whether a stream already has the settings foiwatch
+// asks for, so that opening the store writes nothing (a full disk does not
+// stop operator commands from reading it; on a cluster, each start of a
+// process does not go through the metadata leader for every stream).
+func sameStream(have, want jetstream.StreamConfig) bool {
+	return have.Description == want.Description && have.Retention == want.Retention && have.Storage == want.Storage &&
+		have.Replicas == max(want.Replicas, 1) && (want.Duplicates == 0 || have.Duplicates == want.Duplicates) &&
+		strings.Join(have.Subjects, ",") == strings.Join(want.Subjects, ",")
+}

@@ -182,7 +182,7 @@ func isFullErr(err error) bool {
 	}
 	s := err.Error()
 	return strings.Contains(s, "insufficient resources") || strings.Contains(s, "no space left on device") ||
-		strings.Contains(s, "insufficient storage")
+		strings.Contains(s, "insufficient storage") || strings.Contains(s, "maximum bytes exceeded")
 }
 
 // isSettling reports whether err is what JetStream answers while it cannot

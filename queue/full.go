@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -92,13 +91,7 @@ type space struct {
 	full *StoreFullError // set while writes are known to fail for want of space
 	// since is when full was set.
 	since time.Time
-	// lastStat caches the embedded store's file-system check (unix nanos,
-	// result): writes check it at most every statEvery.
-	lastStat atomic.Int64
-	statErr  atomic.Pointer[StoreFullError]
 }
-
-const statEvery = time.Second
 
 func (s *space) init(q *Queue) { s.q = q }
 
@@ -149,29 +142,32 @@ func (q *Queue) wrapWrite(err error) error {
 }
 
 // checkRoom refuses a write before it is made when the embedded store's file
-// system is nearly full (see reserveBytes).
+// system is nearly full (see reserveBytes). A statfs is about a microsecond:
+// it is made for every write.
 func (q *Queue) checkRoom() error {
 	if q.embedded == nil {
 		return nil
 	}
-	now := time.Now().UnixNano()
-	if last := q.space.lastStat.Load(); now-last < int64(statEvery) {
-		if fe := q.space.statErr.Load(); fe != nil {
-			return fe
-		}
-		return nil
-	}
-	q.space.lastStat.Store(now)
 	free, size, err := diskSpace(q.embedded.storeDir)
 	if err != nil || free >= reserveBytes(size) {
-		q.space.statErr.Store(nil)
 		return nil
 	}
-	fe := &StoreFullError{Detail: fmt.Sprintf("data_dir is full: the file system of %s has %s free of %s; foiwatch stops writing below %s so that the store is not damaged. Free space there and foiwatch goes on by itself",
+	fe := &StoreFullError{Detail: fmt.Sprintf("data_dir is full: the file system of %s has %s free of %s; foiwatch stops writing below %s so that the store is not damaged. Free space there and foiwatch goes on by itself; meanwhile nothing is lost (new mail stays on the IMAP server)",
 		q.embedded.storeDir, sizeText(free), sizeText(size), sizeText(reserveBytes(size))), Err: syscall.ENOSPC}
-	q.space.statErr.Store(fe)
 	q.space.set(fe)
 	return fe
+}
+
+// Broken returns the error that stopped the embedded store taking writes
+// until it restarts (JetStream met a write error, such as "no space left on
+// device", and stopped the stream), or nil. The daemon exits on it, so that
+// its service manager restarts it: a restarted store takes writes again
+// once there is room.
+func (q *Queue) Broken() error {
+	if q.embedded == nil || q.embedded.log == nil {
+		return nil
+	}
+	return q.embedded.log.broken()
 }
 
 // fullDetail explains a full store in words for the operator.

@@ -316,9 +316,14 @@ func (d *Daemon) Sync(ctx context.Context) (SyncResult, error) {
 	}
 	if k, err := d.Q.Replies.Keys(ctx); err == nil {
 		res.Stored = len(k)
+	} else {
+		errs = append(errs, err)
 	}
 	w, f, _ := d.Q.Pending(ctx)
 	res.Waiting = w + f
+	if err := d.Q.Broken(); err != nil {
+		return res, err
+	}
 	if full != nil {
 		return res, full
 	}
@@ -379,6 +384,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		d.runScheduler(ctx)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		d.watchStore(ctx, errc, cancel)
 	}()
 	d.Log.Info("foiwatch running", "mailboxes", len(d.pollers), "campaigns", len(d.Campaigns.List), "parser_version", parser.Version)
 	<-ctx.Done()

@@ -41,7 +41,9 @@ type Readiness struct {
 func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
 	rd := Readiness{NATS: d.Q.Connected(), Mailboxes: map[string]string{}, Store: "ok"}
 	rd.Ready = rd.NATS
-	if err := d.Q.Full(); err != nil {
+	if err := d.Q.Broken(); err != nil {
+		rd.Store, rd.Ready = err.Error(), false
+	} else if err := d.Q.Full(); err != nil {
 		rd.Store, rd.Ready = err.Error(), false
 	} else if dm := d.Q.Damage(); len(dm) > 0 {
 		rd.Store, rd.Ready = "damaged: "+dm[0].String()+" (run foiwatch check --repair)", false

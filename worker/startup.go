@@ -189,3 +189,28 @@ func (hs *httpSide) serve(ctx context.Context, h http.Handler, wg *sync.WaitGrou
 		hs.close()
 	}()
 }
+
+// watchStore ends the daemon when its embedded store stopped taking writes
+// until it restarts (queue.Queue.Broken): exiting is how it restarts, under
+// systemd's Restart=on-failure; the new start waits for room if there is
+// none yet.
+func (d *Daemon) watchStore(ctx context.Context, errc chan error, cancel func()) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := d.Q.Broken(); err != nil {
+			d.Log.Error("the store must be restarted; exiting so that the service manager starts foiwatch again", "err", err)
+			select {
+			case errc <- fmt.Errorf("%w; exiting so that the service manager starts foiwatch again (it goes on once there is room)", err):
+			default:
+			}
+			cancel()
+			return
+		}
+	}
+}
