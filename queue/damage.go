@@ -101,18 +101,37 @@ func (q *Queue) inspect(ctx context.Context) {
 				Why: fmt.Sprintf("the stream counts %d keys in %d messages: its index and its data disagree", st.NumSubjects, st.Msgs)})
 			continue
 		}
-		if st.LastSeq == 0 {
-			continue
-		}
-		if _, err := s.GetMsg(ctx, st.LastSeq); errors.Is(err, jetstream.ErrMsgNotFound) {
+		if gone, seq := newestGone(ctx, s, st.LastSeq); gone {
 			add(Damage{What: "bucket " + b.name, Stream: stream, Where: where,
-				Why: fmt.Sprintf("its newest message (sequence %d) is gone: the end of the stream was lost, with whatever was written last", st.LastSeq)})
+				Why: fmt.Sprintf("its newest message (sequence %d) is gone: the end of the stream was lost, with whatever was written last", seq)})
 		}
 	}
 	q.damage = q.mergeDamage(found)
 	for _, d := range q.damage {
 		q.log.Error("the store is damaged: run foiwatch check --repair to rebuild what was lost from the raw messages", "bucket", d.What, "stream", d.Stream, "where", d.Where, "why", d.Why)
 	}
+}
+
+// newestGone reports whether the newest message of a key-value stream is
+// missing. Another process may write the same key meanwhile (which removes
+// the message that was newest): the newest is asked again, and only a
+// message still the newest and still missing counts.
+func newestGone(ctx context.Context, s jetstream.Stream, last uint64) (bool, uint64) {
+	for try := 0; try < 5 && last > 0; try++ {
+		_, err := s.GetMsg(ctx, last)
+		if !errors.Is(err, jetstream.ErrMsgNotFound) {
+			return false, 0 // there, or nothing known
+		}
+		info, err := s.Info(ctx)
+		if err != nil {
+			return false, 0
+		}
+		if info.State.LastSeq == last {
+			return true, last
+		}
+		last = info.State.LastSeq
+	}
+	return false, 0
 }
 
 // StreamDir is where a stream's files are: on disk for the embedded store,

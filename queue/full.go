@@ -56,6 +56,9 @@ func (b *ByteSize) UnmarshalTOML(v any) error {
 
 func parseByteSize(s string) (ByteSize, error) {
 	t := strings.ToUpper(strings.TrimSpace(s))
+	if t == "" {
+		return 0, nil // the default
+	}
 	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
 	mult := 1.0
 	if t != "" {

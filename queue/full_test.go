@@ -118,3 +118,25 @@ func TestAFullStoreIsSaidAsSuchAndWorkGoesOnWhenThereIsRoom(t *testing.T) {
 	t.Logf("attempts per message: %v", seen)
 	var _ jetstream.Stream = s
 }
+
+func TestByteSizeReadsWhatAnOperatorWrites(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want ByteSize
+		bad  bool
+	}{
+		{"", 0, false}, {"500M", 500 << 20, false}, {"20G", 20 << 30, false}, {"1.5T", 3 << 39, false},
+		{"64 MiB", 64 << 20, false}, {"1048576", 1 << 20, false}, {"2k", 2 << 10, false},
+		{"lots", 0, true}, {"-1G", 0, true},
+	} {
+		var b ByteSize
+		err := b.UnmarshalTOML(tc.in)
+		if (err != nil) != tc.bad || (!tc.bad && b != tc.want) {
+			t.Errorf("%q: %d, %v; want %d (error: %v)", tc.in, b, err, tc.want, tc.bad)
+		}
+	}
+	var b ByteSize
+	if err := b.UnmarshalTOML(int64(4096)); err != nil || b != 4096 {
+		t.Errorf("an integer: %d, %v", b, err)
+	}
+}
