@@ -20,6 +20,23 @@
 //     daemon runs) connects to it as a client with that credential. When no
 //     process holds the lock, the command starts the server itself on the same
 //     store, so operator commands work on a stopped daemon too.
+//   - A failure's type decides its fate (errors.go): permanent → FAILED on
+//     the attempt that met it; transient → retried after a backoff, FAILED
+//     after the last attempt; a full store → nobody's fault: Work waits in
+//     place for room, Drain stops with the error.
+//   - Opening waits for JetStream while it cannot serve (ensure.go): every
+//     stream and bucket is created at once, each retried with backoff and
+//     jitter; only a real configuration conflict is an error. A stream that
+//     has foiwatch's settings already is not written to.
+//   - Nothing published is larger than the connection's MaxPayload: a
+//     larger value of a bucket that allows it goes to ObjectLarge by
+//     reference (large.go); any other is refused as permanent.
+//   - A full store is said as such, with where (full.go); the embedded
+//     store's default limit grows as space is freed, and writes stop before
+//     the file system is full.
+//   - Signs of a damaged store are looked for at open and remembered
+//     (damage.go); ScanBucket reads a stream without a consumer, and
+//     RebuildBucket replaces one holding unreadable messages (rebuild.go).
 package queue
 
 import (

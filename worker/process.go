@@ -72,7 +72,11 @@ func (p *Processor) Handle(ctx context.Context, d *queue.Delivery) error {
 	start := time.Now()
 	r, err := p.parse(ctx, raw, prev)
 	p.Metrics.parsed(time.Since(start), err)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return queue.RetryLater(fmt.Errorf("parse message %s: %w", short(d.SHA256), err))
+	}
 	if err != nil {
+		// What the parser cannot read at all (not an email) no retry cures.
 		return queue.Permanent(fmt.Errorf("parse message %s: %w", short(d.SHA256), err))
 	}
 	r.SHA256 = d.SHA256

@@ -415,7 +415,11 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 			return nil
 		}
 		for _, f := range list {
-			fmt.Fprintf(e.stdout, "%d  %s  attempts %d  %s  %s\n", f.ID, f.FailedAt.Format(time.RFC3339), f.Attempts, short(f.Envelope.SHA256), firstLine(f.Error))
+			class := ""
+			if f.Class != "" {
+				class = " (" + f.Class + ")"
+			}
+			fmt.Fprintf(e.stdout, "%d  %s  attempts %d%s  %s  %s\n", f.ID, f.FailedAt.Format(time.RFC3339), f.Attempts, class, short(f.Envelope.SHA256), firstLine(f.Error))
 		}
 	case "show":
 		f, err := d.Q.FailedEntry(ctx, nums[0])
