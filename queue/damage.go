@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -101,7 +102,7 @@ func (q *Queue) inspect(ctx context.Context) {
 				Why: fmt.Sprintf("the stream counts %d keys in %d messages: its index and its data disagree", st.NumSubjects, st.Msgs)})
 			continue
 		}
-		if gone, seq := newestGone(ctx, s, st.LastSeq); gone {
+		if gone, seq := q.newestGone(ctx, s, st.LastSeq); gone {
 			add(Damage{What: "bucket " + b.name, Stream: stream, Where: where,
 				Why: fmt.Sprintf("its newest message (sequence %d) is gone: the end of the stream was lost, with whatever was written last", seq)})
 		}
@@ -115,11 +116,14 @@ func (q *Queue) inspect(ctx context.Context) {
 // newestGone reports whether the newest message of a key-value stream is
 // missing. Another process may write the same key meanwhile (which removes
 // the message that was newest): the newest is asked again, and only a
-// message still the newest and still missing counts.
-func newestGone(ctx context.Context, s jetstream.Stream, last uint64) (bool, uint64) {
+// message still the newest and still missing counts. It is asked of the
+// stream's leader: a key-value stream answers reads from any replica
+// (direct get), and one that lags has not got the newest yet.
+func (q *Queue) newestGone(ctx context.Context, s jetstream.Stream, last uint64) (bool, uint64) {
+	name := s.CachedInfo().Config.Name
 	for try := 0; try < 5 && last > 0; try++ {
-		_, err := s.GetMsg(ctx, last)
-		if !errors.Is(err, jetstream.ErrMsgNotFound) {
+		m, err := q.leaderGetMsg(ctx, name, last)
+		if err != nil || m != nil {
 			return false, 0 // there, or nothing known
 		}
 		info, err := s.Info(ctx)
@@ -132,6 +136,45 @@ func newestGone(ctx context.Context, s jetstream.Stream, last uint64) (bool, uin
 		last = info.State.LastSeq
 	}
 	return false, 0
+}
+
+// leaderGetMsg reads message seq of stream from the stream's leader (nil,
+// nil: there is no such message).
+func (q *Queue) leaderGetMsg(ctx context.Context, stream string, seq uint64) (*jetstream.RawStreamMsg, error) {
+	req, _ := json.Marshal(map[string]uint64{"seq": seq})
+	resp, err := q.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+stream, req)
+	if err != nil {
+		return nil, err
+	}
+	var r struct {
+		Message *struct {
+			Subject string    `json:"subject"`
+			Seq     uint64    `json:"seq"`
+			Header  []byte    `json:"hdrs"`
+			Data    []byte    `json:"data"`
+			Time    time.Time `json:"time"`
+		} `json:"message"`
+		Error *jetstream.APIError `json:"error"`
+	}
+	if err := json.Unmarshal(resp.Data, &r); err != nil {
+		return nil, fmt.Errorf("queue: read %s message %d: %w", stream, seq, err)
+	}
+	if r.Error != nil {
+		if r.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound {
+			return nil, nil
+		}
+		return nil, r.Error
+	}
+	if r.Message == nil {
+		return nil, fmt.Errorf("queue: read %s message %d: no message in the answer", stream, seq)
+	}
+	m := &jetstream.RawStreamMsg{Subject: r.Message.Subject, Sequence: r.Message.Seq, Data: r.Message.Data, Time: r.Message.Time}
+	if len(r.Message.Header) > 0 {
+		if h, err := nats.DecodeHeadersMsg(r.Message.Header); err == nil {
+			m.Header = h
+		}
+	}
+	return m, nil
 }
 
 // StreamDir is where a stream's files are: on disk for the embedded store,
@@ -289,8 +332,11 @@ func (q *Queue) ScanBucket(ctx context.Context, name string, fn func(key string,
 			}
 			m, err := s.GetMsg(ctx, seq)
 			if errors.Is(err, jetstream.ErrMsgNotFound) {
-				bad = append(bad, seq)
-				continue
+				// A replica that lags may not have it yet: ask the leader.
+				if m, err = q.leaderGetMsg(ctx, stream, seq); err == nil && m == nil {
+					bad = append(bad, seq)
+					continue
+				}
 			}
 			if err != nil {
 				return nil, nil, fmt.Errorf("queue: read %s message %d: %w", stream, seq, err)

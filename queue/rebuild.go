@@ -131,7 +131,10 @@ func (q *Queue) copyStream(ctx context.Context, stream, bucket string, dst jetst
 			}
 			m, err := s.GetMsg(ctx, seq)
 			if errors.Is(err, jetstream.ErrMsgNotFound) {
-				continue // unreadable: what it held is lost (rebuilt from the raw messages by the check)
+				// A replica that lags may not have it yet: ask the leader.
+				if m, err = q.leaderGetMsg(ctx, stream, seq); err == nil && m == nil {
+					continue // unreadable: what it held is lost (rebuilt from the raw messages by the check)
+				}
 			}
 			if err != nil {
 				return 0, err
