@@ -62,6 +62,9 @@ func (q *Queue) publishMail(ctx context.Context, env Envelope, idSuffix string) 
 	if err != nil {
 		return false, fmt.Errorf("queue: encode envelope %s: %w", env.SHA256, err)
 	}
+	if mv := q.maxValue(); mv > 0 && len(b) > mv {
+		return false, &TooLargeError{What: "the envelope of " + short12(env.SHA256), Size: len(b), Max: mv, Why: "the most one NATS message holds (the server's max_payload)"}
+	}
 	if err := q.checkRoom(); err != nil {
 		return false, err
 	}
@@ -409,6 +412,12 @@ func (q *Queue) toFailed(ctx context.Context, o *WorkOptions, m jetstream.Msg, f
 		fe.Raw = fe.Raw[:maxFailedRaw]
 	}
 	b, _ := json.Marshal(fe)
+	if mv := q.maxValue(); mv > 0 && len(b) > mv {
+		// A server with a small max_payload: keep what says why.
+		fe.Raw, fe.Stack = nil, truncateText(fe.Stack, 4<<10)
+		fe.Error = truncateText(fe.Error, 4<<10)
+		b, _ = json.Marshal(fe)
+	}
 	// Publish to FAILED first, then remove from MAIL: a crash in between
 	// leaves the message in both, and its replay is recognised as stored.
 	err := q.checkRoom()
