@@ -92,6 +92,12 @@ func openEmbedded(ctx context.Context, dataDir string, maxBytes ByteSize, o Opti
 	if maxBytes > 0 {
 		sopts.JetStreamMaxStore = int64(maxBytes)
 	} else {
+		// The store's directory exists before its file system is asked
+		// (a first start would be given no limit at all).
+		if err := os.MkdirAll(e.storeDir, 0o700); err != nil {
+			e.close()
+			return nil, nil, fmt.Errorf("queue: create %s: %w", e.storeDir, err)
+		}
 		sopts.JetStreamMaxStore = defaultLimit(e.storeDir, dirSize(e.storeDir))
 	}
 	ep := endpoint{User: "foiwatch", Password: randomSecret(), PID: os.Getpid()}

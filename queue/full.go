@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -300,6 +301,13 @@ func (e *embedded) growLimit(q *Queue) {
 	}
 	o := e.opts.Clone()
 	o.JetStreamMaxStore = want
+	// The port the server listens on (a random one was resolved when it
+	// started): a reload may not change it. RANDOM_PORT makes the reload
+	// keep whatever the server has, none included.
+	o.Port = server.RANDOM_PORT
+	if a, ok := e.srv.Addr().(*net.TCPAddr); ok && a != nil {
+		o.Port = a.Port
+	}
 	if err := e.srv.ReloadOptions(o); err != nil {
 		q.log.Warn("could not raise the embedded store's limit", "from", sizeText(limit), "to", sizeText(want), "err", err)
 		return

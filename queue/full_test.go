@@ -4,8 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -138,5 +143,67 @@ func TestByteSizeReadsWhatAnOperatorWrites(t *testing.T) {
 	var b ByteSize
 	if err := b.UnmarshalTOML(int64(4096)); err != nil || b != 4096 {
 		t.Errorf("an integer: %d, %v", b, err)
+	}
+}
+
+// The embedded store's default limit is three quarters of what its file
+// system offers when it starts; space freed later raises it (a reload of
+// the server's options), and writes go on. Needs a small tmpfs (root).
+func TestTheDefaultLimitGrowsWhenSpaceIsFreed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	// With the loopback listener operator commands use (the daemon), and
+	// without (sync in tests, the demo): a reload must keep either.
+	for _, noListen := range []bool{false, true} {
+		t.Run(fmt.Sprintf("listener %v", !noListen), func(t *testing.T) { testLimitGrows(t, noListen) })
+	}
+}
+
+func testLimitGrows(t *testing.T, noListen bool) {
+	dir := t.TempDir()
+	if os.Geteuid() != 0 {
+		t.Skip("not root: cannot mount a small tmpfs")
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here (%v: %s)", err, strings.TrimSpace(string(out)))
+	}
+	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	ballast := filepath.Join(dir, "ballast")
+	if err := os.WriteFile(ballast, make([]byte, 40<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	q, err := Open(ctx, Config{DataDir: dir}, &Options{NoListen: noListen, Owner: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Close() })
+	_, limit := q.embedded.usage()
+	t.Logf("limit at start: %s", sizeText(limit))
+	var full error
+	for i := 0; i < 1000 && full == nil; i++ {
+		b := make([]byte, 64<<10)
+		rand.Read(b)
+		_, full = q.PutRaw(ctx, b)
+	}
+	if !errors.Is(full, ErrStoreFull) || !strings.Contains(full.Error(), "three quarters") {
+		t.Fatalf("filling the store: %v, want it full at its default limit", full)
+	}
+	os.Remove(ballast)
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := q.WaitForRoom(wctx); err != nil {
+		t.Fatalf("no room after the ballast went: %v", err)
+	}
+	_, grown := q.embedded.usage()
+	t.Logf("limit after space was freed: %s", sizeText(grown))
+	if grown <= limit {
+		t.Errorf("the limit did not grow: %s → %s", sizeText(limit), sizeText(grown))
+	}
+	b := make([]byte, 64<<10)
+	rand.Read(b)
+	if _, err := q.PutRaw(ctx, b); err != nil {
+		t.Errorf("a write after space was freed: %v", err)
 	}
 }
