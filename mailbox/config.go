@@ -23,6 +23,13 @@ const (
 	DefaultBatchSize    = 100
 	// MinPollInterval is the smallest poll_interval Validate accepts.
 	MinPollInterval = time.Second
+	// DefaultMaxMessageBytes is max_message_bytes's default: 64 MiB, the
+	// most an attachment is read by the parser too (a letter with its
+	// scans is rarely over 20 MB; mail servers refuse more than 25-50 MB).
+	DefaultMaxMessageBytes = 64 << 20
+	// MinMaxMessageBytes is the smallest max_message_bytes Validate
+	// accepts: below 1 MiB ordinary letters with a PDF would be turned away.
+	MinMaxMessageBytes = 1 << 20
 )
 
 // Duration is a time.Duration written as text in config files ("5m", "90s").
@@ -46,7 +53,7 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // MarshalText writes the duration as Go prints it ("5m0s").
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }
 
-// Config is one [[mailboxes]] entry of the config file (spec/operations.md).
+// Config is one [[mailboxes]] entry of the config file (deploy/foiwatch.toml shows every key).
 type Config struct {
 	// Name identifies the mailbox in cursors, logs and errors. Required.
 	Name string `toml:"name" json:"name"`
@@ -59,11 +66,23 @@ type Config struct {
 	// Insecure allows tls = "none" to a non-loopback host. Default false. It
 	// never turns off certificate verification.
 	Insecure bool `toml:"insecure" json:"insecure"`
+	// CAFile, optional, is a PEM file of CA certificates trusted besides the
+	// system's, for a server whose certificate a private CA signed.
+	// Default none.
+	CAFile string `toml:"ca_file" json:"ca_file,omitempty"`
 	// Username to log in as. Required.
 	Username string `toml:"username" json:"username"`
-	// Exactly one of PasswordFile, PasswordEnv (LOGIN or AUTHENTICATE PLAIN)
-	// and OAuth2TokenFile (AUTHENTICATE XOAUTH2) must be set. Default none.
-	// The files are read on every connection; trailing newlines are ignored.
+	// Auth is "password" (LOGIN or AUTHENTICATE PLAIN, or XOAUTH2 with a
+	// token file some other tool keeps fresh) or "oauth2" (foiwatch signs
+	// in itself: see OAuth2). Default "password".
+	Auth string `toml:"auth" json:"auth,omitempty"`
+	// OAuth2 is the sign-in of auth = "oauth2". Default none.
+	OAuth2 *OAuth2Config `toml:"oauth2" json:"oauth2,omitempty"`
+	// With auth = "password", exactly one of PasswordFile, PasswordEnv
+	// (LOGIN or AUTHENTICATE PLAIN) and OAuth2TokenFile (AUTHENTICATE
+	// XOAUTH2, the access token alone in the file) must be set. Default
+	// none. The files are read on every connection; trailing newlines are
+	// ignored.
 	PasswordFile    string `toml:"password_file" json:"password_file,omitempty"`
 	PasswordEnv     string `toml:"password_env" json:"password_env,omitempty"`
 	OAuth2TokenFile string `toml:"oauth2_token_file" json:"oauth2_token_file,omitempty"`
@@ -81,6 +100,13 @@ type Config struct {
 	// Since, optional, as YYYY-MM-DD: ignore messages whose internal date is
 	// before that day (IMAP SEARCH SINCE). Default: no limit.
 	Since string `toml:"since" json:"since,omitempty"`
+	// MaxMessageBytes is the largest message fetched, by the size the
+	// server announces (RFC822.SIZE). Default 64 MiB (67108864); at least
+	// 1 MiB. A larger message is not fetched: only its header section is,
+	// and it is recorded for an operator (foiwatch failed list) with its
+	// size, while the mail behind it comes in as usual. It stays on the
+	// server.
+	MaxMessageBytes int64 `toml:"max_message_bytes" json:"max_message_bytes"`
 }
 
 // WithDefaults returns a copy of c with every unset field at its default.
@@ -105,6 +131,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.After == "" {
 		c.After = "none"
+	}
+	if c.MaxMessageBytes == 0 {
+		c.MaxMessageBytes = DefaultMaxMessageBytes
 	}
 	return c
 }
@@ -141,8 +170,25 @@ func (c Config) Validate() error {
 			n++
 		}
 	}
-	if n != 1 {
-		bad("set exactly one of password_file, password_env, oauth2_token_file (%d set)", n)
+	switch c.Auth {
+	case "", AuthPassword:
+		if n != 1 {
+			bad("set exactly one of password_file, password_env, oauth2_token_file (%d set)", n)
+		}
+		if c.OAuth2 != nil {
+			bad("an [mailboxes.oauth2] table is set but auth is not \"oauth2\"")
+		}
+	case AuthOAuth2:
+		if n != 0 {
+			bad("auth = \"oauth2\" signs in with foiwatch login: remove password_file, password_env and oauth2_token_file")
+		}
+		if c.OAuth2 == nil {
+			bad("auth = \"oauth2\" needs an [mailboxes.oauth2] table with provider and client_id")
+		} else if err := c.OAuth2.Validate(fmt.Sprintf("mailbox %q", c.Name)); err != nil {
+			errs = append(errs, err)
+		}
+	default:
+		bad("auth = %q is not one of password, oauth2", c.Auth)
 	}
 	seen := map[string]bool{}
 	for _, f := range c.Folders {
@@ -166,6 +212,9 @@ func (c Config) Validate() error {
 		if _, err := time.Parse(time.DateOnly, c.Since); err != nil {
 			bad("since = %q is not a date as YYYY-MM-DD", c.Since)
 		}
+	}
+	if c.MaxMessageBytes < MinMaxMessageBytes {
+		bad("max_message_bytes = %d is too small: at least %d (1 MiB); the default is %d (64 MiB)", c.MaxMessageBytes, MinMaxMessageBytes, DefaultMaxMessageBytes)
 	}
 	return errors.Join(errs...)
 }
@@ -270,8 +319,23 @@ type SMTPConfig struct {
 	TLS string `toml:"tls" json:"tls"`
 	// Insecure allows tls = "none" to a non-loopback host. Default false.
 	Insecure bool `toml:"insecure" json:"insecure"`
+	// CAFile, optional, is a PEM file of CA certificates trusted besides the
+	// system's (a private CA). Default none.
+	CAFile string `toml:"ca_file" json:"ca_file,omitempty"`
+	// Auth is "password" (AUTH PLAIN with username and a password) or
+	// "oauth2" (XOAUTH2 or OAUTHBEARER with the access token of a
+	// mailbox's OAuth2 sign-in: see OAuth2Mailbox). Default "password".
+	Auth string `toml:"auth" json:"auth,omitempty"`
+	// OAuth2Mailbox names the [[mailboxes]] entry with auth = "oauth2"
+	// whose sign-in also sends mail (one `foiwatch login` for both).
+	// Default: the only such mailbox.
+	OAuth2Mailbox string `toml:"oauth2_mailbox" json:"oauth2_mailbox,omitempty"`
+	// OAuth2Mechanism is "xoauth2" (Microsoft 365 and Gmail) or
+	// "oauthbearer" (RFC 7628). Default "xoauth2".
+	OAuth2Mechanism string `toml:"oauth2_mechanism" json:"oauth2_mechanism,omitempty"`
 	// Username for AUTH PLAIN. Optional: without it no AUTH is sent. With it,
-	// exactly one of PasswordFile and PasswordEnv must be set.
+	// exactly one of PasswordFile and PasswordEnv must be set. With auth =
+	// "oauth2", the account's address (required).
 	Username     string `toml:"username" json:"username,omitempty"`
 	PasswordFile string `toml:"password_file" json:"password_file,omitempty"`
 	PasswordEnv  string `toml:"password_env" json:"password_env,omitempty"`
@@ -284,6 +348,9 @@ type SMTPConfig struct {
 func (c SMTPConfig) WithDefaults() SMTPConfig {
 	if c.TLS == "" {
 		c.TLS = TLSStartTLS
+	}
+	if c.Auth == AuthOAuth2 && c.OAuth2Mechanism == "" {
+		c.OAuth2Mechanism = "xoauth2"
 	}
 	return c
 }
@@ -318,7 +385,28 @@ func (c SMTPConfig) Validate() error {
 	} else if c.TLS == TLSNone && !c.Insecure && !isLoopback(host) {
 		bad("tls = \"none\" is refused for %s: plaintext is allowed only to a loopback host or with insecure = true", c.smtpAddr())
 	}
+	switch c.Auth {
+	case "", AuthPassword:
+		if c.OAuth2Mailbox != "" || c.OAuth2Mechanism != "" {
+			bad("oauth2_mailbox and oauth2_mechanism are for auth = \"oauth2\"")
+		}
+	case AuthOAuth2:
+		if c.PasswordFile != "" || c.PasswordEnv != "" {
+			bad("auth = \"oauth2\" uses a mailbox's sign-in: remove password_file and password_env")
+		}
+		if c.Username == "" {
+			bad("auth = \"oauth2\" needs username: the account's address")
+		}
+		switch c.OAuth2Mechanism {
+		case "xoauth2", "oauthbearer":
+		default:
+			bad("oauth2_mechanism = %q is not one of xoauth2, oauthbearer", c.OAuth2Mechanism)
+		}
+	default:
+		bad("auth = %q is not one of password, oauth2", c.Auth)
+	}
 	switch {
+	case c.Auth == AuthOAuth2:
 	case c.Username == "" && (c.PasswordFile != "" || c.PasswordEnv != ""):
 		bad("a password is set but username is empty")
 	case c.Username != "" && c.PasswordFile != "" && c.PasswordEnv != "":

@@ -49,12 +49,15 @@ func (s *memCursors) get(t *testing.T, folder string) mailbox.Cursor {
 }
 
 // recorder is a Handler that keeps what it was given. fail, when set, can
-// refuse a message.
+// refuse a message. With dedupe it recognises a message it was given
+// before (by its bytes) and marks it Known, as the daemon's handler does.
 type recorder struct {
-	mu   sync.Mutex
-	msgs []*mailbox.Message
-	fail func(m *mailbox.Message) error
-	got  chan struct{} // a token per accepted message
+	mu     sync.Mutex
+	msgs   []*mailbox.Message
+	fail   func(m *mailbox.Message) error
+	got    chan struct{} // a token per accepted message
+	dedupe bool
+	seen   map[string]bool
 }
 
 func newRecorder() *recorder { return &recorder{got: make(chan struct{}, 1000)} }
@@ -66,6 +69,13 @@ func (r *recorder) handle(_ context.Context, m *mailbox.Message) error {
 		if err := r.fail(m); err != nil {
 			return err
 		}
+	}
+	if r.dedupe {
+		if r.seen == nil {
+			r.seen = map[string]bool{}
+		}
+		m.Known = r.seen[string(m.Raw)]
+		r.seen[string(m.Raw)] = true
 	}
 	r.msgs = append(r.msgs, m)
 	r.got <- struct{}{}
@@ -137,6 +147,7 @@ type peer struct {
 	create     func(t *testing.T, folder string)
 	recreate   func(t *testing.T, folder string)
 	list       func(t *testing.T, folder string) []mailtest.StoredMessage
+	remove     func(t *testing.T, folder string)
 	dovecot    *mailtest.Dovecot // nil for MemServer
 	memServer  *mailtest.MemServer
 	tlsConfig  *tls.Config
@@ -180,6 +191,12 @@ func startMemPeer(t *testing.T) *peer {
 			}
 			return msgs
 		},
+		remove: func(t *testing.T, folder string) {
+			t.Helper()
+			if err := s.DeleteFolder(folder); err != nil {
+				t.Fatal(err)
+			}
+		},
 	}
 }
 
@@ -198,6 +215,7 @@ func startDovecotPeer(t *testing.T) *peer {
 			t.Helper()
 			return d.Messages(t, folder)
 		},
+		remove: func(t *testing.T, folder string) { t.Helper(); d.DeleteFolder(t, folder) },
 	}
 }
 

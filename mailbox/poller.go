@@ -3,22 +3,17 @@ package mailbox
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"mime"
 	"net"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
-	"github.com/emersion/go-message/charset"
-	"github.com/emersion/go-sasl"
 )
 
 // Message is one raw message as read from a folder.
@@ -28,15 +23,43 @@ type Message struct {
 	UIDValidity  uint32
 	UID          uint32
 	InternalDate time.Time // when the server received it
-	Raw          []byte    // the whole RFC 5322 message, as stored on the server
+	Raw          []byte    // the whole RFC 5322 message, as stored on the server (see TooLarge)
+	// Size is the message's size as the server announced it (RFC822.SIZE).
+	Size int64
+	// TooLarge says Size is above the mailbox's max_message_bytes: the
+	// message was not fetched, and Raw holds only its header section (at
+	// most MaxHeaderBytes of it). The Handler must record it for an operator
+	// (with its headers and size), not take Raw for the message; the poller
+	// moves the cursor past it like any other once the Handler returned nil,
+	// so that one such message never holds up the mail behind it.
+	TooLarge bool
+	// Known is set by the Handler, when it returns nil, if it recognised
+	// the message as one it already stored (by content): the poller's log
+	// then counts it apart from new mail ("new messages stored", and after
+	// a rescan "rescanned=N new=M already_stored=K").
+	Known bool
 }
+
+// MaxHeaderBytes is how much of a too-large message's header section is
+// fetched: enough for every header of an ordinary message, not for a
+// hostile one of megabytes.
+const MaxHeaderBytes = 64 << 10
 
 // Cursor is how far a folder has been read: every message with a UID up to
 // LastUID under UIDValidity has been stored.
 type Cursor struct {
 	UIDValidity uint32 `json:"uidvalidity"`
 	LastUID     uint32 `json:"last_uid"`
+	// PendingAfter lists the UIDs (all ≤ LastUID) of stored messages whose
+	// after-action (after = "seen" or "move:FOLDER") could not be done yet;
+	// they are retried later (see the package notes). At most MaxPending.
+	PendingAfter []uint32 `json:"pending_after,omitempty"`
 }
+
+// MaxPending is the most after-actions a cursor keeps pending: the oldest
+// are given up beyond it (with a warning), so that a target that is never
+// fixed cannot grow the cursor without end.
+const MaxPending = 10000
 
 // CursorStore keeps one Cursor per mailbox and folder. ok is false when no
 // cursor was ever saved.
@@ -48,8 +71,8 @@ type CursorStore interface {
 // Handler stores one message durably and returns nil only once it is safe.
 // The poller moves the cursor past a message only after Handler returned nil
 // for it, and hands messages over in UID order. Handler must be idempotent:
-// after a crash or a failed after-action the same message is handed over
-// again (at least once).
+// after a crash, or when the folder is rescanned, the same message is handed
+// over again (at least once). See Message.TooLarge and Message.Known.
 type Handler func(ctx context.Context, m *Message) error
 
 // PollerOptions are the optional parts of a Poller. A nil *PollerOptions is
@@ -81,7 +104,9 @@ type PollerOptions struct {
 	// CommandTimeout is how long the poller waits for the server while a
 	// command is outstanding without receiving a single byte; then it
 	// drops the connection and reconnects (after a backoff). It also bounds
-	// the greeting, STARTTLS and login. Default 60 s.
+	// the greeting, STARTTLS and login. Each command must moreover be done
+	// within 2 × CommandTimeout, plus one second per 32 KiB of message a
+	// FETCH brings (see the package notes). Default 60 s.
 	CommandTimeout time.Duration
 	// LivenessInterval is how often a connection that waits for new mail
 	// proves the server is still answering: with IDLE, the IDLE command is
@@ -94,6 +119,9 @@ type PollerOptions struct {
 	// OnReconnect, optional, is called each time Run connects again to a
 	// folder after losing its connection (for a metric). It must be quick.
 	OnReconnect func(mailbox, folder string)
+	// OAuth2 is the sign-in of a mailbox with auth = "oauth2": an access
+	// token is asked of it for every login (XOAUTH2). Required then.
+	OAuth2 *OAuth2
 }
 
 // Default timeouts of [PollerOptions].
@@ -114,6 +142,11 @@ type PollerStatus struct {
 	// LastError is the latest error of each folder that has not synced
 	// successfully since, joined by "; ". Empty when all is well.
 	LastError string
+	// Notes are problems that do not stop the mail from coming in, in
+	// sentences for an operator: an after-action that cannot be done or
+	// waits for a retry, a server that reused UIDs (said for 24 h after it
+	// was seen). Empty when there are none.
+	Notes []string
 }
 
 // Poller reads new messages from the folders of one mailbox.
@@ -131,17 +164,36 @@ type Poller struct {
 	onReconnect   func(mailbox, folder string)
 	cmdTimeout    time.Duration
 	liveness      time.Duration
+	oauth2        *OAuth2
 
 	mu    sync.Mutex
 	state map[string]*folderState
 
 	warnNoUIDPlus sync.Once
+
+	// afterRefused is why the after-action cannot be done on this server
+	// (checked at every connection; nil when it can).
+	afterRefused error
 }
 
 type folderState struct {
 	connected   bool
 	lastSuccess time.Time
 	lastErr     string
+
+	// After-actions waiting (see after.go): how many, the last failure,
+	// and when they are tried again.
+	pending      int
+	pendingErr   string
+	pendingFails int
+	retryAt      time.Time
+
+	// A server that reused UIDs: what was seen, and when.
+	reuseNote string
+	reuseAt   time.Time
+	// ignoreUIDNext: the server's UIDNEXT proved wrong once, so it is not
+	// taken as proof that nothing is new, nor of reused UIDs.
+	ignoreUIDNext bool
 }
 
 // NewPoller checks cfg (after defaults) and returns a Poller. It does not
@@ -157,12 +209,16 @@ func NewPoller(cfg Config, cursors CursorStore, h Handler, opts *PollerOptions) 
 	if opts == nil {
 		opts = &PollerOptions{}
 	}
+	tlsConfig, err := tlsWithCAFile(opts.TLSConfig, cfg.CAFile, fmt.Sprintf("mailbox %q", cfg.Name))
+	if err != nil {
+		return nil, err
+	}
 	p := &Poller{
 		cfg:           cfg,
 		cursors:       cursors,
 		handle:        h,
 		log:           opts.Logger,
-		tlsConfig:     opts.TLSConfig,
+		tlsConfig:     tlsConfig,
 		batchSize:     opts.BatchSize,
 		maxBatchBytes: opts.MaxBatchBytes,
 		dialer:        opts.Dialer,
@@ -170,7 +226,11 @@ func NewPoller(cfg Config, cursors CursorStore, h Handler, opts *PollerOptions) 
 		onReconnect:   opts.OnReconnect,
 		cmdTimeout:    opts.CommandTimeout,
 		liveness:      opts.LivenessInterval,
+		oauth2:        opts.OAuth2,
 		state:         make(map[string]*folderState),
+	}
+	if cfg.Auth == AuthOAuth2 && p.oauth2 == nil {
+		return nil, fmt.Errorf("mailbox %q: auth = \"oauth2\" but no OAuth2 sign-in was given to the poller", cfg.Name)
 	}
 	if p.cmdTimeout <= 0 {
 		p.cmdTimeout = DefaultCommandTimeout
@@ -204,512 +264,6 @@ func (p *Poller) Config() Config { return p.cfg }
 
 func (p *Poller) errorf(format string, args ...any) error {
 	return fmt.Errorf("mailbox %q: "+format, append([]any{p.cfg.Name}, args...)...)
-}
-
-// AuthError is returned when the server rejected the credentials.
-type AuthError struct{ Err error }
-
-func (e *AuthError) Error() string { return e.Err.Error() }
-func (e *AuthError) Unwrap() error { return e.Err }
-
-// IsAuthFailure reports whether err is, or wraps, an *AuthError.
-func IsAuthFailure(err error) bool {
-	var ae *AuthError
-	return errors.As(err, &ae)
-}
-
-// session is one logged-in IMAP connection.
-type session struct {
-	c      *imapclient.Client
-	conn   *watchConn
-	events chan struct{} // a token when the server announced new messages
-	stop   func() bool   // undoes the close-on-cancel hook
-}
-
-// watchConn is the TCP connection under the IMAP client (and TLS): it
-// remembers when the server last sent a byte, and a watchdog closes it when
-// a command has waited too long for the server (see busy).
-type watchConn struct {
-	net.Conn
-	lastRead  atomic.Int64 // unix nanoseconds of the latest byte read
-	busySince atomic.Int64 // unix nanoseconds; 0 while no command is outstanding
-	timedOut  atomic.Bool
-	done      chan struct{}
-	closeOnce sync.Once
-}
-
-func (w *watchConn) Read(b []byte) (int, error) {
-	n, err := w.Conn.Read(b)
-	if n > 0 {
-		w.lastRead.Store(time.Now().UnixNano())
-	}
-	return n, err
-}
-
-func (w *watchConn) Close() error {
-	w.closeOnce.Do(func() { close(w.done) })
-	return w.Conn.Close()
-}
-
-// busy marks a command as outstanding until the returned func is called:
-// meanwhile, if the server sends nothing for the command timeout, the
-// watchdog closes the connection, which fails the command.
-func (w *watchConn) busy() (idle func()) {
-	w.busySince.Store(time.Now().UnixNano())
-	return func() { w.busySince.Store(0) }
-}
-
-// watch is the watchdog: it checks every timeout/5 (so a stalled server is
-// noticed between timeout and 1.2 × timeout after its last byte) until the
-// connection is closed. Waiting for the server is measured from the later of
-// the command's start and the latest byte: a large FETCH that keeps
-// streaming is never cut short, however long it takes.
-func (w *watchConn) watch(timeout time.Duration) {
-	t := time.NewTicker(max(timeout/5, 10*time.Millisecond))
-	defer t.Stop()
-	for {
-		select {
-		case <-w.done:
-			return
-		case now := <-t.C:
-			since := w.busySince.Load()
-			if since == 0 {
-				continue
-			}
-			if now.UnixNano()-max(since, w.lastRead.Load()) > int64(timeout) {
-				w.timedOut.Store(true)
-				w.Close()
-				return
-			}
-		}
-	}
-}
-
-// wrap adds to err that the server stopped answering, when the watchdog
-// closed the connection.
-func (s *session) wrap(err error, timeout time.Duration) error {
-	if err != nil && s.conn.timedOut.Load() {
-		return fmt.Errorf("the server sent nothing for %s while a command was waiting (connection dropped): %w", timeout, err)
-	}
-	return err
-}
-
-// close logs out (waiting at most 5 s) and closes the connection.
-func (s *session) close() {
-	done := make(chan struct{})
-	go func() {
-		_ = s.c.Logout().Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-	}
-	_ = s.c.Close()
-	_ = s.conn.Close()
-	s.stop()
-}
-
-// connect dials, secures and logs in. The connection is closed when ctx is
-// done, which unblocks any command in flight.
-func (p *Poller) connect(ctx context.Context) (*session, error) {
-	addr := p.cfg.imapAddr()
-	host, _, _ := net.SplitHostPort(addr)
-	events := make(chan struct{}, 1)
-	opts := &imapclient.Options{
-		WordDecoder: &mime.WordDecoder{CharsetReader: charset.Reader},
-		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
-			// Runs on the client's reader goroutine: never block here.
-			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
-				if d.NumMessages != nil {
-					select {
-					case events <- struct{}{}:
-					default:
-					}
-				}
-			},
-		},
-	}
-	var tlsCfg *tls.Config
-	if p.tlsConfig != nil {
-		tlsCfg = p.tlsConfig.Clone()
-	} else {
-		tlsCfg = &tls.Config{}
-	}
-	if tlsCfg.ServerName == "" {
-		tlsCfg.ServerName = host
-	}
-
-	raw, err := p.dialer.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, p.errorf("connect to %s: %w", addr, err)
-	}
-	conn := &watchConn{Conn: raw, done: make(chan struct{})}
-	go conn.watch(p.cmdTimeout)
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	fail := func(err error) (*session, error) {
-		stop()
-		conn.Close()
-		if conn.timedOut.Load() {
-			err = fmt.Errorf("%w (the server sent nothing for %s)", err, p.cmdTimeout)
-		}
-		return nil, err
-	}
-	// Greeting, STARTTLS and login: the server must keep answering.
-	idle := conn.busy()
-	defer idle()
-
-	var c *imapclient.Client
-	switch p.cfg.TLS {
-	case TLSImplicit:
-		if tlsCfg.NextProtos == nil {
-			tlsCfg.NextProtos = []string{"imap"}
-		}
-		tc := tls.Client(conn, tlsCfg)
-		hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := tc.HandshakeContext(hctx)
-		cancel()
-		if err != nil {
-			return fail(p.errorf("TLS handshake with %s: %w", addr, err))
-		}
-		c = imapclient.New(tc, opts)
-	case TLSStartTLS:
-		opts.TLSConfig = tlsCfg
-		c, err = imapclient.NewStartTLS(conn, opts)
-		if err != nil {
-			return fail(p.errorf("STARTTLS with %s: %w", addr, err))
-		}
-	case TLSNone:
-		c = imapclient.New(conn, opts)
-	default:
-		return fail(p.errorf("tls = %q is not one of implicit, starttls, none", p.cfg.TLS))
-	}
-	if err := c.WaitGreeting(); err != nil {
-		c.Close()
-		return fail(p.errorf("greeting from %s: %w", addr, err))
-	}
-	if err := p.authenticate(c, addr); err != nil {
-		c.Close()
-		return fail(err)
-	}
-	return &session{c: c, conn: conn, events: events, stop: stop}, nil
-}
-
-// authenticate logs in with XOAUTH2 when oauth2_token_file is set, else with
-// AUTHENTICATE PLAIN when advertised, else LOGIN. The secret is read now, so
-// a rotated token or password is picked up on the next connection.
-func (p *Poller) authenticate(c *imapclient.Client, addr string) error {
-	user := p.cfg.Username
-	classify := func(mech string, err error) error {
-		if err == nil {
-			return nil
-		}
-		err = p.errorf("log in as %s to %s with %s: %w", user, addr, mech, err)
-		var ie *imap.Error
-		if errors.As(err, &ie) {
-			return &AuthError{Err: err}
-		}
-		return err
-	}
-	if p.cfg.OAuth2TokenFile != "" {
-		tok, err := readSecret(p.cfg.OAuth2TokenFile, "")
-		if err != nil {
-			return p.errorf("oauth2_token_file: %w", err)
-		}
-		sc := &xoauth2Client{username: user, token: strings.TrimSpace(tok)}
-		if err := c.Authenticate(sc); err != nil {
-			if sc.serverError != "" {
-				err = fmt.Errorf("%w (server said %s)", err, sc.serverError)
-			}
-			return classify(XOAUTH2, err)
-		}
-		return nil
-	}
-	pw, err := readSecret(p.cfg.PasswordFile, p.cfg.PasswordEnv)
-	if err != nil {
-		if p.cfg.PasswordFile != "" {
-			return p.errorf("password_file: %w", err)
-		}
-		return p.errorf("password_env: %w", err)
-	}
-	caps := c.Caps()
-	if slices.Contains(caps.AuthMechanisms(), sasl.Plain) {
-		return classify("AUTHENTICATE PLAIN", c.Authenticate(sasl.NewPlainClient("", user, pw)))
-	}
-	if caps.Has(imap.CapLoginDisabled) {
-		return p.errorf("log in to %s: the server disabled LOGIN and offers no AUTH=PLAIN (mechanisms: %s)", addr, strings.Join(caps.AuthMechanisms(), " "))
-	}
-	if err := c.Login(user, pw).Wait(); err != nil {
-		return classify("LOGIN", err)
-	}
-	return nil
-}
-
-// SyncOnce connects, syncs every folder once (see the package notes for the
-// cursor rules) and logs out. It returns how many messages the Handler
-// accepted. A failing folder does not stop the others; the errors are joined.
-func (p *Poller) SyncOnce(ctx context.Context) (fetched int, err error) {
-	s, err := p.connect(ctx)
-	if err != nil {
-		for _, f := range p.cfg.Folders {
-			p.recordFailure(f, err)
-		}
-		return 0, err
-	}
-	defer s.close()
-	var errs []error
-	for _, f := range p.cfg.Folders {
-		n, err := p.syncFolder(ctx, s, f)
-		fetched += n
-		if err != nil {
-			p.recordFailure(f, err)
-			errs = append(errs, err)
-			if ctx.Err() != nil {
-				break
-			}
-			continue
-		}
-		p.recordSuccess(f)
-	}
-	return fetched, errors.Join(errs...)
-}
-
-// outside runs fn, which does not talk to the IMAP server (the Handler, the
-// CursorStore, Progress), with the command watchdog paused: a slow Handler
-// must not look like a silent server.
-func (s *session) outside(fn func() error) error {
-	prev := s.conn.busySince.Swap(0)
-	defer func() {
-		if prev != 0 {
-			s.conn.busySince.Store(time.Now().UnixNano())
-		}
-	}()
-	return fn()
-}
-
-// syncFolder selects folder and hands every message after the cursor to the
-// Handler, in UID order.
-func (p *Poller) syncFolder(ctx context.Context, s *session, folder string) (n int, err error) {
-	defer s.conn.busy()()
-	defer func() { err = s.wrap(err, p.cmdTimeout) }()
-	c := s.c
-	log := p.log.With("folder", folder)
-	readOnly := p.cfg.After == "none"
-	sel, err := c.Select(folder, &imap.SelectOptions{ReadOnly: readOnly}).Wait()
-	if err != nil {
-		return 0, p.errorf("select %s: %w", folder, err)
-	}
-	validity := sel.UIDValidity
-	if validity == 0 {
-		return 0, p.errorf("select %s: the server sent no UIDVALIDITY, so its UIDs cannot be trusted", folder)
-	}
-	var cur Cursor
-	var ok bool
-	if err := s.outside(func() (err error) {
-		cur, ok, err = p.cursors.Cursor(ctx, p.cfg.Name, folder)
-		return err
-	}); err != nil {
-		return 0, p.errorf("read cursor of %s: %w", folder, err)
-	}
-	var last uint32
-	switch {
-	case !ok:
-		log.Info("no cursor yet: reading the folder from UID 1", "uidvalidity", validity)
-	case cur.UIDValidity != validity:
-		log.Warn("UIDVALIDITY changed: the server renumbered the folder; rescanning from UID 1 (messages already stored are recognised by content)",
-			"uidvalidity", validity, "old_uidvalidity", cur.UIDValidity, "old_last_uid", cur.LastUID)
-	default:
-		last = cur.LastUID
-	}
-	if !ok || cur.UIDValidity != validity {
-		// Record the new UIDVALIDITY at once, so the warning above is given once.
-		if err := s.outside(func() error {
-			return p.cursors.SetCursor(ctx, p.cfg.Name, folder, Cursor{UIDValidity: validity})
-		}); err != nil {
-			return 0, p.errorf("save cursor of %s: %w", folder, err)
-		}
-	}
-	if sel.NumMessages == 0 || (sel.UIDNext != 0 && uint64(sel.UIDNext) <= uint64(last)+1) {
-		return 0, nil
-	}
-
-	criteria := &imap.SearchCriteria{UID: []imap.UIDSet{{{Start: imap.UID(last + 1), Stop: 0}}}}
-	if since := p.cfg.since(); !since.IsZero() {
-		criteria.Since = since
-	}
-	data, err := c.UIDSearch(criteria, nil).Wait()
-	if err != nil {
-		return 0, p.errorf("search %s for UIDs after %d: %w", folder, last, err)
-	}
-	var uids []uint32
-	for _, u := range data.AllUIDs() {
-		// "N:*" also matches the highest UID when it is ≤ N: filter ourselves.
-		if uint32(u) > last {
-			uids = append(uids, uint32(u))
-		}
-	}
-	slices.Sort(uids)
-	uids = slices.Compact(uids)
-	if len(uids) > 0 {
-		log.Debug("new messages", "count", len(uids), "uidvalidity", validity, "after_uid", last)
-	}
-
-	total := len(uids)
-	report := func(done int) {}
-	if total > p.batchSize {
-		report = func(done int) {
-			log.Info(fmt.Sprintf("fetching %s: %d of %d", folder, done, total), "done", done, "total", total)
-			if p.progress != nil {
-				s.outside(func() error { p.progress(p.cfg.Name, folder, done, total); return nil })
-			}
-		}
-	}
-	report(0)
-	done := 0
-	for len(uids) > 0 {
-		chunk := uids[:min(p.batchSize, len(uids))]
-		uids = uids[len(chunk):]
-		k, err := p.syncChunk(ctx, s, log, folder, validity, chunk)
-		n += k
-		if err != nil {
-			return n, err
-		}
-		done += len(chunk)
-		report(done)
-	}
-	return n, nil
-}
-
-// syncChunk fetches the sizes of chunk, then the messages in groups of at
-// most maxBatchBytes, and hands them over.
-func (p *Poller) syncChunk(ctx context.Context, s *session, log *slog.Logger, folder string, validity uint32, chunk []uint32) (int, error) {
-	set := uidSet(chunk)
-	sizes, err := s.c.Fetch(set, &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
-	if err != nil {
-		return 0, p.errorf("fetch sizes of UID %s of %s: %w", set, folder, err)
-	}
-	size := make(map[uint32]int64, len(sizes))
-	for _, m := range sizes {
-		size[uint32(m.UID)] = m.RFC822Size
-	}
-	n := 0
-	var group []uint32
-	var total int64
-	flush := func() error {
-		if len(group) == 0 {
-			return nil
-		}
-		k, err := p.fetchAndHandle(ctx, s, log, folder, validity, group)
-		n += k
-		group, total = group[:0], 0
-		return err
-	}
-	for _, uid := range chunk {
-		sz, ok := size[uid]
-		if !ok {
-			log.Info("message vanished before it could be fetched", "uid", uid, "uidvalidity", validity)
-			continue
-		}
-		if len(group) > 0 && total+sz > p.maxBatchBytes {
-			if err := flush(); err != nil {
-				return n, err
-			}
-		}
-		group = append(group, uid)
-		total += sz
-	}
-	return n, flush()
-}
-
-func (p *Poller) fetchAndHandle(ctx context.Context, s *session, log *slog.Logger, folder string, validity uint32, uids []uint32) (int, error) {
-	set := uidSet(uids)
-	section := &imap.FetchItemBodySection{Peek: true} // BODY.PEEK[]: never sets \Seen
-	bufs, err := s.c.Fetch(set, &imap.FetchOptions{
-		UID:          true,
-		InternalDate: true,
-		BodySection:  []*imap.FetchItemBodySection{section},
-	}).Collect()
-	if err != nil {
-		return 0, p.errorf("fetch UID %s of %s: %w", set, folder, err)
-	}
-	byUID := make(map[uint32]*imapclient.FetchMessageBuffer, len(bufs))
-	for _, b := range bufs {
-		byUID[uint32(b.UID)] = b
-	}
-	n := 0
-	for _, uid := range uids {
-		b := byUID[uid]
-		if b == nil {
-			log.Info("message vanished before it could be fetched", "uid", uid, "uidvalidity", validity)
-			continue
-		}
-		raw := b.FindBodySection(section)
-		if raw == nil {
-			return n, p.errorf("fetch UID %d of %s: the server returned no body", uid, folder)
-		}
-		m := &Message{
-			Mailbox:      p.cfg.Name,
-			Folder:       folder,
-			UIDValidity:  validity,
-			UID:          uid,
-			InternalDate: b.InternalDate,
-			Raw:          raw,
-		}
-		if err := s.outside(func() error { return p.handle(ctx, m) }); err != nil {
-			return n, p.errorf("handle UID %d of %s: %w", uid, folder, err)
-		}
-		if err := p.afterAction(s.c, log, uid); err != nil {
-			return n, p.errorf("after = %q on UID %d of %s: %w", p.cfg.After, uid, folder, err)
-		}
-		if err := s.outside(func() error {
-			return p.cursors.SetCursor(ctx, p.cfg.Name, folder, Cursor{UIDValidity: validity, LastUID: uid})
-		}); err != nil {
-			return n, p.errorf("save cursor at UID %d of %s: %w", uid, folder, err)
-		}
-		n++
-		log.Debug("message handed over", "uid", uid, "uidvalidity", validity, "bytes", len(raw))
-		byUID[uid] = nil // let the collector have it once handled
-	}
-	return n, nil
-}
-
-// afterAction sets \Seen or moves the message, as configured.
-func (p *Poller) afterAction(c *imapclient.Client, log *slog.Logger, uid uint32) error {
-	set := imap.UIDSetNum(imap.UID(uid))
-	switch {
-	case p.cfg.After == "seen":
-		return c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close()
-	case p.moveTo != "":
-		caps := c.Caps()
-		if caps.Has(imap.CapMove) {
-			_, err := c.Move(set, p.moveTo).Wait()
-			return err
-		}
-		if _, err := c.Copy(set, p.moveTo).Wait(); err != nil {
-			return fmt.Errorf("copy to %s: %w", p.moveTo, err)
-		}
-		if err := c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
-			return fmt.Errorf("flag \\Deleted after copy to %s: %w", p.moveTo, err)
-		}
-		if caps.Has(imap.CapUIDPlus) {
-			if err := c.UIDExpunge(set).Close(); err != nil {
-				return fmt.Errorf("UID EXPUNGE after copy to %s: %w", p.moveTo, err)
-			}
-			return nil
-		}
-		p.warnNoUIDPlus.Do(func() {
-			log.Warn("the server has neither MOVE nor UIDPLUS: moved messages are copied and flagged \\Deleted but not expunged (a plain EXPUNGE could remove other deleted mail)")
-		})
-	}
-	return nil
-}
-
-func uidSet(uids []uint32) imap.UIDSet {
-	var s imap.UIDSet
-	for _, u := range uids {
-		s.AddNum(imap.UID(u))
-	}
-	return s
 }
 
 // Run watches every folder until ctx is done, then returns nil. It keeps one
@@ -785,8 +339,8 @@ func (p *Poller) watchFolder(ctx context.Context, log *slog.Logger, folder strin
 		}
 		synced = true
 		p.recordSuccess(folder)
-		if n > 0 {
-			log.Info("new messages stored", "count", n)
+		if n.fresh > 0 {
+			log.Info("new messages stored", "count", n.fresh)
 		}
 		if idle {
 			err = p.waitIdle(ctx, s, folder)
@@ -810,7 +364,11 @@ func (p *Poller) waitIdle(ctx context.Context, s *session, folder string) error 
 	defer poll.Stop()
 	for {
 		idle := s.conn.busy()
-		cmd, err := s.c.Idle() // returns once the server's "+ idling" came
+		var cmd *imapclient.IdleCommand
+		err := s.cmd(p, "IDLE", 0, func() (err error) {
+			cmd, err = s.c.Idle() // returns once the server's "+ idling" came
+			return err
+		})
 		idle()
 		if err != nil {
 			return p.errorf("IDLE on %s: %w", folder, err)
@@ -828,8 +386,12 @@ func (p *Poller) waitIdle(ctx context.Context, s *session, folder string) error 
 		}
 		refresh.Stop()
 		idle = s.conn.busy()
-		cerr := cmd.Close() // DONE
-		werr := cmd.Wait()  // the server's OK
+		var cerr, werr error
+		s.cmd(p, "DONE (end of IDLE)", 0, func() error {
+			cerr = cmd.Close() // DONE
+			werr = cmd.Wait()  // the server's OK
+			return nil
+		})
 		idle()
 		switch {
 		case ctx.Err() != nil:
@@ -866,7 +428,7 @@ func (p *Poller) waitPoll(ctx context.Context, s *session, folder string) error 
 			return p.errorf("connection to %s closed while waiting to poll %s", p.cfg.imapAddr(), folder)
 		case <-keepAlive.C:
 			idle := s.conn.busy()
-			err := s.c.Noop().Wait()
+			err := s.cmd(p, "NOOP", 0, func() error { return s.c.Noop().Wait() })
 			idle()
 			if err != nil {
 				return p.errorf("NOOP on %s: %w", folder, err)
@@ -945,5 +507,38 @@ func (p *Poller) Status() PollerStatus {
 		st.LastSuccess = oldest
 	}
 	st.LastError = strings.Join(errs, "; ")
+	st.Notes = p.notesLocked(time.Now())
 	return st
+}
+
+// reuseNoteFor is how long a server's reuse of UIDs stays among the notes.
+const reuseNoteFor = 24 * time.Hour
+
+// notesLocked words the problems that do not stop ingestion. p.mu is held.
+func (p *Poller) notesLocked(now time.Time) []string {
+	var notes []string
+	pending := 0
+	for _, f := range p.cfg.Folders {
+		pending += p.state[f].pending
+	}
+	if p.afterRefused != nil {
+		notes = append(notes, fmt.Sprintf("%v; %d stored message(s) wait for it", p.afterRefused, pending))
+	}
+	for _, f := range p.cfg.Folders {
+		s := p.state[f]
+		if p.afterRefused == nil && s.pending > 0 {
+			n := fmt.Sprintf("%s: %d stored message(s) wait for after = %q", f, s.pending, p.cfg.After)
+			if s.pendingErr != "" {
+				n += " (it failed: " + s.pendingErr + ")"
+			}
+			if !s.retryAt.IsZero() {
+				n += "; tried again from " + s.retryAt.Format(time.TimeOnly)
+			}
+			notes = append(notes, n)
+		}
+		if s.reuseNote != "" && now.Sub(s.reuseAt) < reuseNoteFor {
+			notes = append(notes, f+": "+s.reuseNote)
+		}
+	}
+	return notes
 }

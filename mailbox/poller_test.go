@@ -220,27 +220,6 @@ func TestAfterActionsRunOnlyOnStoredMessages(t *testing.T) {
 	}
 }
 
-func TestAfterMoveToMissingFolderKeepsCursorAndReports(t *testing.T) {
-	forEachPeer(t, func(t *testing.T, p *peer) {
-		ctx := ctxTimeout(t, time.Minute)
-		p.append(t, "INBOX", testMessage(1))
-		cfg := p.config(t)
-		cfg.After = "move:Nowhere"
-		cursors, rec := newMemCursors(), newRecorder()
-		poller := newPoller(t, cfg, cursors, rec, nil)
-		n, err := poller.SyncOnce(ctx)
-		if n != 0 || err == nil || !strings.Contains(err.Error(), `after = "move:Nowhere" on UID`) {
-			t.Fatalf("SyncOnce = %d, %v; want 0 and an after-action error", n, err)
-		}
-		if c := cursors.get(t, "INBOX"); c.LastUID != 0 {
-			t.Errorf("cursor moved to %d although the move failed", c.LastUID)
-		}
-		if msgs := p.list(t, "INBOX"); len(msgs) != 1 {
-			t.Errorf("INBOX has %d messages, want the 1 that could not be moved", len(msgs))
-		}
-	})
-}
-
 func TestRunPicksUpNewMailWithIDLE(t *testing.T) {
 	forEachPeer(t, func(t *testing.T, p *peer) {
 		p.append(t, "INBOX", testMessage(1))

@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // tcpProxy forwards loopback TCP connections to a server. It counts the
 // connections, records what clients sent, and can freeze: while frozen it
 // accepts connections and keeps them open but passes no byte either way, as
-// a server that hangs or a network that silently drops packets would.
+// a server that hangs or a network that silently drops packets would. It
+// can also throttle (see throttleAfter) and be pointed at another server
+// (retarget).
 type tcpProxy struct {
 	ln     net.Listener
 	target string
@@ -22,6 +26,42 @@ type tcpProxy struct {
 	conns    map[net.Conn]bool
 	accepted int
 	sent     bytes.Buffer // client → server, every connection
+
+	trigger   string // see throttleAfter
+	rate      int
+	once      bool
+	throttled int // connections throttled so far
+}
+
+// throttleAfter makes the proxy pass the server's bytes at only rate bytes
+// a second on a connection once its client has sent trigger (the rest of
+// the connection goes at full speed until then); with once, only the first
+// connection that sends it is throttled.
+func (p *tcpProxy) throttleAfter(trigger string, rate int, once bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.trigger, p.rate, p.once = trigger, rate, once
+}
+
+// throttledConns is how many connections were throttled.
+func (p *tcpProxy) throttledConns() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.throttled
+}
+
+// retarget sends the connections opened from now on to another server.
+func (p *tcpProxy) retarget(addr string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.target = addr
+}
+
+// link is one proxied connection's throttle: 0 until the trigger is seen.
+type link struct {
+	mu   sync.Mutex
+	rate int
+	seen string // the end of what the client sent, for a trigger split across reads
 }
 
 func startProxy(t *testing.T, target string) *tcpProxy {
@@ -45,7 +85,10 @@ func (p *tcpProxy) serve() {
 		if err != nil {
 			return
 		}
-		s, err := net.Dial("tcp", p.target)
+		p.mu.Lock()
+		target := p.target
+		p.mu.Unlock()
+		s, err := net.Dial("tcp", target)
 		if err != nil {
 			c.Close()
 			continue
@@ -54,13 +97,15 @@ func (p *tcpProxy) serve() {
 		p.accepted++
 		p.conns[c], p.conns[s] = true, true
 		p.mu.Unlock()
-		go p.pipe(s, c, true)
-		go p.pipe(c, s, false)
+		l := &link{}
+		go p.pipe(s, c, true, l)
+		go p.pipe(c, s, false, l)
 	}
 }
 
-// pipe copies src to dst, holding the data while the proxy is frozen.
-func (p *tcpProxy) pipe(dst, src net.Conn, fromClient bool) {
+// pipe copies src to dst, holding the data while the proxy is frozen, and
+// pacing what the server sends once the link is throttled.
+func (p *tcpProxy) pipe(dst, src net.Conn, fromClient bool, l *link) {
 	defer func() {
 		dst.Close()
 		src.Close()
@@ -79,8 +124,18 @@ func (p *tcpProxy) pipe(dst, src net.Conn, fromClient bool) {
 			}
 			if fromClient {
 				p.sent.Write(buf[:n])
+				p.checkTrigger(l, buf[:n])
 			}
 			p.mu.Unlock()
+			l.mu.Lock()
+			rate := l.rate
+			l.mu.Unlock()
+			if !fromClient && rate > 0 {
+				if !paced(dst, buf[:n], rate) {
+					return
+				}
+				continue
+			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return
 			}
@@ -92,6 +147,44 @@ func (p *tcpProxy) pipe(dst, src net.Conn, fromClient bool) {
 			return
 		}
 	}
+}
+
+// checkTrigger throttles l when the client's bytes complete the trigger.
+// p.mu is held.
+func (p *tcpProxy) checkTrigger(l *link, b []byte) {
+	if p.trigger == "" || (p.once && p.throttled > 0) {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.rate > 0 {
+		return
+	}
+	l.seen += string(b)
+	if strings.Contains(l.seen, p.trigger) {
+		l.rate = p.rate
+		p.throttled++
+	}
+	if len(l.seen) > len(p.trigger) {
+		l.seen = l.seen[len(l.seen)-len(p.trigger):]
+	}
+}
+
+// paced writes b at rate bytes a second, in slices of a tenth of a second,
+// each sent on an absolute schedule so that pauses do not add up. It
+// reports whether every write succeeded.
+func paced(dst net.Conn, b []byte, rate int) bool {
+	step := max(1, rate/10)
+	start := time.Now()
+	for sent := 0; sent < len(b); {
+		k := min(step, len(b)-sent)
+		if _, err := dst.Write(b[sent : sent+k]); err != nil {
+			return false
+		}
+		sent += k
+		time.Sleep(time.Until(start.Add(time.Duration(sent) * time.Second / time.Duration(rate))))
+	}
+	return true
 }
 
 // freeze stops forwarding; thaw resumes it.

@@ -28,6 +28,9 @@ type SenderOptions struct {
 	Dialer *net.Dialer
 	// Timeout bounds one Send when ctx has no deadline. Default 2 minutes.
 	Timeout time.Duration
+	// OAuth2 is the sign-in whose access tokens authenticate with auth =
+	// "oauth2" (XOAUTH2 or OAUTHBEARER). Required then.
+	OAuth2 *OAuth2
 }
 
 // Sender sends reminder emails through one submission server. It opens a new
@@ -39,6 +42,7 @@ type Sender struct {
 	log       *slog.Logger
 	dialer    *net.Dialer
 	timeout   time.Duration
+	oauth2    *OAuth2
 }
 
 // SendError is every error Send returns. Temporary is true for 4xx replies
@@ -72,14 +76,22 @@ func NewSender(cfg SMTPConfig, opts *SenderOptions) (*Sender, error) {
 	if opts == nil {
 		opts = &SenderOptions{}
 	}
+	tlsConfig, err := tlsWithCAFile(opts.TLSConfig, cfg.CAFile, "smtp")
+	if err != nil {
+		return nil, err
+	}
 	from, _ := mail.ParseAddress(cfg.From)
 	s := &Sender{
 		cfg:       cfg,
 		from:      from.Address,
-		tlsConfig: opts.TLSConfig,
+		tlsConfig: tlsConfig,
 		log:       opts.Logger,
 		dialer:    opts.Dialer,
 		timeout:   opts.Timeout,
+		oauth2:    opts.OAuth2,
+	}
+	if cfg.Auth == AuthOAuth2 && s.oauth2 == nil {
+		return nil, errors.New("smtp: auth = \"oauth2\" but no mailbox sign-in was given to the sender (set oauth2_mailbox)")
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -100,12 +112,26 @@ func (s *Sender) From() string { return s.from }
 // to. The envelope sender is the address of the configured from. Errors are
 // *SendError.
 func (s *Sender) Send(ctx context.Context, to []string, msg []byte) error {
+	return s.SendRecorded(ctx, to, msg, nil)
+}
+
+// SendRecorded is Send that calls beforeData once the server accepted the
+// recipients, just before the DATA command: the last moment at which
+// nothing has been handed over. A caller that must never send twice
+// records there that the message may now reach the server; an error from
+// beforeData ends the session without sending (Step "record").
+func (s *Sender) SendRecorded(ctx context.Context, to []string, msg []byte, beforeData func() error) error {
 	addr := s.cfg.smtpAddr()
 	fail := func(step string, err error) error {
 		se := &SendError{Server: addr, Step: step, Temporary: true, Err: err}
 		var smtpErr *smtp.SMTPError
 		var certErr *tls.CertificateVerificationError
+		var bearerErr *sasl.OAuthBearerError
 		switch {
+		case errors.As(err, &bearerErr):
+			// The server refused the OAuth2 token (go-sasl ends the
+			// exchange itself): a new token is needed, not a retry.
+			se.Temporary = false
 		case errors.As(err, &smtpErr):
 			se.Code = smtpErr.Code
 			se.Temporary = smtpErr.Code/100 != 5
@@ -127,7 +153,15 @@ func (s *Sender) Send(ctx context.Context, to []string, msg []byte) error {
 		}
 	}
 	var pw string
-	if s.cfg.Username != "" {
+	if s.cfg.Auth == AuthOAuth2 {
+		// The token is asked for before connecting: a refresh can take a
+		// while and a server may not wait.
+		tok, err := s.oauth2.AccessToken(ctx)
+		if err != nil {
+			return &SendError{Server: addr, Step: "OAuth2 sign-in", Temporary: !IsSignInNeeded(err), Err: err}
+		}
+		pw = tok
+	} else if s.cfg.Username != "" {
 		var err error
 		if pw, err = readSecret(s.cfg.PasswordFile, s.cfg.PasswordEnv); err != nil {
 			return permanent("read password", err)
@@ -185,7 +219,18 @@ func (s *Sender) Send(ctx context.Context, to []string, msg []byte) error {
 	}
 	defer c.Close()
 
-	if s.cfg.Username != "" {
+	switch {
+	case s.cfg.Auth == AuthOAuth2 && s.cfg.OAuth2Mechanism == "oauthbearer":
+		if err := c.Auth(sasl.NewOAuthBearerClient(&sasl.OAuthBearerOptions{Username: s.cfg.Username, Token: pw})); err != nil {
+			s.oauth2.Forget()
+			return fail("AUTH OAUTHBEARER as "+s.cfg.Username, err)
+		}
+	case s.cfg.Auth == AuthOAuth2:
+		if err := c.Auth(NewXOAUTH2Client(s.cfg.Username, pw)); err != nil {
+			s.oauth2.Forget()
+			return fail("AUTH XOAUTH2 as "+s.cfg.Username, err)
+		}
+	case s.cfg.Username != "":
 		if err := c.Auth(sasl.NewPlainClient("", s.cfg.Username, pw)); err != nil {
 			return fail("AUTH PLAIN as "+s.cfg.Username, err)
 		}
@@ -196,6 +241,11 @@ func (s *Sender) Send(ctx context.Context, to []string, msg []byte) error {
 	for _, r := range to {
 		if err := c.Rcpt(r, nil); err != nil {
 			return fail("RCPT TO <"+r+">", err)
+		}
+	}
+	if beforeData != nil {
+		if err := beforeData(); err != nil {
+			return &SendError{Server: addr, Step: "record", Temporary: true, Err: err}
 		}
 	}
 	w, err := c.Data()
@@ -217,6 +267,6 @@ func (s *Sender) Send(ctx context.Context, to []string, msg []byte) error {
 	if err := c.Quit(); err != nil {
 		s.log.Debug("smtp QUIT failed after the message was accepted", "server", addr, "err", err)
 	}
-	s.log.Info("reminder sent", "server", addr, "rcpts", len(to), "bytes", len(msg))
+	s.log.Info("mail sent", "server", addr, "rcpts", len(to), "bytes", len(msg))
 	return nil
 }

@@ -33,7 +33,7 @@ func (r *reader) attachment(e *message.Entity, mediaType, filename string, isAtt
 		}
 	}
 	a := Attachment{Filename: filename, ContentType: mediaType, Size: len(data)}
-	text, err := r.attachmentText(data, format, mediaType)
+	text, err := r.attachmentText(data, format, mediaType, filename)
 	if needsOCR(format, text, err, len(data)) {
 		var res extract.OCRResult
 		res, err = r.ocr(data, format)
@@ -63,7 +63,7 @@ func (r *reader) attachment(e *message.Entity, mediaType, filename string, isAtt
 
 // attachmentText takes the text of one attachment by what its first bytes say
 // it is (the declared type is often wrong: application/octet-stream).
-func (r *reader) attachmentText(data []byte, format extract.Format, mediaType string) (string, error) {
+func (r *reader) attachmentText(data []byte, format extract.Format, mediaType, filename string) (string, error) {
 	if len(data) == 0 {
 		return "", nil
 	}
@@ -73,15 +73,30 @@ func (r *reader) attachmentText(data []byte, format extract.Format, mediaType st
 		return extract.PDF(r.ctx, data, lim)
 	case extract.FormatDOCX:
 		return extract.DOCX(data, lim)
+	case extract.FormatXLSX:
+		return extract.XLSX(data, lim)
 	case extract.FormatHTML:
 		return r.htmlText(data), nil
 	case extract.FormatText:
+		if isCSV(mediaType, filename) {
+			return extract.CSV(r.cutText(data), lim)
+		}
 		if strings.HasPrefix(mediaType, "text/") || mediaType == "application/octet-stream" || mediaType == "" {
 			return toUTF8(string(r.cutText(data))), nil
 		}
 		return "", nil
 	}
 	return "", nil
+}
+
+// isCSV tells a comma-separated file by its declared type or its name (its
+// bytes are text like any other).
+func isCSV(mediaType, filename string) bool {
+	switch strings.ToLower(mediaType) {
+	case "text/csv", "application/csv", "text/comma-separated-values", "application/vnd.ms-excel":
+		return true
+	}
+	return strings.HasSuffix(strings.ToLower(filename), ".csv")
 }
 
 // minOCRImage is the size below which an image is taken for a logo or an
@@ -132,6 +147,7 @@ func (e ocrError) Unwrap() error { return e.err }
 var formatTypes = map[extract.Format]string{
 	extract.FormatPDF:  "application/pdf",
 	extract.FormatDOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+	extract.FormatXLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 	extract.FormatHTML: "text/html",
 	extract.FormatJPEG: "image/jpeg",
 	extract.FormatPNG:  "image/png",

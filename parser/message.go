@@ -39,7 +39,12 @@ type Message struct {
 	Subject     string
 	Date        time.Time // zero if none
 	InReplyTo   []string  // message-ids with <>
-	References  []string
+	// References are the message-ids the References header names, and
+	// those of Returned.
+	References []string
+	// Returned are the message-ids of the message a delivery report
+	// returns (read from its text/rfc822-headers or message/rfc822 part).
+	Returned []string
 	// AutoSubmitted is the Auto-Submitted header's value, lower case.
 	AutoSubmitted string
 	// Header is the top-level header, for anything else a caller needs.
@@ -59,7 +64,7 @@ type Message struct {
 	// The texts analysisTexts puts together, once: Reference and Reply
 	// both need them.
 	analysed      sync.Once
-	texts         string
+	docs          []string
 	cleanText     string
 	scanTexts     []ocrSource
 	analysisPanic string // what putting them together panicked with
@@ -247,6 +252,50 @@ func (r *reader) readHeader(e *message.Entity) {
 	m.InReplyTo = msgIDs(h, "In-Reply-To")
 	m.References = msgIDs(h, "References")
 	m.AutoSubmitted = strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted")))
+	r.capHeaders()
+}
+
+// Bounds on what is kept of a header: a hostile message may carry a
+// Subject of megabytes; a Reply carries at most these, the cut said in its
+// Warnings.
+const (
+	maxSubject   = 2000 // bytes of Subject
+	maxHeaderVal = 1000 // bytes of Message-ID, From's address and name
+	maxAddresses = 100  // addresses of To, Cc, Delivered-To
+	maxMsgIDs    = 100  // message-ids of In-Reply-To, References
+)
+
+// capHeaders cuts header values to the bounds above.
+func (r *reader) capHeaders() {
+	m := r.m
+	if len(m.Subject) > maxSubject {
+		r.warn("the subject is %d bytes long: only its first %d were kept", len(m.Subject), maxSubject)
+		m.Subject = shorten(m.Subject, maxSubject)
+	}
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"Message-ID", &m.MessageID}, {"From address", &m.From}, {"From name", &m.FromName}} {
+		if len(*f.v) > maxHeaderVal {
+			r.warn("the %s is %d bytes long: only its first %d were kept", f.name, len(*f.v), maxHeaderVal)
+			*f.v = shorten(*f.v, maxHeaderVal)
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    *[]string
+		max  int
+	}{{"To", &m.To, maxAddresses}, {"Cc", &m.Cc, maxAddresses}, {"Delivered-To", &m.DeliveredTo, maxAddresses}, {"In-Reply-To", &m.InReplyTo, maxMsgIDs}, {"References", &m.References, maxMsgIDs}} {
+		if len(*f.v) > f.max {
+			r.warn("the %s header names %d addresses or messages: only the first %d were kept", f.name, len(*f.v), f.max)
+			*f.v = (*f.v)[:f.max]
+		}
+		for i, x := range *f.v {
+			if len(x) > maxHeaderVal {
+				(*f.v)[i] = shorten(x, maxHeaderVal)
+			}
+		}
+	}
 }
 
 // parseDate reads an RFC 5322 date, with a few common deviations.
@@ -341,6 +390,42 @@ func msgIDs(h gomail.Header, key string) []string {
 	return out
 }
 
+// returned records the Message-ID of the message a delivery report
+// returns (its headers, as text/rfc822-headers or message/rfc822), in
+// Returned and in References: the report is about that message, and a
+// matcher finds its request by it.
+func (r *reader) returned(data []byte) {
+	h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(firstBytes(data, 64<<10))))
+	if err != nil && h.Len() == 0 {
+		return
+	}
+	mh := gomail.Header{Header: message.Header{Header: h}}
+	for _, id := range msgIDs(mh, "Message-Id") {
+		if len(r.m.Returned) < 10 && !contains(r.m.Returned, id) {
+			r.m.Returned = append(r.m.Returned, id)
+			if !contains(r.m.References, id) {
+				r.m.References = append(r.m.References, id)
+			}
+		}
+	}
+}
+
+func firstBytes(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
 // walk reads entity e at the given depth, appending readable text to body.
 func (r *reader) walk(e *message.Entity, depth int, body *string) {
 	if r.stopped {
@@ -392,6 +477,9 @@ func (r *reader) walk(e *message.Entity, depth int, body *string) {
 			r.warn("a forwarded message could not be read: %v", err)
 			return
 		}
+		if r.m.reportType != "" || r.m.dsn {
+			r.returned(data) // the message a delivery report returns
+		}
 		r.entityErr(err, "a forwarded message")
 		ih := gomail.Header{Header: inner.Header}
 		subj, _ := ih.Subject()
@@ -410,7 +498,9 @@ func (r *reader) walk(e *message.Entity, depth int, body *string) {
 		text := r.partText(mediaType, data)
 		appendText(body, r.budget(text))
 	case mediaType == "text/rfc822-headers":
-		r.readAll(e, filename) // the returned headers of a bounce: not text anyone wrote
+		// The returned headers of a bounce: not text anyone wrote, but the
+		// Message-ID they carry says which message could not be delivered.
+		r.returned(r.readAll(e, filename))
 	default:
 		r.attachment(e, mediaType, filename, isAttachment)
 	}

@@ -75,7 +75,7 @@ func TestKinds(t *testing.T) {
 		{"boilerplate only", "", "Please find attached our response.\n\nIf you are dissatisfied you may request an internal review. If we are unable to respond in time we will tell you.", KindResponse},
 		{"automated notice", "", "This is an automated message. Please do not reply to this email.", KindAutoReply},
 		{"does not commission", "", "The OPCC does not commission a service of this kind.", KindResponse},
-		{"partial with s12", "", "Please see below.\n\n1. Safe Steps\n\nTo answer the remaining questions would exceed the appropriate limit under section 12, so we are unable to comply with them.", KindRefusal},
+		{"partial with s12", "", "Please see below.\n\n1. Safe Steps\n\nTo answer the remaining questions would exceed the appropriate limit under section 12, so we are unable to comply with them.", KindResponse},
 		{"other", "", "Hello, just checking in.", KindOther},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -95,6 +95,11 @@ func TestKinds(t *testing.T) {
 			}
 			if r.Kind == KindResponse && c.name == "whole not held" && r.Answers["budget"].Status != StatusNotHeld {
 				t.Errorf("whole not held: %+v", r.Answers["budget"])
+			}
+			if c.name == "partial with s12" {
+				if a := r.Answers["budget"]; a.Status != StatusExempt || a.Exemption != "s.12" || !a.Check {
+					t.Errorf("a question the reply refuses under s.12: %+v", a)
+				}
 			}
 		})
 	}
@@ -291,8 +296,8 @@ func FuzzRepairOCR(f *testing.F) {
 		if len(lines) > strings.Count(s, "\n")+1 {
 			t.Fatalf("repairOCR added lines: %q -> %q", s, r)
 		}
-		if j := joinLayoutTables(joinLayoutRows(lines)); len(j) > len(lines) {
-			t.Fatalf("joining table rows added lines: %q -> %q", lines, j)
+		if j := tabulate(lines, period{2023, 2024, true}); len(j) > len(lines) {
+			t.Fatalf("finding tables added lines: %q -> %d lines", lines, len(j))
 		}
 	})
 }

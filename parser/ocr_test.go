@@ -98,7 +98,12 @@ func TestDoubtfulNumber(t *testing.T) {
 	}
 }
 
-func TestJoinLayoutTables(t *testing.T) {
+// TestLayoutTables: a table laid out in columns (a Word table printed to
+// PDF, or scanned) becomes one line per row, label and value cells joined
+// by " | ", its head and the blank lines between its rows left out; the
+// lines of a value cell stay apart (U+2028, shown here as ⏎), for the
+// reader to join as a sentence or keep as a list.
+func TestLayoutTables(t *testing.T) {
 	pad := func(a string, n int, b string) string { return a + strings.Repeat(" ", n-len(a)) + b }
 	for _, c := range []struct {
 		name     string
@@ -120,10 +125,7 @@ func TestJoinLayoutTables(t *testing.T) {
 		want: []string{
 			"Dear Requester,",
 			"",
-			"Question | Response",
-			"",
-			"Number of individuals who referred themselves | None – the programme takes agency referrals only.",
-			"",
+			"Number of individuals who referred themselves | None – the programme takes ⏎ agency referrals only.",
 			"Total budget of the service | £92,000 per annum",
 			"",
 			"Yours sincerely,",
@@ -137,9 +139,7 @@ func TestJoinLayoutTables(t *testing.T) {
 			pad("", 44, "https://example.gov.uk/e"),
 		},
 		want: []string{
-			"Question | Response",
-			"",
-			"Link to any evaluation | The evaluation is at https://example.gov.uk/e",
+			"Link to any evaluation | The evaluation is at ⏎ https://example.gov.uk/e",
 		},
 	}, {
 		name: "one row alone is no table",
@@ -151,9 +151,19 @@ func TestJoinLayoutTables(t *testing.T) {
 		want: []string{pad("Our ref: 123", 40, "Date: 4 June 2024"), "", pad("Tel: 0100", 20, "x")},
 	}} {
 		t.Run(c.name, func(t *testing.T) {
-			if got := joinLayoutTables(c.in); !reflect.DeepEqual(got, c.want) {
+			if got := tableTexts(c.in); !reflect.DeepEqual(got, c.want) {
 				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 			}
 		})
 	}
+}
+
+// tableTexts is each line of lines after tables are found: a row as its
+// label and value cells joined by " | ".
+func tableTexts(lines []string) []string {
+	var out []string
+	for _, t := range tabulate(lines, period{}) {
+		out = append(out, strings.ReplaceAll(t.text, cellBreak, " ⏎ "))
+	}
+	return out
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -51,15 +53,21 @@ func (m *Message) Reply(asked *Asked) (r *Reply) {
 		}
 	}()
 
-	text, clean, scans := m.analysisTexts()
-	answers := findAnswers(text, questions)
-	found := 0
-	for _, a := range answers {
-		if a.Status != StatusUnanswered {
-			found++
-		}
+	docs, clean, scans := m.analysisTexts()
+	text := strings.Join(docs, "\n\f\n")
+	if asked == nil {
+		asked = &Asked{}
 	}
-	r.Kind = classify(m, text, found, len(questions))
+	answers, found, prose := findAnswers(docs, asked, func() []string { return exemptionSentences(text) })
+	own := withoutBoilerplate(text)
+	sig := newSignals(own)
+	if found == 0 && prose >= 3 && 2*prose >= len(questions) && !sig.has(kRefusal) && !sig.has(kExtension) && !sig.clarifies() {
+		// A letter in paragraphs, a figure or a name of its type in the
+		// words of each of most questions: a response, though no sentence
+		// alone would make it one.
+		found = prose
+	}
+	r.Kind = classify(m, text, sig, found, len(questions))
 	r.Reference = findReference(m.Subject, text)
 	var refFromScan bool
 	if len(scans) > 0 {
@@ -69,12 +77,17 @@ func (m *Message) Reply(asked *Asked) (r *Reply) {
 	case KindAcknowledgement, KindExtension:
 		r.StatedDue = findDue(text, m.Date)
 	case KindResponse, KindInternalReview:
-		if found == 0 && notHeldIn(firstChars(text, 4000)) {
-			// "We do not hold the information you requested": every
-			// question gets that answer.
-			for k := range answers {
-				answers[k] = Answer{Status: StatusNotHeld, Text: notHeldSentence(text)}
+		if found == 0 && len(questions) > 0 {
+			if s := notHeldSentence(own); s != "" {
+				// "We do not hold the information you requested": every
+				// question gets that answer, and a person should look.
+				for k := range answers {
+					answers[k] = Answer{Status: StatusNotHeld, Text: s, Check: true, Why: "read as not held from one sentence for the whole request"}
+				}
 			}
+		}
+		if found > 0 && found < len(questions) && sig.has(kRefusal) {
+			partRefusal(answers, questions, sig)
 		}
 		r.Answers = answers
 	}
@@ -82,6 +95,82 @@ func (m *Message) Reply(asked *Asked) (r *Reply) {
 		r.Warnings = append(r.Warnings, checkScanned(r.Answers, questions, clean, scans, refFromScan)...)
 	}
 	return r
+}
+
+// partRefusal marks exempt the questions a response refuses to answer
+// ("to answer questions 5 to 7 would exceed the appropriate limit under
+// section 12", "the remaining questions"), where it left them unanswered:
+// the answers it gives stand, the refused ones are said to be refused,
+// and a person should look.
+func partRefusal(answers map[string]Answer, qs []Question, sig *signals) {
+	for i, l := range sig.sents {
+		if !kRefusal.match(l, l) {
+			continue
+		}
+		sent := sig.orig[i]
+		ex := exemption(sent)
+		if ex == "" || ex != "s.12" && ex != "s.14" {
+			ex = "s.12"
+			if strings.Contains(l, "vexatious") || strings.Contains(l, "repeated") {
+				ex = "s.14"
+			}
+		}
+		nums := questionNumbersIn(l)
+		all := len(nums) == 0 && hasAny(l, []string{"remaining", "other question", "rest of", "other parts", "remainder"})
+		if len(nums) == 0 && !all {
+			continue
+		}
+		for _, q := range qs {
+			a := answers[q.Key]
+			if a.Status != StatusUnanswered || !all && !nums[q.Number] {
+				continue
+			}
+			answers[q.Key] = Answer{Status: StatusExempt, Exemption: ex, Text: shorten(strings.TrimSpace(sent), 400), Check: true,
+				Why: "the reply refuses this part of the request (" + ex + ") in one sentence for several questions"}
+		}
+	}
+}
+
+// reQuestionNumbers names questions: "question 5", "questions 3 to 5",
+// "questions 2, 3 and 4", "Q3-Q5".
+var reQuestionNumbers = regexp.MustCompile(`(?:questions?|q|parts?|points?)\s*(\d{1,2})((?:\s*(?:,|and|to|-|–|&)\s*(?:q\s*)?\d{1,2})*)`)
+
+var reNumberStep = regexp.MustCompile(`(to|-|–|,|and|&)?\s*(?:q\s*)?(\d{1,2})`)
+
+func questionNumbersIn(l string) map[int]bool {
+	out := map[int]bool{}
+	for _, m := range reQuestionNumbers.FindAllStringSubmatch(l, 10) {
+		first, _ := strconv.Atoi(m[1])
+		out[first] = true
+		prev := first
+		rest := m[2]
+		for _, t := range reNumberStep.FindAllStringSubmatch(rest, 20) {
+			n, _ := strconv.Atoi(t[2])
+			if t[1] == "to" || t[1] == "-" || t[1] == "–" {
+				for k := prev + 1; k <= n && k-prev < 50; k++ {
+					out[k] = true
+				}
+			}
+			out[n] = true
+			prev = n
+		}
+	}
+	return out
+}
+
+// exemptionSentences are the paragraphs of a text that cite an
+// exemption: the footnotes a suppressed figure ("*", "<5") points to.
+func exemptionSentences(text string) []string {
+	var out []string
+	for _, p := range strings.Split(firstChars(text, 200_000), "\n\n") {
+		if p = strings.TrimSpace(p); p != "" && exemption(p) != "" {
+			out = append(out, strings.Join(strings.Fields(p), " "))
+			if len(out) == 200 {
+				break
+			}
+		}
+	}
+	return out
 }
 
 // scanReference finds the reference of a message with scanned attachments.
@@ -120,19 +209,21 @@ func checkScanned(answers map[string]Answer, qs []Question, clean string, scans 
 	var from []ocrSource
 	for _, q := range qs {
 		a, ok := answers[q.Key]
-		if !ok || a.Status == StatusUnanswered {
+		if !ok || a.Status == StatusUnanswered && a.Text == "" {
 			continue
 		}
 		src, scanned := fromOCR(a, clean, scans)
 		if !scanned {
 			continue
 		}
-		if !used[src.name] {
-			used[src.name] = true
-			from = append(from, src)
+		if a.Status != StatusUnanswered {
+			if !used[src.name] {
+				used[src.name] = true
+				from = append(from, src)
+			}
+			a.Check, a.Why = true, fmt.Sprintf("read by OCR from a scan (%s, confidence %.0f): check it against the letter", src.name, src.conf)
+			answers[q.Key] = a
 		}
-		a.Check, a.Why = true, fmt.Sprintf("read by OCR from a scan (%s, confidence %.0f): check it against the letter", src.name, src.conf)
-		answers[q.Key] = a
 		if q.Type != TypeCount && q.Type != TypeMoney {
 			continue
 		}
@@ -163,7 +254,8 @@ func (m *Message) Reference() (ref string) {
 			ref = "" // Reply, which recovers the same way, says what happened
 		}
 	}()
-	text, clean, scans := m.analysisTexts()
+	docs, clean, scans := m.analysisTexts()
+	text := strings.Join(docs, "\n\f\n")
 	if len(scans) > 0 {
 		ref, _ := scanReference(m.Subject, clean, text)
 		return ref
@@ -171,30 +263,29 @@ func (m *Message) Reference() (ref string) {
 	return findReference(m.Subject, text)
 }
 
-// analysisTexts returns the text analysed (the message's own text without
-// what it quotes, followed by the text of every attachment, that of scans
-// repaired by repairOCR), the part of it not read by OCR, and the repaired
-// text of each attachment read by OCR. They are put together once per
-// Message.
-func (m *Message) analysisTexts() (text, clean string, scans []ocrSource) {
+// analysisTexts returns the documents analysed (the message's own text
+// without what it quotes, then the text of every attachment, that of scans
+// repaired by repairOCR), the text not read by OCR, and the repaired text
+// of each attachment read by OCR. They are put together once per Message.
+func (m *Message) analysisTexts() (docs []string, clean string, scans []ocrSource) {
 	m.analysed.Do(func() {
 		defer func() {
 			if p := recover(); p != nil {
 				m.analysisPanic = fmt.Sprint(p)
 			}
 		}()
-		m.texts, m.cleanText, m.scanTexts = m.buildAnalysisTexts()
+		m.docs, m.cleanText, m.scanTexts = m.buildAnalysisTexts()
 	})
 	if m.analysisPanic != "" {
 		panic(m.analysisPanic) // each caller recovers it, and Reply says so
 	}
-	return m.texts, m.cleanText, m.scanTexts
+	return m.docs, m.cleanText, m.scanTexts
 }
 
-func (m *Message) buildAnalysisTexts() (text, clean string, scans []ocrSource) {
-	var b, c strings.Builder
+func (m *Message) buildAnalysisTexts() (docs []string, clean string, scans []ocrSource) {
+	var c strings.Builder
 	body := stripQuoted(m.Body)
-	b.WriteString(body)
+	docs = append(docs, body)
 	c.WriteString(body)
 	for _, a := range m.attTexts {
 		t := a.text
@@ -205,17 +296,31 @@ func (m *Message) buildAnalysisTexts() (text, clean string, scans []ocrSource) {
 			c.WriteString("\n\n")
 			c.WriteString(t)
 		}
-		b.WriteString("\n\n")
-		b.WriteString(t)
+		docs = append(docs, t)
 	}
-	return b.String(), c.String(), scans
+	return docs, c.String(), scans
 }
 
+// notHeldSentence is the first sentence of text saying the information is
+// not held, "" when there is none in its first 4,000 characters.
 func notHeldSentence(text string) string {
 	for _, s := range sentences(firstChars(text, 4000)) {
-		if notHeldIn(s) {
+		if notHeld(s) {
 			return shorten(s, 400)
 		}
 	}
 	return ""
+}
+
+// Text is the text the parser reads a message's answers from: its own text
+// without what it quotes, then the text of each attachment (that of scans
+// repaired), as `foiwatch show` prints it.
+func (m *Message) Text() (text string) {
+	defer func() {
+		if p := recover(); p != nil {
+			text = ""
+		}
+	}()
+	docs, _, _ := m.analysisTexts()
+	return strings.Join(docs, "\n\n")
 }

@@ -5,7 +5,7 @@ import "encoding/json"
 // Version is the parser's version. It is stored with every Reply so that the
 // worker can tell a Reply made by an older parser (and skip one made by this
 // one). Raise it whenever a change to the parser can change a Reply.
-const Version = 4
+const Version = 5
 
 // Kind is what sort of message a reply is (spec/reply.md).
 type Kind string

@@ -66,7 +66,7 @@ const checkedKey = "_foiwatch_checked"
 // damageBuckets are the buckets whose newest message foiwatch never
 // removes (not locks: its leases expire).
 func (q *Queue) damageBuckets() []*Bucket {
-	return []*Bucket{q.Requests, q.Replies, q.Cursors, q.Unmatched, q.Reminders, q.References, q.rawSmall}
+	return []*Bucket{q.Requests, q.Replies, q.Cursors, q.Unmatched, q.Reminders, q.References, q.Threads, q.Decisions, q.Sends, q.rawSmall}
 }
 
 // inspect looks for signs of damage (see above) and logs what it finds.

@@ -42,6 +42,38 @@ type endpoint struct {
 	User     string `json:"user"`
 	Password string `json:"password"`
 	PID      int    `json:"pid"`
+	// Daemon is true when the process is `foiwatch run`, false for an
+	// operator command that opened the store while no daemon ran.
+	Daemon bool `json:"daemon"`
+}
+
+// ErrDaemonRunning is Open's error for a second daemon on one store.
+var ErrDaemonRunning = errors.New("another foiwatch daemon runs on this data_dir")
+
+// StoreOwnerError is Open's error when this process would run the store of
+// another user: the files it wrote would be its own (root's, say), and the
+// daemon could no longer use them. It may only reach that user's daemon.
+type StoreOwnerError struct {
+	Dir         string
+	Owner, Self int   // uids
+	Err         error // set when the store could not be read at all
+}
+
+func (e *StoreOwnerError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("queue: the store in %s cannot be reached by this user (uid %d): %v", e.Dir, e.Self, e.Err)
+	}
+	return fmt.Sprintf("queue: the store in %s belongs to uid %d and no foiwatch daemon runs on it for this command to reach: opening it as uid %d would leave files the daemon cannot use", e.Dir, e.Owner, e.Self)
+}
+
+func (e *StoreOwnerError) Unwrap() error { return e.Err }
+
+// accessError turns a permission error on the store into a StoreOwnerError.
+func accessError(dir string, err error) error {
+	if errors.Is(err, os.ErrPermission) {
+		return &StoreOwnerError{Dir: dir, Owner: -1, Self: os.Geteuid(), Err: err}
+	}
+	return err
 }
 
 // openEmbedded either starts the embedded server (when it can take the
@@ -49,15 +81,16 @@ type endpoint struct {
 func openEmbedded(ctx context.Context, dataDir string, maxBytes ByteSize, o Options) (*embedded, *nats.Conn, error) {
 	dir := filepath.Join(dataDir, "nats")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("queue: create %s: %w", dir, err)
+		return nil, nil, accessError(dataDir, fmt.Errorf("queue: create %s: %w", dir, err))
 	}
 	lockPath := filepath.Join(dir, "LOCK")
 	lf, err := os.OpenFile(lockPath, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return nil, nil, fmt.Errorf("queue: open lock %s: %w", lockPath, err)
+		return nil, nil, accessError(dataDir, fmt.Errorf("queue: open lock %s: %w", lockPath, err))
 	}
 	infoPath := filepath.Join(dir, "endpoint.json")
 	deadline := time.Now().Add(o.OwnerWait)
+	waitSaid := false
 	for {
 		err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
@@ -71,7 +104,20 @@ func openEmbedded(ctx context.Context, dataDir string, maxBytes ByteSize, o Opti
 			// Another foiwatch process runs the server: connect to it.
 			lf.Close()
 			nc, err := connectEndpoint(ctx, infoPath)
-			return nil, nc, err
+			return nil, nc, accessError(dataDir, err)
+		}
+		// Say at once who holds the store: a daemon (give up now), or an
+		// operator command that will soon be done (wait for it).
+		var ep endpoint
+		if b, err := os.ReadFile(infoPath); err == nil && json.Unmarshal(b, &ep) == nil && ep.PID != 0 {
+			if ep.Daemon {
+				lf.Close()
+				return nil, nil, fmt.Errorf("queue: %w (pid %d, data_dir %s): stop it first, or give this one its own data_dir", ErrDaemonRunning, ep.PID, dataDir)
+			}
+			if !waitSaid {
+				o.Logger.Warn("an operator command (foiwatch, pid "+fmt.Sprint(ep.PID)+") holds the store; waiting for it to finish", "data_dir", dataDir, "wait", o.OwnerWait.String())
+				waitSaid = true
+			}
 		}
 		if time.Now().After(deadline) {
 			lf.Close()
@@ -85,6 +131,14 @@ func openEmbedded(ctx context.Context, dataDir string, maxBytes ByteSize, o Opti
 		}
 	}
 
+	// This process runs the store: it must be its owner's.
+	if st, err := lf.Stat(); err == nil {
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != os.Geteuid() {
+			syscall.Flock(int(lf.Fd()), syscall.LOCK_UN)
+			lf.Close()
+			return nil, nil, &StoreOwnerError{Dir: dataDir, Owner: int(sys.Uid), Self: os.Geteuid()}
+		}
+	}
 	e := &embedded{lock: lf, infoPath: infoPath, storeDir: filepath.Join(dir, "jetstream"), maxBytes: maxBytes}
 	sopts := serverOptions(e.storeDir)
 	// The store's limit, made explicit so that it can be raised when space
@@ -100,7 +154,7 @@ func openEmbedded(ctx context.Context, dataDir string, maxBytes ByteSize, o Opti
 		}
 		sopts.JetStreamMaxStore = defaultLimit(e.storeDir, dirSize(e.storeDir))
 	}
-	ep := endpoint{User: "foiwatch", Password: randomSecret(), PID: os.Getpid()}
+	ep := endpoint{User: "foiwatch", Password: randomSecret(), PID: os.Getpid(), Daemon: o.Owner}
 	if o.NoListen {
 		sopts.DontListen = true
 	} else {

@@ -255,6 +255,9 @@ func (q *Queue) bucketSpecs() []bucketSpec {
 		{&q.Reminders, BucketReminders, "foiwatch: reminders sent, by request and stage", 0, 4, false},
 		{&q.Locks, BucketLocks, "foiwatch: leases (one poller per mailbox, one scheduler)", LockTTL, 1, false},
 		{&q.References, BucketReferences, "foiwatch: authorities' references learned from replies", 0, 1, false},
+		{&q.Sends, BucketSends, "foiwatch: requests sent by foiwatch send (Message-ID, time), by request", 0, 4, false},
+		{&q.Threads, BucketThreads, "foiwatch: Message-IDs of stored replies and the request each was filed under", 0, 1, false},
+		{&q.Decisions, BucketDecisions, "foiwatch: operator decisions (placements, corrected and accepted answers); kept apart from parsed replies", 0, 8, false},
 		{&q.rawSmall, BucketRawSmall, "foiwatch: raw messages up to 960 KiB, by sha256", 0, 1, false},
 	}
 }

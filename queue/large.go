@@ -54,7 +54,7 @@ func (b *Bucket) encode(ctx context.Context, key string, val []byte) (enc, old [
 	if max <= 0 || len(val) <= max {
 		return val, nil, nil
 	}
-	what := fmt.Sprintf("the value of %s/%s", b.name, short12(key))
+	what := fmt.Sprintf("the value of %s/%s", b.name, short(key))
 	if !b.spill || b.q.large == nil {
 		return nil, nil, &TooLargeError{What: what, Size: len(val), Max: max, Why: "the most one NATS message holds (the server's max_payload)"}
 	}
@@ -142,10 +142,3 @@ func (e *DamagedError) Error() string {
 var ErrDamaged = errors.New("damaged")
 
 func (e *DamagedError) Is(target error) bool { return target == ErrDamaged }
-
-func short12(s string) string {
-	if len(s) > 12 {
-		return s[:12]
-	}
-	return s
-}

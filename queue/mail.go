@@ -26,13 +26,17 @@ type Envelope struct {
 	InternalDate time.Time `json:"internal_date,omitzero"`
 	Size         int       `json:"size"`
 	// Source is how the message entered the queue: "imap", "replay",
-	// "reprocess" or "import".
+	// "reprocess", "rematch", "operator" or "import".
 	Source   string    `json:"source"`
 	Received time.Time `json:"received"` // when foiwatch took it in
 	// Reprocess asks the worker to parse the message again even when a
 	// Reply by the current parser version is stored (after an upgrade, or a
 	// change to a campaign's questions).
 	Reprocess bool `json:"reprocess,omitempty"`
+	// Hops counts how many times in a row the worker queued the message
+	// again to be matched anew (a reply it depends on changed): a bound
+	// against a loop.
+	Hops int `json:"hops,omitempty"`
 }
 
 // MsgID is the Nats-Msg-Id of the envelope: the same raw message fetched
@@ -63,14 +67,14 @@ func (q *Queue) publishMail(ctx context.Context, env Envelope, idSuffix string) 
 		return false, fmt.Errorf("queue: encode envelope %s: %w", env.SHA256, err)
 	}
 	if mv := q.maxValue(); mv > 0 && len(b) > mv {
-		return false, &TooLargeError{What: "the envelope of " + short12(env.SHA256), Size: len(b), Max: mv, Why: "the most one NATS message holds (the server's max_payload)"}
+		return false, &TooLargeError{What: "the envelope of " + short(env.SHA256), Size: len(b), Max: mv, Why: "the most one NATS message holds (the server's max_payload)"}
 	}
 	if err := q.checkRoom(); err != nil {
 		return false, err
 	}
 	ack, err := q.js.Publish(ctx, SubjectMail, b, jetstream.WithMsgID(env.msgID(idSuffix)))
 	if err != nil {
-		return false, q.wrapWrite(fmt.Errorf("queue: publish envelope %s to %s: %w", short12(env.SHA256), StreamMail, err))
+		return false, q.wrapWrite(fmt.Errorf("queue: publish envelope %s to %s: %w", short(env.SHA256), StreamMail, err))
 	}
 	return ack.Duplicate, nil
 }
@@ -318,7 +322,7 @@ func (q *Queue) handle(ctx context.Context, o *WorkOptions, m jetstream.Msg, h H
 		if err == nil || stack != "" || !wait || Classify(err) != ClassStoreFull || ctx.Err() != nil {
 			break
 		}
-		q.log.Warn("the store is full: the message waits in hand until it has room", "sha", short12(env.SHA256), "err", err)
+		q.log.Warn("the store is full: the message waits in hand until it has room", "sha", short(env.SHA256), "err", err)
 		if q.WaitForRoom(hctx) != nil {
 			break
 		}
@@ -327,7 +331,7 @@ func (q *Queue) handle(ctx context.Context, o *WorkOptions, m jetstream.Msg, h H
 
 	if err == nil {
 		if aerr := m.DoubleAck(ctx); aerr != nil {
-			q.log.Warn("ack failed; the message will be delivered again and recognised as stored", "sha", short12(env.SHA256), "err", aerr)
+			q.log.Warn("ack failed; the message will be delivered again and recognised as stored", "sha", short(env.SHA256), "err", aerr)
 		}
 		return
 	}
@@ -342,7 +346,7 @@ func (q *Queue) handle(ctx context.Context, o *WorkOptions, m jetstream.Msg, h H
 		q.toFailed(ctx, o, m, FailedEntry{Envelope: env, Error: err.Error(), Stack: stack, Attempts: d.Attempt, Permanent: true, Class: FailedPermanent})
 		return
 	case class == ClassStoreFull:
-		q.log.Warn("the store is full; the message is put back", "sha", short12(env.SHA256), "err", err)
+		q.log.Warn("the store is full; the message is put back", "sha", short(env.SHA256), "err", err)
 		m.Nak()
 		return
 	case d.Attempt >= maxAttempts:
@@ -350,7 +354,7 @@ func (q *Queue) handle(ctx context.Context, o *WorkOptions, m jetstream.Msg, h H
 		return
 	}
 	delay := o.Backoff[d.Attempt-1]
-	q.log.Warn("processing failed; will retry", "sha", short12(env.SHA256), "attempt", d.Attempt, "of", maxAttempts, "retry_in", delay.String(), "err", err)
+	q.log.Warn("processing failed; will retry", "sha", short(env.SHA256), "attempt", d.Attempt, "of", maxAttempts, "retry_in", delay.String(), "err", err)
 	m.NakWithDelay(delay)
 	if o.OnRetry != nil {
 		o.OnRetry(d, delay, err)
@@ -404,8 +408,9 @@ func truncateText(s string, n int) string {
 	return s[:n] + fmt.Sprintf("… (%d more bytes cut)", len(s)-n)
 }
 
-func (q *Queue) toFailed(ctx context.Context, o *WorkOptions, m jetstream.Msg, fe FailedEntry) {
-	fe.FailedAt = time.Now().UTC()
+// fitFailed cuts fe's parts to their bounds, and further to fit the
+// server's max_payload, and encodes it.
+func (q *Queue) fitFailed(fe FailedEntry) (FailedEntry, []byte) {
 	fe.Error = truncateText(fe.Error, maxFailedError)
 	fe.Stack = truncateText(fe.Stack, maxFailedStack)
 	if len(fe.Raw) > maxFailedRaw {
@@ -418,6 +423,12 @@ func (q *Queue) toFailed(ctx context.Context, o *WorkOptions, m jetstream.Msg, f
 		fe.Error = truncateText(fe.Error, 4<<10)
 		b, _ = json.Marshal(fe)
 	}
+	return fe, b
+}
+
+func (q *Queue) toFailed(ctx context.Context, o *WorkOptions, m jetstream.Msg, fe FailedEntry) {
+	fe.FailedAt = time.Now().UTC()
+	fe, b := q.fitFailed(fe)
 	// Publish to FAILED first, then remove from MAIL: a crash in between
 	// leaves the message in both, and its replay is recognised as stored.
 	err := q.checkRoom()
@@ -426,13 +437,13 @@ func (q *Queue) toFailed(ctx context.Context, o *WorkOptions, m jetstream.Msg, f
 		err = q.wrapWrite(err)
 	}
 	if err != nil {
-		q.log.Error("cannot record a failed message; it stays queued", "sha", short12(fe.Envelope.SHA256), "err", err)
+		q.log.Error("cannot record a failed message; it stays queued", "sha", short(fe.Envelope.SHA256), "err", err)
 		m.NakWithDelay(time.Minute)
 		return
 	}
-	q.log.Error("message failed; it is kept in FAILED for an operator (foiwatch failed list)", "sha", short12(fe.Envelope.SHA256), "class", fe.Class, "attempts", fe.Attempts, "err", fe.Error)
+	q.log.Error("message failed; it is kept in FAILED for an operator (foiwatch failed list)", "sha", short(fe.Envelope.SHA256), "class", fe.Class, "attempts", fe.Attempts, "err", fe.Error)
 	if err := m.Term(); err != nil {
-		q.log.Warn("terminate failed message", "sha", fe.Envelope.SHA256, "err", err)
+		q.log.Warn("terminate failed message", "sha", short(fe.Envelope.SHA256), "err", err)
 	}
 	// On a work-queue stream a terminated message may stay stored: delete it.
 	if md, err := m.Metadata(); err == nil {

@@ -42,9 +42,23 @@ const (
 	BucketUnmatched = "unmatched"
 	BucketReminders = "reminders"
 	BucketLocks     = "locks"
+	// BucketSends keeps, by "campaign.request", foiwatch's record of
+	// sending a request (`foiwatch send`): its Message-ID and time, written
+	// before the message goes to the server.
+	BucketSends = "sends"
 	// BucketReferences maps an authority's reference (normalised) to the
-	// request it was learned for, so matching by reference is one lookup.
+	// requests replies carrying it were filed under, and the replies
+	// waiting to be matched by it, so matching by reference is one lookup.
 	BucketReferences = "references"
+	// BucketThreads maps a stored reply's Message-ID (hashed) to the
+	// request it was filed under, so that a reply in the same thread from
+	// someone else at the authority follows it.
+	BucketThreads = "threads"
+	// BucketDecisions holds what an operator decided, each decision its own
+	// key: where a reply belongs (assigned, moved, dismissed, added by
+	// hand) and answers corrected or accepted. Parsed replies are derived;
+	// these are not, and reprocessing applies them on top.
+	BucketDecisions = "decisions"
 
 	// LockTTL is how long a lease in BucketLocks lives without a refresh:
 	// a holder that died is replaced after at most this long.

@@ -159,8 +159,14 @@ type Queue struct {
 	Unmatched *Bucket // sha256 → reply waiting for an operator
 	Reminders *Bucket // campaign.request.stage → reminder record
 	Locks     *Bucket // leases with a TTL: one poller per mailbox, one scheduler
-	// References maps a normalised authority's reference to "campaign.request".
+	Sends     *Bucket // campaign.request → record of sending the request
+	// References maps a normalised authority's reference to the requests
+	// replies carrying it were filed under.
 	References *Bucket
+	// Threads maps a stored reply's Message-ID to the request it was filed under.
+	Threads *Bucket
+	// Decisions holds operator decisions, one key each (see BucketDecisions).
+	Decisions *Bucket
 
 	rawSmall *Bucket // raw messages of at most SmallRaw bytes
 }

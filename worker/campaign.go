@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"text/template"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -16,19 +17,29 @@ import (
 	"github.com/foiwatch/foiwatch/worker/deadline"
 )
 
-// Campaign is one FOI request sent to many authorities (spec/campaign.md).
+// Campaign is one FOI request sent to many authorities (deploy/CAMPAIGNS.md).
 type Campaign struct {
-	ID          string            `toml:"id"`
-	Title       string            `toml:"title"`
-	WorkingDays int               `toml:"working_days"` // default 20
-	Calendar    string            `toml:"calendar"`     // foia (default) | foisa
-	Law         string            `toml:"law"`          // foia | foisa | eir; default foisa for calendar foisa, else foia
-	Period      string            `toml:"period"`       // the period asked about: "2023/24", "2024", "2024-04-01..2025-03-31"
-	Questions   []parser.Question `toml:"questions"`
-	Requests    []*Request        `toml:"requests"`
+	ID          string `toml:"id"`
+	Title       string `toml:"title"`
+	WorkingDays int    `toml:"working_days"` // default 20
+	Calendar    string `toml:"calendar"`     // foia (default) | foisa
+	Law         string `toml:"law"`          // foia | foisa | eir; default foisa for calendar foisa, else foia
+	Period      string `toml:"period"`       // the period asked about: "2023/24", "2024", "2024-04-01..2025-03-31"
+	// Subject is the subject line `foiwatch send` gives the request (a
+	// request's own subject wins). Default "Freedom of Information request:
+	// TITLE" ("Environmental information request: TITLE" under the EIR).
+	Subject string `toml:"subject"`
+	// Template (text/template) is the body `foiwatch send` writes; or
+	// TemplateFile, relative to the campaign file. Default: the built-in
+	// request letter (worker/letters/request.txt). See RequestData.
+	Template     string            `toml:"template"`
+	TemplateFile string            `toml:"template_file"`
+	Questions    []parser.Question `toml:"questions"`
+	Requests     []*Request        `toml:"requests"`
 
 	File string             `toml:"-"` // where it was read from
 	cal  *deadline.Calendar // from Calendar
+	tmpl *template.Template // from Template or TemplateFile; nil: the built-in letter
 }
 
 // Request is one authority a campaign's request went to.
@@ -42,7 +53,17 @@ type Request struct {
 	ReplyTo   string     `toml:"reply_to"`
 	Reference string     `toml:"reference"`
 	Subject   string     `toml:"subject"`
+
+	// SendState is what foiwatch's state says of the request's sending when
+	// the campaign file has no sent_at: "" (not sent by foiwatch),
+	// "sending" (claimed, not yet handed to the server), "sent", or
+	// "uncertain" (it may have reached the server). Set by overlaySends.
+	SendState string `toml:"-"`
 }
+
+// Sent reports whether the request went out: sent_at is known, from the
+// campaign file or from foiwatch's own record of sending it.
+func (r *Request) Sent() bool { return !r.SentAt.IsZero() }
 
 // TimeOrDate is a TOML datetime, local date, or a string holding either.
 type TimeOrDate struct{ time.Time }
@@ -100,6 +121,10 @@ var keyRE = regexp.MustCompile(`^[a-z0-9_]+$`)
 type Campaigns struct {
 	List []*Campaign
 	byID map[string]*Campaign
+	// EmptyGlobs are the globs that matched no file while others did (a
+	// folder for campaigns added later, read again on SIGHUP); the caller
+	// warns of them.
+	EmptyGlobs []string
 }
 
 // Get returns the campaign with the given id, or nil.
@@ -111,8 +136,11 @@ func (cs *Campaigns) Get(id string) *Campaign {
 }
 
 // LoadCampaigns reads every campaign file the globs name and checks them.
+// A glob that matches no file is refused when no other finds one either
+// (every reply would wait unmatched); beside others that do, it is listed
+// in EmptyGlobs.
 func LoadCampaigns(globs []string) (*Campaigns, error) {
-	var files []string
+	var files, empty []string
 	seen := map[string]bool{}
 	for _, g := range globs {
 		m, err := filepath.Glob(g)
@@ -122,6 +150,10 @@ func LoadCampaigns(globs []string) (*Campaigns, error) {
 		if len(m) == 0 && !strings.ContainsAny(g, "*?[") {
 			return nil, fmt.Errorf("campaigns: %s does not exist", g)
 		}
+		if len(m) == 0 {
+			empty = append(empty, g)
+			continue
+		}
 		sort.Strings(m)
 		for _, f := range m {
 			if !seen[f] {
@@ -130,7 +162,10 @@ func LoadCampaigns(globs []string) (*Campaigns, error) {
 			}
 		}
 	}
-	cs := &Campaigns{byID: map[string]*Campaign{}}
+	if len(empty) > 0 && len(files) == 0 {
+		return nil, fmt.Errorf("campaigns: %s matches no file (is the path right, and can this user read the directory?): every reply would wait unmatched; write campaigns = [] to run without a campaign on purpose", strings.Join(empty, ", "))
+	}
+	cs := &Campaigns{byID: map[string]*Campaign{}, EmptyGlobs: empty}
 	for _, f := range files {
 		c, err := LoadCampaign(f)
 		if err != nil {
@@ -167,10 +202,13 @@ func LoadCampaign(path string) (*Campaign, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, fmt.Errorf("%s: unknown key(s) %s: see spec/campaign.md for the keys a campaign has", path, strings.Join(keys, ", "))
+		return nil, fmt.Errorf("%s: unknown key(s) %s: see deploy/CAMPAIGNS.md for the keys a campaign has", path, strings.Join(keys, ", "))
 	}
 	c.File = path
 	if err := c.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := c.loadTemplate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &c, nil
@@ -188,6 +226,9 @@ func ParseCampaign(name, text string) (*Campaign, error) {
 	}
 	c.File = name
 	if err := c.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := c.loadTemplate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &c, nil
@@ -212,6 +253,18 @@ func (c *Campaign) check() error {
 	c.cal = cal
 	if c.Calendar == "" {
 		c.Calendar = "foia"
+	}
+	if c.Law == "" {
+		c.Law = LawFOIA
+		if c.Calendar == "foisa" {
+			c.Law = LawFOISA
+		}
+	}
+	if _, ok := laws[c.Law]; !ok {
+		bad("law = %q: want foia (Freedom of Information Act 2000), foisa (Freedom of Information (Scotland) Act 2002) or eir (Environmental Information Regulations 2004)", c.Law)
+	}
+	if c.Template != "" && c.TemplateFile != "" {
+		bad("set template or template_file, not both")
 	}
 	keys := map[string]bool{}
 	nums := map[int]bool{}
@@ -253,9 +306,8 @@ func (c *Campaign) check() error {
 		} else {
 			r.Email = strings.ToLower(addr.Address)
 		}
-		if r.SentAt.IsZero() {
-			bad("requests[%d] (%s): sent_at is missing: the deadline counts from it", i, r.ID)
-		}
+		// sent_at may be missing: the request is then not sent yet, or
+		// `foiwatch send` sent it and keeps sent_at in its state.
 		if len(r.Domains) == 0 && err == nil {
 			r.Domains = []string{domainOf(r.Email)}
 		}

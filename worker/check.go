@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -16,21 +17,25 @@ import (
 // Checking the store (foiwatch check). The raw messages are the source of
 // truth: every Reply is what the parser makes of one of them; every
 // request's list of replies, the unmatched list and the learned references
-// follow from the Replies. So a check verifies each raw message against its
-// sha256, that each has a Reply (or waits in MAIL, or is in FAILED), and
-// that what follows from the Replies is what is stored; a repair parses
-// again the raw messages whose Reply is missing and rebuilds the rest from
-// the Replies. What cannot be rebuilt is named: a raw message that is lost
-// (the mailbox cursors can be reset to fetch it again), an operator's event
-// recorded only in a request's state that was lost, an operator's
-// assignment kept only in a Reply that was lost.
+// follow from the Replies, and so do the references and threads indexes
+// (what replies filed by firm evidence taught, and the replies waiting on
+// them). So a check verifies each raw message against its sha256, that
+// each has a Reply (or waits in MAIL, or is in FAILED), and that what
+// follows from the Replies is what is stored; a repair parses again the
+// raw messages whose Reply is missing and rebuilds the rest from the
+// Replies. Operator decisions (the decisions bucket) and send records (the
+// sends bucket) are not derived: they are checked for damage, and what is
+// lost of them is named, never made up. What cannot be rebuilt is named: a
+// raw message that is lost (the mailbox cursors can be reset to fetch it
+// again), an operator's event recorded only in a request's state that was
+// lost, an operator's decision or a send record that was lost.
 
 // checkedBuckets are the buckets Check reads message by message.
 var checkedBuckets = []string{queue.BucketRawSmall, queue.BucketReplies, queue.BucketRequests, queue.BucketUnmatched,
-	queue.BucketReferences, queue.BucketCursors, queue.BucketReminders}
+	queue.BucketReferences, queue.BucketThreads, queue.BucketCursors, queue.BucketReminders, queue.BucketDecisions, queue.BucketSends}
 
 // reparseFix is what repair does about a lost or unreadable Reply.
-const reparseFix = "parse the raw message again (an operator's assignment or dismissal kept only in the lost reply is lost with it: the reply is matched anew, or listed as unmatched)"
+const reparseFix = "parse the raw message again (where an operator put it is applied again from the decisions bucket; a placement recorded only in the lost reply, by a foiwatch older than that bucket, is lost with it: the reply is matched anew, or listed as unmatched)"
 
 // Problem is one thing Check found wrong.
 type Problem struct {
@@ -189,20 +194,25 @@ func (d *Daemon) Check(ctx context.Context, o CheckOptions) (*CheckReport, error
 
 	say("reading the replies")
 	replies := map[string]*parser.Reply{}
+	filings := map[string]*Filing{}
 	badReply := map[string]string{}
 	err = scan(queue.BucketReplies, func(sha string, val []byte, deleted bool) error {
 		delete(replies, sha)
+		delete(filings, sha)
 		delete(badReply, sha)
 		if deleted {
 			return nil
 		}
-		var r parser.Reply
+		sr := storedReply{Reply: &parser.Reply{}}
 		if val == nil {
 			badReply[sha] = "its value cannot be read back (a large value whose object is gone or damaged)"
-		} else if err := json.Unmarshal(val, &r); err != nil {
+		} else if err := json.Unmarshal(val, &sr); err != nil {
 			badReply[sha] = "it is not valid JSON: " + err.Error()
 		} else {
-			replies[sha] = &r
+			if sr.Filing == nil {
+				sr.Filing = &Filing{} // stored by an older foiwatch
+			}
+			replies[sha], filings[sha] = sr.Reply, sr.Filing
 		}
 		return nil
 	})
@@ -261,8 +271,8 @@ func (d *Daemon) Check(ctx context.Context, o CheckOptions) (*CheckReport, error
 			}
 			problem(Problem{Where: queue.BucketReplies + "/" + short(sha)}).setErr(err)
 			if err == nil {
-				if r, err := d.Store.Reply(ctx, sha); err == nil {
-					replies[sha] = r
+				if r, f, _, err := d.Store.filed(ctx, sha); err == nil && r != nil {
+					replies[sha], filings[sha] = r, f
 				}
 			}
 		}
@@ -301,7 +311,7 @@ func (d *Daemon) Check(ctx context.Context, o CheckOptions) (*CheckReport, error
 			if why := badState[key]; why != "" {
 				p := problem(Problem{Where: queue.BucketRequests + "/" + key, What: why, Fix: "rebuild the state from the replies (events recorded with foiwatch event are lost: record them again)"})
 				if o.Repair {
-					d.rebuildState(ctx, c, req, byRequest[key], nil, p)
+					d.rebuildState(ctx, c, req, byRequest[key], filings, nil, p)
 				}
 				continue
 			}
@@ -344,7 +354,7 @@ func (d *Daemon) Check(ctx context.Context, o CheckOptions) (*CheckReport, error
 			}
 			p := problem(Problem{Where: queue.BucketRequests + "/" + key, What: strings.Join(what, "; "), Fix: fix})
 			if o.Repair {
-				d.rebuildState(ctx, c, req, byRequest[key], s, p)
+				d.rebuildState(ctx, c, req, byRequest[key], filings, s, p)
 			}
 		}
 	}
@@ -365,10 +375,10 @@ func (d *Daemon) Check(ctx context.Context, o CheckOptions) (*CheckReport, error
 	}
 	rep.Unmatched = len(listed)
 	for sha, r := range replies {
-		if r.Request == "" && r.Match != "dismissed" && !listed[sha] {
+		if r.Request == "" && r.Match != MatchDismissed && !listed[sha] {
 			p := problem(Problem{Where: queue.BucketUnmatched + "/" + short(sha), What: "a reply that matched no request is not on the unmatched list", Fix: "list it again"})
 			if o.Repair {
-				p.setErr(d.Proc.record(ctx, r))
+				p.setErr(d.refile(ctx, sha))
 			}
 		}
 	}
@@ -377,7 +387,7 @@ func (d *Daemon) Check(ctx context.Context, o CheckOptions) (*CheckReport, error
 		if r == nil && (inFailed[sha] || queued[sha]) {
 			continue // its reply waits
 		}
-		if r == nil || r.Request != "" || r.Match == "dismissed" {
+		if r == nil || r.Request != "" || r.Match == MatchDismissed {
 			p := problem(Problem{Where: queue.BucketUnmatched + "/" + short(sha), What: "on the unmatched list, but its reply is matched, dismissed or gone", Fix: "take it off the list"})
 			if o.Repair {
 				p.setErr(d.Q.Unmatched.Delete(ctx, sha))
@@ -385,41 +395,103 @@ func (d *Daemon) Check(ctx context.Context, o CheckOptions) (*CheckReport, error
 		}
 	}
 
-	say("checking the learned references")
-	learned := map[string]bool{}
-	err = scan(queue.BucketReferences, func(key string, val []byte, deleted bool) error {
-		learned[key] = !deleted
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	say("checking the learned references and threads")
+	indexes := map[string]map[string]*indexRecord{}
+	for _, name := range []string{queue.BucketReferences, queue.BucketThreads} {
+		recs := map[string]*indexRecord{}
+		err = scan(name, func(key string, val []byte, deleted bool) error {
+			delete(recs, key)
+			if deleted || val == nil {
+				return nil
+			}
+			x := &indexRecord{}
+			if len(val) > 0 && val[0] != '{' {
+				x.Filed = map[string]string{legacyFiled: string(val)}
+			} else if json.Unmarshal(val, x) != nil {
+				return nil // not valid: written again below, as if missing
+			}
+			recs[key] = x
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		indexes[name] = recs
 	}
-	for _, r := range replies {
-		norm := NormRef(r.Reference)
-		if norm == "" || r.Request == "" || learned[norm] {
+	// What each reply teaches (filed by firm evidence) or waits for (filed
+	// by weaker evidence, or not at all, and not put by an operator) must
+	// be in the keys it names; a repair files it again, which writes them.
+	var shas []string
+	for sha := range replies {
+		shas = append(shas, sha)
+	}
+	sort.Strings(shas)
+	for _, sha := range shas {
+		if queued[sha] {
+			continue // being filed again now
+		}
+		r, f := replies[sha], filings[sha]
+		isFirm := firm(r, f)
+		waits := !isFirm && !pinned(r, f)
+		key := Key(r.Campaign, r.Request)
+		var lacks []string
+		teaches := func(x *indexRecord) bool {
+			return x != nil && (x.Filed[sha] == key || x.Filed[legacyFiled] == key)
+		}
+		waitsOn := func(x *indexRecord) bool {
+			_, found := slices.BinarySearch(x.waitingList(), sha)
+			return found
+		}
+		if ref := NormRef(r.Reference); ref != "" {
+			x := indexes[queue.BucketReferences][ref]
+			switch {
+			case isFirm && !teaches(x):
+				lacks = append(lacks, fmt.Sprintf("bucket %s lacks what it teaches of reference %q", queue.BucketReferences, r.Reference))
+			case waits && !waitsOn(x):
+				lacks = append(lacks, fmt.Sprintf("bucket %s does not list it as waiting on reference %q", queue.BucketReferences, r.Reference))
+			}
+		}
+		if r.MessageID != "" && isFirm && !teaches(indexes[queue.BucketThreads][threadKey(r.MessageID)]) {
+			lacks = append(lacks, fmt.Sprintf("bucket %s lacks its Message-ID", queue.BucketThreads))
+		}
+		if waits {
+			for _, id := range f.Thread {
+				if !waitsOn(indexes[queue.BucketThreads][threadKey(id)]) {
+					lacks = append(lacks, fmt.Sprintf("bucket %s does not list it as waiting on the earlier mail %s", queue.BucketThreads, id))
+					break
+				}
+			}
+		}
+		if len(lacks) == 0 {
 			continue
 		}
-		p := problem(Problem{Where: queue.BucketReferences + "/" + norm, What: "the reference of reply " + short(r.SHA256) + " is not learned", Fix: "learn it again"})
+		p := problem(Problem{Where: "index/" + short(sha), What: "what reply " + short(sha) + " teaches or waits for is not recorded: " + strings.Join(lacks, "; "), Fix: "file the reply again"})
 		if o.Repair {
-			p.setErr(d.Store.LearnReference(ctx, r))
-			learned[norm] = p.Repaired
+			p.setErr(d.refile(ctx, sha))
 		}
 	}
-	for _, name := range []string{queue.BucketCursors, queue.BucketReminders} {
+	for _, name := range []string{queue.BucketCursors, queue.BucketReminders, queue.BucketDecisions, queue.BucketSends} {
 		if err := scan(name, func(string, []byte, bool) error { return nil }); err != nil {
 			return nil, err
 		}
 	}
-	for _, name := range []string{queue.BucketCursors, queue.BucketReminders, queue.BucketReferences, queue.BucketUnmatched} {
+	for _, name := range []string{queue.BucketCursors, queue.BucketReminders, queue.BucketReferences, queue.BucketThreads, queue.BucketUnmatched, queue.BucketDecisions, queue.BucketSends} {
 		if len(unreadable[name]) > 0 {
+			what := fmt.Sprintf("%d unreadable messages", len(unreadable[name]))
 			fix := "nothing to rebuild: what they held is rebuilt above or written again as it is needed"
-			if name == queue.BucketCursors {
+			switch name {
+			case queue.BucketCursors:
 				rawLost = true // a cursor may have moved past mail whose raw message is gone
-			}
-			if name == queue.BucketReminders {
+			case queue.BucketReminders:
 				fix = "nothing to rebuild: a reminder recorded there may be sent once more"
+			case queue.BucketDecisions:
+				what += ": operator decisions (where a reply was put by hand, answers set or accepted) they held are lost"
+				fix = "nothing can rebuild them: the decisions still readable are kept; see foiwatch review and foiwatch show for what is in place, and make again with foiwatch move, assign or answer what is missing"
+			case queue.BucketSends:
+				what += ": records of requests sent by foiwatch send they held are lost, and such a request shows as not sent"
+				fix = "nothing can rebuild them: the records still readable are kept; before foiwatch send, check the mailbox's sent mail and send with --only the requests that were not sent"
 			}
-			problem(Problem{Where: "bucket " + name, What: fmt.Sprintf("%d unreadable messages", len(unreadable[name])), Fix: fix, Repaired: o.Repair})
+			problem(Problem{Where: "bucket " + name, What: what, Fix: fix, Repaired: o.Repair})
 		}
 	}
 
@@ -478,11 +550,15 @@ func (p *Problem) setErr(err error) {
 // keeping the events of old (nil: the state was lost or unreadable). It
 // writes over what is there: the stored state may be unreadable for a
 // compare-and-set.
-func (d *Daemon) rebuildState(ctx context.Context, c *Campaign, req *Request, reps []*parser.Reply, old *RequestState, p *Problem) {
+func (d *Daemon) rebuildState(ctx context.Context, c *Campaign, req *Request, reps []*parser.Reply, filings map[string]*Filing, old *RequestState, p *Problem) {
 	refs := make([]ReplyRef, 0, len(reps))
 	for _, r := range reps {
+		why := ""
+		if f := filings[r.SHA256]; f != nil {
+			why = f.Why
+		}
 		refs = append(refs, ReplyRef{SHA256: r.SHA256, MessageID: r.MessageID, Kind: r.Kind, Date: replyTime(r), Match: r.Match,
-			Reference: r.Reference, StatedDue: r.StatedDue, Outcome: Outcome(r)})
+			Reference: r.Reference, StatedDue: r.StatedDue, Outcome: Outcome(r), Why: why})
 	}
 	sort.Slice(refs, func(i, j int) bool {
 		if !refs[i].Date.Equal(refs[j].Date) {
@@ -499,6 +575,20 @@ func (d *Daemon) rebuildState(ctx context.Context, c *Campaign, req *Request, re
 	b, _ := json.Marshal(s)
 	_, err := d.Q.Requests.Put(ctx, Key(c.ID, req.ID), b)
 	p.setErr(err)
+}
+
+// refile puts the stored reply sha where its Reply says again (its
+// request's state or the unmatched list) and records in the indexes what
+// it teaches or waits for, as the worker does after storing it.
+func (d *Daemon) refile(ctx context.Context, sha string) error {
+	r, f, rev, err := d.Store.filed(ctx, sha)
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		return fmt.Errorf("reply %s is not stored: %w", short(sha), queue.ErrNotFound)
+	}
+	return d.Proc.reconcile(ctx, &queue.Delivery{Envelope: queue.Envelope{SHA256: sha, Source: "repair"}, Attempt: 1}, r, f, rev)
 }
 
 // DamageError says, when the store showed signs of damage at open, what is

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,7 +26,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Daemon marks the long-running process: it runs the embedded NATS
 	// server (waiting for an operator command that holds it to finish).
+	// It uses the mailboxes and the SMTP server.
 	Daemon bool
+	// UsesMailboxes and UsesSMTP say the command fetches mail or sends
+	// email (sync; remind): the secrets it needs are checked at start.
+	UsesMailboxes, UsesSMTP bool
 	// NoListen runs the embedded NATS server with no TCP listener (demo,
 	// tests): no other process can reach it.
 	NoListen bool
@@ -37,6 +43,15 @@ type Options struct {
 	SMTP *mailbox.SenderOptions
 	// Now is the clock. Default time.Now. Tests set it.
 	Now func() time.Time
+	// SyncProgress, optional, is told how far a Sync pass has got (the
+	// sync command's progress line); see SyncProgress.
+	SyncProgress func(SyncProgress)
+	// OAuth2HTTP is the HTTP client of the OAuth2 token endpoints.
+	// Default: 30 s timeout.
+	OAuth2HTTP *http.Client
+	// Reload, for RunDaemon: each signal received on it reloads the
+	// campaigns (foiwatch run: SIGHUP). Default nil: none.
+	Reload <-chan os.Signal
 }
 
 // Daemon is foiwatch with its state open: the queue, the campaigns, the
@@ -52,6 +67,9 @@ type Daemon struct {
 
 	opts    Options
 	pollers []*mailbox.Poller
+	signIns map[string]*mailbox.OAuth2 // mailbox name → its OAuth2 sign-in
+	letters letterTemplates
+	reload  reloadState
 
 	inWork atomic.Int64 // envelopes this process is processing now
 	http   *httpSide    // set by RunDaemon: the HTTP side started before Open
@@ -60,6 +78,8 @@ type Daemon struct {
 	polling map[string]bool // mailboxes this process polls (holds the lease of)
 	// leaseProblems: why a lease could not be taken (lease.go).
 	leaseProblems map[string]string
+
+	pass *syncPass // the Sync pass under way, for its progress; nil otherwise
 }
 
 func (d *Daemon) setPolling(name string, on bool) {
@@ -76,6 +96,26 @@ func (d *Daemon) isPolling(name string) bool {
 
 // Open loads the campaigns and opens the queue. The caller closes it.
 func Open(ctx context.Context, cfg Config, opts *Options) (*Daemon, error) {
+	cfg, cs, o, err := prepare(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	q, err := queue.Open(ctx, cfg.NATS, &queue.Options{Logger: o.Logger, Owner: o.Daemon, NoListen: o.NoListen})
+	if err != nil {
+		return nil, err
+	}
+	d := newDaemon(cfg, cs, q, o)
+	if err := d.initCampaigns(ctx, cs); err != nil {
+		q.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// prepare is what Open and RunDaemon do before they open the queue: the
+// options' defaults, the config validated, its secrets checked, the
+// campaign files loaded.
+func prepare(cfg Config, opts *Options) (Config, *Campaigns, Options, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -88,17 +128,26 @@ func Open(ctx context.Context, cfg Config, opts *Options) (*Daemon, error) {
 	}
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return cfg, nil, o, err
+	}
+	warnings, err := cfg.CheckSecrets(o.Daemon || o.UsesMailboxes, o.Daemon || o.UsesSMTP)
+	for _, w := range warnings {
+		o.Logger.Warn(w)
+	}
+	if err != nil {
+		return cfg, nil, o, err
 	}
 	cs, err := LoadCampaigns(cfg.Campaigns)
 	if err != nil {
-		return nil, err
+		return cfg, nil, o, err
 	}
-	q, err := queue.Open(ctx, cfg.NATS, &queue.Options{Logger: o.Logger, Owner: o.Daemon, NoListen: o.NoListen})
-	if err != nil {
-		return nil, err
+	for _, g := range cs.EmptyGlobs {
+		if !o.Daemon && !o.UsesMailboxes {
+			break // said by the commands that take mail in, not by every operator command
+		}
+		o.Logger.Warn("campaigns: " + g + " matches no file yet; its replies would wait unmatched (a campaign file added there is read on SIGHUP)")
 	}
-	return newDaemon(cfg, cs, q, o), nil
+	return cfg, cs, o, nil
 }
 
 // NewWith builds a Daemon from parts already open (the demo).
@@ -113,7 +162,14 @@ func NewWith(cfg Config, cs *Campaigns, q *queue.Queue, opts *Options) *Daemon {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return newDaemon(cfg.WithDefaults(), cs, q, o)
+	d := newDaemon(cfg.WithDefaults(), cs, q, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := d.initCampaigns(ctx, cs); err != nil {
+		d.Log.Error("send records not read; requests sent by foiwatch send show as not sent", "err", err)
+		d.reload.files, d.reload.sends = cs, map[string]sendRecord{}
+	}
+	return d
 }
 
 func newDaemon(cfg Config, cs *Campaigns, q *queue.Queue, o Options) *Daemon {
@@ -131,8 +187,14 @@ func newDaemon(cfg Config, cs *Campaigns, q *queue.Queue, o Options) *Daemon {
 		}
 		return float64(w + f)
 	}))
+	d.Metrics.Registry.MustRegister(newStateCollector(d))
 	d.Proc = &Processor{Q: q, Store: d.Store, Campaigns: cs, Log: o.Logger, Metrics: d.Metrics, Limits: cfg.ParserLimits()}
 	d.registerStoreGauges()
+	if err := d.makeSignIns(); err != nil {
+		// The config was validated: this is a bug, not an operator's mistake.
+		d.Log.Error("OAuth2 sign-ins", "err", err)
+	}
+	d.letters, _ = loadLetters(cfg.Reminders)
 	return d
 }
 
@@ -143,8 +205,13 @@ func (d *Daemon) Close() error { return d.Q.Close() }
 func (d *Daemon) Now() time.Time { return d.opts.Now() }
 
 // Ingest stores a raw message and queues its envelope; it returns once
-// JetStream has acknowledged both. It is the mailbox pollers' handler.
+// JetStream has acknowledged both. It is the mailbox pollers' handler. A
+// message too large to fetch is recorded in FAILED instead; one stored
+// before is marked Known.
 func (d *Daemon) Ingest(ctx context.Context, m *mailbox.Message) error {
+	if m.TooLarge {
+		return d.recordTooLarge(ctx, m)
+	}
 	sha, err := d.Q.PutRaw(ctx, m.Raw)
 	if err != nil {
 		return err
@@ -159,6 +226,7 @@ func (d *Daemon) Ingest(ctx context.Context, m *mailbox.Message) error {
 	if !dup {
 		d.Metrics.fetched(m.Mailbox)
 	}
+	m.Known = dup || d.replyStored(ctx, sha)
 	return nil
 }
 
@@ -195,11 +263,12 @@ func (d *Daemon) workOptions() *queue.WorkOptions {
 	return &w
 }
 
-// handle is the processor counted as in work (for the retry gauge).
+// handle is the processor counted as in work (for the retry gauge), with
+// the campaigns held for reading (handleLocked).
 func (d *Daemon) handle(ctx context.Context, dl *queue.Delivery) error {
 	d.inWork.Add(1)
 	defer d.inWork.Add(-1)
-	return d.Proc.Handle(ctx, dl)
+	return d.handleLocked(ctx, dl)
 }
 
 // SetRetries replaces the retry schedule (tests make it short).
@@ -249,7 +318,9 @@ func (d *Daemon) makePollers() error {
 			po = *d.opts.Poller
 		}
 		po.Logger = d.Log
+		po.Progress = d.fetchProgress(po.Progress)
 		po.OnReconnect = func(mbox, folder string) { d.Metrics.reconnect(mbox) }
+		po.OAuth2 = d.signIns[mc.Name]
 		d.Metrics.Reconnects.WithLabelValues(mc.Name) // shown at 0 from the start
 		p, err := mailbox.NewPoller(mc, cursorStore{d.Q.Cursors}, d.Ingest, &po)
 		if err != nil {
@@ -258,76 +329,6 @@ func (d *Daemon) makePollers() error {
 		d.pollers = append(d.pollers, p)
 	}
 	return nil
-}
-
-// SyncResult says what one pass did, and what the store holds after it.
-type SyncResult struct {
-	Fetched   int // messages fetched from IMAP (new to the cursor)
-	Processed int // envelopes processed
-	Stored    int // replies in the store after the pass (export --replies lists them)
-	Failed    int // entries in FAILED after the pass (failed list lists them)
-	Unmatched int // replies waiting for an operator after the pass
-	// Waiting is how many envelopes are still queued after the pass: not
-	// processed yet, or put back to be tried again after a backoff.
-	Waiting uint64
-}
-
-// Sync fetches every new message of every mailbox, then processes all that
-// is queued, and returns (foiwatch sync). Mailbox errors are reported after
-// the queue was processed, so one bad mailbox does not hold up the rest. A
-// full store stops it at once, with that one error: nothing can be stored
-// until there is room.
-func (d *Daemon) Sync(ctx context.Context) (SyncResult, error) {
-	var res SyncResult
-	if err := d.makePollers(); err != nil {
-		return res, err
-	}
-	var errs []error
-	var full error
-	for _, p := range d.pollers {
-		if full != nil {
-			break
-		}
-		n, err := p.SyncOnce(ctx)
-		res.Fetched += n
-		if err != nil {
-			if errors.Is(err, queue.ErrStoreFull) {
-				if full = d.Q.Full(); full == nil {
-					full = err
-				}
-			}
-			errs = append(errs, err)
-		}
-	}
-	if full == nil {
-		n, err := d.Q.Drain(ctx, d.workOptions(), d.Proc.Handle)
-		res.Processed = n
-		if errors.Is(err, queue.ErrStoreFull) {
-			full = err
-		} else if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if f, err := d.Q.Failed(ctx); err == nil {
-		res.Failed = len(f)
-	}
-	if u, err := d.Store.Unmatched(ctx); err == nil {
-		res.Unmatched = len(u)
-	}
-	if k, err := d.Q.Replies.Keys(ctx); err == nil {
-		res.Stored = len(k)
-	} else {
-		errs = append(errs, err)
-	}
-	w, f, _ := d.Q.Pending(ctx)
-	res.Waiting = w + f
-	if err := d.Q.Broken(); err != nil {
-		return res, err
-	}
-	if full != nil {
-		return res, full
-	}
-	return res, errors.Join(errs...)
 }
 
 // Run runs the daemon until ctx is done: a poller per mailbox, the parse
@@ -380,6 +381,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 			cancel()
 		}
 	}()
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		d.watchSends(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		d.keepTokensFresh(ctx)
+	}()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -390,9 +400,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 		defer wg.Done()
 		d.watchStore(ctx, errc, cancel)
 	}()
-	d.Log.Info("foiwatch running", "mailboxes", len(d.pollers), "campaigns", len(d.Campaigns.List), "parser_version", parser.Version)
+	d.checkTools()
+	st := d.CampaignsLoaded()
+	d.Log.Info("foiwatch running", "mailboxes", len(d.pollers), "campaigns", st.Campaigns, "requests", st.Requests, "not_sent", st.NotSent, "parser_version", parser.Version)
 	<-ctx.Done()
+	d.Log.Info("stopping: waiting for the pollers, workers and scheduler to finish")
 	wg.Wait()
+	d.Log.Info("foiwatch stopped")
 	select {
 	case err := <-errc:
 		return err

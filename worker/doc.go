@@ -1,7 +1,9 @@
 // Package worker is in charge of the foiwatch daemon and everything it
 // decides: the config file, campaigns and their requests, matching a parsed
 // reply to the request it answers, each request's state, working-day
-// deadlines (sub-package deadline), the status table and exports, and the
+// deadlines (sub-package deadline), the status table and exports, the
+// letters it writes (the request `foiwatch send` sends, chase-ups and the
+// operator digest: letters.go), importing authorities from a CSV, and the
 // HTTP side (metrics, health, the status page). It is not in charge of IMAP
 // or NATS wire details (packages mailbox and queue) nor of reading an email
 // (package parser).
@@ -25,4 +27,17 @@
 //     learned references follow from the Replies. `foiwatch check` (Check)
 //     verifies the store against them and rebuilds what is derived; status
 //     and export refuse a store with signs of damage (DamageError).
+//   - A request is sent at most once: its send record is written before the
+//     message goes to the server (send.go), and campaign files are never
+//     rewritten; the records are laid over the files' campaigns.
+//   - Campaigns in use are replaced whole, under a lock the workers, the
+//     scheduler and HTTP hold while they use them (reload.go).
+//   - A person's decision outranks the parser: placements (assigned, moved,
+//     dismissed, added by hand) and answers set or accepted are kept in the
+//     decisions bucket, one key each, and applied on top of what is parsed
+//     (decisions.go); reprocessing never writes them.
+//   - Matching does not depend on the order replies are processed in: it
+//     uses the message, the campaign files and what replies filed by firm
+//     evidence taught, and replies waiting on what others teach are matched
+//     again when that changes (index.go).
 package worker

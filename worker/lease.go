@@ -2,8 +2,9 @@ package worker
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/foiwatch/foiwatch/queue"
@@ -16,7 +17,7 @@ const leaseEvery = 10 * time.Second
 
 // pollerLease is the lease of the one process that polls mailbox name.
 func pollerLease(name string) string {
-	return "poller." + base64.RawURLEncoding.EncodeToString([]byte(name))
+	return "poller." + leaseToken(name)
 }
 
 // whileLeader runs fn whenever this process holds the lease name, so that
@@ -108,4 +109,25 @@ func (d *Daemon) leaseProblem(lease string) string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.leaseProblems[lease]
+}
+
+// leaseToken writes a name (a mailbox's) as part of a lease's key, readable
+// in logs and in the locks bucket: letters, digits, '-' and '_' as they
+// are, any other byte as "=" and its two hex digits ("Research Mail" is
+// "Research=20Mail"), so that two names never share a key.
+func leaseToken(name string) string {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "=%02x", c)
+		}
+	}
+	if b.Len() == 0 {
+		return "="
+	}
+	return b.String()
 }

@@ -29,41 +29,46 @@ type Metrics struct {
 	Reconnects *prometheus.CounterVec // by mailbox
 }
 
+// sinceStart ends the help of every counter: a counter counts what this
+// process did, from 0 when it starts. What the store holds now is in the
+// gauges (statemetrics.go).
+const sinceStart = ", since this process started (counters reset on restart)."
+
 // NewMetrics registers every metric on a new registry, with the Go and
 // process collectors.
 func NewMetrics() *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		Fetched: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "foiwatch_messages_fetched_total", Help: "Messages fetched from IMAP and queued.",
+			Name: "foiwatch_messages_fetched_total", Help: "Messages fetched from IMAP and queued" + sinceStart,
 		}, []string{"mailbox"}),
 		Stored: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "foiwatch_replies_stored_total", Help: "Replies parsed and stored, by kind.",
+			Name: "foiwatch_replies_stored_total", Help: "Replies parsed and stored, by kind" + sinceStart,
 		}, []string{"kind"}),
 		Duplicates: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "foiwatch_messages_duplicate_total", Help: "Messages delivered again and recognised as already stored.",
+			Name: "foiwatch_messages_duplicate_total", Help: "Messages delivered again and recognised as already stored" + sinceStart,
 		}),
 		Unmatched: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "foiwatch_replies_unmatched_total", Help: "Replies that matched no request and wait for an operator.",
+			Name: "foiwatch_replies_unmatched_total", Help: "Replies that matched no request" + sinceStart + " Those waiting now: foiwatch_unmatched_waiting.",
 		}),
 		Failed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "foiwatch_messages_failed_total", Help: "Messages moved to FAILED, by class: permanent (on the attempt that met the error), retries exhausted, worker crashed.",
+			Name: "foiwatch_messages_failed_total", Help: "Messages moved to FAILED, by class: permanent (on the attempt that met the error), retries exhausted, worker crashed" + sinceStart + " In FAILED now: foiwatch_failed_messages.",
 		}, []string{"class"}),
 		Retries: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "foiwatch_messages_retried_total", Help: "Failed attempts put back to be tried again after a backoff.",
+			Name: "foiwatch_messages_retried_total", Help: "Failed attempts put back to be tried again after a backoff" + sinceStart,
 		}),
 		ParseTime: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "foiwatch_parse_seconds", Help: "Time to parse one message.",
+			Name: "foiwatch_parse_seconds", Help: "Time to parse one message" + sinceStart,
 			Buckets: []float64{.001, .005, .01, .05, .1, .5, 1, 5, 20, 60},
 		}),
 		ParseErrs: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "foiwatch_parse_errors_total", Help: "Messages the parser could not read at all.",
+			Name: "foiwatch_parse_errors_total", Help: "Messages the parser could not read at all" + sinceStart,
 		}),
 		Reminders: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "foiwatch_reminders_sent_total", Help: "Reminder emails sent, by stage.",
+			Name: "foiwatch_reminders_sent_total", Help: "Reminder emails sent, by stage" + sinceStart,
 		}, []string{"stage"}),
 		Reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "foiwatch_imap_reconnects_total", Help: "IMAP connections re-established after an error.",
+			Name: "foiwatch_imap_reconnects_total", Help: "IMAP connections re-established after an error" + sinceStart,
 		}, []string{"mailbox"}),
 	}
 	for _, c := range []string{queue.FailedPermanent, queue.FailedExhausted, queue.FailedCrashed} {

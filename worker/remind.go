@@ -37,7 +37,7 @@ type Notice struct {
 	Reference string         `json:"reference,omitempty"`
 	State     string         `json:"state"`
 
-	subject, messageID string
+	subject, messageID, replyTo, law string
 }
 
 // currentStage is the latest reminder stage request s has reached on day
@@ -86,7 +86,7 @@ func (d *Daemon) Notices(ctx context.Context, today deadline.Date) ([]Notice, er
 			}
 			out = append(out, Notice{Campaign: c.ID, Title: c.Title, Request: r.ID, Authority: r.Authority, Email: r.Email,
 				Stage: st, SentAt: deadline.DateOf(r.SentAt.Time).String(), Due: s.Due, DaysLate: s.DaysLate(c, today),
-				Reference: s.Reference, State: s.State, subject: r.Subject, messageID: r.MessageID})
+				Reference: s.Reference, State: s.State, subject: r.Subject, messageID: r.MessageID, replyTo: r.ReplyTo, law: c.Law})
 		}
 	}
 	return out, nil
@@ -154,11 +154,11 @@ func (d *Daemon) claim(ctx context.Context, key, holder, due string, now time.Ti
 	return err == nil, err
 }
 
-// settle records the outcome of a claimed email.
-func (d *Daemon) settle(ctx context.Context, key string, now time.Time, sendErr error) error {
+// settle records the outcome of a claimed email and returns the record.
+func (d *Daemon) settle(ctx context.Context, key string, now time.Time, sendErr error) (reminderRecord, error) {
 	b, rev, err := d.Q.Reminders.Get(ctx, key)
 	if err != nil {
-		return err
+		return reminderRecord{}, err
 	}
 	var rec reminderRecord
 	json.Unmarshal(b, &rec)
@@ -174,15 +174,16 @@ func (d *Daemon) settle(ctx context.Context, key string, now time.Time, sendErr 
 	}
 	nb, _ := json.Marshal(rec)
 	_, err = d.Q.Reminders.Update(ctx, key, nb, rev)
-	return err
+	return rec, err
 }
 
 // mayHaveDelivered tells an SMTP error after which the message may have
-// reached the server anyway: the connection broke at DATA with no reply.
+// reached the server anyway: the connection broke during or at the end of
+// DATA with no reply.
 func mayHaveDelivered(err error) bool {
 	var se *mailbox.SendError
 	if errors.As(err, &se) {
-		return se.Step == "DATA" && se.Code == 0
+		return (se.Step == "DATA" || se.Step == "end of DATA") && se.Code == 0
 	}
 	return false
 }
@@ -193,6 +194,56 @@ type RemindResult struct {
 	Digest  []Notice // the ones in the digest sent now
 	Chased  []Notice // the authorities written to now
 	Errors  []string
+	// Letters are the emails a dry run would send, in full.
+	Letters []Letter
+}
+
+// ErrNoSMTP is Remind's error when there is no [smtp] section: reminders
+// can only be listed (dry run), not sent.
+var ErrNoSMTP = errors.New("there is no [smtp] section in the config, so no reminder can be sent: add one (see deploy/foiwatch.toml), or use --dry-run to list the reminders due")
+
+// SendFailure is one reminder email that could not be sent.
+type SendFailure struct {
+	What string // "operator digest", "chase-up to foi@example.org"
+	Err  error
+	// RetryAt is when it is tried again (by the daemon's scheduler, or the
+	// next `foiwatch remind` from then on); zero when it is not retried by
+	// itself because the server may have received it.
+	RetryAt time.Time
+}
+
+func (f SendFailure) String() string {
+	if f.RetryAt.IsZero() {
+		return fmt.Sprintf("%s: %v; the server may have received it, so it is not sent again by itself", f.What, f.Err)
+	}
+	return fmt.Sprintf("%s: %v; a retry waits: it is tried again from %s", f.What, f.Err, f.RetryAt.In(london).Format("2006-01-02 15:04"))
+}
+
+// SendError is Remind's error when emails failed; each was logged once
+// (at ERROR) when it failed.
+type SendError struct{ Failures []SendFailure }
+
+func (e *SendError) Error() string {
+	var parts []string
+	for _, f := range e.Failures {
+		parts = append(parts, f.String())
+	}
+	return "not sent: " + strings.Join(parts, "; ")
+}
+
+// failure records a failed email in res and logs it, once.
+func (d *Daemon) failure(res *RemindResult, fails *[]SendFailure, what string, rec reminderRecord, sendErr error, attrs ...any) {
+	f := SendFailure{What: what, Err: sendErr}
+	if rec.Status == "failed" {
+		f.RetryAt = rec.NextAttempt
+	}
+	*fails = append(*fails, f)
+	res.Errors = append(res.Errors, f.String())
+	if f.RetryAt.IsZero() {
+		d.Log.Error(what+" may have been sent: not sending it again by itself", append(attrs, "err", sendErr)...)
+		return
+	}
+	d.Log.Error(what+" not sent; a retry waits", append(attrs, "retry_at", f.RetryAt.Format(time.RFC3339), "err", sendErr)...)
 }
 
 // Remind sends the reminders due at now: one operator digest listing every
@@ -216,22 +267,25 @@ func (d *Daemon) Remind(ctx context.Context, now time.Time, dryRun bool) (Remind
 				res.Chased = append(res.Chased, n)
 			}
 		}
-		return res, nil
-	}
-	if d.Cfg.SMTP == nil {
-		if len(notices) > 0 {
-			d.Log.Warn("reminders are due but there is no [smtp] section to send them through", "due", len(notices))
+		if d.Cfg.SMTP != nil {
+			from := ""
+			if a, err := mail.ParseAddress(d.Cfg.SMTP.From); err == nil {
+				from = a.Address
+			}
+			if len(d.Cfg.Reminders.To) > 0 && len(res.Digest) > 0 {
+				res.Letters = append(res.Letters, Letter{Kind: "digest", To: d.Cfg.Reminders.To, Raw: d.digestMessage(append([]Notice(nil), res.Digest...), now, from)})
+			}
+			for _, n := range res.Chased {
+				res.Letters = append(res.Letters, Letter{Kind: "chase-up", To: []string{n.Email}, Raw: d.chaseMessage(n, now, from)})
+			}
 		}
 		return res, nil
 	}
-	var so mailbox.SenderOptions
-	if d.opts.SMTP != nil {
-		so = *d.opts.SMTP
+	if d.Cfg.SMTP == nil {
+		return res, ErrNoSMTP
 	}
-	if so.Logger == nil {
-		so.Logger = d.Log
-	}
-	sender, err := mailbox.NewSender(*d.Cfg.SMTP, &so)
+	var fails []SendFailure
+	sender, err := mailbox.NewSender(*d.Cfg.SMTP, d.senderOptions())
 	if err != nil {
 		return res, err
 	}
@@ -251,14 +305,14 @@ func (d *Daemon) Remind(ctx context.Context, now time.Time, dryRun bool) (Remind
 		if len(claimed) > 0 {
 			msg := d.digestMessage(claimed, now, sender.From())
 			sendErr := sender.Send(ctx, d.Cfg.Reminders.To, msg)
+			var rec reminderRecord
 			for _, n := range claimed {
-				if err := d.settle(ctx, reminderKey(n, "digest"), now, sendErr); err != nil {
+				if rec, err = d.settle(ctx, reminderKey(n, "digest"), now, sendErr); err != nil {
 					return res, err
 				}
 			}
 			if sendErr != nil {
-				res.Errors = append(res.Errors, "operator digest: "+sendErr.Error())
-				d.Log.Error("operator digest not sent; it will be retried", "requests", len(claimed), "err", sendErr)
+				d.failure(&res, &fails, "operator digest", rec, sendErr, "requests", len(claimed))
 			} else {
 				res.Digest = claimed
 				for _, n := range claimed {
@@ -284,12 +338,12 @@ func (d *Daemon) Remind(ctx context.Context, now time.Time, dryRun bool) (Remind
 			}
 			msg := d.chaseMessage(n, now, sender.From())
 			sendErr := sender.Send(ctx, []string{n.Email}, msg)
-			if err := d.settle(ctx, key, now, sendErr); err != nil {
+			rec, err := d.settle(ctx, key, now, sendErr)
+			if err != nil {
 				return res, err
 			}
 			if sendErr != nil {
-				res.Errors = append(res.Errors, fmt.Sprintf("chase-up to %s: %v", n.Email, sendErr))
-				d.Log.Error("chase-up not sent", "campaign", n.Campaign, "request", n.Request, "err", sendErr)
+				d.failure(&res, &fails, "chase-up to "+n.Email, rec, sendErr, "campaign", n.Campaign, "request", n.Request)
 				continue
 			}
 			res.Chased = append(res.Chased, n)
@@ -297,8 +351,8 @@ func (d *Daemon) Remind(ctx context.Context, now time.Time, dryRun bool) (Remind
 			d.Log.Info("chase-up sent", "campaign", n.Campaign, "request", n.Request, "stage", n.Stage, "to", n.Email)
 		}
 	}
-	if len(res.Errors) > 0 {
-		return res, errors.New(strings.Join(res.Errors, "; "))
+	if len(fails) > 0 {
+		return res, &SendError{Failures: fails}
 	}
 	return res, nil
 }
@@ -363,17 +417,29 @@ func newMessageID(domainFrom string) string {
 	return holderID() + holderID() + "@" + dom
 }
 
-// digestMessage is the operator digest: plain text and HTML.
+// digestMessage is the operator digest: plain text (the digest template)
+// and HTML (a table), or the text alone when the template is the
+// operator's own.
 func (d *Daemon) digestMessage(ns []Notice, now time.Time, from string) []byte {
 	sort.SliceStable(ns, func(i, j int) bool { return ns[i].Stage > ns[j].Stage })
-	var text bytes.Buffer
-	fmt.Fprintf(&text, "foiwatch: %d request(s) reached a reminder stage on %s.\n\n", len(ns), deadline.DateOf(now))
+	data := DigestData{Date: deadline.DateOf(now).String()}
 	for _, n := range ns {
-		fmt.Fprintf(&text, "- %s (%s): %s. Sent %s, due %s, %d working day(s) late. Reference: %s. Campaign: %s.\n",
-			n.Authority, n.Request, stageWords[n.Stage], n.SentAt, n.Due, n.DaysLate, dash(n.Reference), n.Title)
+		law := laws[n.law]
+		if law.Key == "" {
+			law = laws[LawFOIA]
+		}
+		words := stageWords[n.Stage]
+		if n.Stage == deadline.VeryLate {
+			words = law.VeryLate
+		}
+		data.Notices = append(data.Notices, DigestNotice{Notice: n, StageWords: words, Law: law})
 	}
-	var html bytes.Buffer
-	digestHTML.Execute(&html, ns)
+	var text bytes.Buffer
+	if err := d.letterTemplates().digest.Execute(&text, data); err != nil {
+		d.Log.Error("digest template failed; sending the built-in digest", "err", err)
+		text.Reset()
+		defaultDigestLetter.Execute(&text, data)
+	}
 
 	var h gomail.Header
 	h.SetDate(now)
@@ -386,52 +452,65 @@ func (d *Daemon) digestMessage(ns []Notice, now time.Time, from string) []byte {
 	h.SetSubject(fmt.Sprintf("foiwatch: %d FOI request(s) need attention (%s)", len(ns), deadline.DateOf(now)))
 	h.SetMessageID(newMessageID(from))
 	h.Set("Auto-Submitted", "auto-generated")
-	return alternative(h, text.String(), html.String())
+	if d.letterTemplates().customDigest {
+		return singlePart(h, tidyLetter(text.String()))
+	}
+	var html bytes.Buffer
+	digestHTML.Execute(&html, ns)
+	return alternative(h, tidyLetter(text.String()), html.String())
+}
+
+// letterTemplates are the daemon's chase-up and digest templates.
+func (d *Daemon) letterTemplates() letterTemplates {
+	if d.letters.chase == nil {
+		return letterTemplates{chase: defaultChaseLetter, digest: defaultDigestLetter}
+	}
+	return d.letters
 }
 
 // chaseMessage is the chase-up to an authority: it keeps the request's
-// thread and quotes the reference, the date sent and the date due.
+// thread, quotes the reference, the date sent and the date due, cites the
+// campaign's law, is signed by the requester and asks for replies at the
+// request's reply_to where it has one.
 func (d *Daemon) chaseMessage(n Notice, now time.Time, from string) []byte {
+	law := laws[n.law]
+	if law.Key == "" {
+		law = laws[LawFOIA]
+	}
+	data := ChaseData{Title: n.Title, Authority: n.Authority, Email: n.Email, Reference: n.Reference, SentAt: n.SentAt,
+		Due: n.Due, DaysLate: n.DaysLate, Stage: n.Stage, VeryLate: n.Stage == deadline.VeryLate, Law: law,
+		Requester: d.requester(), Date: deadline.DateOf(now).String()}
 	var text bytes.Buffer
-	fmt.Fprintf(&text, "Dear %s,\n\n", n.Authority)
-	ref := ""
-	if n.Reference != "" {
-		ref = " (your reference " + n.Reference + ")"
+	if err := d.letterTemplates().chase.Execute(&text, data); err != nil {
+		d.Log.Error("chase-up template failed; sending the built-in chase-up", "campaign", n.Campaign, "request", n.Request, "err", err)
+		text.Reset()
+		defaultChaseLetter.Execute(&text, data)
 	}
-	fmt.Fprintf(&text, "I made a request for information under the Freedom of Information Act 2000 on %s%s.\n", n.SentAt, ref)
-	fmt.Fprintf(&text, "Under section 10 of the Act a response was due by %s, and I have not yet received one.\n\n", n.Due)
-	if n.Stage == deadline.VeryLate {
-		text.WriteString("The response is now more than 20 working days overdue. If I do not receive it soon I will ask for an internal review and may complain to the Information Commissioner's Office.\n\n")
-	} else {
-		text.WriteString("Please let me know when I can expect your response.\n\n")
-	}
-	text.WriteString("Yours faithfully\n")
 
 	var h gomail.Header
 	h.SetDate(now)
 	h.SetAddressList("From", []*gomail.Address{mustAddr(d.Cfg.SMTP.From, from)})
 	h.SetAddressList("To", []*gomail.Address{{Name: n.Authority, Address: n.Email}})
+	if n.replyTo != "" {
+		h.SetAddressList("Reply-To", []*gomail.Address{{Name: data.Requester.Name, Address: n.replyTo}})
+	}
 	subj := n.subject
 	if subj == "" {
-		subj = "Freedom of Information request: " + n.Title
+		subj = law.Subject + ": " + n.Title
 	}
 	if n.Reference != "" && !strings.Contains(subj, n.Reference) {
 		subj += " [" + n.Reference + "]"
 	}
 	h.SetSubject("Re: " + subj)
 	h.SetMessageID(newMessageID(from))
-	if n.messageID != "" {
-		h.Set("In-Reply-To", n.messageID)
-		h.Set("References", n.messageID)
+	if id := n.messageID; id != "" {
+		if !strings.HasPrefix(id, "<") {
+			id = "<" + id + ">"
+		}
+		h.Set("In-Reply-To", id)
+		h.Set("References", id)
 	}
-	var buf bytes.Buffer
-	h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
-	w, err := gomail.CreateSingleInlineWriter(&buf, h)
-	if err == nil {
-		w.Write(text.Bytes())
-		w.Close()
-	}
-	return buf.Bytes()
+	return singlePart(h, tidyLetter(text.String()))
 }
 
 func mustAddr(configured, fallback string) *gomail.Address {

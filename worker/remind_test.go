@@ -100,8 +100,9 @@ func TestEveryReminderStageIsSentOnceAcrossARestart(t *testing.T) {
 		t.Fatalf("dry run: %+v %v", dry, err)
 	}
 	sink.FailNext(1) // the digest fails once with a 451
-	if _, err := d.Remind(ctx, d.Now(), false); err == nil || !strings.Contains(err.Error(), "451") {
-		t.Fatalf("a 451 from the server should be reported, got %v", err)
+	if _, err := d.Remind(ctx, d.Now(), false); err == nil || !strings.Contains(err.Error(), "451") ||
+		!strings.Contains(err.Error(), "a retry waits: it is tried again from 2024-06-12 09:05") {
+		t.Fatalf("a 451 from the server should be reported with the retry's time, got %v", err)
 	}
 	// Restart in the middle of the "late" stage: the chase-ups went, the
 	// digest waits for its retry.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -13,7 +12,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/foiwatch/foiwatch/parser"
-	"github.com/foiwatch/foiwatch/queue"
 	"github.com/foiwatch/foiwatch/worker/deadline"
 )
 
@@ -31,11 +29,84 @@ type Row struct {
 	Answers   map[string]parser.Answer `json:"answers"`
 	// Replies are the sha256 of every reply stored for the request.
 	Replies []string `json:"replies"`
+
+	today string // the day the row was made for
 	// ParserVersion of the answers' reply; older than parser.Version until
 	// `foiwatch reprocess` has run after an upgrade.
 	ParserVersion int `json:"parser_version,omitempty"`
 	// OCR is true when the answers were read from a scan: check them.
 	OCR bool `json:"ocr,omitempty"`
+
+	// SentDate is the day the request was sent (Europe/London), YYYY-MM-DD,
+	// as every other date of a row is written; "" when it was not sent.
+	SentDate string `json:"sent_date"`
+	// Waiting is true while the request waits for the authority: sent (or
+	// acknowledged, extended, bounced, or under internal review) and not
+	// answered, refused, withdrawn or stopped for a clarification. Only a
+	// waiting request can be late today or due in some working days.
+	Waiting bool `json:"waiting"`
+	// DueIn is, for a waiting request that is not late, the working days
+	// from today until it is due (0: due today); absent otherwise.
+	DueIn *int `json:"due_in,omitempty"`
+	// NotSent is true while the request is not sent: it has no sent_at
+	// (foiwatch send has not sent it), or one after today.
+	NotSent bool `json:"not_sent,omitempty"`
+	// AnswersFrom is the sha256 of the reply the answers came from.
+	AnswersFrom string `json:"answers_from,omitempty"`
+}
+
+// waitingStates are the states in which a request waits for the authority
+// and its clock runs (see currentStage for the reminders).
+var waitingStates = map[string]bool{
+	StateSent: true, StateAcknowledged: true, StateExtension: true, StateBounced: true, StateReviewRequested: true,
+}
+
+// DueSoonDays is how many working days before its due date a waiting
+// request counts as "due soon": the reminders' due_soon stage.
+const DueSoonDays = 2
+
+// Late reports whether the request is late today and still waiting.
+func (r Row) Late() bool { return r.Waiting && r.DaysLate > 0 }
+
+// DueSoon reports whether the request waits and is due within DueSoonDays
+// working days (today included), not late yet.
+func (r Row) DueSoon() bool { return r.DueIn != nil && *r.DueIn <= DueSoonDays }
+
+// Deadline says where the request stands against its deadline, in the same
+// words in the status table, on the status page and in the reminders: "8
+// working days late", "due in 5 working days", "due today", "replied on
+// time", "replied 2 working days late", "clock stopped: clarification
+// asked", "withdrawn", "not sent yet".
+func (r Row) Deadline() string {
+	switch {
+	case r.NotSent:
+		return "not sent yet"
+	case r.Status == StateWithdrawn:
+		return "withdrawn"
+	case r.Status == StateClarification:
+		return "clock stopped: clarification asked"
+	case r.Waiting && r.DaysLate > 0:
+		return workingDays(r.DaysLate) + " late"
+	case r.Waiting && r.DueIn != nil && *r.DueIn > 0:
+		return "due in " + workingDays(*r.DueIn)
+	case r.Waiting && r.DueIn != nil:
+		if d, err := deadline.ParseDate(r.Due); err == nil && d.String() != r.today {
+			return "due " + r.Due + ", late from the next working day"
+		}
+		return "due today"
+	case r.RepliedAt != "" && r.DaysLate > 0:
+		return "replied " + workingDays(r.DaysLate) + " late"
+	case r.RepliedAt != "":
+		return "replied on time"
+	}
+	return ""
+}
+
+func workingDays(n int) string {
+	if n == 1 {
+		return "1 working day"
+	}
+	return strconv.Itoa(n) + " working days"
 }
 
 // Stale reports whether the row's answers were read by an older parser
@@ -47,6 +118,10 @@ func (r Row) Stale() bool { return r.ParserVersion != 0 && r.ParserVersion < par
 func (d *Daemon) Rows(ctx context.Context, campaignID string, today deadline.Date) ([]Row, error) {
 	var rows []Row
 	found := false
+	decs, err := d.Store.AnswerDecisions(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range d.Campaigns.List {
 		if campaignID != "" && c.ID != campaignID {
 			continue
@@ -57,27 +132,36 @@ func (d *Daemon) Rows(ctx context.Context, campaignID string, today deadline.Dat
 			if err != nil {
 				return nil, err
 			}
-			row := Row{Campaign: c.ID, Request: r.ID, Authority: r.Authority, SentAt: r.SentAt.Format("2006-01-02T15:04:05Z07:00"),
+			row := Row{Campaign: c.ID, Request: r.ID, Authority: r.Authority,
 				Reference: s.Reference, Due: s.Due, Status: s.State, RepliedAt: s.RepliedAt, DaysLate: s.DaysLate(c, today),
-				Answers: map[string]parser.Answer{}}
+				Answers: map[string]parser.Answer{}, today: today.String()}
+			if r.Sent() {
+				row.SentAt = r.SentAt.Format("2006-01-02T15:04:05Z07:00")
+				row.SentDate = deadline.DateOf(r.SentAt.Time).String()
+			}
+			if s.State == StateSent {
+				// foiwatch send is at it, or lost the connection while the
+				// server had the message: no reply says it arrived yet.
+				switch r.SendState {
+				case "sending":
+					row.Status = "sending"
+				case "uncertain":
+					row.Status = "send_uncertain"
+				}
+			}
+			row.NotSent = !r.Sent() || deadline.DateOf(r.SentAt.Time).After(today)
+			row.Waiting = !row.NotSent && waitingStates[s.State]
+			if due, err := deadline.ParseDate(s.Due); err == nil && row.Waiting && row.DaysLate == 0 {
+				n := max(c.Cal().WorkingDaysBetween(today, due), 0)
+				row.DueIn = &n
+			}
 			// The answers come from the latest substantive reply.
-			var best *parser.Reply
 			for _, ref := range s.Replies {
 				row.Replies = append(row.Replies, ref.SHA256)
-				if ref.Kind != parser.KindResponse && ref.Kind != parser.KindInternalReview {
-					continue
-				}
-				rep, err := d.Store.Reply(ctx, ref.SHA256)
-				if errors.Is(err, queue.ErrNotFound) {
-					return nil, fmt.Errorf("the store is damaged: request %s/%s lists reply %s, which is not in bucket %s (%s); run %s to rebuild it from the raw messages",
-						c.ID, r.ID, short(ref.SHA256), queue.BucketReplies, d.Q.StreamDir("KV_"+queue.BucketReplies), d.checkCommand())
-				}
-				if err != nil {
-					return nil, err
-				}
-				if best == nil || rep.Date >= best.Date {
-					best = rep
-				}
+			}
+			best, err := d.bestReply(ctx, s)
+			if err != nil {
+				return nil, err
 			}
 			for _, q := range c.Questions {
 				row.Answers[q.Key] = parser.Answer{Status: parser.StatusUnanswered}
@@ -92,7 +176,9 @@ func (d *Daemon) Rows(ctx context.Context, campaignID string, today deadline.Dat
 						row.OCR = true
 					}
 				}
+				row.AnswersFrom = best.SHA256
 			}
+			applyDecisions(c, &row, best, decs)
 			rows = append(rows, row)
 		}
 	}
@@ -113,10 +199,13 @@ func (d *Daemon) campaignIDs() string {
 	return strings.Join(ids, ", ")
 }
 
-// WriteStatus prints the status table.
+// WriteStatus prints the status table, then a line per campaign saying
+// how many requests were answered, are late, due soon or not sent yet.
+// DAYS LATE is the same number as the exports' days_late; DEADLINE says it
+// in words, as the status page does.
 func WriteStatus(w io.Writer, rows []Row) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CAMPAIGN\tREQUEST\tAUTHORITY\tSENT\tDUE\tSTATUS\tDAYS LATE\tREFERENCE")
+	fmt.Fprintln(tw, "CAMPAIGN\tREQUEST\tAUTHORITY\tSENT\tDUE\tSTATUS\tDAYS LATE\tREFERENCE\tDEADLINE")
 	stale := 0
 	for _, r := range rows {
 		status := r.Status
@@ -124,17 +213,18 @@ func WriteStatus(w io.Writer, rows []Row) error {
 			status += "*"
 			stale++
 		}
-		late := "-"
-		if r.DaysLate > 0 {
-			late = strconv.Itoa(r.DaysLate)
-		}
-		ref := r.Reference
-		if ref == "" {
-			ref = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Campaign, r.Request, r.Authority, r.SentAt[:10], r.Due, status, late, ref)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.Campaign, r.Request, r.Authority, dash(r.SentDate), dash(r.Due), status, r.DaysLate, dash(r.Reference), r.Deadline())
 	}
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(rows) > 0 {
+		fmt.Fprintln(w)
+	}
+	for _, s := range Summarise(rows) {
+		fmt.Fprintf(w, "%s: %s\n", s.Campaign, s)
+	}
+	if err := writeNotSent(w, rows); err != nil {
 		return err
 	}
 	if stale > 0 {
@@ -142,6 +232,67 @@ func WriteStatus(w io.Writer, rows []Row) error {
 		return err
 	}
 	return nil
+}
+
+// Summary counts a campaign's requests by where they stand.
+type Summary struct {
+	Campaign string
+	Requests int
+	// Answered have a substantive response (in full, in part, or "not
+	// held"); Refused were refused as a whole.
+	Answered, Refused int
+	// Late wait for a response past their due date; DueSoon are due within
+	// DueSoonDays working days; Waiting is every request still waiting,
+	// those two included.
+	Late, DueSoon, Waiting int
+	// NotSent have a sent_at after today.
+	NotSent int
+}
+
+// String is the summary in words: "answered 3 of 4, late 1, due soon 0,
+// not yet sent 0".
+func (s Summary) String() string {
+	out := fmt.Sprintf("answered %d of %d", s.Answered, s.Requests)
+	if s.Refused > 0 {
+		out += fmt.Sprintf(", refused %d", s.Refused)
+	}
+	return out + fmt.Sprintf(", late %d, due soon %d, not yet sent %d", s.Late, s.DueSoon, s.NotSent)
+}
+
+// Summarise counts the rows of each campaign, in the order the campaigns
+// first appear.
+func Summarise(rows []Row) []Summary {
+	var out []Summary
+	at := map[string]int{}
+	for _, r := range rows {
+		i, ok := at[r.Campaign]
+		if !ok {
+			i = len(out)
+			at[r.Campaign] = i
+			out = append(out, Summary{Campaign: r.Campaign})
+		}
+		s := &out[i]
+		s.Requests++
+		switch {
+		case r.Status == StateRefused:
+			s.Refused++
+		case r.RepliedAt != "":
+			s.Answered++
+		}
+		if r.Waiting {
+			s.Waiting++
+		}
+		if r.Late() {
+			s.Late++
+		}
+		if r.DueSoon() {
+			s.DueSoon++
+		}
+		if r.NotSent {
+			s.NotSent++
+		}
+	}
+	return out
 }
 
 func truncate(s string, n int) string {
@@ -174,19 +325,37 @@ func (d *Daemon) questionKeys(rows []Row) []string {
 	return keys
 }
 
-// CSVHeader is the fixed part of the export's columns (spec/operations.md);
-// one column per question key follows.
+// CSVHeader is the fixed first part of the export's columns (the
+// contract scripts are written against); one column per question key
+// follows, then CSVMoreHeader, then a status column per question key
+// ("KEY.status"). Columns are only ever added at the end.
 var CSVHeader = []string{"campaign", "request", "authority", "sent_at", "reference", "due", "status", "replied_at", "days_late"}
+
+// CSVMoreHeader are the columns after the question columns: the working
+// days until a waiting request is due (empty when it is late or not
+// waiting), the time the request was sent (RFC 3339; sent_at is its day),
+// and whether the answers were read from a scanned letter.
+var CSVMoreHeader = []string{"due_in_working_days", "sent_time", "from_scan"}
 
 // WriteCSV writes one row per request: the fixed columns, then one column
 // per question with the answer's value as a spreadsheet takes it (a number,
-// an amount, names joined by "; "), or the status when not answered.
+// an amount, names joined by "; "; the status when not answered), then
+// CSVMoreHeader, then one column per question with the answer's status
+// (answered, not_held, exempt, unanswered), which tells an answer with no
+// value from no answer, and last CSVCorrected. Dates are YYYY-MM-DD
+// (deploy/REPLY.md lists every column).
 func (d *Daemon) WriteCSV(w io.Writer, rows []Row) error {
 	keys := d.questionKeys(rows)
 	cw := csv.NewWriter(w)
-	cw.Write(append(append([]string{}, CSVHeader...), keys...))
+	head := append(append([]string{}, CSVHeader...), keys...)
+	head = append(head, CSVMoreHeader...)
+	for _, k := range keys {
+		head = append(head, k+".status")
+	}
+	head = append(head, CSVCorrected)
+	cw.Write(head)
 	for _, r := range rows {
-		rec := []string{r.Campaign, r.Request, r.Authority, r.SentAt, r.Reference, r.Due, r.Status, r.RepliedAt, strconv.Itoa(r.DaysLate)}
+		rec := []string{r.Campaign, r.Request, r.Authority, r.SentDate, r.Reference, r.Due, r.Status, r.RepliedAt, strconv.Itoa(r.DaysLate)}
 		for _, k := range keys {
 			a, ok := r.Answers[k]
 			if !ok {
@@ -195,6 +364,20 @@ func (d *Daemon) WriteCSV(w io.Writer, rows []Row) error {
 			}
 			rec = append(rec, CellValue(a))
 		}
+		dueIn := ""
+		if r.DueIn != nil {
+			dueIn = strconv.Itoa(*r.DueIn)
+		}
+		rec = append(rec, dueIn, r.SentAt, strconv.FormatBool(r.OCR))
+		for _, k := range keys {
+			a, ok := r.Answers[k]
+			if !ok {
+				rec = append(rec, "") // a question of another campaign
+				continue
+			}
+			rec = append(rec, string(a.Status))
+		}
+		rec = append(rec, strings.Join(correctedKeys(r, keys), "; "))
 		for i := range rec {
 			rec[i] = csvCell(rec[i])
 		}
@@ -250,7 +433,8 @@ func CellValue(a parser.Answer) string {
 	}
 }
 
-// WriteJSONL writes one object per request, answers as in spec/reply.md.
+// WriteJSONL writes one object per request (Row), answers as a Reply has
+// them (deploy/REPLY.md).
 func WriteJSONL(w io.Writer, rows []Row) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
@@ -270,6 +454,12 @@ func (d *Daemon) WriteReplies(ctx context.Context, w io.Writer, campaignID strin
 		return err
 	}
 	sort.SliceStable(reps, func(i, j int) bool { return reps[i].Date < reps[j].Date })
+	// The answers operators set or accepted, on the reply each request's
+	// answers come from.
+	decided, err := d.decidedAnswers(ctx)
+	if err != nil {
+		return err
+	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for _, r := range reps {
@@ -278,6 +468,9 @@ func (d *Daemon) WriteReplies(ctx context.Context, w io.Writer, campaignID strin
 		}
 		if r.Answers == nil {
 			r.Answers = map[string]parser.Answer{}
+		}
+		if row, ok := decided[r.SHA256]; ok && row.Campaign == r.Campaign && row.Request == r.Request {
+			r.Answers = row.Answers
 		}
 		if err := enc.Encode(r); err != nil {
 			return err

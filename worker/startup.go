@@ -28,18 +28,8 @@ func RunDaemon(ctx context.Context, cfg Config, opts *Options) error {
 	if opts != nil {
 		o = *opts
 	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	o.Daemon = true
-	cfg = cfg.WithDefaults()
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	cs, err := LoadCampaigns(cfg.Campaigns)
+	cfg, cs, o, err := prepare(cfg, &o)
 	if err != nil {
 		return err
 	}
@@ -49,7 +39,7 @@ func RunDaemon(ctx context.Context, cfg Config, opts *Options) error {
 	}
 	st := &starting{}
 	if hs != nil {
-		hs.set(st.handler())
+		hs.set(hostCheck(cfg.HTTP.Public, st.handler()))
 		hs.start()
 	}
 	q, err := queue.Open(ctx, cfg.NATS, &queue.Options{Logger: o.Logger, Owner: true, NoListen: o.NoListen, OpenWait: -1, OnWaiting: st.set})
@@ -61,7 +51,26 @@ func RunDaemon(ctx context.Context, cfg Config, opts *Options) error {
 	}
 	d := newDaemon(cfg, cs, q, o)
 	defer d.Close()
+	if err := d.initCampaigns(ctx, cs); err != nil {
+		if hs != nil {
+			hs.close()
+		}
+		return err
+	}
 	d.http = hs
+	if o.Reload != nil {
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-o.Reload:
+					d.Log.Info("SIGHUP: reloading the campaigns")
+					d.Reload(ctx) // logs what it loaded, or why it kept the old set
+				}
+			}
+		}()
+	}
 	return d.Run(ctx)
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/foiwatch/foiwatch/parser"
@@ -31,6 +30,9 @@ const (
 	StateWithdrawn         = "withdrawn"
 	StateReviewRequested   = "review_requested"
 	StateReviewAnswered    = "review_answered"
+	// StateNotSent is a request with no sent_at, in its campaign file or
+	// in foiwatch's record of sending it: it has no deadline yet.
+	StateNotSent = "not_sent"
 )
 
 // ReplyRef is what a request's state keeps of one reply.
@@ -45,6 +47,8 @@ type ReplyRef struct {
 	// Outcome summarises a response's answers: answered,
 	// partially_answered or not_held.
 	Outcome string `json:"outcome,omitempty"`
+	// Why says what matched it to the request, in words.
+	Why string `json:"why,omitempty"`
 }
 
 // Event is something an operator recorded that happened outside the
@@ -81,6 +85,11 @@ func (s *RequestState) Derive(c *Campaign, r *Request) {
 	s.Reference = r.Reference
 	s.StatedDue = ""
 	s.RepliedAt = ""
+	if r.SentAt.IsZero() {
+		// Not sent (yet): no clock, no due date, whatever came in.
+		s.State, s.ClockFrom, s.Due = StateNotSent, "", ""
+		return
+	}
 	cal := c.Cal()
 	from := deadline.Received(r.SentAt.Time)
 	due := cal.Due(from, c.WorkingDays)
@@ -312,10 +321,11 @@ func (st *Store) UpdateState(ctx context.Context, campaign, request string, fn f
 	return nil, fmt.Errorf("state of %s/%s: too many concurrent updates, try again", campaign, request)
 }
 
-// AddReply records a reply in its request's state (idempotent).
-func (st *Store) AddReply(ctx context.Context, r *parser.Reply, date time.Time) (*RequestState, error) {
+// AddReply records a reply in its request's state (idempotent); why says
+// what matched it.
+func (st *Store) AddReply(ctx context.Context, r *parser.Reply, date time.Time, why string) (*RequestState, error) {
 	ref := ReplyRef{SHA256: r.SHA256, MessageID: r.MessageID, Kind: r.Kind, Date: date, Match: r.Match,
-		Reference: r.Reference, StatedDue: r.StatedDue, Outcome: Outcome(r)}
+		Reference: r.Reference, StatedDue: r.StatedDue, Outcome: Outcome(r), Why: why}
 	return st.UpdateState(ctx, r.Campaign, r.Request, func(s *RequestState) bool {
 		for i, old := range s.Replies {
 			if old.SHA256 == ref.SHA256 {
@@ -397,6 +407,10 @@ type UnmatchedEntry struct {
 	Kind      parser.Kind `json:"kind"`
 	Reference string      `json:"reference,omitempty"`
 	Since     time.Time   `json:"since"`
+	// Candidates are the requests ("campaign/request") it could belong to,
+	// none of which the evidence singles out; Why says why none was chosen.
+	Candidates []string `json:"candidates,omitempty"`
+	Why        string   `json:"why,omitempty"`
 }
 
 // Unmatched lists the replies waiting for an operator, oldest first.
@@ -412,30 +426,4 @@ func (st *Store) Unmatched(ctx context.Context) ([]UnmatchedEntry, error) {
 	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Date < out[j].Date })
 	return out, err
-}
-
-// LearnReference records that the authority's reference in r names r's
-// request, so that later replies carrying only the reference match it. The
-// first request a reference was learned for keeps it.
-func (st *Store) LearnReference(ctx context.Context, r *parser.Reply) error {
-	key := NormRef(r.Reference)
-	if key == "" || r.Campaign == "" || r.Request == "" {
-		return nil
-	}
-	_, err := st.q.References.Create(ctx, key, []byte(Key(r.Campaign, r.Request)))
-	if err != nil && !errors.Is(err, queue.ErrExists) {
-		return err
-	}
-	return nil
-}
-
-// LearnedReference returns the request a normalised reference was learned
-// for.
-func (st *Store) LearnedReference(ctx context.Context, norm string) (campaign, request string, ok bool) {
-	b, _, err := st.q.References.Get(ctx, norm)
-	if err != nil {
-		return "", "", false
-	}
-	campaign, request, ok = strings.Cut(string(b), ".")
-	return campaign, request, ok
 }

@@ -4,17 +4,20 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
-	"github.com/foiwatch/foiwatch/mailbox"
 	"github.com/foiwatch/foiwatch/parser"
+	"github.com/foiwatch/foiwatch/queue"
 	"github.com/foiwatch/foiwatch/worker"
 	"github.com/foiwatch/foiwatch/worker/deadline"
 	"github.com/foiwatch/foiwatch/worker/demo"
@@ -41,7 +44,7 @@ func (c *common) open(ctx context.Context, e *env, daemon bool) (*worker.Daemon,
 func (c *common) openWith(ctx context.Context, e *env, o *worker.Options) (*worker.Daemon, error) {
 	path, err := worker.ConfigPath(c.config)
 	if err != nil {
-		return nil, usageError{err.Error()}
+		return nil, usageError{msg: err.Error()}
 	}
 	log, err := logger(e, c.logFormat, c.logLevel)
 	if err != nil {
@@ -83,9 +86,15 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
+	// SIGHUP reloads the campaigns. Caught from the start, so that one
+	// sent while the daemon opens its store (or waits for JetStream) does
+	// not kill it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	path, err := worker.ConfigPath(c.config)
 	if err != nil {
-		return usageError{err.Error()}
+		return usageError{msg: err.Error()}
 	}
 	log, err := logger(e, c.logFormat, c.logLevel)
 	if err != nil {
@@ -99,7 +108,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return worker.RunDaemon(ctx, cfg, &worker.Options{Logger: log, Now: now})
+	return worker.RunDaemon(ctx, cfg, &worker.Options{Logger: log, Now: now, Reload: hup})
 }
 
 func cmdSync(ctx context.Context, e *env, args []string) error {
@@ -110,7 +119,7 @@ func cmdSync(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	prog := newSyncProgress(e.stderr)
-	d, err := c.openWith(ctx, e, &worker.Options{Poller: &mailbox.PollerOptions{Progress: prog.update}})
+	d, err := c.openWith(ctx, e, &worker.Options{UsesMailboxes: true, SyncProgress: prog.update})
 	if err != nil {
 		return err
 	}
@@ -222,8 +231,13 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "", "csv, jsonl or xlsx")
 	campaign := fs.String("campaign", "", "only this campaign")
 	replies := fs.Bool("replies", false, "write every stored Reply instead of one row per request")
-	outPath := fs.String("o", "", "write to this file instead of standard output")
+	outPath := fs.String("o", "", "write to this file (made readable by its owner only) instead of standard output")
+	asOf := fs.String("now", "", "the day to compute lateness on (YYYY-MM-DD; default today)")
 	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	today, err := dayFlag(*asOf)
+	if err != nil {
 		return err
 	}
 	switch *format {
@@ -245,13 +259,13 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var w io.Writer = e.stdout
-	var f *os.File
+	var f *exportFile
 	if *outPath != "" {
-		f, err = os.Create(*outPath)
+		f, err = createExport(*outPath)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
+		defer f.abort()
 		w = f
 	}
 	bw := bufio.NewWriter(w)
@@ -259,7 +273,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		err = d.WriteReplies(ctx, bw, *campaign)
 	} else {
 		var rows []worker.Row
-		rows, err = d.Rows(ctx, *campaign, deadline.DateOf(time.Now()))
+		rows, err = d.Rows(ctx, *campaign, today)
 		if err == nil {
 			switch *format {
 			case "csv":
@@ -278,7 +292,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if f != nil {
-		return f.Close()
+		return f.commit()
 	}
 	return nil
 }
@@ -319,6 +333,11 @@ func cmdUnmatched(ctx context.Context, e *env, args []string) error {
 		}
 		for _, u := range list {
 			fmt.Fprintf(e.stdout, "%s  %-25.25s  %-14s  %-35s  %s\n", u.SHA256[:12], u.Date, u.Kind, u.From, u.Subject)
+			if len(u.Candidates) > 0 {
+				fmt.Fprintf(e.stdout, "              could be: %s\n", strings.Join(u.Candidates, ", "))
+			} else if u.Why != "" {
+				fmt.Fprintf(e.stdout, "              %s\n", u.Why)
+			}
 		}
 		return nil
 	case "show":
@@ -326,11 +345,9 @@ func cmdUnmatched(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		r, err := d.Store.Reply(ctx, sha)
-		if err != nil {
-			return err
-		}
-		return printJSON(e.stdout, r)
+		// As foiwatch show prints it: headers, why nothing matched, the
+		// candidates, the text (export --replies gives the JSON).
+		return showReply(ctx, e.stdout, d, sha, true)
 	case "assign":
 		sha, err := d.ResolveUnmatched(ctx, pos[1])
 		if err != nil {
@@ -382,7 +399,7 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 		}
 	case "show", "drop":
 		if len(ids) != 1 {
-			return usagef("%s takes one ID", action)
+			return usagef("%s takes one ID (the sha256 prefix foiwatch failed list shows)", action)
 		}
 	case "replay":
 		if (len(ids) == 0) == !*all {
@@ -391,19 +408,36 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 	default:
 		return usagef("unknown action %q: want list, show, replay or drop", action)
 	}
-	var nums []uint64
-	for _, s := range ids {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			return usagef("%q is not a failed message's ID (see foiwatch failed list)", s)
-		}
-		nums = append(nums, n)
-	}
 	d, err := c.open(ctx, e, false)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	// Each ID names one message, which may have several entries.
+	var groups [][]queue.FailedEntry
+	if *all {
+		list, err := d.Q.Failed(ctx)
+		if err != nil {
+			return err
+		}
+		at := map[string]int{}
+		for _, fe := range list {
+			sha := worker.FailedSHA(fe)
+			if i, ok := at[sha]; ok {
+				groups[i] = append(groups[i], fe)
+				continue
+			}
+			at[sha] = len(groups)
+			groups = append(groups, []queue.FailedEntry{fe})
+		}
+	}
+	for _, id := range ids {
+		g, err := d.ResolveFailed(ctx, id)
+		if err != nil {
+			return err
+		}
+		groups = append(groups, g)
+	}
 	switch action {
 	case "list":
 		list, err := d.Q.Failed(ctx)
@@ -419,42 +453,63 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 			if f.Class != "" {
 				class = " (" + f.Class + ")"
 			}
-			fmt.Fprintf(e.stdout, "%d  %s  attempts %d%s  %s  %s\n", f.ID, f.FailedAt.Format(time.RFC3339), f.Attempts, class, short(f.Envelope.SHA256), firstLine(f.Error))
+			fmt.Fprintf(e.stdout, "%s  %s  attempts %d%s  %s\n", short(worker.FailedSHA(f)), f.FailedAt.Format(time.RFC3339), f.Attempts, class, firstLine(f.Error))
 		}
 	case "show":
-		f, err := d.Q.FailedEntry(ctx, nums[0])
-		if err != nil {
-			return err
+		for _, f := range groups[0] {
+			if err := printJSON(e.stdout, f); err != nil {
+				return err
+			}
 		}
-		return printJSON(e.stdout, f)
 	case "drop":
-		if err := d.Q.DropFailed(ctx, nums[0]); err != nil {
-			return err
+		for _, f := range groups[0] {
+			if err := d.Q.DropFailed(ctx, f.ID); err != nil {
+				return err
+			}
 		}
-		fmt.Fprintf(e.stdout, "dropped %d (the raw message stays stored)\n", nums[0])
+		if groups[0][0].Envelope.SHA256 == "" {
+			fmt.Fprintf(e.stdout, "dropped %s\n", short(worker.FailedSHA(groups[0][0])))
+		} else {
+			fmt.Fprintf(e.stdout, "dropped %s (the raw message stays stored)\n", short(worker.FailedSHA(groups[0][0])))
+		}
 	case "replay":
-		if *all {
-			list, err := d.Q.Failed(ctx)
-			if err != nil {
-				return err
+		skipped := 0
+		for _, g := range groups {
+			// Replay the latest entry; the older ones of the same message
+			// would only replay it again.
+			latest := g[len(g)-1]
+			if latest.Envelope.SHA256 == "" {
+				// Nothing stored to replay (a message too large to
+				// fetch, an envelope that could not be read).
+				if *all {
+					skipped++
+					continue
+				}
+				return fmt.Errorf("%s cannot be replayed: no message was stored for it (see foiwatch failed show %[1]s); drop it with foiwatch failed drop %[1]s", short(worker.FailedSHA(latest)))
 			}
-			for _, f := range list {
-				nums = append(nums, f.ID)
+			if err := d.Q.Replay(ctx, latest.ID); err != nil {
+				return fmt.Errorf("replay %s: %w", short(worker.FailedSHA(latest)), err)
 			}
+			for _, f := range g[:len(g)-1] {
+				if err := d.Q.DropFailed(ctx, f.ID); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(e.stdout, "replayed %s\n", short(worker.FailedSHA(latest)))
 		}
-		for _, n := range nums {
-			if err := d.Q.Replay(ctx, n); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "replayed %d\n", n)
+		if skipped > 0 {
+			fmt.Fprintf(e.stdout, "skipped %d that cannot be replayed: no message was stored for them (see foiwatch failed show ID)\n", skipped)
 		}
 		if d.Q.Embedded() {
-			// No daemon is running (this process runs the store): process now.
-			res, err := d.Sync(ctx)
+			// No daemon is running (this process runs the store): process
+			// what was replayed now, without fetching mail.
+			res, err := d.ProcessQueued(ctx)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "processed %d, failed %d\n", res.Processed, res.Failed)
+		} else {
+			fmt.Fprintln(e.stdout, "the running daemon's workers process them")
 		}
 	}
 	return nil
@@ -493,7 +548,7 @@ func cmdReprocess(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "queued %d messages to be parsed again (parser version %d)\n", n, parser.Version)
 	if d.Q.Embedded() {
-		res, err := d.Sync(ctx)
+		res, err := d.ProcessQueued(ctx)
 		if err != nil {
 			return err
 		}
@@ -510,12 +565,14 @@ func cmdEvent(ctx context.Context, e *env, args []string) error {
 	c.register(fs, "text", "warn")
 	at := fs.String("at", "", "when it happened (YYYY-MM-DD or RFC 3339; default now)")
 	note := fs.String("note", "", "a note kept with the event")
+	undo := fs.Bool("undo", false, "remove the event named (by its ID, or the latest of a kind) instead of recording one")
+	force := fs.Bool("force", false, "record it even if it repeats an event of the same kind, moves the due date back or lies in the future")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 2 {
-		return usagef("want a request and an event")
+		return usagef("want a request and an event (or, with --undo, an event's ID)")
 	}
 	when := time.Now()
 	if *at != "" {
@@ -527,7 +584,7 @@ func cmdEvent(ctx context.Context, e *env, args []string) error {
 			return usagef("--at %q: want YYYY-MM-DD or an RFC 3339 time", *at)
 		}
 	}
-	if _, ok := worker.EventKinds[pos[1]]; !ok {
+	if _, ok := worker.EventKinds[pos[1]]; !ok && !*undo {
 		return usagef("unknown event %q", pos[1])
 	}
 	d, err := c.open(ctx, e, false)
@@ -535,11 +592,20 @@ func cmdEvent(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	s, err := d.RecordEvent(ctx, pos[0], pos[1], when, *note)
+	if *undo {
+		s, gone, err := d.RemoveEvent(ctx, pos[0], pos[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s/%s: removed %s of %s (event %s); state %s, due %s\n", s.Campaign, s.Request, gone.Kind, deadline.DateOf(gone.At), gone.ID(), s.State, s.Due)
+		return nil
+	}
+	s, err := d.RecordEvent(ctx, pos[0], pos[1], when, *note, *force)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s/%s: %s; state %s, due %s\n", s.Campaign, s.Request, worker.EventKinds[pos[1]], s.State, s.Due)
+	id := worker.Event{Kind: pos[1], At: when.UTC()}.ID()
+	fmt.Fprintf(e.stdout, "%s/%s: %s (event %s); state %s, due %s\n", s.Campaign, s.Request, worker.EventKinds[pos[1]], id, s.State, s.Due)
 	return nil
 }
 
@@ -548,9 +614,13 @@ func cmdRemind(ctx context.Context, e *env, args []string) error {
 	var c common
 	c.register(fs, "text", "warn")
 	dry := fs.Bool("dry-run", false, "print the reminders instead of sending them")
+	show := fs.Bool("show", false, "with --dry-run: print every letter in full, as it would be sent")
 	nowFlag := fs.String("now", "", "the time to act as if it were (RFC 3339, or YYYY-MM-DD for 09:00 that day)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
+	}
+	if *show && !*dry {
+		return usagef("--show goes with --dry-run")
 	}
 	now := time.Now()
 	if *nowFlag != "" {
@@ -564,12 +634,15 @@ func cmdRemind(ctx context.Context, e *env, args []string) error {
 		}
 		now = t
 	}
-	d, err := c.open(ctx, e, false)
+	d, err := c.openWith(ctx, e, &worker.Options{UsesSMTP: !*dry})
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	res, err := d.Remind(ctx, now, *dry)
+	if errors.Is(err, worker.ErrNoSMTP) {
+		return err
+	}
 	if *dry {
 		fmt.Fprintf(e.stdout, "as of %s, %d request(s) at a reminder stage; the operator digest would list %d:\n", deadline.DateOf(now), len(res.Notices), len(res.Digest))
 		worker.WriteNotices(e.stdout, res.Digest)
@@ -577,6 +650,12 @@ func cmdRemind(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "chase-ups that would go to authorities: %d\n", len(res.Chased))
 			for _, n := range res.Chased {
 				fmt.Fprintf(e.stdout, "  %s <%s>: %s, due %s\n", n.Authority, n.Email, n.Stage, n.Due)
+			}
+		}
+		if *show {
+			for _, l := range res.Letters {
+				fmt.Fprintln(e.stdout)
+				worker.WriteLetter(e.stdout, l)
 			}
 		}
 		return err
@@ -605,7 +684,7 @@ func cmdDeadline(ctx context.Context, e *env, args []string) error {
 	}
 	cal, err := deadline.New(*calName)
 	if err != nil {
-		return usageError{err.Error()}
+		return usagef("--calendar %q: want foia (FOIA and EIR, the default) or foisa (Scotland)", *calName)
 	}
 	due := cal.Due(day, *days)
 	fmt.Fprintf(e.stdout, "%s\n", due)

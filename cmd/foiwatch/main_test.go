@@ -139,11 +139,39 @@ func TestConfigMistakesAreRefusedWithTheKey(t *testing.T) {
 		}
 	}
 
+	// A missing password is refused at the start of a command that reads
+	// mail; a command that does not (status) does not need it.
 	cfg := writeConfig(t, dir, "127.0.0.1:1143", "u", "p", "")
 	os.Remove(filepath.Join(dir, "imap-password"))
-	code, _, errOut := foiwatch(t, "status", "--config", cfg)
+	code, _, errOut := foiwatch(t, "sync", "--config", cfg)
 	if code != 1 || !strings.Contains(errOut, "password_file") || !strings.Contains(errOut, "imap-password") {
 		t.Errorf("missing password file: exit %d %q", code, errOut)
+	}
+	if code, _, errOut := foiwatch(t, "status", "--config", cfg); code != 0 {
+		t.Errorf("status without the mailbox's password: exit %d %q, want 0", code, errOut)
+	}
+	// A password file others may read is used, with a warning as ssh gives.
+	cfg = writeConfig(t, dir, "127.0.0.1:1", "u", "p", "")
+	os.Chmod(filepath.Join(dir, "imap-password"), 0o644)
+	_, _, errOut = foiwatch(t, "sync", "--config", cfg)
+	if !strings.Contains(errOut, "can be read by others than its owner (mode 0644)") || !strings.Contains(errOut, "chmod 600") {
+		t.Errorf("a password file others may read: %q, want a warning", errOut)
+	}
+	// No mailbox, or a campaign glob that matches nothing: refused.
+	for _, tc := range []struct{ old, new, want string }{
+		{"[[mailboxes]]", "[[nomailboxes]]", "no [[mailboxes]] section"},
+		{`campaigns = ["campaign.toml"]`, `campaigns = ["campaigns/*.toml"]`, "matches no file"},
+	} {
+		cfg = writeConfig(t, dir, "127.0.0.1:1143", "u", "p", "")
+		b, _ := os.ReadFile(cfg)
+		text := strings.Replace(string(b), tc.old, tc.new, 1)
+		if tc.new == "[[nomailboxes]]" {
+			text = text[:strings.Index(text, "[[nomailboxes]]")]
+		}
+		os.WriteFile(cfg, []byte(text), 0o600)
+		if code, _, errOut := foiwatch(t, "run", "--config", cfg); code != 1 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("run with %s: exit %d %q, want 1 saying %q", tc.new, code, errOut, tc.want)
+		}
 	}
 
 	cfg = writeConfig(t, dir, "imap.example.org:143", "u", "p", "")
@@ -211,10 +239,10 @@ func TestSyncStatusExportAndUnmatchedOnAStoppedDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the xlsx export does not open: %v", err)
 	}
-	if got, _ := wb.GetCellValue("dapp-demo-2023-24", "K2"); got != "8" {
-		t.Errorf("xlsx K2 (borsetshire self_referred) = %q, want 8", got)
+	if got, _ := wb.GetCellValue("dapp-demo-2023-24", "L2"); got != "8" {
+		t.Errorf("xlsx L2 (borsetshire self_referred, after programme and its status) = %q, want 8", got)
 	}
-	if typ, _ := wb.GetCellType("dapp-demo-2023-24", "K2"); typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
+	if typ, _ := wb.GetCellType("dapp-demo-2023-24", "L2"); typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
 		t.Errorf("xlsx counts are stored as text (type %v): a spreadsheet could not sum them", typ)
 	}
 	wb.Close()
@@ -261,16 +289,23 @@ func TestSyncStatusExportAndUnmatchedOnAStoppedDaemon(t *testing.T) {
 	if code, out, _ := foiwatch(t, "failed", "replay", failedID); code != 0 || !strings.Contains(out, "replayed "+failedID) || !strings.Contains(out, "failed 1") {
 		t.Errorf("failed replay of a message that still cannot succeed: %d %q", code, out)
 	}
-	if code, out, _ := foiwatch(t, "failed", "replay", failedID); code != 1 {
-		t.Errorf("replaying an ID that is no longer in FAILED: %d %q, want exit 1", code, out)
-	}
+	// The ID is the message's sha256 prefix, as everywhere: it stays the
+	// same when the message fails again.
 	_, out, _ = foiwatch(t, "failed", "list")
-	newID := strings.Fields(out)[0]
-	if code, out, _ := foiwatch(t, "failed", "drop", newID); code != 0 || !strings.Contains(out, "dropped") {
+	if newID := strings.Fields(out)[0]; newID != failedID || len(failedID) != 12 {
+		t.Errorf("after a replay that failed again the ID is %q, was %q: want the same 12-character sha256 prefix", newID, failedID)
+	}
+	if code, out, _ := foiwatch(t, "failed", "show", failedID[:6]); code != 0 || !strings.Contains(out, failedID) {
+		t.Errorf("failed show with a shorter prefix: %d %q", code, out)
+	}
+	if code, out, _ := foiwatch(t, "failed", "drop", failedID); code != 0 || !strings.Contains(out, "dropped "+failedID) {
 		t.Errorf("failed drop: %d %q", code, out)
 	}
 	if _, out, _ = foiwatch(t, "failed", "list"); !strings.Contains(out, "no failed messages") {
 		t.Errorf("after drop: %q", out)
+	}
+	if code, _, errOut := foiwatch(t, "failed", "replay", failedID); code != 1 || !strings.Contains(errOut, "no failed message has the ID "+failedID) {
+		t.Errorf("replaying an ID that is no longer in FAILED: %d %q, want exit 1 saying so", code, errOut)
 	}
 
 	// reprocess keeps the operator's assignment and stores nothing twice.
@@ -297,7 +332,7 @@ func TestDemoRunsTheWholePipeline(t *testing.T) {
 		"fetched 6 messages, processed 6, 1 unmatched, 0 failed",
 		"Sync again: fetched 0, processed 0",
 		"FOI/OPCCB/0412",
-		"GBP 98500.00 per year",
+		"£98,500 per year",
 		"news@civicdata.example.net",
 		"Wessex: due 2024-06-11, 8 working days late",
 	} {

@@ -34,6 +34,10 @@ type DovecotOptions struct {
 	// UIDPLUS so that a client takes its fallback path. Dovecot still
 	// accepts the commands it no longer advertises.
 	Capability string
+	// CyrusNames names folders as Cyrus does by default: every folder under
+	// INBOX, with "." between levels ("INBOX.Done"; NAMESPACE says
+	// (("INBOX." "."))). A folder outside INBOX cannot be created.
+	CyrusNames bool
 }
 
 // Dovecot is a real Dovecot IMAP server started by a test, rootless, with
@@ -146,7 +150,7 @@ func StartDovecot(t testing.TB, opts *DovecotOptions) *Dovecot {
 	err = dovecotConf.Execute(&conf, map[string]any{
 		"Dir": dir, "Port": d.port, "TLSPort": d.tlsPort, "TLS": o.TLS,
 		"User": runAs.Username, "Group": group.Name, "UID": d.uid, "GID": d.gid,
-		"Capability": o.Capability,
+		"Capability": o.Capability, "CyrusNames": o.CyrusNames,
 	})
 	if err != nil {
 		t.Fatalf("mailtest: dovecot config: %v", err)
@@ -204,8 +208,10 @@ userdb {
 }
 namespace inbox {
   inbox = yes
-  separator = /
-}
+{{if .CyrusNames}}  prefix = INBOX.
+  separator = .
+{{else}}  separator = /
+{{end}}}
 service anvil {
   chroot =
 }
@@ -421,6 +427,14 @@ func (d *Dovecot) RecreateFolder(t testing.TB, name string) {
 		t.Fatalf("%v", err)
 	}
 	d.CreateFolder(t, name)
+}
+
+// DeleteFolder deletes a folder (not INBOX) with its mail.
+func (d *Dovecot) DeleteFolder(t testing.TB, name string) {
+	t.Helper()
+	if err := mailboxCommand(d.Addr(), nil, d.Username, d.Password, "DELETE", name); err != nil {
+		t.Fatalf("%v", err)
+	}
 }
 
 // Messages lists the messages of folder, read-only, without setting \Seen.

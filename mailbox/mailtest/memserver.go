@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/emersion/go-sasl"
 
@@ -28,6 +29,8 @@ type MemServer struct {
 
 	mu          sync.Mutex
 	oauth2Token string
+	huge        map[hugeKey]hugeMsg // messages that claim to be larger than they are
+	hugeSent    atomic.Int64        // bytes of huge messages' bodies sent
 
 	closeOnce sync.Once
 	closeErr  error
@@ -42,7 +45,7 @@ func NewMemServer(username, password string) (*MemServer, error) {
 		return nil, fmt.Errorf("mailtest: create INBOX: %w", err)
 	}
 	mem.AddUser(user)
-	s := &MemServer{user: user, username: username, password: password, done: make(chan struct{})}
+	s := &MemServer{user: user, username: username, password: password, done: make(chan struct{}), huge: map[hugeKey]hugeMsg{}}
 	srv := imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			return &memSession{SessionIMAP4rev2: mem.NewSession().(imapserver.SessionIMAP4rev2), srv: s}, nil, nil
@@ -100,6 +103,14 @@ func (s *MemServer) CreateFolder(name string) error {
 	return nil
 }
 
+// DeleteFolder deletes a folder with its messages.
+func (s *MemServer) DeleteFolder(name string) error {
+	if err := s.user.Delete(name); err != nil {
+		return fmt.Errorf("mailtest: delete %s: %w", name, err)
+	}
+	return nil
+}
+
 // RecreateFolder deletes the folder with its messages and creates it again
 // empty, under a new UIDVALIDITY.
 func (s *MemServer) RecreateFolder(name string) error {
@@ -145,10 +156,12 @@ func (s *MemServer) token() string {
 	return s.oauth2Token
 }
 
-// memSession adds SASL PLAIN and XOAUTH2 to imapmemserver's session.
+// memSession adds SASL PLAIN and XOAUTH2 to imapmemserver's session, and
+// serves the messages of AppendHuge.
 type memSession struct {
 	imapserver.SessionIMAP4rev2
-	srv *MemServer
+	srv      *MemServer
+	selected string
 }
 
 var _ imapserver.SessionSASL = (*memSession)(nil)

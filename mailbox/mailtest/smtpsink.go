@@ -26,6 +26,9 @@ type SinkOptions struct {
 	// TLS, when set, offers STARTTLS with this server configuration (see
 	// NewCert).
 	TLS *tls.Config
+	// OAuth2Token, when set, is a bearer token accepted for Username with
+	// AUTH XOAUTH2 and AUTH OAUTHBEARER (see SetOAuth2Token).
+	OAuth2Token string
 }
 
 // SinkMessage is one message the sink accepted.
@@ -47,6 +50,8 @@ type SMTPSink struct {
 	msgs     []SinkMessage
 	failNext int
 	notify   chan struct{}
+	oauth2   string
+	hold     *sinkHold
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -59,6 +64,7 @@ func NewSMTPSink(opts *SinkOptions) (*SMTPSink, error) {
 		s.opts = *opts
 	}
 	s.failNext = s.opts.FailNext
+	s.oauth2 = s.opts.OAuth2Token
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
 		return &sinkSession{sink: s}, nil
 	}))
@@ -144,10 +150,16 @@ func (ss *sinkSession) AuthMechanisms() []string {
 	if ss.sink.opts.Username == "" {
 		return nil
 	}
+	if ss.sink.token() != "" {
+		return []string{sasl.Plain, "XOAUTH2", sasl.OAuthBearer}
+	}
 	return []string{sasl.Plain}
 }
 
 func (ss *sinkSession) Auth(mech string) (sasl.Server, error) {
+	if s := ss.oauth2Server(mech); s != nil {
+		return s, nil
+	}
 	if mech != sasl.Plain || ss.sink.opts.Username == "" {
 		return nil, smtp.ErrAuthUnknownMechanism
 	}
@@ -177,6 +189,10 @@ func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (ss *sinkSession) Data(r io.Reader) error {
+	if ss.sink.waitHold() {
+		io.Copy(io.Discard, r)
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "mailtest: held message dropped"}
+	}
 	b, err := io.ReadAll(r) // read fully before returning
 	if err != nil {
 		return err

@@ -77,6 +77,7 @@ func DOCX(data []byte, lim *Limits) (string, error) {
 var errOutputFull = errors.New("extract: output budget spent")
 
 type docx struct {
+	kind   string // "docx" or "xlsx", for messages; "" is docx
 	lim    Limits
 	files  map[string]*zip.File // by lower-case name
 	budget int64                // decompressed bytes still allowed, all parts together
@@ -178,6 +179,7 @@ var errDTD = errors.New("has a DTD")
 // countingReader fails once more than limit bytes come through it: the
 // zip header's size is not trusted to bound inflation.
 type countingReader struct {
+	kind  string
 	r     io.Reader
 	n     int64
 	limit int64
@@ -188,7 +190,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	if c.n > c.limit {
-		return n, fmt.Errorf("%w: docx part %s decompresses to more than %d bytes (a zip bomb?)", ErrTooLarge, c.part, c.limit)
+		return n, fmt.Errorf("%w: %s part %s decompresses to more than %d bytes (a zip bomb?)", ErrTooLarge, c.kind, c.part, c.limit)
 	}
 	return n, err
 }
@@ -200,16 +202,20 @@ func (d *docx) tokens(name string, fn func(xml.Token) error) error {
 	if f == nil {
 		return nil
 	}
+	kind := d.kind
+	if kind == "" {
+		kind = "docx"
+	}
 	limit := min(d.lim.MaxUncompressed, d.budget)
 	if f.UncompressedSize64 > uint64(limit) {
-		return fmt.Errorf("%w: docx part %s declares %d bytes decompressed, over the %d left in the limit (a zip bomb?)", ErrTooLarge, name, f.UncompressedSize64, limit)
+		return fmt.Errorf("%w: %s part %s declares %d bytes decompressed, over the %d left in the limit (a zip bomb?)", ErrTooLarge, kind, name, f.UncompressedSize64, limit)
 	}
 	rc, err := f.Open()
 	if err != nil {
-		return fmt.Errorf("%w: docx part %s: %w", ErrCorrupt, name, err)
+		return fmt.Errorf("%w: %s part %s: %w", ErrCorrupt, kind, name, err)
 	}
 	defer rc.Close()
-	cr := &countingReader{r: io.LimitReader(rc, limit+1), limit: limit, part: name}
+	cr := &countingReader{kind: kind, r: io.LimitReader(rc, limit+1), limit: limit, part: name}
 	defer func() { d.budget -= cr.n }()
 	dec := xml.NewDecoder(cr)
 	dec.Strict = true
@@ -223,15 +229,15 @@ func (d *docx) tokens(name string, fn func(xml.Token) error) error {
 			if errors.Is(err, ErrTooLarge) {
 				return err
 			}
-			return fmt.Errorf("%w: docx part %s is not well-formed XML: %w", ErrCorrupt, name, err)
+			return fmt.Errorf("%w: %s part %s is not well-formed XML: %w", ErrCorrupt, kind, name, err)
 		}
 		switch tok.(type) {
 		case xml.Directive:
-			return fmt.Errorf("%w: docx part %s %w (<!DOCTYPE/ENTITY>), which Word never writes; refused as a possible XXE or billion-laughs file", ErrCorrupt, name, errDTD)
+			return fmt.Errorf("%w: %s part %s %w (<!DOCTYPE/ENTITY>), which Office never writes; refused as a possible XXE or billion-laughs file", ErrCorrupt, kind, name, errDTD)
 		case xml.StartElement:
 			depth++
 			if depth > maxXMLDepth {
-				return fmt.Errorf("%w: docx part %s nests elements deeper than %d", ErrCorrupt, name, maxXMLDepth)
+				return fmt.Errorf("%w: %s part %s nests elements deeper than %d", ErrCorrupt, kind, name, maxXMLDepth)
 			}
 		case xml.EndElement:
 			depth--
@@ -768,7 +774,9 @@ func (d *docx) walkPart(name string) ([]string, error) {
 				}
 				stack = stack[:len(stack)-1]
 				if tb := top(frameTable); tb != nil {
-					tb.cells = append(tb.cells, strings.TrimSpace(strings.ReplaceAll(c.buf.String(), "\n", " ")))
+					// A cell's paragraphs stay apart as CellBreak, on the
+					// row's one line.
+					tb.cells = append(tb.cells, strings.Trim(strings.ReplaceAll(strings.TrimSpace(c.buf.String()), "\n", CellBreak), CellBreak))
 				}
 			case "tr":
 				tb := top(frameTable)

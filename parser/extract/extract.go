@@ -26,8 +26,8 @@
 //     or cancellation the whole group is sent SIGKILL (kill(-pgid)), so
 //     nothing it may have started survives; its stdout is read through a cap
 //     of MaxOutput characters, after which the group is killed as well. Its
-//     address space is capped with `prlimit --as` when prlimit exists;
-//     prlimit execs pdftotext, so the pid and the group are the same.
+//     address space is capped at MaxMemory with prlimit(2) once it has
+//     started and before it is given its input (startCapped).
 //   - DOCX is a zip: the entry count is capped before anything is opened;
 //     only the XML parts we need are read, each through an io.LimitReader
 //     counting decompressed bytes against both a per-part and a running
@@ -58,6 +58,7 @@ type Format string
 const (
 	FormatPDF     Format = "pdf"
 	FormatDOCX    Format = "docx"
+	FormatXLSX    Format = "xlsx"
 	FormatHTML    Format = "html"
 	FormatText    Format = "text"
 	FormatJPEG    Format = "jpeg"
@@ -82,6 +83,8 @@ var (
 	// text extraction.
 	ErrEncrypted = errors.New("extract: file is encrypted with a password")
 	// ErrToolMissing: an external program (pdftotext) is not installed.
+	// Such errors are a *ToolMissingError, which names the program and
+	// the package to install; MissingTools checks them all at once.
 	ErrToolMissing = errors.New("extract: a required program is not installed")
 	// ErrCorrupt: the file is damaged or not what its bytes claimed.
 	ErrCorrupt = errors.New("extract: file is damaged or not of its claimed type")
@@ -95,7 +98,7 @@ type Limits struct {
 	MaxInput        int64         // bytes of input accepted (default 64 MiB)
 	MaxOutput       int           // characters of text returned; the rest is cut and ErrTruncated returned with the text (default 2 MiB)
 	Timeout         time.Duration // wall time per PDF (default 20s)
-	MaxMemory       int64         // address-space cap for the pdftotext child via prlimit --as (default 512 MiB)
+	MaxMemory       int64         // address-space cap for the pdftotext child (default 512 MiB)
 	MaxZipEntries   int           // entries in a DOCX zip (default 2000)
 	MaxUncompressed int64         // decompressed bytes read from a DOCX, in total and per part (default 64 MiB)
 }
@@ -186,25 +189,39 @@ func tidyLines(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	blank := 0
+	page := false
 	started := false
 	for line := range strings.SplitSeq(s, "\n") {
 		line = strings.TrimRight(line, " \t\r\v\f\u00a0")
+		if line == PageBreak {
+			page = true
+			continue
+		}
 		if strings.TrimSpace(line) == "" {
 			blank++
 			continue
 		}
 		if started {
 			b.WriteByte('\n')
-			if blank > 0 {
+			switch {
+			case page:
+				b.WriteString(PageBreak + "\n") // in place of the blank line
+			case blank > 0:
 				b.WriteByte('\n')
 			}
 		}
 		b.WriteString(line)
 		started = true
-		blank = 0
+		blank, page = 0, false
 	}
 	return b.String()
 }
+
+// PageBreak is a line of its own between the pages of a PDF's text. It is
+// white space (U+2029, PARAGRAPH SEPARATOR): what reads lines trimmed
+// takes it for a blank line, and a reader of tables can see a table go on
+// from one page to the next.
+const PageBreak = "\u2029"
 
 // formatNumber writes n the way a list shows it: decimal, lowerLetter,
 // upperLetter, lowerRoman, upperRoman (Word's numFmt names; HTML's ol type

@@ -56,7 +56,14 @@ type textBuilder struct {
 	space  bool   // a space owed before the next word
 	prefix string // list marker owed at the start of the next line
 	atBOL  bool   // nothing written since the last line break
+	// cellBreak: a line break owed inside a table cell, written as U+2028
+	// (CellBreak) so that the row stays on one line and the cell's own lines
+	// stay apart ("Hollis & Barr Ltd<br>Tamar Aerial Systems").
+	cellBreak bool
 }
+
+// CellBreak separates the lines of one table cell in extracted text.
+const CellBreak = "\u2028"
 
 func (t *textBuilder) block(n int) {
 	if n > t.breaks {
@@ -86,6 +93,13 @@ func (t *textBuilder) flush() {
 		t.prefix = ""
 		t.space = false
 		t.atBOL = false
+	}
+	if t.cellBreak {
+		if s := t.b.String(); !t.atBOL && s != "" && !strings.HasSuffix(s, "|") && !strings.HasSuffix(s, " ") && !strings.HasSuffix(s, CellBreak) {
+			t.raw(CellBreak)
+			t.space = false
+		}
+		t.cellBreak = false
 	}
 	if t.space {
 		if !t.atBOL && t.b.Len() > 0 {
@@ -246,6 +260,7 @@ func attr(attrs []html.Attribute, key string) string {
 func (h *htmlText) block(n int) {
 	if h.cellDepth > 0 {
 		h.tb.space = true
+		h.tb.cellBreak = true
 		return
 	}
 	h.tb.block(n)
@@ -269,6 +284,7 @@ func (h *htmlText) start(name string, attrs []html.Attribute) bool {
 	case "br":
 		if h.cellDepth > 0 {
 			h.tb.space = true
+			h.tb.cellBreak = true
 		} else {
 			h.tb.lineBreak()
 		}
@@ -351,6 +367,7 @@ func (h *htmlText) start(name string, attrs []html.Attribute) bool {
 			cells := &h.tables[len(h.tables)-1]
 			if *cells > 0 && h.cellDepth == 0 {
 				h.tb.space = false
+				h.tb.cellBreak = false
 				h.tb.flush()
 				h.tb.raw(" |")
 				h.tb.atBOL = false

@@ -6,7 +6,7 @@ package extract
 // (Debian poppler-utils), and each page image is read by `tesseract --psm 4
 // ... tsv` (Debian tesseract-ocr 5.3). Every child runs like pdftotext in
 // pdf.go: its own process group killed on timeout or cancellation, capped
-// output, an address-space cap with `prlimit --as`. Page images travel
+// output, an address-space cap (startCapped). Page images travel
 // through pipes (stdin/stdout), so no temporary file ever holds a page of a
 // citizen's letter. Pages are read in parallel, up to OCRLimits.Parallel
 // processes at once; each tesseract runs with OMP_THREAD_LIMIT=1, which on
@@ -139,7 +139,7 @@ func (l OCRLimits) maxPages() (int, string) {
 	return l.MaxPagesPerAttachment, fmt.Sprintf("limit of %d pages per attachment", l.MaxPagesPerAttachment)
 }
 
-// memory caps (prlimit --as) for the children: what a 200 dpi page needs
+// memory caps (startCapped) for the children: what a 200 dpi page needs
 // is far below them (tesseract: about 90 MB resident), but a page at
 // MaxPixels must still fit.
 func (l OCRLimits) renderMemory() int64    { return DefaultMaxMemory + 4*l.MaxPixels }
@@ -321,10 +321,13 @@ func OCRPDF(ctx context.Context, data []byte, lim *OCRLimits) (OCRResult, error)
 	if len(data) > DefaultMaxInput {
 		return OCRResult{}, fmt.Errorf("%w: pdf is larger than %d bytes", ErrTooLarge, DefaultMaxInput)
 	}
-	pdftoppm, err1 := exec.LookPath("pdftoppm")
-	pdfinfo, err2 := exec.LookPath("pdfinfo")
-	if err := errors.Join(err1, err2); err != nil {
-		return OCRResult{}, fmt.Errorf("%w: pdftoppm or pdfinfo not found (install them with `apt-get install poppler-utils`): %w", ErrToolMissing, err)
+	pdftoppm, err := exec.LookPath("pdftoppm")
+	if err != nil {
+		return OCRResult{}, toolMissing("pdftoppm", err)
+	}
+	pdfinfo, err := exec.LookPath("pdfinfo")
+	if err != nil {
+		return OCRResult{}, toolMissing("pdfinfo", err)
 	}
 	actx, cancel := context.WithTimeout(ctx, l.Timeout)
 	defer cancel()
@@ -1343,7 +1346,7 @@ type child struct {
 	env      []string // nil: this process's
 	maxOut   int
 	sizeHint int   // bytes of output expected: allocated at once (at most maxOut)
-	maxMem   int64 // prlimit --as, when prlimit works
+	maxMem   int64 // address-space cap (startCapped); 0 none
 }
 
 type childResult struct {
@@ -1354,20 +1357,14 @@ type childResult struct {
 }
 
 // runChild runs c in its own process group, killed as a group when ctx
-// ends or its output passes c.maxOut, under prlimit --as=c.maxMem when
-// prlimit works (it execs the program: same pid, same group).
+// ends or its output passes c.maxOut, its address space capped at
+// c.maxMem (startCapped).
 func runChild(ctx context.Context, c child) childResult {
-	name, args := c.path, c.args
-	if pl := prlimitPath(); pl != "" && c.maxMem > 0 {
-		name = pl
-		args = append([]string{"--as=" + strconv.FormatInt(c.maxMem, 10), "--", c.path}, c.args...)
-	}
-	cmd := exec.CommandContext(ctx, name, args...)
+	cmd := exec.CommandContext(ctx, c.path, c.args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return procgroup.Kill(cmd) }
 	cmd.WaitDelay = waitDelay
 	cmd.Env = c.env
-	cmd.Stdin = c.stdin
 	stderr := &headWriter{max: 4096}
 	cmd.Stderr = stderr
 	stdout := &headWriter{max: c.maxOut, onFull: func() { _ = procgroup.Kill(cmd) }}
@@ -1375,7 +1372,10 @@ func runChild(ctx context.Context, c child) childResult {
 		stdout.buf = make([]byte, 0, min(c.sizeHint, c.maxOut))
 	}
 	cmd.Stdout = stdout
-	err := cmd.Run()
+	err := startCapped(cmd, c.stdin, c.maxMem)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	out, truncated := stdout.bytes()
 	if err != nil && ctx.Err() != nil && !truncated {
 		err = ctx.Err()

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -27,11 +26,12 @@ var pdftotextArgs = []string{"-layout", "-enc", "UTF-8", "-", "-"}
 const waitDelay = 2 * time.Second
 
 // PDF returns the text of a PDF as `pdftotext -layout` lays it out, with
-// page breaks turned into blank lines. pdftotext (Debian poppler-utils) runs
-// as a child process in its own process group, under `prlimit --as` when
-// prlimit exists, killed as a group after lim.Timeout or when ctx ends.
+// page breaks turned into PageBreak lines. pdftotext (Debian poppler-utils) runs
+// as a child process in its own process group, its address space capped
+// at lim.MaxMemory (see startCapped), killed as a group after lim.Timeout or when ctx ends.
 //
-// Errors wrap: ErrToolMissing (no pdftotext), ErrTooLarge (input, or
+// Errors wrap: ErrToolMissing (no pdftotext: a *ToolMissingError, whose
+// text says what to install), ErrTooLarge (input, or
 // pdftotext ran out of its memory cap), ErrTimeout, ErrEncrypted (a user
 // password is needed, or copying text is forbidden), ErrCorrupt (pdftotext
 // cannot read it), ErrNoTextLayer (it reads, but has no text: a scan), and
@@ -45,23 +45,16 @@ func PDF(ctx context.Context, data []byte, lim *Limits) (string, error) {
 	}
 	tool, err := exec.LookPath("pdftotext")
 	if err != nil {
-		return "", fmt.Errorf("%w: pdftotext not found (install it with `apt-get install poppler-utils`): %w", ErrToolMissing, err)
+		return "", toolMissing("pdftotext", err)
 	}
-	name, args := tool, pdftotextArgs
-	if pl := prlimitPath(); pl != "" {
-		name = pl
-		args = append([]string{"--as=" + strconv.FormatInt(l.MaxMemory, 10), "--", tool}, pdftotextArgs...)
-	}
-
 	runCtx, cancel := context.WithTimeout(ctx, l.Timeout)
 	defer cancel()
-	cmd := exec.CommandContext(runCtx, name, args...)
+	cmd := exec.CommandContext(runCtx, tool, pdftotextArgs...)
 	// Its own process group, so that one kill(-pgid) reaches pdftotext and
-	// anything it forks; prlimit execs pdftotext in place, same pid.
+	// anything it forks.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return procgroup.Kill(cmd) }
 	cmd.WaitDelay = waitDelay
-	cmd.Stdin = bytes.NewReader(data)
 	stderr := &headWriter{max: 4096}
 	cmd.Stderr = stderr
 	// Not StdoutPipe: with a writer, exec copies in its own goroutine and
@@ -69,12 +62,12 @@ func PDF(ctx context.Context, data []byte, lim *Limits) (string, error) {
 	// something outside the group still holds it open.
 	stdout := &headWriter{max: l.maxOutputBytes(), onFull: func() { _ = procgroup.Kill(cmd) }}
 	cmd.Stdout = stdout
-	if err := cmd.Start(); err != nil {
+	if err := startCapped(cmd, bytes.NewReader(data), l.MaxMemory); err != nil {
 		if runCtx.Err() != nil {
 			return "", contextError(ctx, runCtx, l)
 		}
-		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, syscall.ENOENT) {
-			return "", fmt.Errorf("%w: cannot start pdftotext (install it with `apt-get install poppler-utils`): %w", ErrToolMissing, err)
+		if isNotFound(err) {
+			return "", toolMissing("pdftotext", err)
 		}
 		return "", fmt.Errorf("extract: starting pdftotext: %w", err)
 	}
@@ -107,7 +100,7 @@ func contextError(ctx, runCtx context.Context, l Limits) error {
 }
 
 func finishPDF(out []byte, l Limits, truncated bool) (string, error) {
-	s := strings.ReplaceAll(string(out), "\f", "\n\n")
+	s := strings.ReplaceAll(string(out), "\f", "\n"+PageBreak+"\n")
 	// -layout puts as many spaces between a list number and its text as
 	// the tab stop was wide ("5.   12."); one space reads as Word shows it
 	// and as HTML and DOCX give it. Other columns keep their spacing.
@@ -126,16 +119,17 @@ func pdftotextError(waitErr error, stderr string, l Limits) error {
 	if !errors.As(waitErr, &ee) {
 		return fmt.Errorf("extract: running pdftotext: %w", waitErr)
 	}
-	for _, sign := range []string{"Out of memory", "bad_alloc", "Cannot allocate memory", "failed to map segment"} {
-		// The address-space cap hit while loading or parsing.
-		if strings.Contains(stderr, sign) {
+	for _, sign := range []string{"out of memory", "bad_alloc", "cannot allocate memory", "failed to map segment"} {
+		// The address-space cap hit while loading (the dynamic loader
+		// exits 127 "out of memory") or parsing.
+		if strings.Contains(strings.ToLower(stderr), sign) {
 			return fmt.Errorf("%w: pdftotext ran out of its memory cap of %d MiB (%s): %w", ErrTooLarge, l.MaxMemory>>20, detail, waitErr)
 		}
 	}
 	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		sig := ws.Signal()
 		// Poppler calls abort() when an allocation fails ("Out of memory"),
-		// which under prlimit --as means the cap was reached.
+		// which under the address-space cap means the cap was reached.
 		if sig == syscall.SIGABRT || sig == syscall.SIGKILL || strings.Contains(stderr, "Out of memory") || strings.Contains(stderr, "bad_alloc") {
 			return fmt.Errorf("%w: pdftotext was stopped by %v, most likely at its memory cap of %d MiB (%s): %w",
 				ErrTooLarge, sig, l.MaxMemory>>20, detail, waitErr)
@@ -147,9 +141,6 @@ func pdftotextError(waitErr error, stderr string, l Limits) error {
 		if strings.Contains(strings.ToLower(stderr), "password") {
 			return fmt.Errorf("%w: pdf needs a password to open (%s): %w", ErrEncrypted, detail, waitErr)
 		}
-		if strings.HasPrefix(stderr, "prlimit:") {
-			return fmt.Errorf("extract: prlimit could not cap pdftotext's memory (%s): %w", detail, waitErr)
-		}
 		return fmt.Errorf("%w: pdftotext cannot open the pdf (%s): %w", ErrCorrupt, detail, waitErr)
 	case 3:
 		return fmt.Errorf("%w: pdf forbids copying its text (%s): %w", ErrEncrypted, detail, waitErr)
@@ -157,22 +148,6 @@ func pdftotextError(waitErr error, stderr string, l Limits) error {
 		return fmt.Errorf("%w: pdftotext failed with exit code %d (%s): %w", ErrCorrupt, code, detail, waitErr)
 	}
 }
-
-var prlimitOnce = sync.OnceValue(func() string {
-	p, err := exec.LookPath("prlimit")
-	if err != nil {
-		return ""
-	}
-	// Some sandboxes forbid setrlimit on a child; then prlimit fails on
-	// every run and pdftotext would never start. Try once.
-	if err := exec.Command(p, "--as="+strconv.Itoa(DefaultMaxMemory), "--", "true").Run(); err != nil {
-		return ""
-	}
-	return p
-})
-
-// prlimitPath returns the path of a working prlimit, or "".
-func prlimitPath() string { return prlimitOnce() }
 
 // headWriter keeps the first max bytes written to it and discards the
 // rest, calling onFull once when something had to be discarded. It always

@@ -14,7 +14,8 @@ const pdfJunkAllowance = 1024
 
 // Sniff tells a file's format from its first bytes, never from its name
 // (authorities send "reply.pdf" that is a Word file, and scans named .doc).
-// A zip holding word/document.xml is FormatDOCX; another zip is FormatZIP.
+// A zip holding word/document.xml is FormatDOCX, one holding
+// xl/workbook.xml FormatXLSX; another zip is FormatZIP.
 // Valid UTF-8 without NUL bytes that does not look like HTML is FormatText.
 func Sniff(data []byte) Format {
 	switch {
@@ -27,8 +28,11 @@ func Sniff(data []byte) Format {
 	case bytes.HasPrefix(data, []byte("II*\x00")), bytes.HasPrefix(data, []byte("MM\x00*")):
 		return FormatTIFF
 	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
-		if isDOCX(data) {
+		switch {
+		case zipHolds(data, "word/document.xml"):
 			return FormatDOCX
+		case zipHolds(data, "xl/workbook.xml"):
+			return FormatXLSX
 		}
 		return FormatZIP
 	}
@@ -48,20 +52,21 @@ func Sniff(data []byte) Format {
 	return FormatUnknown
 }
 
-// isDOCX reports whether the zip in data has a word/document.xml part. When
-// the bytes are not a whole zip (Sniff may be given only the start of a
-// file), it looks for the name in the local file headers instead.
-func isDOCX(data []byte) bool {
+// zipHolds reports whether the zip in data has a part of the given name
+// (word/document.xml for Word, xl/workbook.xml for Excel). When the bytes
+// are not a whole zip (Sniff may be given only the start of a file), it
+// looks for the name in the local file headers instead.
+func zipHolds(data []byte, part string) bool {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if zr != nil && (err == nil || err == zip.ErrInsecurePath) {
 		for _, f := range zr.File {
-			if strings.EqualFold(f.Name, "word/document.xml") {
+			if strings.EqualFold(f.Name, part) {
 				return true
 			}
 		}
 		return false
 	}
-	return bytes.Contains(data, []byte("word/document.xml"))
+	return bytes.Contains(data, []byte(part))
 }
 
 // htmlPrefixes are the patterns of the WHATWG MIME Sniffing standard

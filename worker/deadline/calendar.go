@@ -161,7 +161,7 @@ func (c *Calendar) Known(year int) bool { return KnownYear(year) }
 // KnownYear is Calendar.Known for any calendar.
 func KnownYear(year int) bool { return year >= knownFirst && year <= knownLast }
 
-// Stage is a reminder stage (spec/deadlines.md).
+// Stage is a reminder stage (README.md, "Deadlines and reminders").
 type Stage string
 
 // The reminder stages, in the order they come.

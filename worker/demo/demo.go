@@ -178,17 +178,9 @@ func Run(ctx context.Context, w io.Writer, opts *Options) error {
 		fmt.Fprintf(w, "\n%s (%s), %s:\n", row.Authority, row.Request, row.Status)
 		for _, q := range c.Questions {
 			a := row.Answers[q.Key]
-			v := worker.CellValue(a)
-			if a.Status == parser.StatusAnswered {
-				if m, ok := a.Value.(parser.Money); ok {
-					v = fmt.Sprintf("%s %.2f", m.Currency, m.Amount)
-					if m.Period != "" {
-						v += " per " + m.Period
-					}
-				}
-			}
-			if v == "" {
-				v = "(" + string(a.Status) + ")"
+			v := worker.AnswerWords(a)
+			if a.Status == parser.StatusUnanswered {
+				v = "(not answered)"
 			}
 			fmt.Fprintf(w, "  %-26s %s\n", q.Key, v)
 		}

@@ -1,0 +1,325 @@
+package parser
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Labels at the start of a line: the number of an item ("5.", "Q5",
+// "Question 5:", "(5)", "5 –"), the letter of a part ("(b)", "b)"), the
+// label of an answer ("Answer:", "Response", "A5."), a bullet. Hand-written
+// rather than one pattern: a label is a few bytes at the start of a line,
+// and the cases that look alike ("1.5 million", "Q1 2024/25", "A good
+// question") are told apart by what follows.
+
+// lineLabel is what starts a line.
+type lineLabel struct {
+	num    int    // the item's number (a letter's place: "(b)" is 2); 0 none
+	letter bool   // the item is lettered
+	style  string // how the number is written: "n." "n)" "(n)" "n:" "n -" "Qn" "Question n" ...
+	rest   string // the line after the label
+	bullet bool   // the line is a bulleted line without a number
+	more   []int  // further numbers of one label: "Questions 2, 3 and 4"
+}
+
+// bulletRunes are the marks of a bulleted line.
+const bulletRunes = "-–•*·▪◦➢►■□●○"
+
+// cutBullet returns s without a leading bullet mark and the space after it.
+func cutBullet(s string) (string, bool) {
+	t := strings.TrimLeft(s, " \t")
+	for _, b := range bulletRunes {
+		bs := string(b)
+		if strings.HasPrefix(t, bs) {
+			r := t[len(bs):]
+			if strings.TrimSpace(r) == "" {
+				return s, false // "*" alone: a mark, not a bullet
+			}
+			if r[0] == ' ' || r[0] == '\t' || b == '•' || b == '·' || b == '▪' || b == '◦' || b == '●' || b == '■' {
+				if b == '-' && strings.HasPrefix(r, "-") {
+					return s, false // "--" a rule, not a bullet
+				}
+				return strings.TrimLeft(r, " \t"), true
+			}
+		}
+	}
+	if strings.HasPrefix(t, "o ") || strings.HasPrefix(t, "o\t") {
+		return strings.TrimLeft(t[2:], " \t"), true // Outlook's Courier New "o"
+	}
+	return s, false
+}
+
+var itemWords = []string{"questions", "question", "requests", "request", "items", "item", "parts", "part", "points", "point", "q"}
+
+// itemLabel reads the label at the start of s.
+func itemLabel(s string) lineLabel {
+	t := strings.TrimLeft(s, " \t")
+	if t == "" {
+		return lineLabel{}
+	}
+	if r, ok := cutBullet(t); ok {
+		if l := numberLabel(r); l.num > 0 {
+			return l // "- 1. The name of ..."
+		}
+		return lineLabel{bullet: true, rest: r}
+	}
+	if l := numberLabel(t); l.num > 0 {
+		return l
+	}
+	return letterLabel(t)
+}
+
+// numberLabel reads a numbered label at the start of t (no leading space).
+func numberLabel(t string) lineLabel {
+	if t == "" {
+		return lineLabel{}
+	}
+	lower := asciiLower(firstChars(t, 24))
+	// "Question 5:", "Q5.", "Request 3 -", "Cwestiwn 1 / Question 1"
+	for _, w := range itemWords {
+		if !strings.HasPrefix(lower, w) {
+			continue
+		}
+		p := len(w)
+		if p < len(t) && isLetterByte(t[p]) {
+			continue // "Quarterly", "Items"
+		}
+		q := p
+		for q < len(t) && (t[q] == ' ' || t[q] == '.' || t[q] == '\t') {
+			q++
+		}
+		n, e := readNum(t, q)
+		if n <= 0 {
+			continue
+		}
+		if w == "q" && e < len(t) && (t[e] == '/' || t[e] == '-') {
+			continue // "Q1-Q4", "Q1/2"
+		}
+		rest := strings.TrimLeft(t[e:], " ")
+		if t[0] >= 'a' && t[0] <= 'z' && rest != "" && rest[0] >= 'a' && rest[0] <= 'z' {
+			continue // "question 6 of your request)": words of a sentence
+		}
+		if w == "q" && isPeriodLabel(firstField(rest)) {
+			continue // "Q1 2024/25": a quarter
+		}
+		if e < len(t) && t[e] >= 'a' && t[e] <= 'z' {
+			continue
+		}
+		style := "Q"
+		if w != "q" {
+			style = "Question"
+		}
+		l := lineLabel{num: n, style: style, rest: trimLabelSep(rest)}
+		if strings.HasSuffix(w, "s") {
+			// "Questions 2, 3 and 4", "Parts 1 to 3": one answer to several.
+			more, after := moreNumbers(n, rest)
+			if len(more) == 0 {
+				continue // "Questions 1" is no label we know
+			}
+			l.more, l.rest = more, trimLabelSep(after)
+		}
+		return l
+	}
+	if l, ok := bilingualLabel(t); ok {
+		return l
+	}
+	// "(5)", "(5 )"
+	if t[0] == '(' {
+		n, e := readNum(t, 1)
+		for e < len(t) && t[e] == ' ' {
+			e++
+		}
+		if n > 0 && e < len(t) && t[e] == ')' {
+			return lineLabel{num: n, style: "(n)", rest: strings.TrimLeft(t[e+1:], " \t")}
+		}
+		return lineLabel{}
+	}
+	n, e := readNum(t, 0)
+	if n <= 0 {
+		return lineLabel{}
+	}
+	rest := t[e:]
+	switch {
+	case rest == "":
+		return lineLabel{num: n, style: "n", rest: ""}
+	case rest[0] == '.':
+		if len(rest) > 1 && rest[1] >= '0' && rest[1] <= '9' {
+			return lineLabel{} // "1.5 million", "2.0"
+		}
+		return lineLabel{num: n, style: "n.", rest: strings.TrimLeft(rest[1:], " \t")}
+	case rest[0] == ')':
+		return lineLabel{num: n, style: "n)", rest: strings.TrimLeft(rest[1:], " \t")}
+	case rest[0] == ':' && (len(rest) == 1 || rest[1] == ' '):
+		return lineLabel{num: n, style: "n:", rest: strings.TrimLeft(rest[1:], " \t")}
+	case rest[0] == '\t' || strings.HasPrefix(rest, "   "):
+		return lineLabel{num: n, style: "n\t", rest: strings.TrimLeft(rest, " \t")}
+	case strings.HasPrefix(rest, " | "):
+		return lineLabel{num: n, style: "n|", rest: rest[3:]}
+	}
+	r := strings.TrimLeft(rest, " ")
+	for _, d := range []string{"-", "–", "—"} {
+		if strings.HasPrefix(r, d) && len(r) > len(d) && r[len(d)] == ' ' && len(rest) > len(r) {
+			return lineLabel{num: n, style: "n -", rest: strings.TrimLeft(r[len(d):], " ")}
+		}
+	}
+	return lineLabel{}
+}
+
+// moreNumbers reads the numbers after the first of a plural label:
+// ", 3 and 4", " to 3", "-4", " & 5"; it returns them and the rest.
+func moreNumbers(first int, rest string) ([]int, string) {
+	m := reMoreNumbers.FindStringSubmatch(rest)
+	if m == nil {
+		return nil, rest
+	}
+	var out []int
+	prev := first
+	for _, t := range reNumberStep.FindAllStringSubmatch(m[0], 20) {
+		n, _ := strconv.Atoi(t[2])
+		if t[1] == "to" || t[1] == "-" || t[1] == "–" {
+			for k := prev + 1; k < n && k-prev < 20; k++ {
+				out = append(out, k)
+			}
+		}
+		out = append(out, n)
+		prev = n
+	}
+	return out, rest[len(m[0]):]
+}
+
+// reMoreNumbers is the rest of "Questions 2, 3 and 4", "Parts 1 to 3".
+var reMoreNumbers = regexp.MustCompile(`^(?:\s*(?:,|and|&|to|-|–)\s*(?:q\s*)?\d{1,2})+`)
+
+// bilingualLabel reads "Cwestiwn 1 / Question 1": a label in another
+// language, then the English one.
+func bilingualLabel(t string) (lineLabel, bool) {
+	i := strings.Index(firstChars(t, 40), "/")
+	if i <= 0 {
+		return lineLabel{}, false
+	}
+	left := strings.TrimSpace(t[:i])
+	f := strings.Fields(left)
+	if len(f) != 2 || !isDigits(f[1]) {
+		return lineLabel{}, false
+	}
+	l := numberLabel(strings.TrimLeft(t[i+1:], " "))
+	if l.num <= 0 || l.style != "Question" && l.style != "Q" {
+		return lineLabel{}, false
+	}
+	return l, true
+}
+
+func firstField(s string) string {
+	if f := strings.Fields(s); len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
+
+// trimLabelSep drops what separates "Question 5" from its text: ":", ".",
+// ")", "-", "–".
+func trimLabelSep(s string) string {
+	s = strings.TrimLeft(s, " \t")
+	for _, p := range []string{":", ".", ")", "-", "–", "—", "|"} {
+		if strings.HasPrefix(s, p) {
+			return strings.TrimLeft(s[len(p):], " \t")
+		}
+	}
+	return s
+}
+
+// readNum reads a number of one or two digits at t[i:], not followed by
+// another digit or a comma and digits ("1,206" is a figure).
+func readNum(t string, i int) (n, end int) {
+	j := i
+	for j < len(t) && j < i+3 && t[j] >= '0' && t[j] <= '9' {
+		n = n*10 + int(t[j]-'0')
+		j++
+	}
+	if j == i || j-i > 2 {
+		return 0, i
+	}
+	if j < len(t) && t[j] == ',' && j+1 < len(t) && t[j+1] >= '0' && t[j+1] <= '9' {
+		return 0, i
+	}
+	if j < len(t) && (t[j] == '/' || t[j] == '%') {
+		return 0, i // "06/05/2025", "50%"
+	}
+	return n, j
+}
+
+func isLetterByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// letterLabel reads "(b)", "b)", "b." at the start of t: the lettered parts
+// of a request, lower case a to l.
+func letterLabel(t string) lineLabel {
+	if len(t) < 3 {
+		return lineLabel{}
+	}
+	var c byte
+	var rest string
+	switch {
+	case t[0] == '(' && len(t) >= 4 && t[2] == ')':
+		c, rest = t[1], t[3:]
+	case t[1] == ')' || t[1] == '.':
+		c, rest = t[0], t[2:]
+	default:
+		return lineLabel{}
+	}
+	if c < 'a' || c > 'l' || rest == "" || rest[0] != ' ' {
+		return lineLabel{}
+	}
+	rest = strings.TrimLeft(rest, " \t")
+	if rest == "" {
+		return lineLabel{}
+	}
+	return lineLabel{num: int(c-'a') + 1, letter: true, style: "(a)", rest: rest}
+}
+
+// reAnswerLabel is the label of an answer at the start of a line: "Answer:",
+// "Response -", "Our response:", "A5.", "A5", "Ateb / Answer:", or
+// "Response" alone on its line (a heading).
+var reAnswerLabel = regexp.MustCompile(`(?i)^\s*(?:[-–•*]\s*)?(?:\p{L}+\s*/\s*)?(?:(?:the\s+)?(?:our|council'?s?|trust'?s?|force'?s?|authority'?s?|commissioner'?s?|university'?s?|service'?s?)\s+)?(?:(?:answer|response|reply)(?:\s+(?:to\s+)?(?:question\s+|q\s*)?\d{1,2})?\s*(?:[:.\-–—)]\s*|$)|a\d{1,2}\b\s*[:.\-–—)]?\s*|a \d{1,2}\s*[:.\-–—)]\s*)`)
+
+// answerLabel returns where the answer begins in s when s starts with the
+// label of an answer; -1 otherwise. A label in another language before
+// the English one ("Ateb: ... / Answer: ...") gives the English one.
+func answerLabel(s string) int {
+	if !mayBeAnswerLabel(s) {
+		return -1
+	}
+	if m := reAnswerLabel.FindStringIndex(s); m != nil {
+		if e := strings.Index(asciiLower(s[m[1]:]), " / answer:"); e >= 0 {
+			return m[1] + e + len(" / answer:")
+		}
+		return m[1]
+	}
+	if i := strings.Index(asciiLower(firstChars(s, 80)), "/ answer:"); i > 0 && i < 40 && !strings.ContainsAny(s[:i], ".?") {
+		return i + len("/ answer:")
+	}
+	return -1
+}
+
+// mayBeAnswerLabel is a cheap test before reAnswerLabel: every label the
+// pattern reads holds "answer", "respon" or "reply" in its first 60 bytes,
+// or is "A" and a figure (TestAnswerLabels tries every form).
+func mayBeAnswerLabel(s string) bool {
+	head := asciiLower(firstChars(s, 60))
+	if strings.Contains(head, "answer") || strings.Contains(head, "respon") || strings.Contains(head, "reply") {
+		return true
+	}
+	t := strings.TrimLeft(head, " \t-–•*")
+	return len(t) >= 2 && t[0] == 'a' && (t[1] >= '0' && t[1] <= '9' || t[1] == ' ' && len(t) > 2 && t[2] >= '0' && t[2] <= '9')
+}
+
+// isAnswerHeading tells a line that is only an answer's label: "Response",
+// "Answer:", "Our response".
+func isAnswerHeading(s string) bool {
+	t := strings.TrimSpace(s)
+	if t == "" || len(t) > 30 {
+		return false
+	}
+	at := answerLabel(t)
+	return at >= 0 && strings.TrimSpace(t[at:]) == ""
+}
