@@ -32,100 +32,128 @@ type candidate struct {
 // documents of a reply (its body, then each attachment's text).
 // notes gives the reply's sentences that cite an exemption, for a
 // suppressed figure's footnote; it is called only when one is needed.
+// found counts the answers with a value from a unit of the reply's
+// structure, prose those from a sentence alone.
 func findAnswers(docs []string, asked *Asked, notes func() []string) (answers map[string]Answer, found, prose int) {
-	out := make(map[string]Answer, len(asked.Questions))
-	for _, q := range asked.Questions {
-		out[q.Key] = Answer{Status: StatusUnanswered}
-	}
 	if len(asked.Questions) == 0 {
-		return out, 0, 0
+		return map[string]Answer{}, 0, 0
 	}
 	pr := prepare(asked)
-	s := newSegmenter(docs, asked, pr)
-	rd := &answerReader{period: pr.period, notesOf: notes}
-	ctxs := pr.ctxs
-
-	groups := map[int][]*unit{}
-	var order []int
-	for i := range s.units {
-		u := &s.units[i]
-		if _, ok := groups[u.group]; !ok {
-			order = append(order, u.group)
-		}
-		groups[u.group] = append(groups[u.group], u)
-	}
+	al := newAligner(newSegmenter(docs, asked, pr), &answerReader{period: pr.period, notesOf: notes}, pr.ctxs)
 	// Three passes: the groups whose units the reply numbered; then the
 	// groups aligned by their words, to the questions the first left
 	// without an answer; then runs aligned by order alone and sentences
 	// found by their words, to what is still unanswered.
-	var cands []candidate
-	groupScore := map[int]float64{}
-	best := make([]*candidate, len(asked.Questions))
-	var owned func(*candidate) bool // set after the first pass
-	pass := func(take func(*unit) bool, open func(qi int) bool) {
-		var allowed []bool
-		if open != nil {
-			allowed = make([]bool, len(asked.Questions))
-			for qi := range allowed {
-				allowed[qi] = open(qi)
-			}
+	al.pass(func(u *unit) bool { return u.num > 0 }, nil)
+	al.claimItemLines()
+	al.pass(func(u *unit) bool { return u.num == 0 && u.src != srcProse }, func(qi int) bool { return al.best[qi] == nil || al.best[qi].value < 1 })
+	al.pass(func(u *unit) bool { return u.num < 0 || u.src == srcProse }, func(qi int) bool { return al.best[qi] == nil })
+	return al.answers(asked.Questions)
+}
+
+// aligner holds what the passes of findAnswers share: the units by group,
+// every candidate read, and the best candidate of each question so far.
+type aligner struct {
+	s          *segmenter
+	rd         *answerReader
+	ctxs       []*qctx
+	groups     map[int][]*unit
+	order      []int // the groups in the order of their first unit
+	cands      []candidate
+	groupScore map[int]float64 // how much a group answers, over all its units
+	best       []*candidate
+	owner      map[int]int // line -> the question a numbered item there answered
+}
+
+func newAligner(s *segmenter, rd *answerReader, ctxs []*qctx) *aligner {
+	al := &aligner{s: s, rd: rd, ctxs: ctxs, groups: map[int][]*unit{}, groupScore: map[int]float64{}, best: make([]*candidate, len(s.qs))}
+	for i := range s.units {
+		u := &s.units[i]
+		if _, ok := al.groups[u.group]; !ok {
+			al.order = append(al.order, u.group)
 		}
-		start := len(cands)
-		for _, g := range order {
-			if !take(groups[g][0]) {
-				continue
-			}
-			for _, c := range s.align(groups[g], allowed) {
-				if allowed != nil && !allowed[c.qi] || owned != nil && owned(&c) {
-					continue
-				}
-				c.a = rd.read(ctxs[c.qi], c.u.body)
-				c.value = answerValue(c.a)
-				if c.value > 0 {
-					groupScore[g] += c.value * max(c.fit, 0.3)
-				}
-				cands = append(cands, c)
-			}
-		}
-		for i := start; i < len(cands); i++ {
-			c := &cands[i]
-			if c.value == 0 {
-				continue
-			}
-			if b := best[c.qi]; b == nil || better(c, b, groupScore) {
-				best[c.qi] = c
-			}
+		al.groups[u.group] = append(al.groups[u.group], u)
+	}
+	return al
+}
+
+// pass aligns the groups whose first unit take accepts, to the questions
+// open accepts (nil: all), reads each candidate, and keeps the better
+// ones.
+func (al *aligner) pass(take func(*unit) bool, open func(qi int) bool) {
+	var allowed []bool
+	if open != nil {
+		allowed = make([]bool, len(al.s.qs))
+		for qi := range allowed {
+			allowed[qi] = open(qi)
 		}
 	}
-	weak := func(qi int) bool { return best[qi] == nil || best[qi].value < 1 }
-	pass(func(u *unit) bool { return u.num > 0 }, nil)
-	// The lines of a numbered item that answered its question are that
-	// answer's: a row of its table ("Trees | 275") answers no other.
-	owner := map[int]int{}
-	for qi, c := range best {
+	start := len(al.cands)
+	for _, g := range al.order {
+		if !take(al.groups[g][0]) {
+			continue
+		}
+		for _, c := range al.s.align(al.groups[g], allowed) {
+			if allowed != nil && !allowed[c.qi] || al.owned(&c) {
+				continue
+			}
+			c.a = al.rd.read(al.ctxs[c.qi], c.u.body)
+			c.value = answerValue(c.a)
+			if c.value > 0 {
+				al.groupScore[g] += c.value * max(c.fit, 0.3)
+			}
+			al.cands = append(al.cands, c)
+		}
+	}
+	for i := start; i < len(al.cands); i++ {
+		c := &al.cands[i]
+		if c.value == 0 {
+			continue
+		}
+		if b := al.best[c.qi]; b == nil || better(c, b, al.groupScore) {
+			al.best[c.qi] = c
+		}
+	}
+}
+
+// claimItemLines gives the lines of a numbered item that answered its
+// question to that answer: a row of its table ("Trees | 275") answers no
+// other.
+func (al *aligner) claimItemLines() {
+	al.owner = map[int]int{}
+	for qi, c := range al.best {
 		if c != nil && c.u.src == srcItem && c.value >= 1 {
 			for k := c.u.line; k < c.u.end; k++ {
-				owner[k] = qi
+				al.owner[k] = qi
 			}
 		}
 	}
-	owned = func(c *candidate) bool {
-		qi, ok := owner[c.u.line]
-		return ok && qi != c.qi
+}
+
+// owned tells a candidate on lines another question's item holds.
+func (al *aligner) owned(c *candidate) bool {
+	qi, ok := al.owner[c.u.line]
+	return ok && qi != c.qi
+}
+
+// answers makes the Answer of each question from its best candidate, the
+// alignment's doubts added to the reading's.
+func (al *aligner) answers(qs []Question) (out map[string]Answer, found, prose int) {
+	out = make(map[string]Answer, len(qs))
+	for _, q := range qs {
+		out[q.Key] = Answer{Status: StatusUnanswered}
 	}
-	pass(func(u *unit) bool { return u.num == 0 && u.src != srcProse }, weak)
-	pass(func(u *unit) bool { return u.num < 0 || u.src == srcProse }, func(qi int) bool { return best[qi] == nil })
 	// A question no unit answered keeps the words one said of it, for a
 	// person to read.
-	for i := range cands {
-		c := &cands[i]
-		if best[c.qi] == nil && c.a.Text != "" && out[asked.Questions[c.qi].Key].Text == "" {
+	for i := range al.cands {
+		c := &al.cands[i]
+		if al.best[c.qi] == nil && c.a.Text != "" && out[qs[c.qi].Key].Text == "" {
 			a := c.a
 			a.Status, a.Value = StatusUnanswered, nil
-			out[asked.Questions[c.qi].Key] = a
+			out[qs[c.qi].Key] = a
 		}
 	}
-	for qi, c := range best {
+	for qi, c := range al.best {
 		if c == nil {
 			continue
 		}
@@ -139,7 +167,7 @@ func findAnswers(docs []string, asked *Asked, notes func() []string) (answers ma
 		} else if why != "" && a.Why != why {
 			a.Why = why + "; " + a.Why
 		}
-		out[asked.Questions[qi].Key] = a
+		out[qs[qi].Key] = a
 		switch {
 		case answerValue(a) < 1:
 			// words without a value do not make a reply a response
@@ -250,6 +278,14 @@ func (s *segmenter) alignNumbered(us []*unit) []candidate {
 				qi, fit = b, 0.7
 			}
 		}
+		if qi < 0 && !u.letter {
+			// "7." where six questions were numbered and one asked after
+			// them without a number: the reply numbered it on.
+			if k := u.num - maxNumber(s.qs); k >= 1 && k <= len(s.unnumbered()) && !used[s.unnumbered()[k-1]] {
+				qi, fit = s.unnumbered()[k-1], 0.6
+				why = fmt.Sprintf("numbered %d in the reply: read as the question asked without a number after the numbered ones", u.num)
+			}
+		}
 		if qi < 0 {
 			continue
 		}
@@ -261,6 +297,26 @@ func (s *segmenter) alignNumbered(us []*unit) []candidate {
 				used[q] = true
 				out = append(out, candidate{u: u, qi: q, fit: fit, why: "one answer given to several questions"})
 			}
+		}
+	}
+	return out
+}
+
+// maxNumber is the highest number of the campaign's questions.
+func maxNumber(qs []Question) int {
+	n := 0
+	for _, q := range qs {
+		n = max(n, q.Number)
+	}
+	return n
+}
+
+// unnumbered are the questions asked without a number, in order.
+func (s *segmenter) unnumbered() []int {
+	var out []int
+	for i, q := range s.qs {
+		if q.Number == 0 {
+			out = append(out, i)
 		}
 	}
 	return out
@@ -278,10 +334,25 @@ func questionName(q Question) string {
 // the greatest total similarity (a unit's type fitting its question's
 // counts), each unit and each question used once.
 func (s *segmenter) alignByWords(us []*unit, allowed []bool) []candidate {
-	n, m := len(us), len(s.qs)
-	score := make([][]float64, n)
+	score := s.wordScores(us, allowed)
+	out := s.alignInOrder(us, score)
+	usedQ := map[int]bool{}
+	for _, c := range out {
+		usedQ[c.qi] = true
+	}
+	out = append(out, s.alignOutOfOrder(us, score, out, usedQ)...)
+	out = append(out, s.alignBetween(us, allowed, out, usedQ)...)
+	sort.SliceStable(out, func(a, b int) bool { return out[a].u.line < out[b].u.line })
+	return out
+}
+
+// wordScores is how well each unit's label says each question allowed,
+// weighed by whether its lines hold a value of that question's type; 0
+// below a quarter.
+func (s *segmenter) wordScores(us []*unit, allowed []bool) [][]float64 {
+	score := make([][]float64, len(us))
 	for i, u := range us {
-		score[i] = make([]float64, m)
+		score[i] = make([]float64, len(s.qs))
 		stems := s.v.stems(u.label)
 		var h holds
 		for j := range s.qs {
@@ -295,10 +366,16 @@ func (s *segmenter) alignByWords(us []*unit, allowed []bool) []candidate {
 			if !h.known {
 				h = holdsOf(u.body)
 			}
-			x *= h.fit(s.qs[j].Type)
-			score[i][j] = x
+			score[i][j] = x * h.fit(s.qs[j].Type)
 		}
 	}
+	return score
+}
+
+// alignInOrder aligns units to questions keeping both orders, for the
+// greatest total score (dynamic programming).
+func (s *segmenter) alignInOrder(us []*unit, score [][]float64) []candidate {
+	n, m := len(us), len(s.qs)
 	// dp[i][j]: the best total aligning units[i:] with questions[j:].
 	dp := make([][]float64, n+1)
 	for i := range dp {
@@ -337,20 +414,20 @@ func (s *segmenter) alignByWords(us []*unit, allowed []bool) []candidate {
 			j++
 		}
 	}
-	// Out of order: a unit the alignment left out whose words say a
-	// question it left out plainly ("Prosecutions for non-compliance | 1",
-	// the last question asked, in the middle of a table).
-	usedU, usedQ := map[int]bool{}, map[int]bool{}
-	for _, c := range out {
-		usedQ[c.qi] = true
-		for i, u := range us {
-			if u == c.u {
-				usedU[i] = true
-			}
-		}
+	return out
+}
+
+// alignOutOfOrder takes a unit the alignment left out whose words say a
+// question it left out plainly ("Prosecutions for non-compliance | 1",
+// the last question asked, in the middle of a table).
+func (s *segmenter) alignOutOfOrder(us []*unit, score [][]float64, aligned []candidate, usedQ map[int]bool) []candidate {
+	usedU := map[*unit]bool{}
+	for _, c := range aligned {
+		usedU[c.u] = true
 	}
+	var out []candidate
 	for i := range us {
-		if usedU[i] {
+		if usedU[us[i]] {
 			continue
 		}
 		best := 0
@@ -370,7 +447,35 @@ func (s *segmenter) alignByWords(us []*unit, allowed []bool) []candidate {
 			out = append(out, candidate{u: us[i], qi: best, fit: min(1, score[i][best]), why: fmt.Sprintf("matched by the words %q, out of the order of the questions", shorten(strings.TrimSpace(us[i].label), 60))})
 		}
 	}
-	sort.SliceStable(out, func(a, b int) bool { return out[a].u.line < out[b].u.line })
+	return out
+}
+
+// alignBetween takes a unit left out whose neighbours went to the
+// questions either side of one left out, when it holds a value of that
+// question's type ("BWV contract cost = £286,455" between the complaints
+// and the suppliers).
+func (s *segmenter) alignBetween(us []*unit, allowed []bool, aligned []candidate, usedQ map[int]bool) []candidate {
+	qOf := map[*unit]int{}
+	for _, c := range aligned {
+		qOf[c.u] = c.qi
+	}
+	var out []candidate
+	for i := 1; i+1 < len(us); i++ {
+		if _, ok := qOf[us[i]]; ok {
+			continue
+		}
+		before, okb := qOf[us[i-1]]
+		after, oka := qOf[us[i+1]]
+		if !okb || !oka || after != before+2 || usedQ[before+1] || allowed != nil && !allowed[before+1] {
+			continue
+		}
+		j := before + 1
+		if !holdsOf(us[i].body).valueOf(s.qs[j].Type) {
+			continue
+		}
+		usedQ[j] = true
+		out = append(out, candidate{u: us[i], qi: j, fit: 0.4, why: fmt.Sprintf("matched by its place between the answers to the questions before and after it (%q)", shorten(strings.TrimSpace(us[i].label), 60))})
+	}
 	return out
 }
 
@@ -394,6 +499,20 @@ func holdsOf(body []string) holds {
 // typeFit weighs a unit's fit to a question of type t by what the unit
 // holds: an address for a url, a figure for a count, an amount for money.
 func typeFit(t QuestionType, body []string) float64 { return holdsOf(body).fit(t) }
+
+// valueOf tells lines that hold a value a question of type t takes: an
+// address, an amount, a figure; any words for a list or a text.
+func (h holds) valueOf(t QuestionType) bool {
+	switch t {
+	case TypeURL:
+		return h.url
+	case TypeMoney:
+		return h.money
+	case TypeCount:
+		return h.count && !h.money
+	}
+	return true
+}
 
 func (h holds) fit(t QuestionType) float64 {
 	hasURL, hasMoney, hasCount := h.url, h.money, h.count

@@ -50,7 +50,9 @@ func (r *reader) attachment(e *message.Entity, mediaType, filename string, isAtt
 		}
 	}
 	if err != nil {
-		r.warn("%s", attachmentWarning(name, err))
+		w := attachmentWarning(name, err)
+		r.warn("%s", w)
+		a.Error = strings.TrimPrefix(w, "attachment "+name+" ")
 	}
 	text = cleanText(text)
 	if text != "" {
@@ -155,21 +157,22 @@ var formatTypes = map[extract.Format]string{
 	extract.FormatZIP:  "application/zip",
 }
 
-// htmlText converts HTML to text with package extract, falling back to this
-// package's own converter when extract fails.
+// htmlText converts HTML to text with package extract. A part larger than
+// extract reads is read to that size, and says so.
 func (r *reader) htmlText(data []byte) string {
 	data = []byte(toUTF8(string(data)))
 	text, err := extract.HTML(bytes.NewReader(data), &r.lim.Extract)
-	if err == nil {
-		return text
-	}
-	if errors.Is(err, extract.ErrTooLarge) || errors.Is(err, extract.ErrTruncated) {
-		r.warn("an HTML part was too large: its text was cut short")
-		if strings.TrimSpace(text) != "" {
-			return text
+	if errors.Is(err, extract.ErrTooLarge) {
+		max := r.lim.Extract.WithDefaults().MaxInput
+		text, err = extract.HTML(bytes.NewReader(data[:min(int64(len(data)), max)]), &r.lim.Extract)
+		if err == nil {
+			err = extract.ErrTruncated
 		}
 	}
-	return htmlToText(data, r.lim.MaxText)
+	if err != nil {
+		r.warn("an HTML part of %d bytes was too large: only its first part was read", len(data))
+	}
+	return text
 }
 
 // attachmentWarning words an extraction error for a person.
@@ -180,7 +183,7 @@ func attachmentWarning(name string, err error) string {
 		case errors.Is(err, extract.ErrOCRDisabled):
 			return "attachment " + name + " is a scan or an image: OCR is turned off, so no text was read from it"
 		case errors.Is(err, extract.ErrOCRUnavailable):
-			return "attachment " + name + " is a scan or an image: tesseract-ocr is not installed, so no text was read from it"
+			return "attachment " + name + " is a scan or an image: tesseract-ocr is not installed (apt-get install tesseract-ocr), so no text was read from it; foiwatch reprocess reads it once installed"
 		case errors.Is(err, errOCRBudget):
 			return "attachment " + name + " was not read by OCR: " + errOCRBudget.Error()
 		}
@@ -196,7 +199,11 @@ func attachmentWarning(name string, err error) string {
 	case errors.Is(err, extract.ErrEncrypted):
 		return "attachment " + name + " is encrypted"
 	case errors.Is(err, extract.ErrToolMissing):
-		return "attachment " + name + " could not be read: the tool to read it is not installed"
+		var tm *extract.ToolMissingError
+		if errors.As(err, &tm) {
+			return "attachment " + name + " not read: " + tm.Error() + "; foiwatch reprocess reads it once installed"
+		}
+		return "attachment " + name + " not read: the program that reads it is not installed; foiwatch reprocess reads it once installed"
 	case errors.Is(err, extract.ErrCorrupt):
 		return "attachment " + name + " is damaged and could not be read"
 	case errors.Is(err, extract.ErrTruncated):

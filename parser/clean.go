@@ -26,6 +26,7 @@ func stripQuoted(s string) string {
 	lines := strings.Split(s, "\n")
 	keep, lastKept := inlineQuotes(lines)
 	out := make([]string, 0, len(lines))
+	below := false // the writer's words point to the answers in the thread below
 	for i := 0; i < len(lines); i++ {
 		l := lines[i]
 		if isQuoted(l) {
@@ -34,26 +35,52 @@ func stripQuoted(s string) string {
 			}
 			continue
 		}
-		if reOriginalMarker.MatchString(l) && i < lastKept {
+		if reOriginalMarker.MatchString(l) && (i < lastKept || below) {
 			continue // "On ... wrote:" above the questions answered under them
 		}
-		if reOriginalMarker.MatchString(l) && hasText(out) && !strings.Contains(strings.ToLower(l), "forwarded") {
-			break
+		cut := reOriginalMarker.MatchString(l) && hasText(out) && !strings.Contains(strings.ToLower(l), "forwarded") ||
+			reHeaderFrom.MatchString(l) && hasText(out) && headerBlockAt(lines, i)
+		if cut && !below && pointsBelow(out) {
+			// "Please see below the response from our Street Scene
+			// Manager": the answers are in what is forwarded.
+			below = true
 		}
-		if reHeaderFrom.MatchString(l) && hasText(out) {
-			n := 0
-			for k := i + 1; k < len(lines) && k <= i+4; k++ {
-				if reHeaderSent.MatchString(lines[k]) {
-					n++
-				}
-			}
-			if n >= 2 {
-				break
-			}
+		if cut && !below {
+			break
 		}
 		out = append(out, l)
 	}
 	return strings.Join(out, "\n")
+}
+
+// headerBlockAt tells an Outlook header block at line i: "From:", then
+// "Sent:" and the like.
+func headerBlockAt(lines []string, i int) bool {
+	n := 0
+	for k := i + 1; k < len(lines) && k <= i+4; k++ {
+		if reHeaderSent.MatchString(lines[k]) {
+			n++
+		}
+	}
+	return n >= 2
+}
+
+// pointsBelow tells a short covering note, no answers of its own, that
+// points to them below ("Please see below the response from ...").
+func pointsBelow(lines []string) bool {
+	n, says := 0, false
+	for _, l := range lines {
+		t := strings.TrimSpace(l)
+		n += len(t)
+		if itemLabel(t).num > 0 {
+			return false
+		}
+		lower := strings.ToLower(t)
+		if strings.Contains(lower, "below") && (strings.Contains(lower, "response") || strings.Contains(lower, "answer") || strings.Contains(lower, "reply") || strings.Contains(lower, "information")) {
+			says = true
+		}
+	}
+	return says && n < 800
 }
 
 func isQuoted(l string) bool { return strings.HasPrefix(strings.TrimSpace(l), ">") }

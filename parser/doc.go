@@ -1,10 +1,11 @@
-// Package parser is in charge of turning the bytes of one email into a Reply
-// (spec/reply.md): reading the MIME structure and charsets, taking the text of
+// Package parser is in charge of turning the bytes of one email into a Reply:
+// reading the MIME structure and charsets, taking the text of
 // the body and of every attachment, and deciding from that text the kind of
 // reply, the authority's reference, a due date it states and the answer to
 // each question of the campaign. It is a pure function: it does no I/O beyond
 // reading the message (PDF text is taken by package extract, which runs
-// pdftotext in a child process), keeps no state, and never matches a reply to
+// pdftotext in a child process), keeps no state but a cache of campaigns'
+// questions prepared for reading, and never matches a reply to
 // a request (the worker does that).
 //
 // Read gives a Message (headers, body text, attachments, warnings);
@@ -30,35 +31,49 @@
 // a row. What a reply quotes (">" lines, "-----Original Message-----", "On ...
 // wrote:", an Outlook "From:/Sent:" block) is dropped before analysis.
 //
-// Answers (answers.go): every line that starts like a numbered item ("5.",
-// "- 5.", "(5)", "5)", "Q5", "Question 5", "5 | ...", but not "1.5 million")
-// or a lettered one ("(a)", "b)", in runs from "a") is found, and items are
-// grouped into runs of rising numbers. A table laid out in columns by
-// pdftotext -layout (number, question wrapping over lines, answer) is first
-// joined into one "n | question | answer" line per row; a row "question |
-// answer" restates its question whatever the answer's length. A block of
-// unnumbered bullets as many as the questions (or as the numbered ones)
-// answers them in order, when it does better than the numbered runs. Each run is scored by how many
-// questions it answers once the restated question is stripped from each item
-// (matchPrefix: the question's words in order, a few missing or added, word
-// endings ignored); the best run wins, a later one on a tie, and a run after
-// an introducing sentence ("can advise the following", "the response can be
-// found below") over any before it. So a letter that quotes the request
-// before answering it gives the answers, not the quoted questions. An item's
-// answer is the rest of its line, else the following paragraphs up to the
-// next item, a line restating another question, a sign-off or the usual
-// review and copyright paragraphs. Questions not found by number
-// (unnumbered ones, or letters that repeat questions without numbers) are
-// found by the line that restates them best. The words are then typed
-// (values.go): a caveat in parentheses goes to Note; "not held" wording gives
-// not_held ("we do not hold", "no recorded information", "does not collect
-// this data"), an exemption cited (s.21 to s.44, written as s.N(M)(x))
-// without a value or with a range gives exempt. A list is split at commas,
-// semicolons and lines, and at each " and " that joins two names (each side
-// a name of its own: "Victim Support and Probation") but not one inside a
-// name ("Drug and Alcohol Service", "HM Prison and Probation Service": known
-// pairs, and a lone qualifying word before "and"). A text value is the name
-// after "is called" or "commissions the", without ", delivered by ...".
+// Answers are found by the structure of a reply, never by one campaign's
+// words: what a campaign needs (its questions' text, aliases, period) comes
+// in Asked. Four stages, each in its own files:
+//
+//   - Clean (clean.go): quoted text dropped, unless the reply answers under
+//     the lines it quotes (two or more quoted blocks each followed by the
+//     writer's words: those questions are kept, unquoted); sign-offs and
+//     the paragraphs every letter carries (review rights, copyright,
+//     banners) end the answers.
+//   - Segment (segment.go, label.go, table.go): the lines of each document
+//     are labelled ("5.", "(5)", "Q5", "Question 5", "Questions 2, 3 and
+//     4", "Cwestiwn 1 / Question 1", bullets) and tables found (" | "
+//     rows, tabs, and columns laid out by pdftotext -layout, rows going on
+//     over a PDF's page break, a cell's own lines kept as CellBreak).
+//     Tables are shaped: heads, a period column or row chosen for the
+//     period asked, totals, transposed tables. Then candidate answers
+//     ("units") are cut: numbered items, questions restated in full,
+//     "Label: value" lines, table rows, runs of bullets in order, and
+//     sentences that say most of one question's distinctive words and hold
+//     a value of its type. A letter's head block, quoted questions and
+//     headings before an answer ("Spend. The budget ...") are told apart
+//     from the answer.
+//   - Align (align.go, similar.go): three passes. Units the reply numbered
+//     go to their question by number (or to the one their words say
+//     plainly); then units aligned by their words (IDF-weighted overlap of
+//     stems, in order, by dynamic programming) to questions still without
+//     an answer; then order alone and single sentences, for what is left.
+//     The lines of a numbered item that answered are that answer's.
+//   - Read (read.go, count.go, money.go, list.go, held.go, period.go): the
+//     unit's words become a typed Answer. Figures per period take the
+//     period asked; parts with a stated total give the total; several
+//     figures give the total, the one at the start, or the one beside the
+//     question's words, in that order; amounts prefer the actual to a
+//     budget and the period asked to a span of years. Lists are names one
+//     a line, bullets, table cells, or a sentence split at commas,
+//     semicolons and the "and"s between names. Not held, exemptions (FOIA
+//     ss.12-44, FOISA, EIR regulations), suppressed small numbers and a
+//     cost refusal of part of a request are statuses. Whatever was chosen
+//     among several readings, or found by a weak match, sets Check and
+//     says Why in words, for a person to review.
+//
+// Campaign words: TestNoCampaignWordsInRules fails on a word of one
+// campaign in any string of the package's code.
 //
 // Kind (kind.go): bounce and auto-reply come from headers and subjects; the
 // rest from phrases, sentence by sentence, leaving out conditional and
@@ -94,7 +109,11 @@
 // 100 MB of RSS (TestPeakMemory25MB).
 //
 // Bounds: every loop runs over bounded input (text cut at Limits.MaxText, at
-// most 20,000 lines, capped runs, matches and sentences); patterns are tried
-// only where a cheap keyword test passes. Read and Reply recover from a panic
-// and turn it into a warning, as a last line of defence only.
+// most maxLines lines a document and maxUnits candidate answers, capped
+// matches and sentences). Costly patterns are keyed (text.go): tried only
+// where their keys are, and only at the offsets where a match can begin,
+// both read from the pattern's syntax and checked by tests. What the
+// questions give every reply (stems, weights, the period) is prepared once
+// per campaign (prepare.go). Read and Reply recover from a panic and turn
+// it into a warning, as a last line of defence only.
 package parser

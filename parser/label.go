@@ -100,6 +100,9 @@ func numberLabel(t string) lineLabel {
 		if t[0] >= 'a' && t[0] <= 'z' && rest != "" && rest[0] >= 'a' && rest[0] <= 'z' {
 			continue // "question 6 of your request)": words of a sentence
 		}
+		if w == "q" && strings.HasPrefix(rest, "(") && (reMonthWord.MatchString(firstChars(rest, 40)) || reYearIn.MatchString(firstChars(rest, 40))) {
+			continue // "Q1 (April to June 2024)": a quarter
+		}
 		if w == "q" && isPeriodLabel(firstField(rest)) {
 			continue // "Q1 2024/25": a quarter
 		}
@@ -166,6 +169,8 @@ func numberLabel(t string) lineLabel {
 	return lineLabel{}
 }
 
+var reMonthWord = regexp.MustCompile(`(?i)\b` + monthRe + `\b`)
+
 // moreNumbers reads the numbers after the first of a plural label:
 // ", 3 and 4", " to 3", "-4", " & 5"; it returns them and the rest.
 func moreNumbers(first int, rest string) ([]int, string) {
@@ -177,6 +182,9 @@ func moreNumbers(first int, rest string) ([]int, string) {
 	prev := first
 	for _, t := range reNumberStep.FindAllStringSubmatch(m[0], 20) {
 		n, _ := strconv.Atoi(t[2])
+		if n <= 0 {
+			continue // "Questions 2, 00": no question 0
+		}
 		if t[1] == "to" || t[1] == "-" || t[1] == "–" {
 			for k := prev + 1; k < n && k-prev < 20; k++ {
 				out = append(out, k)
@@ -189,7 +197,7 @@ func moreNumbers(first int, rest string) ([]int, string) {
 }
 
 // reMoreNumbers is the rest of "Questions 2, 3 and 4", "Parts 1 to 3".
-var reMoreNumbers = regexp.MustCompile(`^(?:\s*(?:,|and|&|to|-|–)\s*(?:q\s*)?\d{1,2})+`)
+var reMoreNumbers = regexp.MustCompile(`^(?:\s*(?:,|and|&|to|-|–)\s*(?:q\s*)?\d{1,2}\b)+`)
 
 // bilingualLabel reads "Cwestiwn 1 / Question 1": a label in another
 // language, then the English one.

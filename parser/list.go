@@ -337,11 +337,12 @@ func nameTokens(p string) []nameTok {
 			continue
 		}
 		if c == '(' {
-			j := strings.IndexByte(p[i:], ')')
-			if j < 0 {
-				j = len(p) - i - 1
+			end := len(p) // an unclosed parenthesis runs to the end
+			inner := p[i+1:]
+			if j := strings.IndexByte(p[i:], ')'); j >= 0 {
+				end = i + j + 1
+				inner = p[i+1 : i+j]
 			}
-			inner := p[i+1 : i+j]
 			// "(Cumbria)", "(Dial-a-Ride)", "(BSPP)" for "Borsetshire
 			// Stalking Perpetrator Programme": part of the name; "(a
 			// council-owned company)", "(spoken languages)", "(BSL)"
@@ -350,8 +351,8 @@ func nameTokens(p string) []nameTok {
 			if keep && isAcronym(inner) {
 				keep = strings.HasSuffix(initialsOf(out), inner) // the name's last words' initials
 			}
-			out = append(out, nameTok{text: p[i : i+j+1], start: i, end: i + j + 1, paren: keep, join: false})
-			i += j + 1
+			out = append(out, nameTok{text: p[i:end], start: i, end: end, paren: keep, join: false})
+			i = end
 			continue
 		}
 		j := i

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/mail"
 	"path"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -141,6 +142,9 @@ func Read(ctx context.Context, raw []byte, lim *Limits) (m *Message, err error) 
 	r.readHeader(e)
 	r.walk(e, 0, &m.Body)
 	m.Body = cleanText(m.Body)
+	if len(m.Returned) == 0 && (reBounceSender.MatchString(m.From) || reBounceSubject.MatchString(m.Subject)) {
+		r.returnedInText(m.Body)
+	}
 	return m, nil
 }
 
@@ -409,6 +413,25 @@ func (r *reader) returned(data []byte) {
 		}
 	}
 }
+
+// returnedInText finds the Message-ID of the message a bounce copies into
+// its text ("------ This is a copy of the message, including all the
+// headers. ------", as Exim writes it, then the headers): a bounce that
+// is one text part, with no message/rfc822 part to read.
+func (r *reader) returnedInText(body string) {
+	for _, m := range reCopiedMessageID.FindAllStringSubmatch(firstChars(body, 256<<10), 3) {
+		id := m[1]
+		if len(r.m.Returned) < 10 && !contains(r.m.Returned, id) {
+			r.m.Returned = append(r.m.Returned, id)
+			if !contains(r.m.References, id) {
+				r.m.References = append(r.m.References, id)
+			}
+		}
+	}
+}
+
+// reCopiedMessageID is a Message-ID header line inside a text.
+var reCopiedMessageID = regexp.MustCompile(`(?im)^message-id:[ \t]*(<[^<>\s]+@[^<>\s]+>)`)
 
 func firstBytes(b []byte, n int) []byte {
 	if len(b) > n {

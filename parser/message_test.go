@@ -185,15 +185,23 @@ func TestCancelled(t *testing.T) {
 	}
 }
 
-func TestHTMLFallback(t *testing.T) {
-	got := htmlToText([]byte("<html><head><style>x</style></head><body><p>Intro</p><ol><li>Ten</li><li>None</li></ol><table><tr><td>5</td><td>Police</td></tr></table></body></html>"), 1<<20)
-	for _, want := range []string{"Intro", "1. Ten", "2. None", "5 | Police"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("htmlToText lacks %q:\n%s", want, got)
+// An HTML part larger than extract reads is read to that size, with a
+// warning, not dropped.
+func TestHTMLPartLargerThanExtractReads(t *testing.T) {
+	body := "<html><body><p>Intro</p><ol><li>Ten</li><li>None</li></ol>" + strings.Repeat("<p>filler words here</p>", 400) + "</body></html>"
+	raw := email("MIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n", body)
+	r, err := Parse(context.Background(), raw, nil, &Limits{Extract: extract.Limits{MaxInput: 1024}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := Read(context.Background(), raw, &Limits{Extract: extract.Limits{MaxInput: 1024}})
+	for _, want := range []string{"Intro", "1. Ten", "2. None"} {
+		if !strings.Contains(m.Body, want) {
+			t.Errorf("body lacks %q:\n%s", want, firstChars(m.Body, 300))
 		}
 	}
-	if strings.Contains(got, "x") && strings.Contains(got, "style") {
-		t.Errorf("style text kept: %q", got)
+	if !strings.Contains(strings.Join(r.Warnings, "\n"), "too large") {
+		t.Errorf("no warning of the part cut short: %q", r.Warnings)
 	}
 }
 
@@ -324,4 +332,35 @@ func BenchmarkMatchThenReply(b *testing.B) {
 		msg.Reply(&Asked{Questions: qs})
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "replies/s")
+}
+
+// Without pdftotext a PDF attachment is listed with why its text was not
+// read, in words that name what to install and how to read it afterwards.
+func TestAttachmentNotReadSaysWhy(t *testing.T) {
+	raw, err := os.ReadFile("testdata/pdf-letter.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", t.TempDir())
+	off := false
+	r, err := Parse(context.Background(), raw, nil, &Limits{OCR: extract.OCRLimits{Enabled: &off}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pdf *Attachment
+	for i := range r.Attachments {
+		if strings.HasSuffix(r.Attachments[i].Filename, ".pdf") {
+			pdf = &r.Attachments[i]
+		}
+	}
+	if pdf == nil {
+		t.Fatalf("no PDF among %+v", r.Attachments)
+	}
+	want := "not read: pdftotext is not installed (apt-get install poppler-utils); foiwatch reprocess reads it once installed"
+	if pdf.Error != want || pdf.TextChars != 0 {
+		t.Errorf("attachment error %q (text %d chars); want %q", pdf.Error, pdf.TextChars, want)
+	}
+	if !strings.Contains(strings.Join(r.Warnings, "\n"), "attachment "+pdf.Filename+" "+want) {
+		t.Errorf("warnings %q lack the attachment's", r.Warnings)
+	}
 }

@@ -54,6 +54,11 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 	if text == "" || strings.Trim(text, " .,;:-–—?*") == "" && !strings.Contains(text, "*") {
 		return Answer{Status: StatusUnanswered}
 	}
+	if !strings.Contains(text, "\n") && strings.HasSuffix(text, ":") && len(text) < 200 {
+		// "figures for the last three academic years:": words that lead
+		// to the answer, given elsewhere (a table below).
+		return Answer{Status: StatusUnanswered, Text: text}
+	}
 	var why string
 	// Figures per period: "2021/22 - £3.1m / 2022/23 - £2.8m / 2023/24 - £2.4m";
 	// per month or quarter with a total ("January 1,102 ... Total 14,820").
@@ -132,7 +137,9 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 	}
 	// A refusal on cost (s.12) says why in words of not holding ("the
 	// system does not record ..."): it is the refusal.
-	if ex := exemption(main); (strings.HasPrefix(ex, "s.12") || strings.HasPrefix(ex, "s.14")) && value == nil {
+	// Its figures are the refusal's sums ("6,200 invoices ... 300 hours ...
+	// £450"), not answers, unless the first sentence gives one.
+	if ex := exemption(main); (strings.HasPrefix(ex, "s.12") || strings.HasPrefix(ex, "s.14")) && (value == nil || !valueIn(c.q.Type, firstSent)) {
 		return Answer{Status: StatusExempt, Exemption: ex, Text: a.Text, Note: note}
 	}
 	// Not held: unless a value is given first and something else is not
@@ -141,6 +148,11 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 		if value == nil || isEmptyList(value) && !noneUsed(firstSent) || notHeld(firstSent) && !valueIn(c.q.Type, firstSent) || c.q.Type == TypeText {
 			return Answer{Status: StatusNotHeld, Text: a.Text, Note: note}
 		}
+	}
+	// An address asked for that does not exist: "an internal document and
+	// not published online, so we are unable to provide a link".
+	if c.q.Type == TypeURL && value == nil && reNoAddress.MatchString(firstChars(main, 600)) && exemption(main) == "" {
+		return Answer{Status: StatusNotHeld, Text: a.Text, Note: note}
 	}
 	ex := exemption(main + " " + note)
 	if value == nil && (ex != "" || exemptWords(main)) && !(c.q.Type == TypeCount && zeroSaid(first)) {
@@ -322,6 +334,9 @@ func textValue(s string) string {
 	}
 	return strings.TrimSpace(strings.TrimRight(s, ". "))
 }
+
+// reNoAddress says there is no address to give.
+var reNoAddress = regexp.MustCompile(`(?i)\b(not (been )?published( online| on (our|the) website)?|not (available|accessible) online|no (web ?link|link|url|web address|online version)|(unable|not able) to (provide|give|supply) (you with )?a (link|url|web address)|not on (our|the) website|(do|does) not have (one|such a (policy|plan|document|strategy))|(don'?t|doesn'?t) have (one|such a (policy|plan|document|strategy))|no such (policy|plan|document|strategy))\b`)
 
 // reURL is a web address, with or without its scheme.
 var reURL = regexp.MustCompile(`(?i)\bhttps?://[^\s<>"')\]]+|\bwww\.[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:/[^\s<>"')\]]*)?`)

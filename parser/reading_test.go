@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/foiwatch/foiwatch/parser/extract"
 )
 
 // The tests of this file read short replies on a subject none of the
@@ -163,4 +165,142 @@ func TestReadingTables(t *testing.T) {
 		{name: "months summed by their total row", body: "1.\nApril      20\nMay        35\nJune       15\nTotal      70\n",
 			want: map[string]string{"planted": "answered 70"}},
 	})
+}
+
+func TestReadingChoices(t *testing.T) {
+	runReadCases(t, []readCase{
+		{name: "the total among its parts", body: "1. 12 in total – 7 oaks, 1 ash, 3 limes and 1 beech.\n",
+			want: map[string]string{"planted": "answered 12"}},
+		{name: "the total after its parts", body: "1. We planted 60 street trees and 25 park trees, 85 trees in total.\n",
+			want: map[string]string{"planted": "answered 85"}},
+		{name: "the total amount after its parts", body: "2. Contractor costs were £8,200 and materials £1,300. The total was £9,500.\n",
+			want: map[string]string{"spend": "answered £9500"}},
+		{name: "the actual spend beside a budget", body: "2. The budget for 2023/24 was £12,000; actual spend was £11,250.50.\n",
+			want: map[string]string{"spend": "answered £11250.5"}},
+		{name: "the amount of the year asked beside several years", body: "2. Over the three years 2021 to 2024 we spent £30,000, of which £9,000 was in 2023/24.\n",
+			want: map[string]string{"spend": "answered £9000"}},
+		{name: "a list's names lose the sentence's article", body: "3. The council used the Greenway Partnership and Oakfield Arboriculture.\n",
+			want: map[string]string{"contractors": "answered [Greenway Partnership | Oakfield Arboriculture]"}},
+		{name: "a lead-in over two lines before one name a line", body: "3. Most planting is done by our own team, with help\nfrom two firms:\n\n    Greenway Landscapes Ltd\n    Oakfield Arboriculture\n",
+			want: map[string]string{"contractors": "answered [Greenway Landscapes Ltd | Oakfield Arboriculture]"}},
+	})
+}
+
+func TestReadingLayouts(t *testing.T) {
+	runReadCases(t, []readCase{
+		{name: "answers under the quoted questions", body: "Dear Ms Smith,\n\nI have answered below each of your questions.\n\n> 1. The number of trees the council planted in 2023/24\n\nWe planted 418 trees.\n\n> 2. The total amount the council spent on planting trees in 2023/24\n\nThe cost was £15,200.\n\nRegards\n",
+			want: map[string]string{"planted": "answered 418", "spend": "answered £15200"}},
+		{name: "items that open with a heading", body: "Please see our response below.\n\n1. Trees. We planted 96 trees.\n2. Spend. The cost was £4,100.\n3. Contractors. All planting was by Greenway Landscapes Ltd.\n4. Strategy. It is at https://www.example.gov.uk/trees\n",
+			want: map[string]string{"planted": "answered 96", "spend": "answered £4100"}},
+		{name: "a question told in the letter's words", body: "1. 210\n2. £6,000\n\nYou also asked for a link to the council's tree strategy. The strategy is at https://www.example.gov.uk/tree-strategy\n",
+			want: map[string]string{"planted": "answered 210", "strategy": "answered https://www.example.gov.uk/tree-strategy"}},
+		{name: "a plain part's table whose cells hold lines", body: "Please find our response in the table below.\n\nQuestion\tResponse\n1. Trees planted\tApril–June: 20\nJuly–September: 30\nTotal: 50\n2. Spend\t£2,500\n",
+			want: map[string]string{"planted": "answered 50", "spend": "answered £2500"}},
+		{name: "a letter's head block answers nothing", body: "Request reference: FOI 2024/311\nCouncil: Greenway District Council\n\nThank you for your request, which we received on 3 May 2024. We will respond by 31 May 2024.\n",
+			want: map[string]string{"contractors": "", "planted": ""}},
+	})
+}
+
+func TestReadingKinds(t *testing.T) {
+	for _, c := range []struct {
+		name, headers, body string
+		want                Kind
+	}{
+		{"a letter in paragraphs answering most questions", "", "Dear Ms Smith\n\nIn 2023/24 the council planted 512 trees across the district.\n\nThe total amount spent on planting trees was £21,400.\n\nOf the trees planted, 37 newly planted trees died within a year.\n\nThe tree strategy is published at https://www.example.gov.uk/trees.\n\nYours sincerely\nTrees Team", KindResponse},
+		{"a newsletter that says nothing of a request", "List-Unsubscribe: <https://news.example.org/u>\nPrecedence: bulk\n", "TREE NEWS\n\n1. Councils planted 1.2m trees last year.\n2. £40m was spent on planting.\n\nUnsubscribe at any time.", KindOther},
+		{"a case system's form with its subject saying it was received", "Auto-Submitted: auto-generated\n", "Case number:      FOI-24-0099\nRequest type:     Freedom of Information\nTarget date:      31/05/2024\n\nThis mailbox is not monitored.", KindAcknowledgement},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			raw := email(c.headers, c.body)
+			switch c.want {
+			case KindAcknowledgement:
+				raw = []byte(strings.Replace(string(raw), "Subject: FOI", "Subject: Case FOI-24-0099 - we have received your request", 1))
+			case KindOther:
+				raw = []byte(strings.Replace(string(raw), "Subject: FOI", "Subject: Tree News, week 19", 1))
+			}
+			r, err := Parse(context.Background(), raw, treeAsked(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Kind != c.want {
+				t.Errorf("kind %s; want %s", r.Kind, c.want)
+			}
+		})
+	}
+}
+
+func TestBounceCopyingTheMessageInItsText(t *testing.T) {
+	raw := email("", "This message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered.\n\n------ This is a copy of the message, including all the headers. ------\n\nFrom: r@example.org\nTo: foi@example.gov.uk\nSubject: FOI request\nMessage-ID: <req-42@example.org>\n\nDear FOI team,\n")
+	raw = []byte(strings.Replace(string(raw), "From: A <a@example.gov.uk>", "From: Mail Delivery System <Mailer-Daemon@mx.example.gov.uk>", 1))
+	r, err := Parse(context.Background(), raw, treeAsked(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Kind != KindBounce {
+		t.Errorf("kind %s; want bounce", r.Kind)
+	}
+	m, _ := Read(context.Background(), raw, nil)
+	if len(m.Returned) != 1 || m.Returned[0] != "<req-42@example.org>" {
+		t.Errorf("Returned = %q; want the copied message's id", m.Returned)
+	}
+}
+
+// A table laid out in columns, as pdftotext -layout prints it, whose row
+// goes on over a page break.
+func TestReadingTableOverAPageBreak(t *testing.T) {
+	doc := strings.Join([]string{
+		"Please see our response in the table below.",
+		"",
+		" Your request                            Our response",
+		"",
+		" 1. The number of trees the council      By quarter:",
+		" planted in 2023/24, and the number of   April – June 2023        9",
+		extract.PageBreak,
+		" them planted in parks                        July – September 2023    14",
+		"                                              Total 2023/24            23",
+		"",
+		" 2. The total amount the council spent        £15,200 in total.",
+		" on planting trees in 2023/24",
+		"",
+		" 3. The names of the contractors that         Greenway Landscapes Ltd",
+		" planted trees for the council                Oakfield Arboriculture",
+	}, "\n")
+	answers, found, _ := findAnswers([]string{doc}, treeAsked(), func() []string { return nil })
+	for key, want := range map[string]string{"planted": "answered 23", "spend": "answered £15200", "contractors": "answered [Greenway Landscapes Ltd | Oakfield Arboriculture]"} {
+		if got := show(answers[key]); got != want {
+			t.Errorf("%s: %s; want %s (text %q)", key, got, want, answers[key].Text)
+		}
+	}
+	if found < 3 {
+		t.Errorf("found %d answers", found)
+	}
+}
+
+// The mechanism under it: a table laid out in columns is one table across
+// a page break, where two blank lines would end it.
+func TestTabulateGoesOnOverAPageBreak(t *testing.T) {
+	rows := []string{
+		" 1. The number of trees the council      418",
+		" planted in 2023/24",
+		"",
+		" 2. The total amount the council spent   £15,200",
+		" on planting trees in 2023/24",
+	}
+	tables := func(lines []string) map[int]bool {
+		seen := map[int]bool{}
+		for _, tl := range tabulate(lines, period{}) {
+			if tl.table != 0 {
+				seen[tl.table] = true
+			}
+		}
+		return seen
+	}
+	withBreak := append(append(append([]string{}, rows[:2]...), extract.PageBreak), rows[3:]...)
+	if n := len(tables(withBreak)); n != 1 {
+		t.Errorf("over a page break: %d tables, want 1", n)
+	}
+	withBlanks := append(append(append([]string{}, rows[:2]...), "", ""), rows[3:]...)
+	if n := len(tables(withBlanks)); n == 1 {
+		t.Errorf("two blank lines did not end the table: the test shows nothing")
+	}
 }

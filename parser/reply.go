@@ -7,7 +7,7 @@ import "encoding/json"
 // one). Raise it whenever a change to the parser can change a Reply.
 const Version = 5
 
-// Kind is what sort of message a reply is (spec/reply.md).
+// Kind is what sort of message a reply is.
 type Kind string
 
 const (
@@ -33,7 +33,7 @@ const (
 	TypeURL   QuestionType = "url"
 )
 
-// Question is one question of a campaign (spec/campaign.md, [[questions]]).
+// Question is one question of a campaign (a [[questions]] table of its file).
 type Question struct {
 	Key    string       `toml:"key" json:"key"`
 	Number int          `toml:"number" json:"number,omitempty"` // 0: an unnumbered item
@@ -93,8 +93,8 @@ type Answer struct {
 	Corrected *Correction `json:"corrected,omitempty"`
 }
 
-// Correction records an operator's correction of an answer (spec/reply.md,
-// "corrected").
+// Correction records an operator's correction of an answer, kept as the
+// answer's "corrected".
 type Correction struct {
 	By     string  `json:"by"`
 	At     string  `json:"at"` // RFC 3339
@@ -161,9 +161,13 @@ type Attachment struct {
 	TextChars     int     `json:"text_chars"`
 	OCR           bool    `json:"ocr,omitempty"`
 	OCRConfidence float64 `json:"ocr_confidence,omitempty"`
+	// Error says why the text was not read, or not all of it ("not read:
+	// pdftotext is not installed (apt-get install poppler-utils); ...");
+	// empty when it was.
+	Error string `json:"error,omitempty"`
 }
 
-// Reply is what one email becomes (spec/reply.md). Its JSON is a contract:
+// Reply is what one email becomes. Its JSON is a contract (deploy/REPLY.md):
 // field names and order are those of the spec.
 type Reply struct {
 	File      string `json:"file,omitempty"` // only from `foiwatch parse`

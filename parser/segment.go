@@ -464,6 +464,15 @@ func (s *segmenter) endsItem(n pline, qi int, k int) bool {
 		}
 		return s.qs[best].Number == 0 && score > own+0.2 || score > own+0.45
 	}
+	// "Booking – Staff request an interpreter ...": a dash label that says
+	// a question asked without a number, plainly.
+	if s.hasUnnumbered && (strings.Contains(t, " – ") || strings.Contains(t, " - ")) {
+		if lab, _, ok := cutLabelled(t); ok && !strings.Contains(lab, ":") {
+			if b, sc := s.v.bestOf(lab, unnumbered); b >= 0 && sc >= 0.5 && (qi < 0 || sc > s.v.sim(lab, qi)+0.2) {
+				return true
+			}
+		}
+	}
 	// "You also asked whether the council has a policy on ...": another
 	// question, told in the letter's words.
 	if rest, ok := askedLead(t); ok && k > 0 && s.lines[k-1].blank {
@@ -795,9 +804,11 @@ func (s *segmenter) restated() {
 		// (their own questions are answered by number).
 		// Every word of the question, in order, and little else: the
 		// question restated, however like another one it is.
-		pend, ms := matchScore(words(cand, 2*len(s.v.words(qi))+8), s.v.words(qi))
-		verbatim := ms >= 0.95 && pend >= len(strings.TrimRight(cand, " ?:."))-2
-		if score < 0.6 || !question || score-second < 0.1 && !verbatim && !(s.qs[qi].Number == 0 && s.hasItems()) {
+		verbatim := func() bool {
+			pend, ms := matchScore(words(cand, 2*len(s.v.words(qi))+8), s.v.words(qi))
+			return ms >= 0.95 && pend >= len(strings.TrimRight(cand, " ?:."))-2
+		}
+		if score < 0.6 || !question || score-second < 0.1 && !(s.qs[qi].Number == 0 && s.hasItems()) && !verbatim() {
 			continue
 		}
 		if end < len(s.lines) && s.lines[end].ans >= 0 && !isAnswerHeading(s.lines[end].text) {
@@ -876,6 +887,12 @@ var reAskedLead = regexp.MustCompile(`(?i)^(?:you (?:also |then |further |finall
 
 // askedLead returns what follows such an opening.
 func askedLead(t string) (string, bool) {
+	w, _, _ := strings.Cut(firstChars(t, 16), " ")
+	switch strings.ToLower(w) {
+	case "you", "your", "in", "with", "regarding", "as", "turning", "on":
+	default:
+		return "", false // the usual line: no pattern to run
+	}
 	m := reAskedLead.FindStringIndex(t)
 	if m == nil || m[1] >= len(t) {
 		return "", false
@@ -933,6 +950,25 @@ func (s *segmenter) labelled() {
 		var body []string
 		end := i + 1
 		label, value, ok := cutLabelled(t)
+		if ok && isQuestionLead(label) {
+			// "Information requested: litres applied in 2024/25" then
+			// "Response: 2,160 litres.": the question in the letter's
+			// words, its answer on the labelled line below.
+			if j := s.nextText(i); j > 0 && s.lines[j].ans >= 0 {
+				body = []string{strings.TrimSpace(s.lines[j].text[s.lines[j].ans:])}
+				for k := j + 1; k < len(s.lines) && !s.lines[k].blank && !s.lines[k].stop; k++ {
+					body = append(body, s.lines[k].text)
+					j = k
+				}
+				if g == 0 || i > lastLine+6 {
+					g = s.group()
+				}
+				lastLine = i
+				s.add(unit{src: srcLabelled, group: g, label: value, body: body, line: i, end: j + 1})
+				i = j
+			}
+			continue
+		}
 		if !ok {
 			if !strings.HasSuffix(t, ":") || len(strings.Fields(t)) > 9 {
 				continue
@@ -993,6 +1029,27 @@ func (s *segmenter) labelled() {
 		lastLine = i
 		s.add(unit{src: srcLabelled, group: g, label: label, body: body, line: i, end: max(end, i+1)})
 	}
+}
+
+// isQuestionLead tells a label that introduces the question asked, not
+// an answer: "Information requested", "Your request", "You asked".
+func isQuestionLead(label string) bool {
+	switch strings.ToLower(strings.Join(strings.Fields(label), " ")) {
+	case "information requested", "information request", "request", "your request", "the request", "requested",
+		"you asked", "you asked for", "question", "your question", "you requested", "request for", "details requested":
+		return true
+	}
+	return false
+}
+
+// nextText is the next line after i that is not blank; -1 none.
+func (s *segmenter) nextText(i int) int {
+	for k := i + 1; k < len(s.lines) && k < i+4; k++ {
+		if !s.lines[k].blank {
+			return k
+		}
+	}
+	return -1
 }
 
 // letterHead marks the lines of a letter's head: a block of "Label: value"
@@ -1162,7 +1219,16 @@ func (s *segmenter) prose() {
 				continue
 			}
 			first := k == 0
-			qi, r, own := s.v.recallBest(sent, func(qi int) bool { return proseValue(s.qs[qi].Type, sent, first) })
+			holds := map[QuestionType]bool{} // by type: several questions share one
+			qi, r, own := s.v.recallBest(sent, func(qi int) bool {
+				t := s.qs[qi].Type
+				v, ok := holds[t]
+				if !ok {
+					v = proseValue(t, sent, first)
+					holds[t] = v
+				}
+				return v
+			})
 			if qi < 0 {
 				continue
 			}
@@ -1174,7 +1240,12 @@ func (s *segmenter) prose() {
 					need = 0.25
 				}
 			}
-			if r < need || s.qs[qi].Type == TypeText && r < 0.5 {
+			if s.qs[qi].Type == TypeText && s.qs[qi].Number == 0 && own {
+				// A question asked after the numbered ones, answered in a
+				// paragraph of its own: its own word and a third of the rest.
+				need = 0.38
+			}
+			if r < need {
 				continue
 			}
 			if g == 0 {

@@ -241,10 +241,27 @@ func (v *vocab) prefixIn(st string, qi int) bool {
 	return false
 }
 
+// anyQuestionStem tells stems of which one is a question's; a line with
+// none fits no question, and need not be measured against each.
+func (v *vocab) anyQuestionStem(stems []string) bool {
+	for _, st := range stems {
+		if _, ok := v.weight[st]; ok {
+			return true
+		}
+		if len(st) >= 6 {
+			return true // prefixIn may still find it
+		}
+	}
+	return false
+}
+
 // best is the question s fits best, with its score and the runner-up's.
 func (v *vocab) best(s string) (qi int, score, second float64) {
 	stems := v.stems(s)
 	qi = -1
+	if !v.anyQuestionStem(stems) {
+		return qi, 0, 0
+	}
 	for i := range v.qs {
 		x := v.simStems(stems, i)
 		switch {
@@ -283,9 +300,6 @@ func (v *vocab) recallBest(s string, ok func(qi int) bool) (int, float64, bool) 
 	best, score, second := -1, 0.0, 0.0
 	bestOwn := false
 	for qi := range v.qs {
-		if ok != nil && !ok(qi) {
-			continue
-		}
 		own := false // a stem only this question has
 		var all, hit float64
 		hits, rare := 0, false
@@ -303,8 +317,8 @@ func (v *vocab) recallBest(s string, ok func(qi int) bool) (int, float64, bool) 
 				}
 			}
 		}
-		if all == 0 || hits < 2 || !rare {
-			continue
+		if all == 0 || hits < 2 || !rare || ok != nil && !ok(qi) {
+			continue // ok last: it may cost more than the words
 		}
 		if r := hit / all; r > score {
 			best, score, second, bestOwn = qi, r, score, own

@@ -229,8 +229,9 @@ func layoutCells(s string) []layoutCell {
 		col++
 	}
 	flush()
-	// "  •     Skyward Optics": a bullet and its text, not two cells.
-	if len(out) >= 2 && isBulletMark(out[0].text) {
+	// "  •     Skyward Optics": a bullet and its text, not two cells; but
+	// "–   question   answer" is a row marked as having no number.
+	if len(out) >= 2 && isBulletMark(out[0].text) && (len(out) == 2 || !isDashMark(out[0].text)) {
 		out[1].col = out[0].col
 		out[1].text = out[0].text + " " + out[1].text
 		out = out[1:]
@@ -290,11 +291,32 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 		return i, nil
 	}
 	var cols []span1
-	if first[0].col >= 8 {
+	// "        Measure      2022/23   2023/24": the head of the labels,
+	// centred over them, heads the column from the margin.
+	labelsHead := len(first) >= 3 && !isPeriodLabel(first[0].text)
+	for _, c := range first[1:] {
+		labelsHead = labelsHead && isPeriodLabel(c.text)
+	}
+	// Or the next row's label starts left of that head and runs under it
+	// ("      Quarter        False alarms" over " Q1 (April to June)   412").
+	for k := i + 1; k < len(lines) && k < i+3 && !labelsHead; k++ {
+		if strings.TrimSpace(lines[k]) == "" {
+			continue
+		}
+		if next := layoutCells(lines[k]); len(next) >= 2 && next[0].col < first[0].col && next[0].col+utf8.RuneCountInString(next[0].text) > first[0].col {
+			labelsHead = true
+		}
+		break
+	}
+	if first[0].col >= 8 && !labelsHead {
 		cols = append(cols, span1{0, first[0].col - 2})
 	}
-	for _, c := range first {
-		cols = append(cols, span1{c.col, c.col + utf8.RuneCountInString(c.text)})
+	for k, c := range first {
+		x := span1{c.col, c.col + utf8.RuneCountInString(c.text)}
+		if k == 0 && labelsHead {
+			x.a = 0
+		}
+		cols = append(cols, x)
 	}
 	end, multi, blanks := i+1, 1, 0
 	var placed [][]int         // per line from i: the column of each cell
@@ -374,7 +396,10 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 		startsRow := cur == nil || k == i || k == i+1 && len(rows) == 0 && !labelled
 		switch {
 		case labelled:
-			startsRow = startsRow || p[0] == 0 && (startsItemLabel(cells[0].text) || isDashMark(cells[0].text))
+			// A row without a number, after a blank line, its first
+			// column and another begun on one line ("Policy on placing
+			// households ...   The Council's policy is published at").
+			startsRow = startsRow || p[0] == 0 && (startsItemLabel(cells[0].text) || isDashMark(cells[0].text) || (isTotalLabel(cells[0].text) || prevBlank) && len(cells) >= 2)
 		case hasBlank:
 			startsRow = startsRow || prevBlank
 		default:
@@ -580,7 +605,7 @@ func shapeTable(rows [][]string, asked period) []tline {
 			trow = k
 		}
 	}
-	if head != nil && (len(prow) >= 2 || len(parts) >= 2) && len(prow)+len(parts)+1 >= len(rows) {
+	if head != nil && (len(prow) >= 2 || len(parts) >= 2) && len(prow)+len(parts)+1 >= len(rows) && figureRows(rows, append(append([]int{}, prow...), parts...)) {
 		k, note, check := -1, "", false
 		if len(prow) > 0 {
 			var labels []string
@@ -847,6 +872,28 @@ func sumCells(cells []string) (string, bool) {
 		s = "£" + s
 	}
 	return s, true
+}
+
+// figureRows tells rows whose values are figures ("412", "£1,250", "<5",
+// "*"), as a table of periods holds: "Q1 | Withheld. The number of
+// officers ..." is a question's row, not a quarter's.
+func figureRows(rows [][]string, ks []int) bool {
+	for _, k := range ks {
+		for _, c := range rows[k][1:] {
+			c = strings.TrimSpace(c)
+			if c == "" {
+				continue
+			}
+			if _, ok := plainFigure(c); ok {
+				continue
+			}
+			if len(c) <= 24 && (suppressed(c) || c[0] >= '0' && c[0] <= '9' || strings.HasPrefix(c, "£")) {
+				continue
+			}
+			return false
+		}
+	}
+	return true
 }
 
 // plainFigure reads a cell that is one figure: "1,284", "£96,310", "0",

@@ -5,6 +5,7 @@ import (
 	"regexp/syntax"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Helpers over the text of a message: sentences and words.
@@ -76,13 +77,30 @@ func words(s string, max int) []token {
 		n = max
 	}
 	out := make([]token, 0, n)
+	// One lower-case copy, the words sliced from it; per word only where
+	// lowering changes a rune's length ("İ").
+	limit := len(s)
+	if max > 0 {
+		limit = min(limit, max*24) // the words asked for are near the start
+	}
+	for limit < len(s) && !utf8.RuneStart(s[limit]) {
+		limit++
+	}
+	lower := strings.ToLower(s[:limit])
+	same := len(lower) == limit
+	word := func(a, b int) string {
+		if same && b <= limit {
+			return lower[a:b]
+		}
+		return strings.ToLower(s[a:b])
+	}
 	start := -1
 	for i, r := range s {
 		alnum := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r > 127 && isLetter(r)
 		if alnum && start < 0 {
 			start = i
 		} else if !alnum && start >= 0 {
-			out = append(out, token{strings.ToLower(s[start:i]), start, i})
+			out = append(out, token{word(start, i), start, i})
 			start = -1
 			if max > 0 && len(out) >= max {
 				return out
@@ -90,7 +108,7 @@ func words(s string, max int) []token {
 		}
 	}
 	if start >= 0 {
-		out = append(out, token{strings.ToLower(s[start:]), start, len(s)})
+		out = append(out, token{word(start, len(s)), start, len(s)})
 	}
 	return out
 }
