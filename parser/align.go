@@ -197,8 +197,11 @@ func better(c, b *candidate, groupScore map[int]float64) bool {
 	if weakSource(c.u.src) != weakSource(b.u.src) {
 		return weakSource(b.u.src) // order or a sentence alone never beats words or numbers
 	}
-	sc := c.value*1.5 + c.fit + 0.4*groupScore[c.u.group]
-	sb := b.value*1.5 + b.fit + 0.4*groupScore[b.u.group]
+	// A group that answers more is likelier the reply's answers (not the
+	// questions it quotes), up to three questions' worth: a long table
+	// should not outweigh a plain match elsewhere.
+	sc := c.value*1.5 + 2*c.fit + 0.4*min(groupScore[c.u.group], 3)
+	sb := b.value*1.5 + 2*b.fit + 0.4*min(groupScore[b.u.group], 3)
 	if c.u.after != b.u.after {
 		if c.u.after {
 			sc += 0.8
@@ -367,6 +370,11 @@ func (s *segmenter) wordScores(us []*unit, allowed []bool) [][]float64 {
 				h = holdsOf(u.body)
 			}
 			score[i][j] = x * h.fit(s.qs[j].Type)
+			if isTotalLabel(u.label) && (s.qs[j].Type == TypeCount || s.qs[j].Type == TypeMoney) {
+				// "Total income" beside "Patient and visitor income": the
+				// total says the question as well and answers it whole.
+				score[i][j] *= 1.3
+			}
 		}
 	}
 	return score

@@ -372,6 +372,13 @@ func countIn(s string, masked spans, qstems map[string]bool) (v int64, ok bool, 
 		return t.v, true, fmt.Sprintf("several figures given (%s): took %s, given as the total", figures(cands), fmtInt(t.v))
 	}
 	first := cands[0]
+	// "12. This does not include the 4 community-managed libraries.": a
+	// figure that is the first sentence alone, the rest a note.
+	if lead := strings.TrimSpace(s[:first.start]); lead == "" {
+		if rest := strings.TrimLeft(s[first.end:], " "); rest == "" || rest[0] == '.' || rest[0] == '\n' || strings.HasPrefix(rest, ";") {
+			return first.v, true, ""
+		}
+	}
 	var near []numCand
 	for _, c := range cands {
 		if nounAfter(s, c.end, qstems) {

@@ -67,8 +67,51 @@ func itemLabel(s string) lineLabel {
 	if l := numberLabel(t); l.num > 0 {
 		return l
 	}
+	if l, ok := romanLabel(t); ok {
+		return l
+	}
 	return letterLabel(t)
 }
+
+// romanLabel reads "(ii)", "iv)", "vii." at the start of t: a lettered item
+// at the roman numeral's place (so "(ii)" answers the second numbered
+// question, as "(b)" would). "(i)" alone reads as the letter i; the
+// segmenter makes it the first when "(ii)" follows.
+func romanLabel(t string) (lineLabel, bool) {
+	var r, rest string
+	switch {
+	case strings.HasPrefix(t, "("):
+		end := strings.IndexByte(t, ')')
+		if end < 2 {
+			return lineLabel{}, false
+		}
+		r, rest = t[1:end], t[end+1:]
+	default:
+		end := strings.IndexAny(t, ").")
+		if end < 1 {
+			return lineLabel{}, false
+		}
+		r, rest = t[:end], t[end+1:]
+	}
+	n := romanValue(r)
+	if n == 0 || len(r) < 2 && r != "v" && r != "x" || rest == "" || rest[0] != ' ' || strings.TrimSpace(rest) == "" {
+		return lineLabel{}, false
+	}
+	return lineLabel{num: n, letter: true, style: "(i)", rest: strings.TrimLeft(rest, " \t")}, true
+}
+
+// romanValue is the value of a lower-case roman numeral from i to xx; 0
+// for anything else.
+func romanValue(s string) int {
+	for n, r := range romans {
+		if s == r {
+			return n + 1
+		}
+	}
+	return 0
+}
+
+var romans = strings.Fields("i ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx")
 
 // numberLabel reads a numbered label at the start of t (no leading space).
 func numberLabel(t string) lineLabel {

@@ -148,11 +148,19 @@ func namesIn(text string, qstems map[string]bool) []string {
 		text = text[m[1]:]
 	}
 	var pieces []string
+	semiList := false // a list whose items the semicolons end
+	var semiItems []string
 	for _, sent := range sentences(text) {
 		if exemption(sent) != "" || notHeld(sent) {
 			continue // a sentence about the law or what is not held names no one asked about
 		}
 		semis := splitOutside(sent, ';')
+		if len(semis) >= 3 {
+			semiList = true
+			for _, semi := range semis {
+				semiItems = append(semiItems, strings.ReplaceAll(semi, serialAnd, " and "))
+			}
+		}
 		for _, semi := range semis {
 			commas := joinSerialNames(splitOutside(semi, ','))
 			for _, c := range commas {
@@ -168,7 +176,20 @@ func namesIn(text string, qstems map[string]bool) []string {
 			}
 		}
 	}
-	var named, plain []string
+	var named, plain, whole []string
+	wholeFrom := pieces
+	if semiList {
+		wholeFrom = semiItems
+	}
+	for _, p := range wholeFrom {
+		p = strings.TrimSpace(p)
+		if strings.HasPrefix(p, "and ") || strings.HasPrefix(p, "or ") {
+			p = strings.TrimSpace(p[strings.IndexByte(p, ' '):])
+		}
+		if it := cleanItem(leadCut(p), qstems); it != "" {
+			whole = append(whole, it)
+		}
+	}
 	for i, p := range pieces {
 		lp := strings.ToLower(strings.TrimSpace(p))
 		if (strings.HasPrefix(lp, "which ") || strings.HasPrefix(lp, "who ")) && reRunBy.MatchString(lp) && len(named) > 0 && i > 0 {
@@ -183,6 +204,12 @@ func namesIn(text string, qstems map[string]bool) []string {
 		if it := cleanItem(leadCut(p), qstems); it != "" && len(strings.Fields(it)) <= 6 {
 			plain = append(plain, it)
 		}
+	}
+	if len(named) > 0 && semiList && len(whole) >= len(named) {
+		// "Blue Badge holders; parents of babies on the neonatal unit;
+		// patients attending for chemotherapy": items that are not names,
+		// some holding one; each as written.
+		return whole
 	}
 	if len(named) > 0 {
 		return named

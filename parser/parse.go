@@ -77,8 +77,8 @@ func (m *Message) Reply(asked *Asked) (r *Reply) {
 	case KindAcknowledgement, KindExtension:
 		r.StatedDue = findDue(text, m.Date)
 	case KindResponse, KindInternalReview:
-		if found == 0 && len(questions) > 0 {
-			if s := notHeldSentence(own); s != "" {
+		if found == 0 && prose == 0 && len(questions) > 0 {
+			if s := notHeldSentence(own); s != "" && wholeRequest(s) {
 				// "We do not hold the information you requested": every
 				// question gets that answer, and a person should look.
 				for k := range answers {
@@ -310,6 +310,14 @@ func notHeldSentence(text string) string {
 		}
 	}
 	return ""
+}
+
+// wholeRequest tells a sentence about all that was asked ("We do not hold
+// the information you requested"), not one thing ("The Council does not
+// have a library strategy").
+func wholeRequest(s string) bool {
+	l := strings.ToLower(s)
+	return hasAny(l, []string{"information you", "information requested", "your request", "this request", "requested information", "any information", "any of the information", "the information", "any recorded information", "this information", "such information", "data you", "records you"})
 }
 
 // Text is the text the parser reads a message's answers from: its own text

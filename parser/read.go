@@ -31,14 +31,15 @@ func (r *answerReader) footnotes() []string {
 
 // qctx is what reading needs to know of one question.
 type qctx struct {
-	q      Question
-	words  []string
-	stems  map[string]bool
-	period period
+	q        Question
+	words    []string
+	stems    map[string]bool
+	period   period
+	asksName bool // a text question asking which company or organisation
 }
 
 func newQctx(q Question, p period) *qctx {
-	c := &qctx{q: q, words: wordList(q.Text), stems: map[string]bool{}, period: p}
+	c := &qctx{q: q, words: wordList(q.Text), stems: map[string]bool{}, period: p, asksName: q.Type == TypeText && reAsksName.MatchString(q.Text)}
 	for _, s := range append([]string{q.Text}, q.Aliases...) {
 		for _, st := range contentStems(s) {
 			c.stems[st] = true
@@ -120,6 +121,13 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 	default:
 		if t := textValue(first); t != "" {
 			value = t
+		}
+		if c.asksName {
+			// "Which company manages the car parks?": the company's name,
+			// wherever the answer says it.
+			if n := companyIn(main); n != "" {
+				value = n
+			}
 		}
 	}
 
@@ -324,6 +332,27 @@ func sameWord(a, b string) bool {
 		return true
 	}
 	return len(a) > 3 && len(b) > 3 && a[:3] == b[:3] && stemWord(a) == stemWord(b)
+}
+
+// reAsksName is a question asking for an organisation's name.
+var reAsksName = regexp.MustCompile(`(?i)\b(which|what) (company|companies|organisation|organization|organisations|firm|firms|contractor|provider|supplier|operator|business)\b|\bname of the (company|organisation|organization|firm|contractor|provider|supplier|operator)\b|\bwho (runs|operates|manages|provides|delivers|supplies)\b`)
+
+// reCompanyName ends a company's name: "Ltd", "plc", "LLP", "Services".
+var reCompanyName = regexp.MustCompile(`\b(Ltd|Limited|plc|PLC|LLP|CIC|Inc|Company|Co|Group|Services|Solutions|Management|Partnership|Associates)\.?$`)
+
+// companyIn is the first name in s that a company's ending closes; "" none.
+func companyIn(s string) string {
+	for _, sent := range sentences(firstChars(s, 2000)) {
+		if notHeld(sent) {
+			continue
+		}
+		for _, n := range namesIn(sent, nil) {
+			if reCompanyName.MatchString(n) {
+				return n
+			}
+		}
+	}
+	return ""
 }
 
 // textValue is a text answer's value: its first sentence.

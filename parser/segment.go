@@ -41,6 +41,7 @@ type pline struct {
 	anchor   bool // introduces the answers: "our response is as follows"
 	footnote bool // "* Where a figure is fewer than five ..."
 	ans      int  // where an answer label ends in text; -1 none
+	summary  bool // a table's column summed up by the reader (tline.summary)
 }
 
 // reAnchor introduces the answers.
@@ -112,7 +113,7 @@ func plines(docs []string, asked period) []pline {
 			if t.text == extract.PageBreak {
 				t.text = "" // a blank line from here on
 			}
-			l := pline{doc: d, text: t.text, cells: t.cells, table: t.table, note: t.note, check: t.check, ans: -1}
+			l := pline{doc: d, text: t.text, cells: t.cells, table: t.table, note: t.note, check: t.check, ans: -1, summary: t.summary}
 			head := t.text
 			if t.cells != nil {
 				head = t.cells[0]
@@ -219,6 +220,7 @@ func newSegmenter(docs []string, asked *Asked, pr *prepared) *segmenter {
 			break
 		}
 	}
+	s.romanFirsts()
 	s.head = s.letterHead()
 	s.items()
 	s.restated()
@@ -386,7 +388,9 @@ func (s *segmenter) itemUnit(i, end int, last bool) unit {
 			// "5." alone, and the table below it.
 			// "The firms are listed in the table below:" and the table.
 			for ; k < end && s.lines[k].table == n.table; k++ {
-				span = append(span, s.lines[k].text)
+				if !s.lines[k].summary {
+					span = append(span, s.lines[k].text)
+				}
 			}
 			k--
 			continue
@@ -696,8 +700,8 @@ func cutLabelled(t string) (label, value string, ok bool) {
 			if strings.HasPrefix(t[d:], " - ") {
 				value = strings.TrimSpace(t[d+3:])
 			}
-			if label == "" || value == "" || isHeaderLabel(label) {
-				return "", "", false
+			if label == "" || value == "" || isHeaderLabel(label) || isValueWords(label) {
+				return "", "", false // "One - Drayton Library was transferred ...": the answer, then why
 			}
 			return label, value, true
 		}
@@ -712,6 +716,17 @@ func cutLabelled(t string) (label, value string, ok bool) {
 		return "", "", false // "2023/24: 37" is a year's figure; "Our ref:" a letter's header
 	}
 	return label, value, true
+}
+
+// isValueWords tells words that are an answer of their own: a number in
+// words, none, yes or no.
+func isValueWords(s string) bool {
+	t := strings.ToLower(strings.TrimSpace(s))
+	switch t {
+	case "yes", "no", "none", "nil", "zero", "nothing", "n/a", "not held", "not known", "unknown":
+		return true
+	}
+	return len(wordNumbers(t, nil)) > 0 && len(strings.Fields(t)) <= 3
 }
 
 // headerLabels are the labels of a letter's or a case system's header
@@ -1028,6 +1043,25 @@ func (s *segmenter) labelled() {
 		}
 		lastLine = i
 		s.add(unit{src: srcLabelled, group: g, label: label, body: body, line: i, end: max(end, i+1)})
+	}
+}
+
+// romanFirsts makes "(i)" the first of a roman run when "(ii)" is the next
+// label: read alone it is the letter i, the ninth.
+func (s *segmenter) romanFirsts() {
+	for i := range s.lines {
+		l := &s.lines[i]
+		if !l.lab.letter || l.lab.num != 9 || l.lab.style != "(a)" {
+			continue
+		}
+		for k := i + 1; k < len(s.lines) && k < i+40; k++ {
+			if n := s.lines[k].lab; n.num > 0 {
+				if n.style == "(i)" && n.num == 2 {
+					l.lab.num, l.lab.style = 1, "(i)"
+				}
+				break
+			}
+		}
 	}
 }
 

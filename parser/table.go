@@ -39,6 +39,9 @@ type tline struct {
 	table int      // 1 + the number of the table it is in; 0 for text
 	note  string   // how a value cell was chosen, when it was a choice
 	check bool     // the choice is a guess: a person should look
+	// summary: a line the reader added after a table's rows (a column's
+	// total or names), not one the table has.
+	summary bool
 }
 
 // tabulate finds the tables among lines.
@@ -555,7 +558,7 @@ func shapeTable(rows [][]string, asked period) []tline {
 		}
 	}
 	head := rows[0]
-	if !isHeadRow(head) && !headOverFigures(rows) {
+	if !isHeadRow(head) && !headOverFigures(rows) && !headOverFigureColumn(rows) {
 		head = nil
 	} else {
 		rows = rows[1:]
@@ -646,6 +649,14 @@ func shapeTable(rows [][]string, asked period) []tline {
 		}
 		return out
 	}
+	// A table of records under a head ("Product | Site | Litres | Cost",
+	// a row a product and a site, a total row): a question may ask for a
+	// column, its total or its names. Each column says so on a line of
+	// its own, after the rows.
+	var summary []tline
+	if head != nil && width >= 3 {
+		summary = columnSummaries(head, rows)
+	}
 	// A table of questions and answers, or of labels and values: the
 	// first cell is the label, the last the value; a first column of item
 	// numbers goes with the question beside it.
@@ -676,7 +687,99 @@ func shapeTable(rows [][]string, asked period) []tline {
 		}
 		out = append(out, t)
 	}
+	return append(out, summary...)
+}
+
+// columnSummaries gives, for each column of figures, its total (the total
+// row's cell, else the sum of the column, to check), and for a first column
+// of names, the names once each: "Litres | 865", "Product | Glyphomax 360 ⏎
+// Vanguard Weedkill 480".
+func columnSummaries(head []string, rows [][]string) []tline {
+	total := -1
+	for k, r := range rows {
+		if isTotalLabel(r[0]) {
+			total = k
+		}
+	}
+	var out []tline
+	for c := 1; c < len(head); c++ {
+		if strings.TrimSpace(head[c]) == "" || !figureColumn(rows, c, total) {
+			continue
+		}
+		if total >= 0 && strings.TrimSpace(rows[total][c]) != "" {
+			out = append(out, tline{cells: []string{head[c], rows[total][c]}, note: "the " + rows[total][0] + " row of the " + head[c] + " column", summary: true})
+			continue
+		}
+		var cells []string
+		for _, r := range rows {
+			cells = append(cells, r[c])
+		}
+		if v, ok := sumCells(cells); ok {
+			out = append(out, tline{cells: []string{head[c], v}, note: "the sum of the " + head[c] + " column", check: true, summary: true})
+		}
+	}
+	if len(out) == 0 || strings.TrimSpace(head[0]) == "" {
+		return out
+	}
+	seen := map[string]bool{}
+	var names []string
+	for k, r := range rows {
+		n := strings.TrimSpace(r[0])
+		if _, fig := plainFigure(n); k == total || n == "" || seen[n] || fig || isPeriodLabel(n) || isSubPeriodLabel(n) {
+			continue
+		}
+		seen[n] = true
+		names = append(names, n)
+	}
+	if len(names) >= 1 {
+		out = append(out, tline{cells: []string{head[0], strings.Join(names, cellBreak)}, note: "the names of the " + head[0] + " column", summary: true})
+	}
 	return out
+}
+
+// figureColumn tells a column whose cells, the total row's aside, are
+// figures (two in three at least).
+func figureColumn(rows [][]string, c, total int) bool {
+	figs, all := 0, 0
+	for k, r := range rows {
+		v := strings.TrimSpace(r[c])
+		if k == total || v == "" {
+			continue
+		}
+		all++
+		if _, ok := plainFigure(strings.TrimSuffix(v, "*")); ok || suppressed(v) {
+			figs++
+		}
+	}
+	return all >= 2 && figs*3 >= all*2
+}
+
+// headOverFigureColumn tells a first row of short words over rows of which
+// at least one column holds figures: "Product | Used by | Where | Litres".
+func headOverFigureColumn(rows [][]string) bool {
+	if len(rows) < 3 || len(rows[0]) < 3 {
+		return false
+	}
+	for _, c := range rows[0] {
+		c = stripUnit(c)
+		if strings.TrimSpace(c) == "" || len(strings.Fields(c)) > 8 || hasDigitFigure(c) {
+			return false
+		}
+	}
+	for c := 1; c < len(rows[0]); c++ {
+		if figureColumn(rows[1:], c, -1) {
+			return true
+		}
+	}
+	return false
+}
+
+// stripUnit takes a unit off a column's head: "Cost (£)", "Spend £000".
+func stripUnit(s string) string {
+	for _, u := range []string{"(£)", "(£000)", "(£k)", "(£m)", "£000", "(%)", "£"} {
+		s = strings.ReplaceAll(s, u, "")
+	}
+	return s
 }
 
 // isDashMark tells a cell that only marks a row without a number.
@@ -707,7 +810,7 @@ func isHeadRow(r []string) bool {
 		if hasDigitFigure(c) {
 			return false
 		}
-		if strings.ContainsAny(c, "£$€@") || reURL.MatchString(c) {
+		if strings.ContainsAny(stripUnit(c), "£$€@") || reURL.MatchString(c) {
 			return false
 		}
 		named++
