@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -21,6 +22,17 @@ type embedded struct {
 	srv      *server.Server
 	lock     *os.File
 	infoPath string
+	// storeDir is the JetStream store (data_dir/nats/jetstream).
+	storeDir string
+	// opts are the server's options, kept to raise its store limit by a
+	// reload (full.go).
+	opts     *server.Options
+	maxBytes ByteSize // nats.max_bytes; 0: the default limit
+	growMu   sync.Mutex
+	grown    time.Time
+	// log gets the server's warnings and errors; those of its start are
+	// kept for the damage check (damage.go).
+	log *serverLog
 }
 
 // endpoint is what the process running the embedded server writes to
@@ -66,7 +78,7 @@ func accessError(dir string, err error) error {
 
 // openEmbedded either starts the embedded server (when it can take the
 // store's lock) or connects to the one another foiwatch process runs.
-func openEmbedded(ctx context.Context, dataDir string, o Options) (*embedded, *nats.Conn, error) {
+func openEmbedded(ctx context.Context, dataDir string, maxBytes ByteSize, o Options) (*embedded, *nats.Conn, error) {
 	dir := filepath.Join(dataDir, "nats")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, accessError(dataDir, fmt.Errorf("queue: create %s: %w", dir, err))
@@ -127,8 +139,21 @@ func openEmbedded(ctx context.Context, dataDir string, o Options) (*embedded, *n
 			return nil, nil, &StoreOwnerError{Dir: dataDir, Owner: int(sys.Uid), Self: os.Geteuid()}
 		}
 	}
-	e := &embedded{lock: lf, infoPath: infoPath}
-	sopts := serverOptions(filepath.Join(dir, "jetstream"))
+	e := &embedded{lock: lf, infoPath: infoPath, storeDir: filepath.Join(dir, "jetstream"), maxBytes: maxBytes}
+	sopts := serverOptions(e.storeDir)
+	// The store's limit, made explicit so that it can be raised when space
+	// is freed (full.go).
+	if maxBytes > 0 {
+		sopts.JetStreamMaxStore = int64(maxBytes)
+	} else {
+		// The store's directory exists before its file system is asked
+		// (a first start would be given no limit at all).
+		if err := os.MkdirAll(e.storeDir, 0o700); err != nil {
+			e.close()
+			return nil, nil, fmt.Errorf("queue: create %s: %w", e.storeDir, err)
+		}
+		sopts.JetStreamMaxStore = defaultLimit(e.storeDir, dirSize(e.storeDir))
+	}
 	ep := endpoint{User: "foiwatch", Password: randomSecret(), PID: os.Getpid(), Daemon: o.Owner}
 	if o.NoListen {
 		sopts.DontListen = true
@@ -142,11 +167,15 @@ func openEmbedded(ctx context.Context, dataDir string, o Options) (*embedded, *n
 		return nil, nil, fmt.Errorf("queue: embedded NATS server: %w", err)
 	}
 	e.srv = srv
+	e.opts = sopts
+	e.log = &serverLog{log: o.Logger, capturing: true}
+	srv.SetLogger(e.log, false, false)
 	go srv.Start()
 	if !srv.ReadyForConnections(30 * time.Second) {
 		e.close()
 		return nil, nil, fmt.Errorf("queue: embedded NATS server did not start within 30s (store %s)", sopts.StoreDir)
 	}
+	e.log.stopCapture()
 	if !o.NoListen {
 		ep.URL = srv.ClientURL()
 		b, _ := json.Marshal(ep)

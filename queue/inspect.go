@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// short is a sha256 as logs write it: its first 12 characters.
+// short is a sha256 (or a key) as logs write it: its first 12 characters.
 func short(sha string) string {
 	if len(sha) > 12 {
 		return sha[:12]

@@ -66,9 +66,15 @@ func (q *Queue) publishMail(ctx context.Context, env Envelope, idSuffix string) 
 	if err != nil {
 		return false, fmt.Errorf("queue: encode envelope %s: %w", env.SHA256, err)
 	}
+	if mv := q.maxValue(); mv > 0 && len(b) > mv {
+		return false, &TooLargeError{What: "the envelope of " + short(env.SHA256), Size: len(b), Max: mv, Why: "the most one NATS message holds (the server's max_payload)"}
+	}
+	if err := q.checkRoom(); err != nil {
+		return false, err
+	}
 	ack, err := q.js.Publish(ctx, SubjectMail, b, jetstream.WithMsgID(env.msgID(idSuffix)))
 	if err != nil {
-		return false, fmt.Errorf("queue: publish envelope %s to %s: %w", env.SHA256[:12], StreamMail, err)
+		return false, q.wrapWrite(fmt.Errorf("queue: publish envelope %s to %s: %w", short(env.SHA256), StreamMail, err))
 	}
 	return ack.Duplicate, nil
 }
@@ -90,29 +96,15 @@ type Delivery struct {
 	Seq uint64
 }
 
-// PermanentError marks an error that no retry can cure (a message that is
-// not email, a raw object that is gone): the envelope goes to FAILED at once.
-type PermanentError struct{ Err error }
-
-func (e *PermanentError) Error() string { return e.Err.Error() }
-func (e *PermanentError) Unwrap() error { return e.Err }
-
-// Permanent wraps err so that Work sends the message to FAILED without
-// retrying.
-func Permanent(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &PermanentError{Err: err}
-}
-
 // WorkOptions tune Work and Drain. A nil *WorkOptions means the defaults.
 type WorkOptions struct {
-	// Backoff is the wait before each retry; its length + 1 is the number of
-	// attempts. Default: attempt 1 fails → retry after 10s; attempt 2 → 1m;
-	// attempt 3 → 5m; attempt 4 → 30m; attempt 5 fails → FAILED. Five
-	// attempts over about 36 minutes ride out a NATS or disk hiccup, and a
-	// parser bug does not spin.
+	// Backoff is the wait before each retry of a transient failure (see
+	// Classify); its length + 1 is the number of attempts. Default: attempt
+	// 1 fails → retry after 10s; attempt 2 → 1m; attempt 3 → 5m; attempt 4 →
+	// 30m; attempt 5 fails → FAILED. Five attempts over about 36 minutes
+	// ride out a NATS or disk hiccup, and a parser bug does not spin. A
+	// permanent failure goes to FAILED on attempt 1; a full store costs no
+	// attempt in Work (it waits in place for room).
 	Backoff []time.Duration
 	// Concurrency is the number of envelopes processed at once by Work.
 	// Default 2.
@@ -120,6 +112,9 @@ type WorkOptions struct {
 	// OnFailed, when set, is called after a message was moved to FAILED
 	// (for metrics). Default nil.
 	OnFailed func(FailedEntry)
+	// OnRetry, when set, is called when a message is put back to be tried
+	// again after delay (for metrics). Default nil.
+	OnRetry func(d *Delivery, delay time.Duration, err error)
 }
 
 // DefaultBackoff is WorkOptions.Backoff's default.
@@ -161,15 +156,22 @@ func (q *Queue) consumer(ctx context.Context) (jetstream.Consumer, error) {
 	return c, nil
 }
 
-// Handler processes one delivery. Returning nil acks it; a *PermanentError
-// sends it to FAILED; any other error retries it later (see
-// WorkOptions.Backoff) and sends it to FAILED after the last attempt.
+// Handler processes one delivery. Returning nil acks it; what an error
+// does depends on its class (see Classify): permanent → FAILED now;
+// transient → retried later (WorkOptions.Backoff), FAILED after the last
+// attempt; a full store → retried once there is room, no attempt counted.
 type Handler func(ctx context.Context, d *Delivery) error
 
-// Work processes envelopes until ctx is done.
+// Work processes envelopes until ctx is done. While the store is full it
+// fetches nothing and waits for room (WaitForRoom).
 func (q *Queue) Work(ctx context.Context, opts *WorkOptions, h Handler) error {
 	o := opts.withDefaults()
-	cons, err := q.consumer(ctx)
+	var cons jetstream.Consumer
+	err := q.settle(ctx, "consumer "+ConsumerWorker+" on "+StreamMail, func(ctx context.Context) error {
+		c, err := q.consumer(ctx)
+		cons = c
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -179,6 +181,10 @@ func (q *Queue) Work(ctx context.Context, opts *WorkOptions, h Handler) error {
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
+				if q.Full() != nil {
+					q.WaitForRoom(ctx)
+					continue
+				}
 				batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
 				if err != nil {
 					q.log.Warn("fetch from MAIL failed; retrying", "err", err)
@@ -186,7 +192,7 @@ func (q *Queue) Work(ctx context.Context, opts *WorkOptions, h Handler) error {
 					continue
 				}
 				for m := range batch.Messages() {
-					q.handle(ctx, &o, m, h)
+					q.handle(ctx, &o, m, h, true)
 				}
 				if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
 					q.log.Warn("fetch from MAIL failed; retrying", "err", err)
@@ -201,9 +207,16 @@ func (q *Queue) Work(ctx context.Context, opts *WorkOptions, h Handler) error {
 
 // Drain processes what is queued now, Concurrency envelopes at a time, and
 // returns when nothing is left that can be processed now (messages waiting
-// for a retry stay queued). It returns how many envelopes it handled.
+// for a retry stay queued). It returns how many envelopes it handled. When
+// the store is full it stops at once with the *StoreFullError (checked
+// before fetching anything, so that a `sync` run on a full store costs no
+// message an attempt; a message in hand when the store fills up is put back
+// to be delivered again, which counts as one of its attempts).
 func (q *Queue) Drain(ctx context.Context, opts *WorkOptions, h Handler) (int, error) {
 	o := opts.withDefaults()
+	if err := q.Probe(ctx); errors.Is(err, ErrStoreFull) {
+		return 0, err
+	}
 	cons, err := q.consumer(ctx)
 	if err != nil {
 		return 0, err
@@ -211,6 +224,9 @@ func (q *Queue) Drain(ctx context.Context, opts *WorkOptions, h Handler) (int, e
 	n := 0
 	sem := make(chan struct{}, o.Concurrency)
 	for ctx.Err() == nil {
+		if err := q.Full(); err != nil {
+			return n, err
+		}
 		batch, err := cons.Fetch(4*o.Concurrency, jetstream.FetchMaxWait(500*time.Millisecond))
 		if err != nil {
 			return n, fmt.Errorf("queue: fetch from %s: %w", StreamMail, err)
@@ -223,7 +239,7 @@ func (q *Queue) Drain(ctx context.Context, opts *WorkOptions, h Handler) (int, e
 			wg.Add(1)
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				q.handle(ctx, &o, m, h)
+				q.handle(ctx, &o, m, h, false)
 			}()
 		}
 		wg.Wait()
@@ -236,6 +252,9 @@ func (q *Queue) Drain(ctx context.Context, opts *WorkOptions, h Handler) (int, e
 			return n, fmt.Errorf("queue: consumer %s: %w", ConsumerWorker, err)
 		}
 		if info.NumPending == 0 {
+			if err := q.Full(); err != nil {
+				return n, err
+			}
 			return n, nil
 		}
 	}
@@ -243,7 +262,8 @@ func (q *Queue) Drain(ctx context.Context, opts *WorkOptions, h Handler) (int, e
 }
 
 // Pending reports how many envelopes wait in MAIL: not yet delivered, and
-// delivered but not yet acknowledged (in work or waiting for a retry).
+// delivered but not yet acknowledged (in work, or waiting for a retry: after
+// Drain returned, all of those wait for a retry).
 func (q *Queue) Pending(ctx context.Context) (waiting, inFlight uint64, err error) {
 	cons, err := q.consumer(ctx)
 	if err != nil {
@@ -256,7 +276,10 @@ func (q *Queue) Pending(ctx context.Context) (waiting, inFlight uint64, err erro
 	return info.NumPending, uint64(info.NumAckPending), nil
 }
 
-func (q *Queue) handle(ctx context.Context, o *WorkOptions, m jetstream.Msg, h Handler) {
+// handle runs h on one message and acts on the outcome. wait (Work) makes a
+// full store wait in place for room, holding the message; without it
+// (Drain) the message is put back at once.
+func (q *Queue) handle(ctx context.Context, o *WorkOptions, m jetstream.Msg, h Handler, wait bool) {
 	md, err := m.Metadata()
 	if err != nil {
 		q.log.Error("MAIL message without metadata; terminating it", "err", err)
@@ -265,7 +288,7 @@ func (q *Queue) handle(ctx context.Context, o *WorkOptions, m jetstream.Msg, h H
 	}
 	var env Envelope
 	if err := json.Unmarshal(m.Data(), &env); err != nil || env.SHA256 == "" {
-		q.toFailed(ctx, o, m, FailedEntry{Error: fmt.Sprintf("the envelope in %s is not valid: %v", StreamMail, err), Attempts: int(md.NumDelivered), Permanent: true, Raw: m.Data()})
+		q.toFailed(ctx, o, m, FailedEntry{Error: fmt.Sprintf("the envelope in %s is not valid: %v", StreamMail, err), Attempts: int(md.NumDelivered), Permanent: true, Class: FailedPermanent, Raw: m.Data()})
 		return
 	}
 	d := &Delivery{Envelope: env, Attempt: int(md.NumDelivered), Seq: md.Sequence.Stream}
@@ -273,12 +296,13 @@ func (q *Queue) handle(ctx context.Context, o *WorkOptions, m jetstream.Msg, h H
 	if d.Attempt > maxAttempts {
 		// The previous attempts never reported back: the worker was killed or
 		// crashed while processing it. Do not try a fifth time blindly.
-		q.toFailed(ctx, o, m, FailedEntry{Envelope: env, Error: fmt.Sprintf("processing did not finish in %d attempts (the worker stopped or crashed each time)", maxAttempts), Attempts: d.Attempt - 1})
+		q.toFailed(ctx, o, m, FailedEntry{Envelope: env, Error: fmt.Sprintf("processing did not finish in %d attempts (the worker stopped or crashed each time)", maxAttempts), Attempts: d.Attempt - 1, Class: FailedCrashed})
 		return
 	}
 
-	// Tell JetStream we are alive while the handler works, so a long parse
-	// (a large PDF) is not handed to a second worker.
+	// Tell JetStream we are alive while the handler works (and while it
+	// waits for room in a full store), so a long parse (a large PDF) is not
+	// handed to a second worker.
 	hctx, cancel := context.WithCancel(ctx)
 	go func() {
 		t := time.NewTicker(AckWait / 3)
@@ -292,7 +316,17 @@ func (q *Queue) handle(ctx context.Context, o *WorkOptions, m jetstream.Msg, h H
 			}
 		}
 	}()
-	err, stack := callHandler(hctx, h, d)
+	var stack string
+	for {
+		err, stack = callHandler(hctx, h, d)
+		if err == nil || stack != "" || !wait || Classify(err) != ClassStoreFull || ctx.Err() != nil {
+			break
+		}
+		q.log.Warn("the store is full: the message waits in hand until it has room", "sha", short(env.SHA256), "err", err)
+		if q.WaitForRoom(hctx) != nil {
+			break
+		}
+	}
 	cancel()
 
 	if err == nil {
@@ -306,14 +340,25 @@ func (q *Queue) handle(ctx context.Context, o *WorkOptions, m jetstream.Msg, h H
 		m.NakWithDelay(time.Second)
 		return
 	}
-	var perm *PermanentError
-	if errors.As(err, &perm) || stack != "" || d.Attempt >= maxAttempts {
-		q.toFailed(ctx, o, m, FailedEntry{Envelope: env, Error: err.Error(), Stack: stack, Attempts: d.Attempt, Permanent: errors.As(err, &perm) || stack != ""})
+	class := Classify(err)
+	switch {
+	case stack != "" || class == ClassPermanent:
+		q.toFailed(ctx, o, m, FailedEntry{Envelope: env, Error: err.Error(), Stack: stack, Attempts: d.Attempt, Permanent: true, Class: FailedPermanent})
+		return
+	case class == ClassStoreFull:
+		q.log.Warn("the store is full; the message is put back", "sha", short(env.SHA256), "err", err)
+		m.Nak()
+		return
+	case d.Attempt >= maxAttempts:
+		q.toFailed(ctx, o, m, FailedEntry{Envelope: env, Error: err.Error(), Attempts: d.Attempt, Class: FailedExhausted})
 		return
 	}
 	delay := o.Backoff[d.Attempt-1]
 	q.log.Warn("processing failed; will retry", "sha", short(env.SHA256), "attempt", d.Attempt, "of", maxAttempts, "retry_in", delay.String(), "err", err)
 	m.NakWithDelay(delay)
+	if o.OnRetry != nil {
+		o.OnRetry(d, delay, err)
+	}
 }
 
 func callHandler(ctx context.Context, h Handler, d *Delivery) (err error, stack string) {
@@ -326,29 +371,77 @@ func callHandler(ctx context.Context, h Handler, d *Delivery) (err error, stack 
 	return h(ctx, d), ""
 }
 
+// Why a message is in FAILED (FailedEntry.Class).
+const (
+	FailedPermanent = "permanent"         // no retry could cure it; failed on the attempt that met it
+	FailedExhausted = "retries exhausted" // a transient error on every attempt
+	FailedCrashed   = "worker crashed"    // no attempt reported back
+)
+
 // FailedEntry is one message in FAILED.
 type FailedEntry struct {
-	ID        uint64    `json:"id"` // its sequence in FAILED; set when read
-	Envelope  Envelope  `json:"envelope"`
-	Error     string    `json:"error"`
-	Stack     string    `json:"stack,omitempty"`
-	Attempts  int       `json:"attempts"`
-	Permanent bool      `json:"permanent,omitempty"`
-	FailedAt  time.Time `json:"failed_at"`
-	Raw       []byte    `json:"raw_envelope,omitempty"` // an envelope that could not be decoded
+	ID        uint64   `json:"id"` // its sequence in FAILED; set when read
+	Envelope  Envelope `json:"envelope"`
+	Error     string   `json:"error"`
+	Stack     string   `json:"stack,omitempty"`
+	Attempts  int      `json:"attempts"`
+	Permanent bool     `json:"permanent,omitempty"`
+	// Class says why: FailedPermanent, FailedExhausted or FailedCrashed
+	// ("" in entries written before it existed).
+	Class    string    `json:"class,omitempty"`
+	FailedAt time.Time `json:"failed_at"`
+	Raw      []byte    `json:"raw_envelope,omitempty"` // an envelope that could not be decoded
+}
+
+// Bounds of a FailedEntry's parts, so that every entry fits in one NATS
+// message whatever the error held (a 2 MB subject quoted in it).
+const (
+	maxFailedError = 16 << 10
+	maxFailedStack = 64 << 10
+	maxFailedRaw   = 256 << 10
+)
+
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + fmt.Sprintf("… (%d more bytes cut)", len(s)-n)
+}
+
+// fitFailed cuts fe's parts to their bounds, and further to fit the
+// server's max_payload, and encodes it.
+func (q *Queue) fitFailed(fe FailedEntry) (FailedEntry, []byte) {
+	fe.Error = truncateText(fe.Error, maxFailedError)
+	fe.Stack = truncateText(fe.Stack, maxFailedStack)
+	if len(fe.Raw) > maxFailedRaw {
+		fe.Raw = fe.Raw[:maxFailedRaw]
+	}
+	b, _ := json.Marshal(fe)
+	if mv := q.maxValue(); mv > 0 && len(b) > mv {
+		// A server with a small max_payload: keep what says why.
+		fe.Raw, fe.Stack = nil, truncateText(fe.Stack, 4<<10)
+		fe.Error = truncateText(fe.Error, 4<<10)
+		b, _ = json.Marshal(fe)
+	}
+	return fe, b
 }
 
 func (q *Queue) toFailed(ctx context.Context, o *WorkOptions, m jetstream.Msg, fe FailedEntry) {
 	fe.FailedAt = time.Now().UTC()
-	b, _ := json.Marshal(fe)
+	fe, b := q.fitFailed(fe)
 	// Publish to FAILED first, then remove from MAIL: a crash in between
 	// leaves the message in both, and its replay is recognised as stored.
-	if _, err := q.js.Publish(ctx, SubjectFailed, b); err != nil {
+	err := q.checkRoom()
+	if err == nil {
+		_, err = q.js.Publish(ctx, SubjectFailed, b)
+		err = q.wrapWrite(err)
+	}
+	if err != nil {
 		q.log.Error("cannot record a failed message; it stays queued", "sha", short(fe.Envelope.SHA256), "err", err)
 		m.NakWithDelay(time.Minute)
 		return
 	}
-	q.log.Error("message failed; it is kept in FAILED for an operator (foiwatch failed list)", "sha", short(fe.Envelope.SHA256), "attempts", fe.Attempts, "err", fe.Error)
+	q.log.Error("message failed; it is kept in FAILED for an operator (foiwatch failed list)", "sha", short(fe.Envelope.SHA256), "class", fe.Class, "attempts", fe.Attempts, "err", fe.Error)
 	if err := m.Term(); err != nil {
 		q.log.Warn("terminate failed message", "sha", short(fe.Envelope.SHA256), "err", err)
 	}

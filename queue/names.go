@@ -22,6 +22,11 @@ const (
 	// ObjectRaw keeps every raw message larger than SmallRaw, named by its
 	// sha256.
 	ObjectRaw = "raw"
+	// ObjectLarge keeps the values of buckets replies and unmatched that
+	// are too large for one NATS message (a hostile message can make a
+	// Reply of megabytes), named "<bucket>/<key>/<sha256 prefix>"; the
+	// bucket holds a reference (large.go).
+	ObjectLarge = "large"
 	// BucketRawSmall keeps every raw message of at most SmallRaw bytes,
 	// keyed by its sha256: a key-value read is one request, where an
 	// object-store read creates a consumer (measured: about twice the time

@@ -20,6 +20,23 @@
 //     daemon runs) connects to it as a client with that credential. When no
 //     process holds the lock, the command starts the server itself on the same
 //     store, so operator commands work on a stopped daemon too.
+//   - A failure's type decides its fate (errors.go): permanent → FAILED on
+//     the attempt that met it; transient → retried after a backoff, FAILED
+//     after the last attempt; a full store → nobody's fault: Work waits in
+//     place for room, Drain stops with the error.
+//   - Opening waits for JetStream while it cannot serve (ensure.go): every
+//     stream and bucket is created at once, each retried with backoff and
+//     jitter; only a real configuration conflict is an error. A stream that
+//     has foiwatch's settings already is not written to.
+//   - Nothing published is larger than the connection's MaxPayload: a
+//     larger value of a bucket that allows it goes to ObjectLarge by
+//     reference (large.go); any other is refused as permanent.
+//   - A full store is said as such, with where (full.go); the embedded
+//     store's default limit grows as space is freed, and writes stop before
+//     the file system is full.
+//   - Signs of a damaged store are looked for at open and remembered
+//     (damage.go); ScanBucket reads a stream without a consumer, and
+//     RebuildBucket replaces one holding unreadable messages (rebuild.go).
 package queue
 
 import (
@@ -49,6 +66,13 @@ type Config struct {
 	// Replicas for streams, buckets and the object store on a cluster.
 	// Default 1; use 3 in production clusters. Must be 1 when embedded.
 	Replicas int `toml:"replicas"`
+	// MaxBytes caps the embedded store's disk use, e.g. "20G" or "500M".
+	// Default "": three quarters of the space data_dir's file system has
+	// (free plus what the store holds), raised by itself when space is
+	// freed. When the store reaches its limit, writes stop with "data_dir is
+	// full" until there is room; nothing is lost. Ignored with url (the
+	// servers' max_file_store applies).
+	MaxBytes ByteSize `toml:"max_bytes"`
 
 	// DataDir is the daemon's data directory (set from the top-level
 	// data_dir, not from [nats]). The embedded store lives in DataDir/nats.
@@ -74,6 +98,9 @@ func (c Config) Validate() error {
 	if c.URL == "" && c.DataDir == "" {
 		return errors.New("nats: the embedded server needs data_dir")
 	}
+	if c.MaxBytes < 0 || (c.MaxBytes > 0 && c.MaxBytes < 1<<20) {
+		return fmt.Errorf("nats: max_bytes = %d: want at least 1M (or leave it out for three quarters of the disk)", c.MaxBytes)
+	}
 	return nil
 }
 
@@ -93,6 +120,16 @@ type Options struct {
 	// DuplicateWindow of the MAIL stream: how long a repeated Nats-Msg-Id is
 	// recognised. Default 24h. The worker's own sha256 check covers longer.
 	DuplicateWindow time.Duration
+	// OpenWait is how long Open waits for JetStream while it cannot serve
+	// (a cluster without a leader yet, requests timing out), retrying each
+	// stream and bucket with backoff (see settleBackoff). Default 1m, for
+	// operator commands; negative: until ctx ends (the daemon, which also
+	// waits for a NATS server that is not up yet).
+	OpenWait time.Duration
+	// OnWaiting, when set, is told each time Open waits for JetStream: what
+	// it waits for, the error, and when it tries again; once more with a
+	// nil error when that is done. The daemon shows it on /readyz.
+	OnWaiting func(what string, err error, retryIn time.Duration)
 }
 
 // Queue is an open connection to JetStream with every stream, bucket and the
@@ -107,6 +144,14 @@ type Queue struct {
 	mail   jetstream.Stream
 	failed jetstream.Stream
 	raw    jetstream.ObjectStore
+	large  jetstream.ObjectStore // bucket values over MaxPayload (ObjectLarge)
+
+	dataDir   string // data_dir of the embedded store ("" with a URL)
+	url       string // the servers, without credentials ("" embedded)
+	openWait  time.Duration
+	onWaiting func(what string, err error, retryIn time.Duration)
+	space     space    // whether the store has room (full.go)
+	damage    []Damage // what was found damaged when the store was opened (damage.go)
 
 	Requests  *Bucket // campaign.request → request state
 	Replies   *Bucket // sha256 → Reply
@@ -147,17 +192,26 @@ func Open(ctx context.Context, cfg Config, opts *Options) (*Queue, error) {
 	if o.DuplicateWindow == 0 {
 		o.DuplicateWindow = 24 * time.Hour
 	}
-	q := &Queue{log: o.Logger, replicas: cfg.Replicas}
+	if o.OpenWait == 0 {
+		o.OpenWait = time.Minute
+	}
+	q := &Queue{log: o.Logger, replicas: cfg.Replicas, openWait: o.OpenWait, onWaiting: o.OnWaiting}
+	if cfg.URL == "" {
+		q.dataDir = cfg.DataDir
+	} else {
+		q.url = redactURL(cfg.URL)
+	}
 
 	var err error
 	if cfg.URL != "" {
-		q.nc, err = connectURL(cfg, o.Logger)
+		q.nc, err = connectURL(cfg, o.Logger, o.OpenWait < 0)
 	} else {
-		q.embedded, q.nc, err = openEmbedded(ctx, cfg.DataDir, o)
+		q.embedded, q.nc, err = openEmbedded(ctx, cfg.DataDir, cfg.MaxBytes, o)
 	}
 	if err != nil {
 		return nil, err
 	}
+	q.space.init(q)
 	q.js, err = jetstream.New(q.nc)
 	if err != nil {
 		q.Close()
@@ -167,10 +221,14 @@ func Open(ctx context.Context, cfg Config, opts *Options) (*Queue, error) {
 		q.Close()
 		return nil, err
 	}
+	q.inspect(ctx)
 	return q, nil
 }
 
-func connectURL(cfg Config, log *slog.Logger) (*nats.Conn, error) {
+// connectURL connects to the configured servers. wait (the daemon) keeps
+// trying in the background when none answers yet, so that the daemon can
+// start before its cluster and say on /readyz what it waits for.
+func connectURL(cfg Config, log *slog.Logger, wait bool) (*nats.Conn, error) {
 	nopts := []nats.Option{
 		nats.Name("foiwatch"),
 		nats.MaxReconnects(-1),
@@ -185,82 +243,14 @@ func connectURL(cfg Config, log *slog.Logger) (*nats.Conn, error) {
 	if cfg.CredentialsFile != "" {
 		nopts = append(nopts, nats.UserCredentials(cfg.CredentialsFile))
 	}
+	if wait {
+		nopts = append(nopts, nats.RetryOnFailedConnect(true))
+	}
 	nc, err := nats.Connect(cfg.URL, nopts...)
 	if err != nil {
 		return nil, fmt.Errorf("queue: connect to NATS at %s: %w (is the server running and reachable?)", redactURL(cfg.URL), err)
 	}
 	return nc, nil
-}
-
-// ensure creates or updates every stream, bucket and the object store.
-func (q *Queue) ensure(ctx context.Context, dupWindow time.Duration) error {
-	var err error
-	q.mail, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        StreamMail,
-		Description: "foiwatch: envelopes of received mail, waiting to be parsed",
-		Subjects:    []string{SubjectMail},
-		Retention:   jetstream.WorkQueuePolicy,
-		Storage:     jetstream.FileStorage,
-		Replicas:    q.replicas,
-		Duplicates:  dupWindow,
-	})
-	if err != nil {
-		return fmt.Errorf("queue: create stream %s: %w", StreamMail, err)
-	}
-	q.failed, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        StreamFailed,
-		Description: "foiwatch: messages whose processing failed, with their error; replay or drop them",
-		Subjects:    []string{SubjectFailed},
-		Retention:   jetstream.LimitsPolicy,
-		Storage:     jetstream.FileStorage,
-		Replicas:    q.replicas,
-	})
-	if err != nil {
-		return fmt.Errorf("queue: create stream %s: %w", StreamFailed, err)
-	}
-	q.raw, err = q.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-		Bucket:      ObjectRaw,
-		Description: "foiwatch: every raw message, by sha256",
-		Storage:     jetstream.FileStorage,
-		Replicas:    q.replicas,
-		Compression: true,
-	})
-	if err != nil {
-		return fmt.Errorf("queue: create object store %s: %w", ObjectRaw, err)
-	}
-	for _, b := range []struct {
-		dst     **Bucket
-		name    string
-		desc    string
-		ttl     time.Duration
-		history uint8
-	}{
-		{&q.Requests, BucketRequests, "foiwatch: state of each request", 0, 8},
-		{&q.Replies, BucketReplies, "foiwatch: parsed replies by sha256", 0, 1},
-		{&q.Cursors, BucketCursors, "foiwatch: IMAP cursors (UIDVALIDITY, last UID)", 0, 1},
-		{&q.Unmatched, BucketUnmatched, "foiwatch: replies that matched no request", 0, 1},
-		{&q.Reminders, BucketReminders, "foiwatch: reminders sent, by request and stage", 0, 4},
-		{&q.Locks, BucketLocks, "foiwatch: leases (one poller per mailbox, one scheduler)", LockTTL, 1},
-		{&q.References, BucketReferences, "foiwatch: authorities' references learned from replies", 0, 1},
-		{&q.Sends, BucketSends, "foiwatch: requests sent by foiwatch send (Message-ID, time), by request", 0, 4},
-		{&q.Threads, BucketThreads, "foiwatch: Message-IDs of stored replies and the request each was filed under", 0, 1},
-		{&q.Decisions, BucketDecisions, "foiwatch: operator decisions (placements, corrected and accepted answers); kept apart from parsed replies", 0, 8},
-		{&q.rawSmall, BucketRawSmall, "foiwatch: raw messages up to 960 KiB, by sha256", 0, 1},
-	} {
-		kv, err := q.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:      b.name,
-			Description: b.desc,
-			History:     b.history,
-			TTL:         b.ttl,
-			Storage:     jetstream.FileStorage,
-			Replicas:    q.replicas,
-		})
-		if err != nil {
-			return fmt.Errorf("queue: create key-value bucket %s: %w", b.name, err)
-		}
-		*b.dst = &Bucket{kv: kv, name: b.name}
-	}
-	return nil
 }
 
 // Connected reports whether the NATS connection is up.
@@ -309,7 +299,12 @@ func SHA256(raw []byte) string {
 // reading it.
 func (q *Queue) PutRaw(ctx context.Context, raw []byte) (string, error) {
 	sha := SHA256(raw)
-	if len(raw) <= SmallRaw {
+	if err := q.checkRoom(); err != nil {
+		return "", err
+	}
+	// A cluster may run with a max_payload below NATS's default 1 MiB: a
+	// message must fit in one NATS message to go to the bucket.
+	if mv := q.maxValue(); len(raw) <= SmallRaw && (mv <= 0 || len(raw) <= mv) {
 		_, err := q.rawSmall.Create(ctx, sha, raw)
 		if err != nil && !errors.Is(err, ErrExists) {
 			return "", fmt.Errorf("queue: store raw message %s (%d bytes): %w", sha[:12], len(raw), err)
@@ -326,7 +321,7 @@ func (q *Queue) PutRaw(ctx context.Context, raw []byte) (string, error) {
 		q.log.Warn("a raw message was stored incompletely before (a NATS server failed mid-write?); storing it again", "sha", sha[:12], "err", err)
 	}
 	if _, err := q.raw.PutBytes(ctx, sha, raw); err != nil {
-		return "", fmt.Errorf("queue: store raw message %s (%d bytes): %w", sha[:12], len(raw), err)
+		return "", q.wrapWrite(fmt.Errorf("queue: store raw message %s (%d bytes): %w", sha[:12], len(raw), err))
 	}
 	return sha, nil
 }
@@ -369,17 +364,9 @@ func (q *Queue) getObject(ctx context.Context, sha string) ([]byte, error) {
 	return buf, nil
 }
 
-// RawList calls fn for the sha256 of every stored raw message.
-func (q *Queue) RawList(ctx context.Context, fn func(sha string) error) error {
-	small, err := q.rawSmall.Keys(ctx)
-	if err != nil {
-		return err
-	}
-	for _, sha := range small {
-		if err := fn(sha); err != nil {
-			return err
-		}
-	}
+// RawObjects calls fn for the sha256 of every raw message in the object
+// store (those larger than SmallRaw).
+func (q *Queue) RawObjects(ctx context.Context, fn func(sha string) error) error {
 	infos, err := q.raw.List(ctx)
 	if errors.Is(err, jetstream.ErrNoObjectsFound) {
 		return nil
@@ -396,6 +383,20 @@ func (q *Queue) RawList(ctx context.Context, fn func(sha string) error) error {
 		}
 	}
 	return nil
+}
+
+// RawList calls fn for the sha256 of every stored raw message.
+func (q *Queue) RawList(ctx context.Context, fn func(sha string) error) error {
+	small, err := q.rawSmall.Keys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, sha := range small {
+		if err := fn(sha); err != nil {
+			return err
+		}
+	}
+	return q.RawObjects(ctx, fn)
 }
 
 // ensureServerOpts is shared by the embedded server and the test helpers.

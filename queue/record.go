@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -20,16 +19,16 @@ func (q *Queue) RecordFailed(ctx context.Context, fe FailedEntry, msgID string) 
 	if fe.FailedAt.IsZero() {
 		fe.FailedAt = time.Now().UTC()
 	}
-	b, err := json.Marshal(fe)
-	if err != nil {
-		return fmt.Errorf("queue: encode failed entry: %w", err)
-	}
+	_, b := q.fitFailed(fe)
 	var opts []jetstream.PublishOpt
 	if msgID != "" {
 		opts = append(opts, jetstream.WithMsgID(msgID))
 	}
+	if err := q.checkRoom(); err != nil {
+		return err
+	}
 	if _, err := q.js.Publish(ctx, SubjectFailed, b, opts...); err != nil {
-		return fmt.Errorf("queue: record in %s: %w", StreamFailed, err)
+		return q.wrapWrite(fmt.Errorf("queue: record in %s: %w", StreamFailed, err))
 	}
 	return nil
 }

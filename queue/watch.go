@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -27,6 +28,9 @@ func (b *Bucket) Watch(ctx context.Context, fn func(key string, val []byte, dele
 			}
 			if e == nil {
 				continue // the end of the current values
+			}
+			if strings.HasPrefix(e.Key(), checkedKey) {
+				continue // MarkRepaired's mark, no value of foiwatch's
 			}
 			op := e.Operation()
 			fn(e.Key(), e.Value(), op == jetstream.KeyValueDelete || op == jetstream.KeyValuePurge)

@@ -3,11 +3,13 @@ package worker
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/foiwatch/foiwatch/parser"
+	"github.com/foiwatch/foiwatch/queue"
 	"github.com/foiwatch/foiwatch/worker/deadline"
 )
 
@@ -38,6 +40,10 @@ func (d *Daemon) bestReply(ctx context.Context, s *RequestState) (*parser.Reply,
 			continue
 		}
 		rep, err := d.Store.Reply(ctx, ref.SHA256)
+		if errors.Is(err, queue.ErrNotFound) {
+			return nil, fmt.Errorf("the store is damaged: request %s/%s lists reply %s, which is not in bucket %s (%s); run %s to rebuild it from the raw messages",
+				s.Campaign, s.Request, short(ref.SHA256), queue.BucketReplies, d.Q.StreamDir("KV_"+queue.BucketReplies), d.checkCommand())
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,6 +49,9 @@ type Options struct {
 	// OAuth2HTTP is the HTTP client of the OAuth2 token endpoints.
 	// Default: 30 s timeout.
 	OAuth2HTTP *http.Client
+	// Reload, for RunDaemon: each signal received on it reloads the
+	// campaigns (foiwatch run: SIGHUP). Default nil: none.
+	Reload <-chan os.Signal
 }
 
 // Daemon is foiwatch with its state open: the queue, the campaigns, the
@@ -67,8 +71,13 @@ type Daemon struct {
 	letters letterTemplates
 	reload  reloadState
 
+	inWork atomic.Int64 // envelopes this process is processing now
+	http   *httpSide    // set by RunDaemon: the HTTP side started before Open
+
 	mu      sync.Mutex
 	polling map[string]bool // mailboxes this process polls (holds the lease of)
+	// leaseProblems: why a lease could not be taken (lease.go).
+	leaseProblems map[string]string
 
 	pass *syncPass // the Sync pass under way, for its progress; nil otherwise
 }
@@ -87,6 +96,26 @@ func (d *Daemon) isPolling(name string) bool {
 
 // Open loads the campaigns and opens the queue. The caller closes it.
 func Open(ctx context.Context, cfg Config, opts *Options) (*Daemon, error) {
+	cfg, cs, o, err := prepare(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	q, err := queue.Open(ctx, cfg.NATS, &queue.Options{Logger: o.Logger, Owner: o.Daemon, NoListen: o.NoListen})
+	if err != nil {
+		return nil, err
+	}
+	d := newDaemon(cfg, cs, q, o)
+	if err := d.initCampaigns(ctx, cs); err != nil {
+		q.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// prepare is what Open and RunDaemon do before they open the queue: the
+// options' defaults, the config validated, its secrets checked, the
+// campaign files loaded.
+func prepare(cfg Config, opts *Options) (Config, *Campaigns, Options, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -99,18 +128,18 @@ func Open(ctx context.Context, cfg Config, opts *Options) (*Daemon, error) {
 	}
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return cfg, nil, o, err
 	}
 	warnings, err := cfg.CheckSecrets(o.Daemon || o.UsesMailboxes, o.Daemon || o.UsesSMTP)
 	for _, w := range warnings {
 		o.Logger.Warn(w)
 	}
 	if err != nil {
-		return nil, err
+		return cfg, nil, o, err
 	}
 	cs, err := LoadCampaigns(cfg.Campaigns)
 	if err != nil {
-		return nil, err
+		return cfg, nil, o, err
 	}
 	for _, g := range cs.EmptyGlobs {
 		if !o.Daemon && !o.UsesMailboxes {
@@ -118,16 +147,7 @@ func Open(ctx context.Context, cfg Config, opts *Options) (*Daemon, error) {
 		}
 		o.Logger.Warn("campaigns: " + g + " matches no file yet; its replies would wait unmatched (a campaign file added there is read on SIGHUP)")
 	}
-	q, err := queue.Open(ctx, cfg.NATS, &queue.Options{Logger: o.Logger, Owner: o.Daemon, NoListen: o.NoListen})
-	if err != nil {
-		return nil, err
-	}
-	d := newDaemon(cfg, cs, q, o)
-	if err := d.initCampaigns(ctx, cs); err != nil {
-		q.Close()
-		return nil, err
-	}
-	return d, nil
+	return cfg, cs, o, nil
 }
 
 // NewWith builds a Daemon from parts already open (the demo).
@@ -169,6 +189,7 @@ func newDaemon(cfg Config, cs *Campaigns, q *queue.Queue, o Options) *Daemon {
 	}))
 	d.Metrics.Registry.MustRegister(newStateCollector(d))
 	d.Proc = &Processor{Q: q, Store: d.Store, Campaigns: cs, Log: o.Logger, Metrics: d.Metrics, Limits: cfg.ParserLimits()}
+	d.registerStoreGauges()
 	if err := d.makeSignIns(); err != nil {
 		// The config was validated: this is a bug, not an operator's mistake.
 		d.Log.Error("OAuth2 sign-ins", "err", err)
@@ -227,12 +248,27 @@ func (d *Daemon) workOptions() *queue.WorkOptions {
 	w.Concurrency = d.Cfg.Workers
 	prev := w.OnFailed
 	w.OnFailed = func(fe queue.FailedEntry) {
-		d.Metrics.failed()
+		d.Metrics.failed(fe.Class)
 		if prev != nil {
 			prev(fe)
 		}
 	}
+	prevRetry := w.OnRetry
+	w.OnRetry = func(dl *queue.Delivery, delay time.Duration, err error) {
+		d.Metrics.retried()
+		if prevRetry != nil {
+			prevRetry(dl, delay, err)
+		}
+	}
 	return &w
+}
+
+// handle is the processor counted as in work (for the retry gauge), with
+// the campaigns held for reading (handleLocked).
+func (d *Daemon) handle(ctx context.Context, dl *queue.Delivery) error {
+	d.inWork.Add(1)
+	defer d.inWork.Add(-1)
+	return d.handleLocked(ctx, dl)
 }
 
 // SetRetries replaces the retry schedule (tests make it short).
@@ -306,30 +342,18 @@ func (d *Daemon) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
 
-	if addr := d.Cfg.HTTP.ListenAddr(); addr != "" {
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return fmt.Errorf("http: listen on %s: %w (is another foiwatch running? set [http] listen)", addr, err)
+	// The HTTP side: RunDaemon started it before the store was open (it
+	// answered /readyz 503 meanwhile); a daemon opened otherwise starts it
+	// now.
+	hs := d.http
+	if hs == nil {
+		var err error
+		if hs, err = listenHTTP(d.Cfg.HTTP.ListenAddr(), d.Log); err != nil {
+			return err
 		}
-		srv := &http.Server{Handler: d.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				select {
-				case errc <- fmt.Errorf("http: %w", err):
-				default:
-				}
-				cancel()
-			}
-		}()
-		go func() {
-			<-ctx.Done()
-			sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
-			defer c()
-			srv.Shutdown(sctx)
-		}()
-		d.Log.Info("http listening", "addr", ln.Addr().String())
+	}
+	if hs != nil {
+		hs.serve(ctx, d.HTTPHandler(), &wg, errc, cancel)
 	}
 	for i, p := range d.pollers {
 		p, name := p, d.Cfg.Mailboxes[i].Name
@@ -337,8 +361,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			// One poller per mailbox across every foiwatch process.
-			lease := "poller." + leaseToken(name)
-			d.whileLeader(ctx, lease, func(ctx context.Context) {
+			d.whileLeader(ctx, pollerLease(name), func(ctx context.Context) {
 				d.setPolling(name, true)
 				defer d.setPolling(name, false)
 				if err := p.Run(ctx); err != nil && ctx.Err() == nil {
@@ -350,7 +373,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		d.Q.Work(ctx, d.workOptions(), d.handleLocked)
+		if err := d.Q.Work(ctx, d.workOptions(), d.handle); err != nil && ctx.Err() == nil {
+			select {
+			case errc <- err:
+			default:
+			}
+			cancel()
+		}
 	}()
 	wg.Add(2)
 	go func() {
@@ -365,6 +394,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		d.runScheduler(ctx)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		d.watchStore(ctx, errc, cancel)
 	}()
 	d.checkTools()
 	st := d.CampaignsLoaded()

@@ -22,6 +22,11 @@
 //   - Nothing is dropped: a reply that matches no request is stored like any
 //     other, with match "none", and listed in the unmatched bucket until an
 //     operator assigns or dismisses it.
+//   - The raw messages are the source of truth: a Reply is what the parser
+//     makes of one, and a request's replies, the unmatched list and the
+//     learned references follow from the Replies. `foiwatch check` (Check)
+//     verifies the store against them and rebuilds what is derived; status
+//     and export refuse a store with signs of damage (DamageError).
 //   - A request is sent at most once: its send record is written before the
 //     message goes to the server (send.go), and campaign files are never
 //     rewritten; the records are laid over the files' campaigns.

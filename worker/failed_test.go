@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/foiwatch/foiwatch/queue"
 	"github.com/foiwatch/foiwatch/worker/demo"
 )
@@ -36,6 +39,9 @@ func TestFailingMessageLandsInFailedAndReplaysOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if res.Failed == 0 && res.Waiting != 1 {
+		t.Errorf("after the first pass: %+v; want the bad message counted as waiting for a retry", res)
+	}
 	for i := 0; i < 100 && res.Failed == 0; i++ { // retries wait their backoff
 		time.Sleep(20 * time.Millisecond)
 		if res, err = d.Sync(ctx); err != nil {
@@ -55,6 +61,18 @@ func TestFailingMessageLandsInFailedAndReplaysOnce(t *testing.T) {
 	}
 	if n := countReplies(t, d); n != len(samples)-1 {
 		t.Fatalf("%d replies stored, want %d: one bad message must not hold up the others", n, len(samples)-1)
+	}
+	if res.Stored != len(samples)-1 || res.Failed != 1 || res.Waiting != 0 {
+		t.Errorf("sync says %+v; want %d stored, 1 failed, none waiting", res, len(samples)-1)
+	}
+	if f.Class != queue.FailedExhausted {
+		t.Errorf("class %q, want %q", f.Class, queue.FailedExhausted)
+	}
+	if got := counterValue(d.Metrics.Failed.WithLabelValues(queue.FailedExhausted)); got != 1 {
+		t.Errorf("foiwatch_messages_failed_total{class=%q} = %g, want 1", queue.FailedExhausted, got)
+	}
+	if got := counterValue(d.Metrics.Retries); got != 2 {
+		t.Errorf("foiwatch_messages_retried_total = %g, want 2", got)
 	}
 
 	// Fixed: replay it, twice for good measure.
@@ -76,4 +94,10 @@ func TestFailingMessageLandsInFailedAndReplaysOnce(t *testing.T) {
 	if len(s.Replies) != 1 {
 		t.Fatalf("midsomer holds %d replies after replay, want 1", len(s.Replies))
 	}
+}
+
+func counterValue(c prometheus.Counter) float64 {
+	var m dto.Metric
+	c.Write(&m)
+	return m.GetCounter().GetValue()
 }

@@ -24,8 +24,13 @@ func (d *Daemon) HTTPHandler() http.Handler {
 
 // Readiness is what /readyz reports.
 type Readiness struct {
-	Ready     bool              `json:"ready"`
-	NATS      bool              `json:"nats_connected"`
+	Ready bool `json:"ready"`
+	// Starting says what the daemon waits for before its store is open
+	// (JetStream settling); absent once it runs.
+	Starting string `json:"starting,omitempty"`
+	NATS     bool   `json:"nats_connected"`
+	// Store is "ok", or what is wrong with it: full (and where), damaged.
+	Store     string            `json:"store,omitempty"`
 	Mailboxes map[string]string `json:"mailboxes"` // name → "ok" or what is wrong
 	// OAuth2 is, per mailbox with auth = "oauth2", "ok" or what is wrong
 	// (a refresh token refused names the foiwatch login command to run).
@@ -39,8 +44,15 @@ type Readiness struct {
 }
 
 func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
-	rd := Readiness{NATS: d.Q.Connected(), Mailboxes: map[string]string{}, OAuth2: d.signInStatus(), Campaigns: d.reload.status}
+	rd := Readiness{NATS: d.Q.Connected(), Mailboxes: map[string]string{}, Store: "ok", OAuth2: d.signInStatus(), Campaigns: d.reload.status}
 	rd.Ready = rd.NATS
+	if err := d.Q.Broken(); err != nil {
+		rd.Store, rd.Ready = err.Error(), false
+	} else if err := d.Q.Full(); err != nil {
+		rd.Store, rd.Ready = err.Error(), false
+	} else if dm := d.Q.Damage(); len(dm) > 0 {
+		rd.Store, rd.Ready = "damaged: "+dm[0].String()+" (run foiwatch check --repair)", false
+	}
 	for _, s := range rd.OAuth2 {
 		if s != "ok" {
 			rd.Ready = false
@@ -50,6 +62,13 @@ func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
 		st := p.Status()
 		name := d.Cfg.Mailboxes[i].Name
 		if !d.isPolling(name) {
+			if why := d.leaseProblem(pollerLease(name)); why != "" {
+				// Nobody can take the lease (the store is full, NATS is
+				// down): not another process's job, and not polled.
+				rd.Mailboxes[name] = "paused: the poller's lease cannot be taken: " + why
+				rd.Ready = false
+				continue
+			}
 			rd.Mailboxes[name] = "standby: another foiwatch process polls this mailbox"
 			continue
 		}

@@ -265,3 +265,11 @@ func (st *Store) forget(ctx context.Context, ref, sha string) ([]string, error) 
 	}
 	return x.Waiting, nil
 }
+
+// waitingList is x.Waiting, for a record that may be nil.
+func (x *indexRecord) waitingList() []string {
+	if x == nil {
+		return nil
+	}
+	return x.Waiting
+}

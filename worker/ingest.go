@@ -44,12 +44,13 @@ func (d *Daemon) recordTooLarge(ctx context.Context, m *mailbox.Message) error {
 		},
 		Error:     b.String(),
 		Permanent: true,
+		Class:     queue.FailedPermanent,
 	}
 	id := fmt.Sprintf("toolarge:%s:%s:%d:%d", m.Mailbox, m.Folder, m.UIDValidity, m.UID)
 	if err := d.Q.RecordFailed(ctx, fe, id); err != nil {
 		return err
 	}
-	d.Metrics.failed()
+	d.Metrics.failed(queue.FailedPermanent)
 	d.Log.Warn("message too large to fetch: recorded in FAILED with its header (foiwatch failed list)",
 		"mailbox", m.Mailbox, "folder", m.Folder, "uid", m.UID, "bytes", m.Size, "max_message_bytes", limit)
 	return nil

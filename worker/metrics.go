@@ -1,12 +1,14 @@
 package worker
 
 import (
+	"context"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/foiwatch/foiwatch/parser"
+	"github.com/foiwatch/foiwatch/queue"
 )
 
 // Metrics are the daemon's Prometheus metrics, served on /metrics. A nil
@@ -19,7 +21,8 @@ type Metrics struct {
 	Stored     *prometheus.CounterVec // by kind
 	Duplicates prometheus.Counter
 	Unmatched  prometheus.Counter
-	Failed     prometheus.Counter
+	Failed     *prometheus.CounterVec // by class: permanent, retries exhausted, worker crashed
+	Retries    prometheus.Counter
 	ParseTime  prometheus.Histogram
 	ParseErrs  prometheus.Counter
 	Reminders  *prometheus.CounterVec // by stage
@@ -48,8 +51,11 @@ func NewMetrics() *Metrics {
 		Unmatched: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "foiwatch_replies_unmatched_total", Help: "Replies that matched no request" + sinceStart + " Those waiting now: foiwatch_unmatched_waiting.",
 		}),
-		Failed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "foiwatch_messages_failed_total", Help: "Messages moved to FAILED after their last attempt" + sinceStart + " In FAILED now: foiwatch_failed_messages.",
+		Failed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "foiwatch_messages_failed_total", Help: "Messages moved to FAILED, by class: permanent (on the attempt that met the error), retries exhausted, worker crashed" + sinceStart + " In FAILED now: foiwatch_failed_messages.",
+		}, []string{"class"}),
+		Retries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "foiwatch_messages_retried_total", Help: "Failed attempts put back to be tried again after a backoff" + sinceStart,
 		}),
 		ParseTime: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "foiwatch_parse_seconds", Help: "Time to parse one message" + sinceStart,
@@ -65,7 +71,10 @@ func NewMetrics() *Metrics {
 			Name: "foiwatch_imap_reconnects_total", Help: "IMAP connections re-established after an error" + sinceStart,
 		}, []string{"mailbox"}),
 	}
-	m.Registry.MustRegister(m.Fetched, m.Stored, m.Duplicates, m.Unmatched, m.Failed, m.ParseTime, m.ParseErrs, m.Reminders, m.Reconnects,
+	for _, c := range []string{queue.FailedPermanent, queue.FailedExhausted, queue.FailedCrashed} {
+		m.Failed.WithLabelValues(c) // shown at 0 from the start
+	}
+	m.Registry.MustRegister(m.Fetched, m.Stored, m.Duplicates, m.Unmatched, m.Failed, m.Retries, m.ParseTime, m.ParseErrs, m.Reminders, m.Reconnects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -104,9 +113,18 @@ func (m *Metrics) fetched(mailbox string) {
 	}
 }
 
-func (m *Metrics) failed() {
+func (m *Metrics) failed(class string) {
 	if m != nil {
-		m.Failed.Inc()
+		if class == "" {
+			class = queue.FailedPermanent
+		}
+		m.Failed.WithLabelValues(class).Inc()
+	}
+}
+
+func (m *Metrics) retried() {
+	if m != nil {
+		m.Retries.Inc()
 	}
 }
 
@@ -120,4 +138,34 @@ func (m *Metrics) reconnect(mailbox string) {
 	if m != nil {
 		m.Reconnects.WithLabelValues(mailbox).Inc()
 	}
+}
+
+// registerStoreGauges adds the gauges read from the store at each scrape:
+// whether it is full or damaged, and how many messages wait for a retry.
+func (d *Daemon) registerStoreGauges() {
+	q := d.Q
+	d.Metrics.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "foiwatch_store_full",
+		Help: "1 while the store refuses writes for want of space (data_dir or the cluster's store full; see /readyz), else 0.",
+	}, func() float64 {
+		if q.Full() != nil {
+			return 1
+		}
+		return 0
+	}), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "foiwatch_store_damaged",
+		Help: "Damage found in the store when it was opened (run foiwatch check --repair); 0 when none.",
+	}, func() float64 { return float64(len(q.Damage())) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "foiwatch_queue_retry_waiting",
+			Help: "Envelopes delivered, not acknowledged and not in work in this process: waiting for a retry (with several processes, it also counts what the others have in work).",
+		}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_, f, err := q.Pending(ctx)
+			if err != nil {
+				return -1
+			}
+			return float64(max(int64(f)-d.inWork.Load(), 0))
+		}))
 }

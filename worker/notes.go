@@ -83,7 +83,13 @@ func (d *Daemon) readyNotes() []string {
 // replies, from the operator's browser. The port is not checked: the
 // attack needs a name that resolves to this machine, not a port.
 func (d *Daemon) hostCheck(next http.Handler) http.Handler {
-	if d.Cfg.HTTP.Public {
+	return hostCheck(d.Cfg.HTTP.Public, next)
+}
+
+// hostCheck is Daemon.hostCheck before a daemon exists (RunDaemon's
+// starting handler): public is [http] public.
+func hostCheck(public bool, next http.Handler) http.Handler {
+	if public {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

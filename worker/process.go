@@ -99,6 +99,10 @@ func (p *Processor) handle(ctx context.Context, d *queue.Delivery, log *slog.Log
 	msg, err := parser.Read(ctx, raw, p.Limits)
 	if err != nil {
 		p.Metrics.parsed(time.Since(start), err)
+		if errors.Is(err, context.DeadlineExceeded) {
+			return queue.RetryLater(fmt.Errorf("parse message %s: %w", short(d.SHA256), err))
+		}
+		// What the parser cannot read at all (not an email) no retry cures.
 		return queue.Permanent(fmt.Errorf("parse message %s: %w", short(d.SHA256), err))
 	}
 	// Mail fetched for the first time has no operator decision yet.

@@ -272,7 +272,7 @@ func (st *Store) State(ctx context.Context, campaign, request string) (*RequestS
 		return nil, 0, err
 	}
 	if err := json.Unmarshal(b, s); err != nil {
-		return nil, 0, fmt.Errorf("state of %s/%s is not valid JSON: %w", campaign, request, err)
+		return nil, 0, &queue.DamagedError{What: queue.BucketRequests + "/" + Key(campaign, request), Why: "the request's state is not valid JSON: " + err.Error()}
 	}
 	s.Derive(c, r) // campaign file or calendar may have changed
 	return s, rev, nil
@@ -363,7 +363,7 @@ func (st *Store) Reply(ctx context.Context, sha string) (*parser.Reply, error) {
 	}
 	var r parser.Reply
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("stored reply %s is not valid JSON: %w", sha, err)
+		return nil, &queue.DamagedError{What: queue.BucketReplies + "/" + sha, Why: "the stored reply is not valid JSON: " + err.Error()}
 	}
 	return &r, nil
 }
@@ -384,7 +384,7 @@ func (st *Store) Replies(ctx context.Context) ([]*parser.Reply, error) {
 	err := st.q.Replies.Each(ctx, func(key string, val []byte) error {
 		var r parser.Reply
 		if err := json.Unmarshal(val, &r); err != nil {
-			return fmt.Errorf("stored reply %s is not valid JSON: %w", key, err)
+			return &queue.DamagedError{What: queue.BucketReplies + "/" + key, Why: "the stored reply is not valid JSON: " + err.Error()}
 		}
 		out = append(out, &r)
 		return nil
@@ -419,7 +419,7 @@ func (st *Store) Unmatched(ctx context.Context) ([]UnmatchedEntry, error) {
 	err := st.q.Unmatched.Each(ctx, func(key string, val []byte) error {
 		var e UnmatchedEntry
 		if err := json.Unmarshal(val, &e); err != nil {
-			return fmt.Errorf("unmatched entry %s is not valid JSON: %w", key, err)
+			return &queue.DamagedError{What: queue.BucketUnmatched + "/" + key, Why: "the entry is not valid JSON: " + err.Error()}
 		}
 		out = append(out, e)
 		return nil

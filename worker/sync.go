@@ -9,13 +9,16 @@ import (
 	"github.com/foiwatch/foiwatch/queue"
 )
 
-// SyncResult says what one pass did.
+// SyncResult says what one pass did, and what the store holds after it.
 type SyncResult struct {
 	Fetched   int // messages fetched from IMAP (new to the cursor)
 	Processed int // envelopes processed
-	Failed    int // entries in FAILED after the pass
+	Stored    int // replies in the store after the pass (export --replies lists them)
+	Failed    int // entries in FAILED after the pass (failed list lists them)
 	Unmatched int // replies waiting for an operator after the pass
-	Waiting   uint64
+	// Waiting is how many envelopes are still queued after the pass: not
+	// processed yet, or put back to be tried again after a backoff.
+	Waiting uint64
 }
 
 // SyncProgress is how far a Sync pass has got, for one progress line over
@@ -84,7 +87,9 @@ func (d *Daemon) fetchProgress(next func(mailbox, folder string, done, total int
 
 // Sync fetches every new message of every mailbox, then processes all that
 // is queued, and returns (foiwatch sync). Mailbox errors are reported after
-// the queue was processed, so one bad mailbox does not hold up the rest.
+// the queue was processed, so one bad mailbox does not hold up the rest. A
+// full store stops it at once, with that one error: nothing can be stored
+// until there is room.
 func (d *Daemon) Sync(ctx context.Context) (SyncResult, error) {
 	var res SyncResult
 	if err := d.makePollers(); err != nil {
@@ -108,10 +113,19 @@ func (d *Daemon) Sync(ctx context.Context) (SyncResult, error) {
 		pass.report(pass.p)
 	}
 	var errs []error
+	var full error
 	for _, p := range d.pollers {
+		if full != nil {
+			break
+		}
 		n, err := p.SyncOnce(ctx)
 		res.Fetched += n
 		if err != nil {
+			if errors.Is(err, queue.ErrStoreFull) {
+				if full = d.Q.Full(); full == nil {
+					full = err
+				}
+			}
 			errs = append(errs, err)
 		}
 	}
@@ -125,23 +139,31 @@ func (d *Daemon) Sync(ctx context.Context) (SyncResult, error) {
 			p.ToProcess = max(int(w+f), pass.pending+res.Fetched)
 		})
 	}
-	pr, err := d.process(ctx, pass)
-	res.Processed, res.Failed, res.Unmatched, res.Waiting = pr.Processed, pr.Failed, pr.Unmatched, pr.Waiting
-	if err != nil {
-		errs = append(errs, err)
+	if full == nil {
+		n, err := d.drain(ctx, pass)
+		res.Processed = n
+		if errors.Is(err, queue.ErrStoreFull) {
+			full = err
+		} else if err != nil {
+			errs = append(errs, err)
+		}
 	}
-	return res, errors.Join(errs...)
+	if full != nil {
+		return d.tally(ctx, res, full)
+	}
+	return d.tally(ctx, res, errors.Join(errs...))
 }
 
 // ProcessQueued processes every envelope queued in MAIL and returns, like
 // the second half of Sync, without fetching mail: what `failed replay` and
 // `reprocess` do when no daemon runs.
 func (d *Daemon) ProcessQueued(ctx context.Context) (SyncResult, error) {
-	return d.process(ctx, nil)
+	n, err := d.drain(ctx, nil)
+	return d.tally(ctx, SyncResult{Processed: n}, err)
 }
 
-func (d *Daemon) process(ctx context.Context, pass *syncPass) (SyncResult, error) {
-	var res SyncResult
+// drain processes every envelope queued, counting them in pass (if any).
+func (d *Daemon) drain(ctx context.Context, pass *syncPass) (int, error) {
 	h := d.Proc.Handle
 	if pass != nil {
 		h = func(ctx context.Context, dl *queue.Delivery) error {
@@ -156,14 +178,33 @@ func (d *Daemon) process(ctx context.Context, pass *syncPass) (SyncResult, error
 			return err
 		}
 	}
-	n, err := d.Q.Drain(ctx, d.workOptions(), h)
-	res.Processed = n
+	return d.Q.Drain(ctx, d.workOptions(), h)
+}
+
+// tally counts what the store holds after a pass that ended with err, and
+// returns the error the pass reports: a store that must be restarted, or a
+// full one, alone (the one thing to act on); otherwise err, with a count
+// that could not be made.
+func (d *Daemon) tally(ctx context.Context, res SyncResult, err error) (SyncResult, error) {
 	if f, ferr := d.Q.Failed(ctx); ferr == nil {
 		res.Failed = len(f)
 	}
 	if u, uerr := d.Store.Unmatched(ctx); uerr == nil {
 		res.Unmatched = len(u)
 	}
-	res.Waiting, _, _ = d.Q.Pending(ctx)
-	return res, err
+	var kerr error
+	if k, e := d.Q.Replies.Keys(ctx); e == nil {
+		res.Stored = len(k)
+	} else {
+		kerr = e
+	}
+	w, f, _ := d.Q.Pending(ctx)
+	res.Waiting = w + f
+	if berr := d.Q.Broken(); berr != nil {
+		return res, berr
+	}
+	if errors.Is(err, queue.ErrStoreFull) {
+		return res, err
+	}
+	return res, errors.Join(err, kerr)
 }

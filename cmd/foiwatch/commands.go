@@ -87,27 +87,28 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	// SIGHUP reloads the campaigns. Caught from the start, so that one
-	// sent while the daemon opens its store does not kill it.
+	// sent while the daemon opens its store (or waits for JetStream) does
+	// not kill it.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	d, err := c.open(ctx, e, true)
+	path, err := worker.ConfigPath(c.config)
+	if err != nil {
+		return usageError{msg: err.Error()}
+	}
+	log, err := logger(e, c.logFormat, c.logLevel)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				d.Log.Info("SIGHUP: reloading the campaigns")
-				d.Reload(ctx) // logs what it loaded, or why it kept the old set
-			}
-		}
-	}()
-	return d.Run(ctx)
+	cfg, err := worker.LoadConfig(path)
+	if err != nil {
+		return err
+	}
+	now, err := clockFromEnv()
+	if err != nil {
+		return err
+	}
+	return worker.RunDaemon(ctx, cfg, &worker.Options{Logger: log, Now: now, Reload: hup})
 }
 
 func cmdSync(ctx context.Context, e *env, args []string) error {
@@ -125,7 +126,7 @@ func cmdSync(ctx context.Context, e *env, args []string) error {
 	defer d.Close()
 	res, err := d.Sync(ctx)
 	prog.done()
-	fmt.Fprintf(e.stdout, "fetched %d, processed %d, unmatched %d, failed %d, waiting for a retry %d\n", res.Fetched, res.Processed, res.Unmatched, res.Failed, res.Waiting)
+	fmt.Fprintf(e.stdout, "fetched %d, processed %d, unmatched %d, failed %d, waiting for a retry %d; replies stored %d\n", res.Fetched, res.Processed, res.Unmatched, res.Failed, res.Waiting, res.Stored)
 	return err
 }
 
@@ -202,6 +203,9 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
+	if err := d.DamageError(); err != nil {
+		return err
+	}
 	rows, err := d.Rows(ctx, *campaign, today)
 	if err != nil {
 		return err
@@ -251,6 +255,9 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
+	if err := d.DamageError(); err != nil {
+		return err
+	}
 	var w io.Writer = e.stdout
 	var f *exportFile
 	if *outPath != "" {
@@ -442,7 +449,11 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 			return nil
 		}
 		for _, f := range list {
-			fmt.Fprintf(e.stdout, "%s  %s  attempts %d  %s\n", short(worker.FailedSHA(f)), f.FailedAt.Format(time.RFC3339), f.Attempts, firstLine(f.Error))
+			class := ""
+			if f.Class != "" {
+				class = " (" + f.Class + ")"
+			}
+			fmt.Fprintf(e.stdout, "%s  %s  attempts %d%s  %s\n", short(worker.FailedSHA(f)), f.FailedAt.Format(time.RFC3339), f.Attempts, class, firstLine(f.Error))
 		}
 	case "show":
 		for _, f := range groups[0] {

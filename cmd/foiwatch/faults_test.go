@@ -45,7 +45,9 @@ func (n *natsNode) term(t *testing.T) {
 // readiness is what /readyz answers.
 type readiness struct {
 	Ready     bool              `json:"ready"`
+	Starting  string            `json:"starting"`
 	NATS      bool              `json:"nats_connected"`
+	Store     string            `json:"store"`
 	Mailboxes map[string]string `json:"mailboxes"`
 }
 

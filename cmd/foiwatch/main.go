@@ -83,6 +83,7 @@ func init() {
 		{"move", "--config F ID [CAMPAIGN/]REQUEST|none [--note TEXT]", "put a stored reply on another request, or back among the unmatched; reprocessing keeps it there", cmdMove},
 		{"add", "--config F --request [CAMPAIGN/]REQUEST [--received DATE] [--note TEXT] [--force] FILE...", "a reply that came another way (a posted letter scanned or photographed, a saved .eml): stored like mail, parsed, filed under the request", cmdAdd},
 		{"remind", "--config F [--dry-run [--show]] [--now TIME]", "send the reminders that are due now; --dry-run prints them instead (--show: every letter in full)", cmdRemind},
+		{"check", "--config F [--repair] [--quick]", "verify every stream and bucket against the raw messages; --repair rebuilds what is derived from them", cmdCheck},
 		{"deadline", "--received DATE [--working-days N] [--calendar foia|foisa]", "print the due date of a request received on DATE", cmdDeadline},
 		{"campaign", "import --authorities FILE.csv --questions FILE.toml -o CAMPAIGN.toml [--reply-to PATTERN] [--force]", "make a campaign's [[requests]] from a CSV of authorities", cmdCampaign},
 		{"send", "--config F --campaign ID [--dry-run [--show]] [--only REQUEST]... [--rate N/DURATION] [--resend]", "send the campaign's request to each authority not yet sent", cmdSend},

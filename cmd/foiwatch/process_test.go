@@ -68,6 +68,9 @@ func natsServerBinary(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
+	if file := os.Getenv(peakRSSEnv); file != "" {
+		os.Exit(runForPeakRSS(file)) // a command measured for a test (rss_test.go)
+	}
 	flag.Parse()
 	code := m.Run()
 	for _, b := range []*builtBinary{&foiwatchBin, &natsServerBin} {

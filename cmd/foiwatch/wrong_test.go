@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,7 +14,7 @@ import (
 )
 
 // A mailbox announcing a 500 MB message: `foiwatch sync` (a child process,
-// so that its peak RSS is its own) asks for its header only, records it in
+// measured as its own: measuredCommand) asks for its header only, records it in
 // FAILED, stores the message behind it, and stays under 200 MB.
 func TestSyncOfA500MBMessageStaysUnder200MB(t *testing.T) {
 	bin := foiwatchBinary(t)
@@ -33,11 +31,11 @@ func TestSyncOfA500MBMessageStaysUnder200MB(t *testing.T) {
 	dir := t.TempDir()
 	cfg := writeConfig(t, dir, srv.Addr(), srv.Username(), srv.Password(), "")
 
-	cmd := exec.Command(bin, "sync", "--config", cfg)
+	cmd, peakRSS := measuredCommand(t, bin, "sync", "--config", cfg)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
-	peak := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10 // KiB on Linux
+	peak := peakRSS()
 	t.Logf("foiwatch sync: %q; peak RSS %d MiB; %d bytes of the 500 MB body sent", strings.TrimSpace(out.String()), peak>>20, srv.HugeBytesSent())
 	if err != nil {
 		t.Fatalf("sync: %v\n%s", err, errOut.String())
