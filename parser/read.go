@@ -468,7 +468,7 @@ var rePeriodHead = regexp.MustCompile(`(?i)(?:^|[;,]\s+|\s/\s+)\s*(?:[-–•*]\
 // of the parts with a note that a person should check it.
 func partsTotal(lines []string) (value, note string, ok bool) {
 	var parts []string
-	total := ""
+	total, plainTotal, others := "", false, 0
 	for _, l := range lines {
 		t := strings.TrimSpace(strings.ReplaceAll(l, " | ", "  "))
 		if t == "" {
@@ -485,9 +485,18 @@ func partsTotal(lines []string) (value, note string, ok bool) {
 		switch {
 		case isTotalLabel(label):
 			total = fig
+			l := strings.ToLower(label)
+			plainTotal = l == "total" || l == "totals" || l == "grand total" || l == "overall total" || strings.HasPrefix(l, "total ") && isPeriodLabel(l[6:])
 		case isSubPeriodLabel(label):
 			parts = append(parts, fig)
+		default:
+			others++
 		}
+	}
+	if total != "" && plainTotal && len(parts) < 2 && others >= 2 {
+		// "Devices £684,200 / Cartridges £212,950 / Training £48,300 /
+		// Total £945,450": the total of the parts, as the reply gives it.
+		return total, "", true
 	}
 	if len(parts) < 2 {
 		return "", "", false

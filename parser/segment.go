@@ -429,13 +429,19 @@ func (s *segmenter) itemUnit(i, end int, last bool) unit {
 // leadsToTable tells an item's words so far that lead to a table after
 // them: "The firms are listed in the table below", "as follows:".
 func leadsToTable(span []string) bool {
+	// A restated question and at most a table's head under it.
+	if n := len(nonEmpty(span)); n >= 1 && n <= 2 && strings.HasSuffix(strings.TrimSpace(span[0]), "?") {
+		return true
+	}
 	for k := len(span) - 1; k >= 0; k-- {
 		t := strings.TrimSpace(span[k])
 		if t == "" {
 			continue
 		}
 		l := asciiLower(t)
-		return strings.HasSuffix(t, ":") || strings.Contains(l, "table") || strings.Contains(l, "below") || strings.Contains(l, "following") || strings.Contains(l, "attached")
+		// "... as follows:", "see the table below", and a restated question
+		// with nothing after it ("3. In how many of those uses ...?").
+		return strings.HasSuffix(t, ":") || strings.HasSuffix(t, "?") || strings.Contains(l, "table") || strings.Contains(l, "below") || strings.Contains(l, "following") || strings.Contains(l, "attached")
 	}
 	return false
 }
