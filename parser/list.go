@@ -139,6 +139,31 @@ func oneItemPerLine(ls []string) bool {
 	return true
 }
 
+// dropDescription takes off a closing parenthesis that describes the item
+// rather than names it: "Frequent outpatient attenders (more than 3
+// visits a week)", "Glyphomax 360 (Council team)". One of names only
+// stays: "Signpost BSL (Yorkshire)", "St Columba's (Kingfisher Care Group)".
+func dropDescription(p string) string {
+	if !strings.HasSuffix(p, ")") {
+		return p
+	}
+	open := strings.LastIndexByte(p, '(')
+	if open <= 0 {
+		return p
+	}
+	inner := p[open+1 : len(p)-1]
+	for _, w := range strings.Fields(inner) {
+		switch w {
+		case "of", "and", "the", "for", "&", "de", "upon", "in", "on":
+			continue
+		}
+		if c := w[0]; c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+			return strings.TrimSpace(p[:open])
+		}
+	}
+	return p
+}
+
 // notApplicable tells an answer that opens "Not applicable" or "N/A": no
 // items, as the answer it points to says ("Not applicable - see Q2").
 func notApplicable(s string) bool {
@@ -759,6 +784,7 @@ func cleanItem(p string, qstems map[string]bool) string {
 		}
 	}
 	p = strings.TrimSpace(strings.TrimRight(p, ".;:, "))
+	p = dropDescription(p)
 	f := strings.Fields(p)
 	for len(f) > 1 {
 		w := strings.ToLower(strings.Trim(f[len(f)-1], ".,;:"))

@@ -93,8 +93,9 @@ func moneyIn(s string, masked spans, qstems map[string]bool, asked period) (Mone
 		return Money{}, false, ""
 	}
 	first := cands[0]
-	// "£5.9 million (£5,903,117)": the exact figure of the rounded one.
-	if len(cands) > 1 && first.rounded && !cands[1].rounded && near(first.m.Amount, cands[1].m.Amount) && cands[1].start-first.end < 20 {
+	// "£5.9 million (£5,903,117)", "Approximately £612k. The exact figure
+	// is GBP 612,480.00": the exact figure of the rounded one.
+	if len(cands) > 1 && first.rounded && !cands[1].rounded && near(first.m.Amount, cands[1].m.Amount) && (cands[1].start-first.end < 20 || cands[1].start-first.end < 120 && strings.Contains(strings.ToLower(s[first.end:cands[1].start]), "exact")) {
 		exact := cands[1]
 		if first.m.Period != "" {
 			exact.m.Period = first.m.Period

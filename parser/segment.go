@@ -842,6 +842,31 @@ func (s *segmenter) restated() {
 	if len(hits) == 0 {
 		return
 	}
+	// A heading between two restated questions, in their style but not in
+	// a question's words ("Concessions" between "Penalty notices" and
+	// "Paid staff permits"): a unit of its own, for the alignment to place
+	// by its neighbours.
+	var all []hit
+	for k, h := range hits {
+		all = append(all, h)
+		if k+1 == len(hits) {
+			break
+		}
+		body := false // the first words after a question (or a heading) are its answer
+		for i := h.end; i < hits[k+1].line; i++ {
+			l := s.lines[i]
+			if l.blank || l.ans >= 0 && strings.TrimSpace(l.text[l.ans:]) == "" {
+				continue
+			}
+			if body && s.headingLike(i) && !inItem[i] {
+				all = append(all, hit{i, -1, i + 1, ""})
+				body = false
+				continue
+			}
+			body = true
+		}
+	}
+	hits = all
 	g := s.group()
 	for k, h := range hits {
 		stop := len(s.lines)
@@ -1070,6 +1095,21 @@ func (s *segmenter) romanFirsts() {
 			}
 		}
 	}
+}
+
+// headingLike tells a line that heads what follows: after a blank line,
+// a few words from a capital, no sentence's end, no "label: value", and
+// words below it.
+func (s *segmenter) headingLike(i int) bool {
+	l := s.lines[i]
+	if l.blank || l.cells != nil || l.lab.num > 0 || l.lab.bullet || l.stop || l.ans >= 0 || l.anchor || l.footnote || i == 0 || !s.lines[i-1].blank || i+1 >= len(s.lines) || s.lines[i+1].blank {
+		return false // "Response" over an answer heads nothing new
+	}
+	t := strings.TrimSpace(l.text)
+	if t == "" || t[0] < 'A' || t[0] > 'Z' || len(strings.Fields(t)) > 5 || strings.ContainsAny(t, ":.?!;,") {
+		return false
+	}
+	return !hasFigure(t)
 }
 
 // isQuestionLead tells a label that introduces the question asked, not
