@@ -1302,6 +1302,7 @@ func (s *segmenter) prose() {
 			// One question of each type the sentence holds a value of: "Our
 			// contractor, Vantage Car Park Management, issued 14,208
 			// notices" names the company and counts the notices.
+			taken := map[int]bool{}
 			for _, t := range s.types() {
 				if !proseValue(t, sent, k == 0) {
 					continue
@@ -1313,8 +1314,30 @@ func (s *segmenter) prose() {
 				if g == 0 {
 					g = s.group()
 				}
+				taken[qi] = true
 				s.add(unit{src: srcProse, group: g, num: -(qi + 1), body: []string{sent}, line: i, end: j,
 					note: "found in a sentence of the letter by the question's words (no number or label)", check: true})
+			}
+			// "As no agreements were signed, there were no agreements
+			// connected with complaints, no payments were made and no
+			// external legal advice was taken": each clause of nothing
+			// answers its own question.
+			for _, cl := range noneClauses(sent) {
+				for _, t := range s.types() {
+					if t == TypeText || t == TypeURL || !proseValue(t, cl, false) {
+						continue
+					}
+					qi, r, own := s.v.recallBest(cl, func(qi int) bool { return s.qs[qi].Type == t && !taken[qi] })
+					if qi < 0 || r < min(s.proseNeed(qi, cl, own), 0.3) {
+						continue
+					}
+					if g == 0 {
+						g = s.group()
+					}
+					taken[qi] = true
+					s.add(unit{src: srcProse, group: g, num: -(qi + 1), body: []string{cl}, line: i, end: j,
+						note: "found in a clause of the letter by the question's words (no number or label)", check: true})
+				}
 			}
 		}
 		i = max(j, i+1)
@@ -1371,11 +1394,35 @@ func proseValue(t QuestionType, sent string, first bool) bool {
 		}
 		return zeroSaid(sent)
 	case TypeMoney:
-		return len(moneyCandidates(sent)) > 0
+		return len(moneyCandidates(sent)) > 0 || reNoSpend.MatchString(sent)
 	case TypeURL:
 		return reURL.MatchString(sent)
 	case TypeList:
-		return len(namesIn(sent, nil)) > 0 && nameIn(sent) != ""
+		return len(namesIn(sent, nil)) > 0 && nameIn(sent) != "" || noneUsed(sent)
 	}
 	return first
 }
+
+// noneClauses are the clauses of a sentence that each say there was none
+// of something, when it has two or more: "no payments were made", "no
+// external legal advice was taken".
+func noneClauses(sent string) []string {
+	lower := strings.ToLower(sent)
+	if strings.Count(lower, "no ")+strings.Count(lower, "none") < 2 {
+		return nil
+	}
+	var out []string
+	for _, p := range reClauseBreak.Split(strings.TrimRight(sent, "."), -1) {
+		p = strings.TrimSpace(p)
+		l := strings.ToLower(p)
+		if len(p) >= 12 && (strings.HasPrefix(l, "no ") || strings.HasPrefix(l, "there were no ") || strings.HasPrefix(l, "there was no ") || strings.HasPrefix(l, "none ")) {
+			out = append(out, p)
+		}
+	}
+	if len(out) < 2 {
+		return nil
+	}
+	return out
+}
+
+var reClauseBreak = regexp.MustCompile(`,\s+(?:and\s+)?|\s+and\s+|;\s+`)

@@ -94,7 +94,8 @@ func init() {
 	inclusion:include exclusion:exclude conclusion:conclude extension:extend expansion:expand
 	suspension:suspend permission:permit admission:admit submission:submit omission:omit
 	transmission:transmit collision:collide intrusion:intrude persuasion:persuade erosion:erode
-	explosion:explode invasion:invade evasion:evade revision:revise supervision:supervise`) {
+	explosion:explode invasion:invade evasion:evade revision:revise supervision:supervise
+	advice:advise device:devise choice:choose`) {
 		k, v, _ := strings.Cut(pair, ":")
 		irregular[k] = v
 		irregular[k+"s"] = v
