@@ -83,6 +83,11 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 	}
 	main, note := splitNote(text)
 	first := firstPara(main)
+	if fs := strings.TrimSpace(firstSentence(first)); strings.HasSuffix(fs, "?") && len(sentences(first)) <= 2 {
+		// "Which measure would you like us to use?": a question back to
+		// the requester, not an answer.
+		return Answer{Status: StatusUnanswered, Text: shorten(first, 400)}
+	}
 	a := Answer{Status: StatusAnswered, Text: shorten(first, 400), Note: note}
 	if why != "" {
 		a.Check, a.Why = true, why
