@@ -321,7 +321,7 @@ func listItemsIn(text string, qstems map[string]bool, mode listMode) []string {
 	if mode == listPhrases && len(whole) > 0 {
 		return whole
 	}
-	if len(named) > 0 && semiList && len(whole) >= len(named) {
+	if len(named) > 0 && semiList && len(whole) >= 3 {
 		// "Blue Badge holders; parents of babies on the neonatal unit;
 		// patients attending for chemotherapy": items that are not names,
 		// some holding one; each as written.

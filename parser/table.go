@@ -775,7 +775,7 @@ func columnSummaries(head []string, rows [][]string) []tline {
 		names = append(names, n)
 	}
 	if len(names) >= 1 {
-		out = append(out, tline{cells: []string{head[0], strings.Join(names, cellBreak)}, note: "the names of the " + head[0] + " column", summary: true})
+		out = append(out, tline{cells: []string{head[0], strings.Join(names, "; ")}, note: "the names of the " + head[0] + " column", summary: true}) // "; ": a list whose items the semicolons end, commas and all
 	}
 	return out
 }
@@ -804,8 +804,8 @@ func headOverFigureColumn(rows [][]string) bool {
 		return false
 	}
 	for _, c := range rows[0] {
-		c = stripUnit(c)
-		if strings.TrimSpace(c) == "" || len(strings.Fields(c)) > 8 || hasDigitFigure(c) {
+		c = strings.TrimSpace(stripUnit(c))
+		if _, fig := plainFigure(c); c == "" || len(strings.Fields(c)) > 8 || fig || hasDigitFigure(c) && !wordyHead(c) {
 			return false
 		}
 	}
@@ -815,6 +815,18 @@ func headOverFigureColumn(rows [][]string) bool {
 		}
 	}
 	return false
+}
+
+// wordyHead tells a head of words with a figure among them: "Handovers
+// over 60 minutes", "Hours lost (over 15 minutes)".
+func wordyHead(c string) bool {
+	words := 0
+	for _, w := range strings.Fields(c) {
+		if len(strings.Trim(w, "()")) >= 3 && !strings.ContainsAny(w, "0123456789£") {
+			words++
+		}
+	}
+	return words >= 2
 }
 
 // stripUnit takes a unit off a column's head: "Cost (£)", "Spend £000".
