@@ -222,8 +222,8 @@ func layoutCells(s string) []layoutCell {
 			}
 			continue
 		}
-		if start >= 0 && spaces >= 3 {
-			flush()
+		if start >= 0 && (spaces >= 3 || spaces == 2 && figureEnd(cur.String()) && figureStart(r)) {
+			flush() // "2021/22  2022/23", "7  9": two spaces part figures
 		}
 		if start < 0 {
 			start = col
@@ -815,6 +815,26 @@ func headOverFigureColumn(rows [][]string) bool {
 		}
 	}
 	return false
+}
+
+// figureEnd tells text that ends with a figure or a period: "2021/22",
+// "212,500", "*".
+func figureEnd(s string) bool {
+	i := strings.LastIndexByte(s, ' ')
+	last := s[i+1:]
+	if last == "" {
+		return false
+	}
+	for _, r := range last {
+		if !strings.ContainsRune("0123456789/,.*%£-–<>", r) {
+			return false
+		}
+	}
+	return strings.ContainsAny(last, "0123456789*")
+}
+
+func figureStart(r rune) bool {
+	return r >= '0' && r <= '9' || r == '£' || r == '*' || r == '<'
 }
 
 // wordyHead tells a head of words with a figure among them: "Handovers
