@@ -2,6 +2,7 @@ package parser
 
 import (
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -133,6 +134,7 @@ type vocab struct {
 	qwords [][]string        // per question: the words of its text, in order (matchPrefix)
 	qset   []map[string]bool // per question: its stems as a set
 	qtext  []map[string]bool // per question: the stems of its text alone (no aliases)
+	qaside []map[string]bool // per question: the stems only its parentheses hold
 	weight map[string]float64
 	memo   map[string][]string // contentStems of texts already asked about
 }
@@ -167,10 +169,23 @@ func newVocab(qs []Question) *vocab {
 		}
 	}
 	v.qtext = make([]map[string]bool, len(qs))
+	v.qaside = make([]map[string]bool, len(qs))
 	for i, q := range qs {
 		v.qtext[i] = map[string]bool{}
 		for _, st := range contentStems(q.Text) {
 			v.qtext[i][st] = true
+		}
+		// Words only in the question's parentheses are examples ("(job
+		// title or committee)"): an answer need not say them.
+		outside := map[string]bool{}
+		for _, st := range contentStems(reParens.ReplaceAllString(q.Text, " ")) {
+			outside[st] = true
+		}
+		v.qaside[i] = map[string]bool{}
+		for st := range v.qtext[i] {
+			if !outside[st] {
+				v.qaside[i][st] = true
+			}
 		}
 	}
 	v.qset = make([]map[string]bool, len(qs))
@@ -314,6 +329,9 @@ func (v *vocab) recallBest(s string, ok func(qi int) bool) (int, float64, bool) 
 		hits, rare := 0, false
 		for _, st := range v.qs[qi] {
 			x := v.w(st)
+			if v.qaside[qi][st] {
+				x /= 2
+			}
 			inText := v.qtext[qi][st]
 			all += x
 			if inText {
@@ -353,6 +371,8 @@ func (v *vocab) recallBest(s string, ok func(qi int) bool) (int, float64, bool) 
 	}
 	return best, score, bestOwn
 }
+
+var reParens = regexp.MustCompile(`\([^()]*\)`)
 
 // ownStemIn tells whether s says a word only question qi has.
 func (v *vocab) ownStemIn(s string, qi int) bool {
