@@ -22,12 +22,14 @@
 //   - Output is cut at Limits.MaxOutput characters; the text so far is
 //     returned together with an error wrapping ErrTruncated, so the caller
 //     keeps the text and records a warning.
-//   - The pdftotext child runs in its own process group (Setpgid). On timeout
-//     or cancellation the whole group is sent SIGKILL (kill(-pgid)), so
-//     nothing it may have started survives; its stdout is read through a cap
-//     of MaxOutput characters, after which the group is killed as well. Its
-//     address space is capped at MaxMemory with prlimit(2) once it has
-//     started and before it is given its input (startCapped).
+//   - Every child (pdftotext; for OCR pdfinfo, pdftoppm and tesseract) runs
+//     through one runner, runChild (child.go), in its own process group
+//     (Setpgid). On timeout or cancellation the whole group is sent SIGKILL
+//     (kill(-pgid)), so nothing it may have started survives; its stdout is
+//     read through a cap (pdftotext's: MaxOutput characters), after which
+//     the group is killed as well. Its address space is capped (pdftotext's
+//     at MaxMemory) with prlimit(2) once it has started and before it is
+//     given its input (startCapped).
 //   - DOCX is a zip: the entry count is capped before anything is opened;
 //     only the XML parts we need are read, each through an io.LimitReader
 //     counting decompressed bytes against both a per-part and a running

@@ -6,14 +6,14 @@ package extract
 //
 // A PDF is rendered one page at a time by `pdftoppm -r DPI -gray` (PGM)
 // (Debian poppler-utils), and each page image is read by `tesseract --psm 4
-// ... tsv` (Debian tesseract-ocr 5.3). Every child runs like pdftotext in
-// pdf.go: its own process group killed on timeout or cancellation, capped
-// output, an address-space cap (startCapped). Page images travel
-// through pipes (stdin/stdout), so no temporary file ever holds a page of a
-// citizen's letter. Pages are read in parallel, up to OCRLimits.Parallel
-// processes at once; each tesseract runs with OMP_THREAD_LIMIT=1, which on
-// 2 cores is about 5 times faster than tesseract's own threads (FIELD-NOTES
-// "OCR of scanned replies").
+// ... tsv` (Debian tesseract-ocr 5.3). Every child runs through runChild
+// (child.go), as pdftotext does: its own process group killed on timeout
+// or cancellation, capped output, an address-space cap (startCapped). Page
+// images travel through pipes (stdin/stdout), so no temporary file ever
+// holds a page of a citizen's letter. Pages are read in parallel, up to
+// OCRLimits.Parallel processes at once; each tesseract runs with
+// OMP_THREAD_LIMIT=1, which on 2 cores is about 5 times faster than
+// tesseract's own threads (FIELD-NOTES "OCR of scanned replies").
 //
 // A rendered page loses its salt and pepper (despecklePGM) before tesseract
 // sees it. Each page is read with the first configured language (English);
