@@ -50,9 +50,9 @@ type tsvWord struct {
 //     descenders; not a box a speck made taller), corrected for the
 //     page's skew (the median slope of lines' baselines), so that a page
 //     fed a degree askew, or a line whose first word is "to" rather than
-//     "The", does not count. The usual pitch is that of lines set close:
-//     see below. Tesseract's own paragraphs are used only on a page of too
-//     few lines to measure.
+//     "The", does not count. The usual pitch is that of lines set close
+//     (usualPitch). Tesseract's own paragraphs are used only on a page of
+//     too few lines to measure.
 //   - Specks: a word with no letter or digit whose box is tiny (under a
 //     third of the page's median word height both ways) or whose confidence
 //     is under 50 is scanner dirt, not text, and is dropped; a word read
@@ -67,12 +67,30 @@ type tsvWord struct {
 //     alone in white space between two words read with less than 50
 //     confidence (a speck tesseract took for a "7").
 func parseTSV(tsv []byte) pageOut {
+	lines := readTSVLines(tsv)
+	wordH, cw := wordMetrics(lines)
 	var o pageOut
-	type line struct {
-		par   string
-		words []tsvWord
-	}
-	var lines []line
+	lines, o.confSum, o.words = dropSpecks(lines, wordH, cw)
+	margin := leftMargin(lines)
+	baselines := lineBaselines(lines, skew(lines), wordH)
+	lines, baselines = joinSplitLines(lines, baselines, wordH)
+	pitch := usualPitch(baselines, wordH, cw)
+	o.text = layOut(lines, baselines, pitch, margin, cw)
+	return o
+}
+
+// tsvLine is a line as tesseract read it: its words in order across the
+// page, and the paragraph tesseract put it in ("page.block.par").
+type tsvLine struct {
+	par   string
+	words []tsvWord
+}
+
+// readTSVLines reads the words (level 5) of tesseract's TSV into lines.
+// A row that is not a word, has no text or no confidence is left out; a
+// word whose box does not read has a box of zeros (no geometry).
+func readTSVLines(tsv []byte) []tsvLine {
+	var lines []tsvLine
 	var lastLine string
 	for row := range strings.SplitSeq(string(tsv), "\n") {
 		f := strings.Split(strings.TrimRight(row, "\r"), "\t")
@@ -96,7 +114,7 @@ func parseTSV(tsv []byte) pageOut {
 		w.left, w.top, w.width, w.height = box[0], box[1], box[2], box[3]
 		par, ln := f[1]+"."+f[2]+"."+f[3], f[1]+"."+f[2]+"."+f[3]+"."+f[4]
 		if ln != lastLine || len(lines) == 0 {
-			lines = append(lines, line{par: par})
+			lines = append(lines, tsvLine{par: par})
 			lastLine = ln
 		}
 		l := &lines[len(lines)-1]
@@ -105,34 +123,42 @@ func parseTSV(tsv []byte) pageOut {
 	for _, l := range lines {
 		slices.SortStableFunc(l.words, func(a, b tsvWord) int { return a.left - b.left })
 	}
-	median := func(v []float64) float64 {
-		if len(v) == 0 {
-			return 0
-		}
-		slices.Sort(v)
-		return v[len(v)/2]
+	return lines
+}
+
+// median is the median of v, 0 for none; it sorts v.
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
 	}
-	var heights []float64
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+// wordMetrics measures the page: the median height of its words (those
+// with a letter or a digit) and its character width, the median width
+// per character of its words of three characters or more, in pixels. A
+// page without geometry measures 0.
+func wordMetrics(lines []tsvLine) (wordH, cw float64) {
+	var heights, widths []float64
 	for _, l := range lines {
 		for _, w := range l.words {
 			if wordy(w.text) && w.height > 0 {
 				heights = append(heights, float64(w.height))
 			}
-		}
-	}
-	wordH := median(heights)
-	var widths []float64
-	for _, l := range lines {
-		for _, w := range l.words {
 			if n := utf8.RuneCountInString(w.text); n >= 3 && w.width > 0 && wordy(w.text) {
 				widths = append(widths, float64(w.width)/float64(n))
 			}
 		}
 	}
-	cw := median(widths) // the page's character width in pixels; 0: no geometry
+	return median(heights), median(widths)
+}
 
-	// Drop specks, then lines left empty.
-	kept := lines[:0]
+// dropSpecks drops the words that are scanner dirt and the marks a speck
+// glued before a word (see parseTSV), then the lines left empty, in place;
+// it sums the confidence of the words kept.
+func dropSpecks(lines []tsvLine, wordH, cw float64) (kept []tsvLine, confSum float64, words int) {
+	kept = lines[:0]
 	for _, l := range lines {
 		ws := make([]tsvWord, 0, len(l.words))
 		for j, w := range l.words {
@@ -145,28 +171,8 @@ func parseTSV(tsv []byte) pageOut {
 			if cw > 0 && j < len(l.words)-1 {
 				after = float64(l.words[j+1].left-(w.left+w.width)) / cw
 			}
-			// Alone in white space between two words, one or two
-			// characters read with less than 50 confidence: tesseract
-			// made a letter or digit of a speck ("7" between a question
-			// and its answer "22"). (An item's number at the start of a
-			// line is often read with less confidence, and stays.)
-			if w.conf < 50 && utf8.RuneCountInString(w.text) <= 2 && cw > 0 && j > 0 && j < len(l.words)-1 && before >= 1 && after >= 1 {
+			if isSpeck(w, j, len(l.words), before, after, wordH, cw) {
 				continue
-			}
-			if !wordy(w.text) {
-				tiny := wordH > 0 && float64(w.width) < wordH/3 && float64(w.height) < wordH/3
-				// No mark of a font is half as tall again as the words:
-				// tesseract saw a shape in the white space between two
-				// columns.
-				tall := wordH > 0 && float64(w.height) > 1.5*wordH
-				// Alone in the white space between two columns, most of a
-				// character's width from its neighbours: a speck or a
-				// cell's edge read as "|" or "_". (A dash stands alone
-				// between two words.)
-				alone := cw > 0 && !strings.ContainsAny(w.text, "-–—") && before >= 0.8 && after >= 0.8
-				if w.conf < 50 || tiny || tall || alone && w.conf < 90 {
-					continue
-				}
 			}
 			if w.conf < 90 {
 				w.text = trimSpeckMarks(w.text)
@@ -175,24 +181,57 @@ func parseTSV(tsv []byte) pageOut {
 				}
 			}
 			ws = append(ws, w)
-			o.confSum += w.conf
-			o.words++
+			confSum += w.conf
+			words++
 		}
 		if len(ws) > 0 {
 			l.words = ws
 			kept = append(kept, l)
 		}
 	}
-	lines = kept
+	return kept, confSum, words
+}
+
+// isSpeck tells whether w, word j of a line of n, with before and after
+// characters of white space on either side, is scanner dirt.
+func isSpeck(w tsvWord, j, n int, before, after, wordH, cw float64) bool {
+	// Alone in white space between two words, one or two characters read
+	// with less than 50 confidence: tesseract made a letter or digit of a
+	// speck ("7" between a question and its answer "22"). (An item's
+	// number at the start of a line is often read with less confidence,
+	// and stays.)
+	if w.conf < 50 && utf8.RuneCountInString(w.text) <= 2 && cw > 0 && j > 0 && j < n-1 && before >= 1 && after >= 1 {
+		return true
+	}
+	if wordy(w.text) {
+		return false
+	}
+	tiny := wordH > 0 && float64(w.width) < wordH/3 && float64(w.height) < wordH/3
+	// No mark of a font is half as tall again as the words: tesseract saw
+	// a shape in the white space between two columns.
+	tall := wordH > 0 && float64(w.height) > 1.5*wordH
+	// Alone in the white space between two columns, most of a character's
+	// width from its neighbours: a speck or a cell's edge read as "|" or
+	// "_". (A dash stands alone between two words.)
+	alone := cw > 0 && !strings.ContainsAny(w.text, "-–—") && before >= 0.8 && after >= 0.8
+	return w.conf < 50 || tiny || tall || alone && w.conf < 90
+}
+
+// leftMargin is the left edge of the page's leftmost word, in pixels.
+func leftMargin(lines []tsvLine) int {
 	margin := math.MaxInt
 	for _, l := range lines {
 		for _, w := range l.words {
 			margin = min(margin, w.left)
 		}
 	}
+	return margin
+}
 
-	// The skew: the median slope of the baselines of lines at least 200
-	// pixels long.
+// skew is the page's skew: the median slope of the baselines of lines at
+// least 200 pixels long, measured from their first to their last word
+// without descenders.
+func skew(lines []tsvLine) float64 {
 	var slopes []float64
 	for _, l := range lines {
 		var first, last *tsvWord
@@ -208,7 +247,12 @@ func parseTSV(tsv []byte) pageOut {
 			slopes = append(slopes, float64(last.top+last.height-first.top-first.height)/float64(last.left-first.left))
 		}
 	}
-	slope := median(slopes)
+	return median(slopes)
+}
+
+// lineBaselines is where each line sits: the median of where its words
+// sit, corrected for the page's skew (slope).
+func lineBaselines(lines []tsvLine, slope, wordH float64) []float64 {
 	baselines := make([]float64, len(lines))
 	for i, l := range lines {
 		var ys, all []float64
@@ -248,33 +292,45 @@ func parseTSV(tsv []byte) pageOut {
 			baselines[i] = median(all)
 		}
 	}
-	// Lines tesseract split that sit on one baseline (a table row's cells
-	// read as lines of their own, the answer's sometimes before the
-	// question's) are one line, its words in order across the page.
-	if wordH > 0 {
-		for i := 0; i < len(lines); i++ {
-			for j := i + 1; j < len(lines) && j <= i+4; j++ {
-				if math.Abs(baselines[j]-baselines[i]) >= 0.5*wordH || overlaps(lines[i].words, lines[j].words) {
-					continue
-				}
-				lines[i].words = append(lines[i].words, lines[j].words...)
-				slices.SortStableFunc(lines[i].words, func(a, b tsvWord) int { return a.left - b.left })
-				lines = slices.Delete(lines, j, j+1)
-				baselines = slices.Delete(baselines, j, j+1)
-				j--
+	return baselines
+}
+
+// joinSplitLines puts back together lines tesseract split that sit on one
+// baseline (a table row's cells read as lines of their own, the answer's
+// sometimes before the question's): one line, its words in order across
+// the page. Only lines up to four apart that share none of the page's
+// width are joined.
+func joinSplitLines(lines []tsvLine, baselines []float64, wordH float64) ([]tsvLine, []float64) {
+	if wordH <= 0 {
+		return lines, baselines
+	}
+	for i := 0; i < len(lines); i++ {
+		for j := i + 1; j < len(lines) && j <= i+4; j++ {
+			if math.Abs(baselines[j]-baselines[i]) >= 0.5*wordH || overlaps(lines[i].words, lines[j].words) {
+				continue
 			}
+			lines[i].words = append(lines[i].words, lines[j].words...)
+			slices.SortStableFunc(lines[i].words, func(a, b tsvWord) int { return a.left - b.left })
+			lines = slices.Delete(lines, j, j+1)
+			baselines = slices.Delete(baselines, j, j+1)
+			j--
 		}
 	}
+	return lines, baselines
+}
+
+// usualPitch is the page's usual line pitch: the pitch of lines set
+// close, not the median, for on a page of two-line table rows half the
+// pitches are row gaps. The fifth-shortest in five, at most 2.2 word
+// heights (a page whose every line stands apart); 0 on a page of too few
+// lines to measure, or without geometry.
+func usualPitch(baselines []float64, wordH, cw float64) float64 {
 	var pitches []float64
-	for i := 1; i < len(lines); i++ {
+	for i := 1; i < len(baselines); i++ {
 		if d := baselines[i] - baselines[i-1]; d > 0 {
 			pitches = append(pitches, d)
 		}
 	}
-	// The usual pitch is the pitch of lines set close, not the median: on
-	// a page of two-line table rows half the pitches are row gaps. The
-	// fifth-shortest in five, at most 2.2 word heights (a page whose every
-	// line stands apart).
 	pitch := 0.0
 	if len(pitches) >= 3 && cw > 0 {
 		slices.Sort(pitches)
@@ -283,6 +339,16 @@ func parseTSV(tsv []byte) pageOut {
 			pitch = min(pitch, 2.2*wordH)
 		}
 	}
+	return pitch
+}
+
+// layOut writes the lines as pdftotext -layout would (see parseTSV): a
+// blank line where the space between two lines says so, each line
+// indented to its first word's column counted from margin, a cell at its
+// column on a grid of cw pixels, at least three spaces after the cell
+// before it. Columns are clamped to 0-400 characters whatever the boxes
+// say.
+func layOut(lines []tsvLine, baselines []float64, pitch float64, margin int, cw float64) string {
 	var b strings.Builder
 	for i, l := range lines {
 		switch {
@@ -317,8 +383,7 @@ func parseTSV(tsv []byte) pageOut {
 			col += utf8.RuneCountInString(w.text)
 		}
 	}
-	o.text = b.String()
-	return o
+	return b.String()
 }
 
 // trimSpeckMarks drops the marks a speck, or the white space between two
