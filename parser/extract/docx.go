@@ -1,5 +1,10 @@
 package extract
 
+// Word documents (.docx): the zip opened within its limits, list numbers
+// rebuilt from numbering.xml and styles.xml, and each story (headers,
+// body, footers) walked into lines (partWalk). sheet.go reads XLSX with
+// the same zip and XML reader (docx.tokens).
+
 import (
 	"archive/zip"
 	"bytes"

@@ -1,7 +1,8 @@
 // Package extract is in charge of turning the bytes of one attachment or body
-// part (HTML, PDF, DOCX) into plain text, within limits on size, time and
-// memory. It is not in charge of MIME, of charsets in mail headers, or of
-// what the text means: that is package parser.
+// part (HTML, PDF, DOCX, CSV, XLSX, and scans read by OCR) into plain text,
+// within limits on size, time and memory. It is not in charge of MIME, of
+// charsets in mail headers, or of what the text means: that is package
+// parser.
 //
 // The text it returns is NFKC-normalised, has lines separated by "\n", no
 // trailing spaces on a line, at most one blank line in a row, and no leading
@@ -26,10 +27,10 @@
 //     through one runner, runChild (child.go), in its own process group
 //     (Setpgid). On timeout or cancellation the whole group is sent SIGKILL
 //     (kill(-pgid)), so nothing it may have started survives; its stdout is
-//     read through a cap (pdftotext's: MaxOutput characters), after which
-//     the group is killed as well. Its address space is capped (pdftotext's
-//     at MaxMemory) with prlimit(2) once it has started and before it is
-//     given its input (startCapped).
+//     read through a cap (pdftotext's: the bytes of MaxOutput characters,
+//     maxOutputBytes), after which the group is killed as well. Its address
+//     space is capped (pdftotext's at MaxMemory) with prlimit(2) once it has
+//     started and before it is given its input (startCapped).
 //   - DOCX is a zip: the entry count is capped before anything is opened;
 //     only the XML parts we need are read, each through an io.LimitReader
 //     counting decompressed bytes against both a per-part and a running

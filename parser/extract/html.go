@@ -1,5 +1,9 @@
 package extract
 
+// HTML documents and mail body parts: one bounded text builder
+// (textBuilder) driven by x/net/html's tree, or by its tokenizer for a
+// document nested too deep for the tree (htmlText).
+
 import (
 	"bytes"
 	"fmt"
