@@ -616,17 +616,22 @@ type linkFrame struct {
 
 // walkPart returns the lines of one story (body, header or footer).
 func (d *docx) walkPart(name string) ([]string, error) {
-	w := &partWalk{d: d, targets: map[string]string{}}
+	w := &partWalk{}
 	if rels, err := d.readRels(relsOf(name)); err == nil {
 		for _, r := range rels {
 			if r.external && strings.HasSuffix(r.typ, "/hyperlink") {
+				if w.targets == nil {
+					// Made only for a part with links: kept in the walk, it is
+					// allocated on the heap.
+					w.targets = map[string]string{}
+				}
 				w.targets[r.id] = r.target
 			}
 		}
 	} else if fatal(err) {
 		return nil, err
 	}
-	err := d.tokens(name, w.token)
+	err := d.tokens(name, func(tok xml.Token) error { return w.token(d, tok) })
 	if errors.Is(err, errOutputFull) {
 		// Keep the text of what was still open when the budget ran out.
 		for _, f := range w.stack {
@@ -639,9 +644,10 @@ func (d *docx) walkPart(name string) ([]string, error) {
 }
 
 // partWalk is the walk of one story's XML: the frames open, the lines
-// finished, and where in the markup the walk is.
+// finished, and where in the markup the walk is. Its methods are given the
+// document (d) rather than keep it: kept in the walk, d would go to the
+// heap with the lines walkPart returns, one allocation a document more.
 type partWalk struct {
-	d       *docx
 	targets map[string]string // the part's hyperlink relationships: id to address
 	lines   []string
 	stack   []*frame
@@ -662,8 +668,8 @@ func (w *partWalk) top(k frameKind) *frame {
 func (w *partWalk) para() *frame { return w.top(framePara) }
 
 // deliver hands a finished line to the frame below, or to the output.
-func (w *partWalk) deliver(line string) error {
-	out := &w.d.out
+func (w *partWalk) deliver(d *docx, line string) error {
+	out := &d.out
 	if len(w.stack) == 0 {
 		out.size += len(line) + 2
 		if out.size > out.max {
@@ -696,14 +702,14 @@ func (w *partWalk) deliver(line string) error {
 }
 
 // appendText adds s to the open paragraph, within the output budget.
-func (w *partWalk) appendText(s string) error {
+func (w *partWalk) appendText(d *docx, s string) error {
 	p := w.para()
 	if p == nil {
 		return nil
 	}
-	if limit := w.d.out.max; p.buf.Len()+len(s) > limit {
-		p.buf.WriteString(s[:max(0, limit-p.buf.Len())])
-		w.d.out.full = true
+	if p.buf.Len()+len(s) > d.out.max {
+		p.buf.WriteString(s[:max(0, d.out.max-p.buf.Len())])
+		d.out.full = true
 		return errOutputFull
 	}
 	p.buf.WriteString(s)
@@ -711,7 +717,7 @@ func (w *partWalk) appendText(s string) error {
 }
 
 // token takes the next token of the part.
-func (w *partWalk) token(tok xml.Token) error {
+func (w *partWalk) token(d *docx, tok xml.Token) error {
 	switch t := tok.(type) {
 	case xml.StartElement:
 		if t.Name.Space == nsMC && t.Name.Local == "Fallback" || w.skip > 0 {
@@ -720,7 +726,7 @@ func (w *partWalk) token(tok xml.Token) error {
 			return nil
 		}
 		if isW(t.Name) {
-			return w.start(t)
+			return w.start(d, t)
 		}
 	case xml.EndElement:
 		if w.skip > 0 {
@@ -728,18 +734,18 @@ func (w *partWalk) token(tok xml.Token) error {
 			return nil
 		}
 		if isW(t.Name) {
-			return w.end(t)
+			return w.end(d, t)
 		}
 	case xml.CharData:
 		if w.inT > 0 && w.skip == 0 {
-			return w.appendText(string(t))
+			return w.appendText(d, string(t))
 		}
 	}
 	return nil
 }
 
 // start takes the start of a WordprocessingML element.
-func (w *partWalk) start(t xml.StartElement) error {
+func (w *partWalk) start(d *docx, t xml.StartElement) error {
 	switch t.Name.Local {
 	case "p":
 		w.stack = append(w.stack, &frame{kind: framePara})
@@ -775,14 +781,14 @@ func (w *partWalk) start(t xml.StartElement) error {
 		w.inT++
 	case "tab", "ptab":
 		if w.inRun > 0 {
-			return w.appendText("\t")
+			return w.appendText(d, "\t")
 		}
 	case "br", "cr":
 		if w.inRun > 0 {
-			return w.appendText("\n")
+			return w.appendText(d, "\n")
 		}
 	case "noBreakHyphen":
-		return w.appendText("-")
+		return w.appendText(d, "-")
 	case "moveFrom", "del":
 		w.skip++
 	case "hyperlink":
@@ -792,7 +798,7 @@ func (w *partWalk) start(t xml.StartElement) error {
 }
 
 // end takes the end of a WordprocessingML element.
-func (w *partWalk) end(t xml.EndElement) error {
+func (w *partWalk) end(d *docx, t xml.EndElement) error {
 	switch t.Name.Local {
 	case "p":
 		p := w.para()
@@ -800,7 +806,7 @@ func (w *partWalk) end(t xml.EndElement) error {
 			return nil
 		}
 		w.stack = w.stack[:len(w.stack)-1]
-		return w.deliver(w.d.paragraphLine(p))
+		return w.deliver(d, d.paragraphLine(p))
 	case "tc":
 		c := w.top(frameCell)
 		if c == nil {
@@ -821,7 +827,7 @@ func (w *partWalk) end(t xml.EndElement) error {
 		tb.cells = tb.cells[:0]
 		// The row goes below the table frame.
 		w.stack = w.stack[:len(w.stack)-1]
-		err := w.deliver(row)
+		err := w.deliver(d, row)
 		w.stack = append(w.stack, tb)
 		return err
 	case "tbl":
