@@ -1,5 +1,9 @@
 package extract
 
+// The memory cap of a child: prlimit(2) set on the running child before
+// it is given its input (startCapped), and whether the system allows it
+// (CapWorks).
+
 import (
 	"io"
 	"os/exec"

@@ -1,5 +1,10 @@
 package extract
 
+// Word documents (.docx): the zip opened within its limits, list numbers
+// rebuilt from numbering.xml and styles.xml, and each story (headers,
+// body, footers) walked into lines (partWalk). sheet.go reads XLSX with
+// the same zip and XML reader (docx.tokens).
+
 import (
 	"archive/zip"
 	"bytes"
@@ -611,225 +616,266 @@ type linkFrame struct {
 
 // walkPart returns the lines of one story (body, header or footer).
 func (d *docx) walkPart(name string) ([]string, error) {
-	relTargets := map[string]string{}
+	w := &partWalk{}
 	if rels, err := d.readRels(relsOf(name)); err == nil {
 		for _, r := range rels {
 			if r.external && strings.HasSuffix(r.typ, "/hyperlink") {
-				relTargets[r.id] = r.target
+				if w.targets == nil {
+					// Made only for a part with links: kept in the walk, it is
+					// allocated on the heap.
+					w.targets = map[string]string{}
+				}
+				w.targets[r.id] = r.target
 			}
 		}
 	} else if fatal(err) {
 		return nil, err
 	}
-
-	var (
-		lines []string
-		stack []*frame
-		links []linkFrame
-		inT   int // inside w:t (text), counted for safety
-		inRun int // inside w:r: w:tab elsewhere is a tab stop definition
-		inPPr int
-		skip  int // inside content that is not shown: moved-from text, fallbacks
-	)
-	top := func(k frameKind) *frame {
-		if len(stack) > 0 && stack[len(stack)-1].kind == k {
-			return stack[len(stack)-1]
+	err := d.tokens(name, func(tok xml.Token) error { return w.token(d, tok) })
+	if errors.Is(err, errOutputFull) {
+		// Keep the text of what was still open when the budget ran out.
+		for _, f := range w.stack {
+			if f.buf.Len() > 0 {
+				w.lines = append(w.lines, f.buf.String())
+			}
 		}
+	}
+	return w.lines, err
+}
+
+// partWalk is the walk of one story's XML: the frames open, the lines
+// finished, and where in the markup the walk is. Its methods are given the
+// document (d) rather than keep it: kept in the walk, d would go to the
+// heap with the lines walkPart returns, one allocation a document more.
+type partWalk struct {
+	targets map[string]string // the part's hyperlink relationships: id to address
+	lines   []string
+	stack   []*frame
+	links   []linkFrame // hyperlinks open
+	inT     int         // inside w:t (text), counted for safety
+	inRun   int         // inside w:r: w:tab elsewhere is a tab stop definition
+	inPPr   int
+	skip    int // inside content that is not shown: moved-from text, fallbacks
+}
+
+func (w *partWalk) top(k frameKind) *frame {
+	if len(w.stack) > 0 && w.stack[len(w.stack)-1].kind == k {
+		return w.stack[len(w.stack)-1]
+	}
+	return nil
+}
+
+func (w *partWalk) para() *frame { return w.top(framePara) }
+
+// deliver hands a finished line to the frame below, or to the output.
+func (w *partWalk) deliver(d *docx, line string) error {
+	out := &d.out
+	if len(w.stack) == 0 {
+		out.size += len(line) + 2
+		if out.size > out.max {
+			out.full = true
+			w.lines = append(w.lines, line)
+			return errOutputFull
+		}
+		w.lines = append(w.lines, line)
 		return nil
 	}
-	para := func() *frame { return top(framePara) }
-	// deliver hands a finished line to the frame below, or to the output.
-	deliver := func(line string) error {
-		if len(stack) == 0 {
-			d.out.size += len(line) + 2
-			if d.out.size > d.out.max {
-				d.out.full = true
-				lines = append(lines, line)
-				return errOutputFull
-			}
-			lines = append(lines, line)
+	f := w.stack[len(w.stack)-1]
+	switch f.kind {
+	case framePara, frameCell:
+		line = strings.TrimSpace(strings.ReplaceAll(line, "\n", " "))
+		if line == "" {
 			return nil
 		}
-		f := stack[len(stack)-1]
-		switch f.kind {
-		case framePara, frameCell:
-			line = strings.TrimSpace(strings.ReplaceAll(line, "\n", " "))
-			if line == "" {
-				return nil
-			}
-			if f.buf.Len() > 0 {
-				f.buf.WriteByte(' ')
-			}
-			if f.buf.Len()+len(line) > d.out.max {
-				d.out.full = true
-				return errOutputFull
-			}
-			f.buf.WriteString(line)
-		case frameTable:
-			f.cells = append(f.cells, line)
+		if f.buf.Len() > 0 {
+			f.buf.WriteByte(' ')
 		}
+		if f.buf.Len()+len(line) > out.max {
+			out.full = true
+			return errOutputFull
+		}
+		f.buf.WriteString(line)
+	case frameTable:
+		f.cells = append(f.cells, line)
+	}
+	return nil
+}
+
+// appendText adds s to the open paragraph, within the output budget.
+func (w *partWalk) appendText(d *docx, s string) error {
+	p := w.para()
+	if p == nil {
 		return nil
 	}
-	appendText := func(s string) error {
-		p := para()
+	if p.buf.Len()+len(s) > d.out.max {
+		p.buf.WriteString(s[:max(0, d.out.max-p.buf.Len())])
+		d.out.full = true
+		return errOutputFull
+	}
+	p.buf.WriteString(s)
+	return nil
+}
+
+// token takes the next token of the part.
+func (w *partWalk) token(d *docx, tok xml.Token) error {
+	switch t := tok.(type) {
+	case xml.StartElement:
+		if t.Name.Space == nsMC && t.Name.Local == "Fallback" || w.skip > 0 {
+			// mc:Fallback repeats mc:Choice for old readers.
+			w.skip++
+			return nil
+		}
+		if isW(t.Name) {
+			return w.start(d, t)
+		}
+	case xml.EndElement:
+		if w.skip > 0 {
+			w.skip--
+			return nil
+		}
+		if isW(t.Name) {
+			return w.end(d, t)
+		}
+	case xml.CharData:
+		if w.inT > 0 && w.skip == 0 {
+			return w.appendText(d, string(t))
+		}
+	}
+	return nil
+}
+
+// start takes the start of a WordprocessingML element.
+func (w *partWalk) start(d *docx, t xml.StartElement) error {
+	switch t.Name.Local {
+	case "p":
+		w.stack = append(w.stack, &frame{kind: framePara})
+	case "tbl":
+		w.stack = append(w.stack, &frame{kind: frameTable})
+	case "tr":
+		if f := w.top(frameTable); f != nil {
+			f.cells = f.cells[:0]
+		}
+	case "tc":
+		w.stack = append(w.stack, &frame{kind: frameCell})
+	case "pPr":
+		w.inPPr++
+	case "pStyle":
+		if p := w.para(); p != nil && w.inPPr > 0 {
+			p.styleID, _ = wAttr(t, "val")
+		}
+	case "numId":
+		if p := w.para(); p != nil && w.inPPr > 0 {
+			p.numID, _ = wAttr(t, "val")
+			p.hasNum = true
+		}
+	case "ilvl":
+		if p := w.para(); p != nil && w.inPPr > 0 {
+			v, _ := wAttr(t, "val")
+			if i, err := strconv.Atoi(v); err == nil {
+				p.ilvl, p.hasIlvl = i, true
+			}
+		}
+	case "r":
+		w.inRun++
+	case "t":
+		w.inT++
+	case "tab", "ptab":
+		if w.inRun > 0 {
+			return w.appendText(d, "\t")
+		}
+	case "br", "cr":
+		if w.inRun > 0 {
+			return w.appendText(d, "\n")
+		}
+	case "noBreakHyphen":
+		return w.appendText(d, "-")
+	case "moveFrom", "del":
+		w.skip++
+	case "hyperlink":
+		w.startLink(t)
+	}
+	return nil
+}
+
+// end takes the end of a WordprocessingML element.
+func (w *partWalk) end(d *docx, t xml.EndElement) error {
+	switch t.Name.Local {
+	case "p":
+		p := w.para()
 		if p == nil {
 			return nil
 		}
-		if p.buf.Len()+len(s) > d.out.max {
-			p.buf.WriteString(s[:max(0, d.out.max-p.buf.Len())])
-			d.out.full = true
-			return errOutputFull
+		w.stack = w.stack[:len(w.stack)-1]
+		return w.deliver(d, d.paragraphLine(p))
+	case "tc":
+		c := w.top(frameCell)
+		if c == nil {
+			return nil
 		}
-		p.buf.WriteString(s)
-		return nil
+		w.stack = w.stack[:len(w.stack)-1]
+		if tb := w.top(frameTable); tb != nil {
+			// A cell's paragraphs stay apart as CellBreak, on the
+			// row's one line.
+			tb.cells = append(tb.cells, strings.Trim(strings.ReplaceAll(strings.TrimSpace(c.buf.String()), "\n", CellBreak), CellBreak))
+		}
+	case "tr":
+		tb := w.top(frameTable)
+		if tb == nil || len(tb.cells) == 0 {
+			return nil
+		}
+		row := strings.Join(tb.cells, " | ")
+		tb.cells = tb.cells[:0]
+		// The row goes below the table frame.
+		w.stack = w.stack[:len(w.stack)-1]
+		err := w.deliver(d, row)
+		w.stack = append(w.stack, tb)
+		return err
+	case "tbl":
+		if w.top(frameTable) != nil {
+			w.stack = w.stack[:len(w.stack)-1]
+		}
+	case "pPr":
+		w.inPPr--
+	case "r":
+		w.inRun--
+	case "t":
+		w.inT--
+	case "hyperlink":
+		w.endLink()
 	}
+	return nil
+}
 
-	err := d.tokens(name, func(tok xml.Token) error {
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if t.Name.Space == nsMC && t.Name.Local == "Fallback" || skip > 0 {
-				// mc:Fallback repeats mc:Choice for old readers.
-				skip++
-				return nil
-			}
-			if !isW(t.Name) {
-				return nil
-			}
-			switch t.Name.Local {
-			case "p":
-				stack = append(stack, &frame{kind: framePara})
-			case "tbl":
-				stack = append(stack, &frame{kind: frameTable})
-			case "tr":
-				if f := top(frameTable); f != nil {
-					f.cells = f.cells[:0]
-				}
-			case "tc":
-				stack = append(stack, &frame{kind: frameCell})
-			case "pPr":
-				inPPr++
-			case "pStyle":
-				if p := para(); p != nil && inPPr > 0 {
-					p.styleID, _ = wAttr(t, "val")
-				}
-			case "numId":
-				if p := para(); p != nil && inPPr > 0 {
-					p.numID, _ = wAttr(t, "val")
-					p.hasNum = true
-				}
-			case "ilvl":
-				if p := para(); p != nil && inPPr > 0 {
-					v, _ := wAttr(t, "val")
-					if i, err := strconv.Atoi(v); err == nil {
-						p.ilvl, p.hasIlvl = i, true
-					}
-				}
-			case "r":
-				inRun++
-			case "t":
-				inT++
-			case "tab", "ptab":
-				if inRun > 0 {
-					return appendText("\t")
-				}
-			case "br", "cr":
-				if inRun > 0 {
-					return appendText("\n")
-				}
-			case "noBreakHyphen":
-				return appendText("-")
-			case "moveFrom", "del":
-				skip++
-			case "hyperlink":
-				id := ""
-				for _, a := range t.Attr {
-					if a.Name.Local == "id" && (a.Name.Space == nsR || a.Name.Space == nsRStrict) {
-						id = a.Value
-					}
-				}
-				if p := para(); p != nil {
-					links = append(links, linkFrame{url: relTargets[id], para: p, start: p.buf.Len()})
-				}
-			}
-		case xml.EndElement:
-			if skip > 0 {
-				skip--
-				return nil
-			}
-			if !isW(t.Name) {
-				return nil
-			}
-			switch t.Name.Local {
-			case "p":
-				p := para()
-				if p == nil {
-					return nil
-				}
-				stack = stack[:len(stack)-1]
-				return deliver(d.paragraphLine(p))
-			case "tc":
-				c := top(frameCell)
-				if c == nil {
-					return nil
-				}
-				stack = stack[:len(stack)-1]
-				if tb := top(frameTable); tb != nil {
-					// A cell's paragraphs stay apart as CellBreak, on the
-					// row's one line.
-					tb.cells = append(tb.cells, strings.Trim(strings.ReplaceAll(strings.TrimSpace(c.buf.String()), "\n", CellBreak), CellBreak))
-				}
-			case "tr":
-				tb := top(frameTable)
-				if tb == nil || len(tb.cells) == 0 {
-					return nil
-				}
-				row := strings.Join(tb.cells, " | ")
-				tb.cells = tb.cells[:0]
-				// The row goes below the table frame.
-				stack = stack[:len(stack)-1]
-				err := deliver(row)
-				stack = append(stack, tb)
-				return err
-			case "tbl":
-				if top(frameTable) != nil {
-					stack = stack[:len(stack)-1]
-				}
-			case "pPr":
-				inPPr--
-			case "r":
-				inRun--
-			case "t":
-				inT--
-			case "hyperlink":
-				if n := len(links); n > 0 {
-					l := links[n-1]
-					links = links[:n-1]
-					if l.url == "" || l.start > l.para.buf.Len() {
-						return nil
-					}
-					shown := strings.TrimSpace(l.para.buf.String()[l.start:])
-					bare := strings.TrimPrefix(l.url, "mailto:")
-					if shown != "" && !strings.Contains(shown, strings.TrimRight(bare, "/")) {
-						l.para.buf.WriteString(" (" + bare + ")")
-					}
-				}
-			}
-		case xml.CharData:
-			if inT > 0 && skip == 0 {
-				return appendText(string(t))
-			}
-		}
-		return nil
-	})
-	if errors.Is(err, errOutputFull) {
-		// Keep the text of what was still open when the budget ran out.
-		for _, f := range stack {
-			if f.buf.Len() > 0 {
-				lines = append(lines, f.buf.String())
-			}
+// startLink notes where in its paragraph a hyperlink's text starts.
+func (w *partWalk) startLink(t xml.StartElement) {
+	id := ""
+	for _, a := range t.Attr {
+		if a.Name.Local == "id" && (a.Name.Space == nsR || a.Name.Space == nsRStrict) {
+			id = a.Value
 		}
 	}
-	return lines, err
+	if p := w.para(); p != nil {
+		w.links = append(w.links, linkFrame{url: w.targets[id], para: p, start: p.buf.Len()})
+	}
+}
+
+// endLink follows a hyperlink's text with its address when the text does
+// not show it.
+func (w *partWalk) endLink() {
+	n := len(w.links)
+	if n == 0 {
+		return
+	}
+	l := w.links[n-1]
+	w.links = w.links[:n-1]
+	if l.url == "" || l.start > l.para.buf.Len() {
+		return
+	}
+	shown := strings.TrimSpace(l.para.buf.String()[l.start:])
+	bare := strings.TrimPrefix(l.url, "mailto:")
+	if shown != "" && !strings.Contains(shown, strings.TrimRight(bare, "/")) {
+		l.para.buf.WriteString(" (" + bare + ")")
+	}
 }
 
 // paragraphLine is the paragraph's text with its list label, indented two

@@ -1,7 +1,8 @@
 // Package extract is in charge of turning the bytes of one attachment or body
-// part (HTML, PDF, DOCX) into plain text, within limits on size, time and
-// memory. It is not in charge of MIME, of charsets in mail headers, or of
-// what the text means: that is package parser.
+// part (HTML, PDF, DOCX, CSV, XLSX, and scans read by OCR) into plain text,
+// within limits on size, time and memory. It is not in charge of MIME, of
+// charsets in mail headers, or of what the text means: that is package
+// parser.
 //
 // The text it returns is NFKC-normalised, has lines separated by "\n", no
 // trailing spaces on a line, at most one blank line in a row, and no leading
@@ -22,11 +23,13 @@
 //   - Output is cut at Limits.MaxOutput characters; the text so far is
 //     returned together with an error wrapping ErrTruncated, so the caller
 //     keeps the text and records a warning.
-//   - The pdftotext child runs in its own process group (Setpgid). On timeout
-//     or cancellation the whole group is sent SIGKILL (kill(-pgid)), so
-//     nothing it may have started survives; its stdout is read through a cap
-//     of MaxOutput characters, after which the group is killed as well. Its
-//     address space is capped at MaxMemory with prlimit(2) once it has
+//   - Every child (pdftotext; for OCR pdfinfo, pdftoppm and tesseract) runs
+//     through one runner, runChild (child.go), in its own process group
+//     (Setpgid). On timeout or cancellation the whole group is sent SIGKILL
+//     (kill(-pgid)), so nothing it may have started survives; its stdout is
+//     read through a cap (pdftotext's: the bytes of MaxOutput characters,
+//     maxOutputBytes), after which the group is killed as well. Its address
+//     space is capped (pdftotext's at MaxMemory) with prlimit(2) once it has
 //     started and before it is given its input (startCapped).
 //   - DOCX is a zip: the entry count is capped before anything is opened;
 //     only the XML parts we need are read, each through an io.LimitReader

@@ -1,5 +1,9 @@
 package extract
 
+// HTML documents and mail body parts: one bounded text builder
+// (textBuilder) driven by x/net/html's tree, or by its tokenizer for a
+// document nested too deep for the tree (htmlText).
+
 import (
 	"bytes"
 	"fmt"
@@ -272,13 +276,10 @@ func (h *htmlText) start(name string, attrs []html.Attribute) bool {
 	if skipped[name] {
 		return false
 	}
-	if h.tree {
-		// Hidden text (Outlook's preview line) is dropped. Only with a tree:
-		// in a stream an unclosed hidden div would hide the rest.
-		style := strings.ToLower(strings.ReplaceAll(attr(attrs, "style"), " ", ""))
-		if strings.Contains(style, "display:none") || strings.Contains(style, "mso-hide:all") {
-			return false
-		}
+	// Hidden text (Outlook's preview line) is dropped. Only with a tree: in
+	// a stream an unclosed hidden div would hide the rest.
+	if h.tree && hidden(attrs) {
+		return false
 	}
 	switch name {
 	case "br":
@@ -288,66 +289,12 @@ func (h *htmlText) start(name string, attrs []html.Attribute) bool {
 		} else {
 			h.tb.lineBreak()
 		}
-		return true
 	case "p":
-		class := attr(attrs, "class")
-		mso := strings.HasPrefix(strings.ToLower(class), "mso")
-		if len(h.paras) < maxHTMLStack {
-			h.paras = append(h.paras, paraFrame{mso: mso, start: h.tb.b.Len()})
-		}
-		if mso {
-			h.block(1)
-		} else {
-			h.block(2)
-		}
-		return true
+		h.startPara(attrs)
 	case "ol", "ul":
-		if len(h.lists) == 0 && h.listOverflow == 0 {
-			h.block(2)
-		} else {
-			h.block(1)
-		}
-		f := listFrame{ordered: name == "ol", next: 1, format: "decimal"}
-		if n, err := strconv.Atoi(strings.TrimSpace(attr(attrs, "start"))); err == nil {
-			f.next = n
-		}
-		switch attr(attrs, "type") {
-		case "a":
-			f.format = "lowerLetter"
-		case "A":
-			f.format = "upperLetter"
-		case "i":
-			f.format = "lowerRoman"
-		case "I":
-			f.format = "upperRoman"
-		}
-		if len(h.lists) >= maxHTMLStack {
-			// Only the innermost of the lists past the cap is remembered.
-			h.listOverflow++
-			h.overflowList = f
-			return true
-		}
-		h.lists = append(h.lists, f)
-		return true
+		h.startList(name == "ol", attrs)
 	case "li":
-		h.block(1)
-		marker := "- "
-		depth := len(h.lists) + h.listOverflow
-		if len(h.lists) > 0 {
-			f := &h.lists[len(h.lists)-1]
-			if h.listOverflow > 0 {
-				f = &h.overflowList
-			}
-			if n, err := strconv.Atoi(strings.TrimSpace(attr(attrs, "value"))); err == nil {
-				f.next = n
-			}
-			if f.ordered {
-				marker = formatNumber(f.next, f.format) + ". "
-				f.next++
-			}
-		}
-		h.tb.prefix = strings.Repeat("  ", min(max(depth-1, 0), maxIndentLvls)) + marker
-		return true
+		h.startItem(attrs)
 	case "table":
 		h.block(2)
 		if len(h.tables) >= maxHTMLStack {
@@ -355,51 +302,133 @@ func (h *htmlText) start(name string, attrs []html.Attribute) bool {
 		} else {
 			h.tables = append(h.tables, 0)
 		}
-		return true
 	case "tr":
 		h.block(1)
 		if len(h.tables) > 0 {
 			h.tables[len(h.tables)-1] = 0
 		}
-		return true
 	case "td", "th":
-		if len(h.tables) > 0 {
-			cells := &h.tables[len(h.tables)-1]
-			if *cells > 0 && h.cellDepth == 0 {
-				h.tb.space = false
-				h.tb.cellBreak = false
-				h.tb.flush()
-				h.tb.raw(" |")
-				h.tb.atBOL = false
-				h.tb.space = true
-			}
-			*cells++
-		}
-		h.cellDepth++
-		return true
+		h.startCell()
 	case "pre":
 		h.block(2)
 		h.preDepth++
-		return true
 	case "a":
-		href := strings.TrimSpace(attr(attrs, "href"))
-		lower := strings.ToLower(href)
-		if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") && !strings.HasPrefix(lower, "mailto:") {
-			href = ""
+		h.startLink(attrs)
+	default:
+		if paragraph[name] {
+			h.block(2)
+		} else if lineBlocks[name] {
+			h.block(1)
 		}
-		if len(h.anchors) < maxHTMLStack {
-			h.anchors = append(h.anchors, anchorFrame{href: href, start: h.tb.b.Len()})
-		}
-		return true
-	}
-	if paragraph[name] {
-		h.block(2)
-	} else if lineBlocks[name] {
-		h.block(1)
 	}
 	return true
 }
 
+// hidden tells an element styled not to be shown.
+func hidden(attrs []html.Attribute) bool {
+	style := strings.ToLower(strings.ReplaceAll(attr(attrs, "style"), " ", ""))
+	return strings.Contains(style, "display:none") || strings.Contains(style, "mso-hide:all")
+}
+
+// startPara opens a paragraph; Outlook's (class Mso...) are lines, not
+// paragraphs.
+func (h *htmlText) startPara(attrs []html.Attribute) {
+	class := attr(attrs, "class")
+	mso := strings.HasPrefix(strings.ToLower(class), "mso")
+	if len(h.paras) < maxHTMLStack {
+		h.paras = append(h.paras, paraFrame{mso: mso, start: h.tb.b.Len()})
+	}
+	if mso {
+		h.block(1)
+	} else {
+		h.block(2)
+	}
+}
+
+// startList opens a list, numbered from start= in the format type= says.
+func (h *htmlText) startList(ordered bool, attrs []html.Attribute) {
+	if len(h.lists) == 0 && h.listOverflow == 0 {
+		h.block(2)
+	} else {
+		h.block(1)
+	}
+	f := listFrame{ordered: ordered, next: 1, format: "decimal"}
+	if n, err := strconv.Atoi(strings.TrimSpace(attr(attrs, "start"))); err == nil {
+		f.next = n
+	}
+	switch attr(attrs, "type") {
+	case "a":
+		f.format = "lowerLetter"
+	case "A":
+		f.format = "upperLetter"
+	case "i":
+		f.format = "lowerRoman"
+	case "I":
+		f.format = "upperRoman"
+	}
+	if len(h.lists) >= maxHTMLStack {
+		// Only the innermost of the lists past the cap is remembered.
+		h.listOverflow++
+		h.overflowList = f
+		return
+	}
+	h.lists = append(h.lists, f)
+}
+
+// startItem starts a list item with its number (value= sets it) or "- ",
+// indented two spaces per level of lists.
+func (h *htmlText) startItem(attrs []html.Attribute) {
+	h.block(1)
+	marker := "- "
+	depth := len(h.lists) + h.listOverflow
+	if len(h.lists) > 0 {
+		f := &h.lists[len(h.lists)-1]
+		if h.listOverflow > 0 {
+			f = &h.overflowList
+		}
+		if n, err := strconv.Atoi(strings.TrimSpace(attr(attrs, "value"))); err == nil {
+			f.next = n
+		}
+		if f.ordered {
+			marker = formatNumber(f.next, f.format) + ". "
+			f.next++
+		}
+	}
+	h.tb.prefix = strings.Repeat("  ", min(max(depth-1, 0), maxIndentLvls)) + marker
+}
+
+// startCell starts a table cell: " | " after the row's cell before it,
+// unless it is a cell of a table inside a cell.
+func (h *htmlText) startCell() {
+	if len(h.tables) > 0 {
+		cells := &h.tables[len(h.tables)-1]
+		if *cells > 0 && h.cellDepth == 0 {
+			h.tb.space = false
+			h.tb.cellBreak = false
+			h.tb.flush()
+			h.tb.raw(" |")
+			h.tb.atBOL = false
+			h.tb.space = true
+		}
+		*cells++
+	}
+	h.cellDepth++
+}
+
+// startLink notes where a link's text starts, and its address when it is
+// one a reader can follow (http, https, mailto).
+func (h *htmlText) startLink(attrs []html.Attribute) {
+	href := strings.TrimSpace(attr(attrs, "href"))
+	lower := strings.ToLower(href)
+	if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") && !strings.HasPrefix(lower, "mailto:") {
+		href = ""
+	}
+	if len(h.anchors) < maxHTMLStack {
+		h.anchors = append(h.anchors, anchorFrame{href: href, start: h.tb.b.Len()})
+	}
+}
+
+// end handles an end tag.
 func (h *htmlText) end(name string) {
 	switch name {
 	case "p":

@@ -1,5 +1,9 @@
 package extract
 
+// The text of a PDF with a text layer: pdftotext -layout run bounded
+// (runChild, child.go), its output made the package's text, and its exit
+// made an error an operator can act on.
+
 import (
 	"bytes"
 	"context"
@@ -8,11 +12,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
-	"time"
-
-	"github.com/foiwatch/foiwatch/parser/internal/procgroup"
 )
 
 // pdftotextArgs: -layout keeps a list number on the line of its text and
@@ -21,14 +21,12 @@ import (
 // stdout, so no temporary file holds a citizen's letter.
 var pdftotextArgs = []string{"-layout", "-enc", "UTF-8", "-", "-"}
 
-// waitDelay bounds how long Wait waits for the child's pipes after it was
-// killed, in case something it started still holds them.
-const waitDelay = 2 * time.Second
-
 // PDF returns the text of a PDF as `pdftotext -layout` lays it out, with
-// page breaks turned into PageBreak lines. pdftotext (Debian poppler-utils) runs
-// as a child process in its own process group, its address space capped
-// at lim.MaxMemory (see startCapped), killed as a group after lim.Timeout or when ctx ends.
+// page breaks turned into PageBreak lines. pdftotext (Debian poppler-utils)
+// runs through runChild, as the children of OCR do: in its own process
+// group, its address space capped at lim.MaxMemory (see startCapped), its
+// output read up to lim.MaxOutput characters, killed as a group after
+// lim.Timeout, when ctx ends or when its output is over the cap.
 //
 // Errors wrap: ErrToolMissing (no pdftotext: a *ToolMissingError, whose
 // text says what to install), ErrTooLarge (input, or
@@ -49,45 +47,29 @@ func PDF(ctx context.Context, data []byte, lim *Limits) (string, error) {
 	}
 	runCtx, cancel := context.WithTimeout(ctx, l.Timeout)
 	defer cancel()
-	cmd := exec.CommandContext(runCtx, tool, pdftotextArgs...)
-	// Its own process group, so that one kill(-pgid) reaches pdftotext and
-	// anything it forks.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return procgroup.Kill(cmd) }
-	cmd.WaitDelay = waitDelay
-	stderr := &headWriter{max: 4096}
-	cmd.Stderr = stderr
-	// Not StdoutPipe: with a writer, exec copies in its own goroutine and
-	// Wait stops waiting for the pipe WaitDelay after the kill, even if
-	// something outside the group still holds it open.
-	stdout := &headWriter{max: l.maxOutputBytes(), onFull: func() { _ = procgroup.Kill(cmd) }}
-	cmd.Stdout = stdout
-	if err := startCapped(cmd, bytes.NewReader(data), l.MaxMemory); err != nil {
-		if runCtx.Err() != nil {
-			return "", contextError(ctx, runCtx, l)
-		}
-		if isNotFound(err) {
-			return "", toolMissing("pdftotext", err)
-		}
-		return "", fmt.Errorf("extract: starting pdftotext: %w", err)
-	}
-
-	waitErr := cmd.Wait()
-	out, truncated := stdout.bytes()
-	if truncated {
-		return finishPDF(out, l, true)
-	}
-	if runCtx.Err() != nil {
+	r := runChild(runCtx, child{
+		path:   tool,
+		args:   pdftotextArgs,
+		stdin:  bytes.NewReader(data),
+		maxOut: l.maxOutputBytes(),
+		maxMem: l.MaxMemory,
+	})
+	switch {
+	case r.truncated:
+		return finishPDF(r.out, l, true)
+	case runCtx.Err() != nil:
 		return "", contextError(ctx, runCtx, l)
-	}
-	if waitErr != nil {
-		return "", pdftotextError(waitErr, stderr.String(), l)
-	}
-	if len(bytes.Trim(out, " \t\r\n\f\v")) == 0 {
+	case !r.started && isNotFound(r.err):
+		return "", toolMissing("pdftotext", r.err)
+	case !r.started:
+		return "", fmt.Errorf("extract: starting pdftotext: %w", r.err)
+	case r.err != nil:
+		return "", pdftotextError(r.err, r.stderr, l)
+	case len(bytes.Trim(r.out, " \t\r\n\f\v")) == 0:
 		// pdftotext prints only form feeds for pages without text.
 		return "", fmt.Errorf("%w: pdftotext found no text on any page", ErrNoTextLayer)
 	}
-	return finishPDF(out, l, false)
+	return finishPDF(r.out, l, false)
 }
 
 // contextError says why runCtx ended: the caller cancelled ctx, or time ran
@@ -147,54 +129,4 @@ func pdftotextError(waitErr error, stderr string, l Limits) error {
 	default:
 		return fmt.Errorf("%w: pdftotext failed with exit code %d (%s): %w", ErrCorrupt, code, detail, waitErr)
 	}
-}
-
-// headWriter keeps the first max bytes written to it and discards the
-// rest, calling onFull once when something had to be discarded. It always
-// reports success, so the writer is never the one to fail.
-type headWriter struct {
-	mu     sync.Mutex
-	buf    []byte
-	max    int
-	full   bool
-	onFull func()
-}
-
-func (w *headWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	room := w.max - len(w.buf)
-	if room > 0 {
-		w.buf = append(w.buf, p[:min(room, len(p))]...)
-	}
-	if len(p) > room && !w.full {
-		w.full = true
-		if w.onFull != nil {
-			w.onFull()
-		}
-	}
-	return len(p), nil
-}
-
-func (w *headWriter) bytes() ([]byte, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf, w.full
-}
-
-func (w *headWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return string(w.buf)
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	if s == "" {
-		return "no message"
-	}
-	return s
 }

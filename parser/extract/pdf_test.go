@@ -208,6 +208,32 @@ func TestPDFToolMissing(t *testing.T) {
 	}
 }
 
+// TestPDFToolThatCannotStart runs stand-in pdftotexts that are on $PATH
+// but cannot be started: one whose interpreter is gone reads as the tool
+// missing; one that is not a program at all says it could not be started.
+func TestPDFToolThatCannotStart(t *testing.T) {
+	for _, tc := range []struct {
+		name, content string
+		check         func(error) bool
+	}{
+		{"an interpreter that is gone is ErrToolMissing", "#!/nonexistent/sh\n",
+			func(err error) bool { return errors.Is(err, ErrToolMissing) }},
+		{"a file that is not a program is an error starting it", "\x00\x01\x02\x03 not a program",
+			func(err error) bool { return err != nil && strings.Contains(err.Error(), "starting pdftotext") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "pdftotext"), []byte(tc.content), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("PATH", dir)
+			if _, err := PDF(context.Background(), []byte("%PDF-1.4"), nil); !tc.check(err) {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+}
+
 // TestPDFEndlessOutputIsCut runs a stand-in pdftotext that never stops
 // writing: the output cap must stop it and return the text so far.
 func TestPDFEndlessOutputIsCut(t *testing.T) {

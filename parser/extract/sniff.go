@@ -1,5 +1,8 @@
 package extract
 
+// Telling a file's format from its first bytes (Sniff), never from its
+// name or the type its mail part declares.
+
 import (
 	"archive/zip"
 	"bytes"

@@ -1,5 +1,8 @@
 package extract
 
+// The external programs extraction runs (Tools), and the error that says
+// one is not installed (ToolMissingError).
+
 import (
 	"errors"
 	"fmt"
