@@ -683,12 +683,21 @@ func (w *partWalk) deliver(d *docx, line string) error {
 	f := w.stack[len(w.stack)-1]
 	switch f.kind {
 	case framePara, frameCell:
-		line = strings.TrimSpace(strings.ReplaceAll(line, "\n", " "))
+		sep := byte(' ')
+		if f.kind == frameCell {
+			// A cell's paragraphs and line breaks stay its own lines (as
+			// CellBreak once the cell ends): "Kingsbeck Library" and
+			// "Ormsby Library" are two.
+			sep = '\n'
+			line = strings.TrimSpace(line)
+		} else {
+			line = strings.TrimSpace(strings.ReplaceAll(line, "\n", " "))
+		}
 		if line == "" {
 			return nil
 		}
 		if f.buf.Len() > 0 {
-			f.buf.WriteByte(' ')
+			f.buf.WriteByte(sep)
 		}
 		if f.buf.Len()+len(line) > out.max {
 			out.full = true

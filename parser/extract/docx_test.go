@@ -152,7 +152,7 @@ I have reviewed our records and can advise the following:
 9. Office of the Police and Crime Commissioner for Norfolk.
 10. £125,000 per annum.
 Year | Referred | Completed
-2022/23 | 127 (all routes) |
+2022/23 | 127` + CellBreak + `(all routes) |
 Name:	Leah Smith
 Telephone: 01953 424455
 See Previous Funding (https://pcc.police.uk/funding).

@@ -92,18 +92,23 @@ func (t *textBuilder) flush() {
 		t.space = false
 		t.atBOL = true
 	}
-	if t.prefix != "" {
-		t.raw(t.prefix)
-		t.prefix = ""
-		t.space = false
-		t.atBOL = false
-	}
+	// A line break owed inside a cell comes before a list item's mark:
+	// "- TASER 7⏎- TASER X2", not "- TASER 7- TASER X2".
 	if t.cellBreak {
-		if s := t.b.String(); !t.atBOL && s != "" && !strings.HasSuffix(s, "|") && !strings.HasSuffix(s, " ") && !strings.HasSuffix(s, CellBreak) {
+		if s := t.b.String(); !t.atBOL && s != "" && !strings.HasSuffix(s, "|") && !strings.HasSuffix(s, "| ") && !strings.HasSuffix(s, CellBreak) {
 			t.raw(CellBreak)
 			t.space = false
 		}
 		t.cellBreak = false
+	}
+	if t.prefix != "" {
+		if t.space && !t.atBOL && t.b.Len() > 0 && !strings.HasSuffix(t.b.String(), CellBreak) {
+			t.raw(" ") // "| - TASER 7": the cell's space, then the mark
+		}
+		t.raw(t.prefix)
+		t.prefix = ""
+		t.space = false
+		t.atBOL = false
 	}
 	if t.space {
 		if !t.atBOL && t.b.Len() > 0 {
