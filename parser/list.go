@@ -39,6 +39,9 @@ func listIn(lines []string, qstems map[string]bool, mode listMode) (items []stri
 	// delivers most programmes / itself, with two partners:"), then one
 	// name a line.
 	for i := len(ls) - 2; i >= 1; i-- {
+		if _, b := cutBullet(ls[i]); b {
+			continue // "- Closed:": a group's head among the bullets
+		}
 		if strings.HasSuffix(strings.TrimSpace(ls[i]), ":") {
 			if oneItemPerLine(ls[i+1:]) {
 				ls = ls[i:]
@@ -76,6 +79,9 @@ func listIn(lines []string, qstems map[string]bool, mode listMode) (items []stri
 		t, isBullet := cutBullet(l)
 		if bullets >= 2 && !isBullet {
 			continue // a sentence after the bullets explains them
+		}
+		if isBullet && strings.HasSuffix(strings.TrimSpace(t), ":") {
+			continue // "- Transferred to community management:": the head of the bullets under it
 		}
 		if cells := strings.Split(t, " | "); len(cells) > 1 {
 			// A table's row: the name is its first cell; a total is no name.
