@@ -256,7 +256,7 @@ func sameAmounts(cs []moneyCand) bool {
 
 // reNoSpend says no money was spent: "no spend", "nothing was spent",
 // "did not spend any", "no cost".
-var reNoSpend = regexp.MustCompile(`(?i)\b((no|nil|zero) (spend|expenditure|cost|costs|payments?)\b|nothing (was|has been) (spent|paid)|(did|have|has) not (spent|spend|paid|pay)\b)`)
+var reNoSpend = regexp.MustCompile(`(?i)\b((no|nil|zero) (spend|expenditure|cost|costs|payments?)\b|(nothing|no money) (was|has been|were) (spent|paid)|(did|have|has) not (spent|spend|paid|pay)\b)`)
 
 // near tells two amounts of which one rounds the other (within 5%).
 func near(a, b float64) bool {

@@ -304,3 +304,38 @@ func TestTabulateGoesOnOverAPageBreak(t *testing.T) {
 		t.Errorf("two blank lines did not end the table: the test shows nothing")
 	}
 }
+
+func TestReadingMoreForms(t *testing.T) {
+	runReadCases(t, []readCase{
+		{name: "roman numerals number the answers", body: "Please see our answers below.\n\n(i) 150\n\n(ii) £3,200\n\n(iii) Greenway Landscapes Ltd\n",
+			want: map[string]string{"planted": "answered 150", "spend": "answered £3200", "contractors": "answered [Greenway Landscapes Ltd]"}},
+		{name: "a table of records answers with its columns", body: "Please see the table below.\n\nContractor\tSite\tTrees\tCost (£)\nGreenway Landscapes Ltd\tParks\t120\t4,000\nOakfield Arboriculture\tStreets\t80\t2,500\nGreenway Landscapes Ltd\tSchools\t40\t1,200\nTotal\t\t240\t7,700\n",
+			want: map[string]string{"planted": "answered 240", "contractors": "answered [Greenway Landscapes Ltd | Oakfield Arboriculture]"}},
+		{name: "clauses of nothing answer their own questions", body: "Dear Ms Smith\n\nIn 2023/24 no trees were planted by the council, no money was spent on planting trees and no contractors planted trees for the council.\n\nRegards",
+			want: map[string]string{"planted": "answered 0", "spend": "answered £0", "contractors": "answered []"}},
+		{name: "information requested then response", body: "Information requested: the number of trees planted\nResponse: 66 trees.\n\nInformation requested: spend on planting\nResponse: £1,900.\n",
+			want: map[string]string{"planted": "answered 66", "spend": "answered £1900"}},
+		{name: "a question back to the requester answers nothing", body: "1. Do you mean street trees only, or park trees as well?\n2. £500\n3. Greenway Landscapes Ltd\n",
+			want: map[string]string{"planted": "unanswered", "spend": "answered £500"}},
+		{name: "a figure that is the first sentence alone", body: "1. 12. This excludes 4 trees planted by volunteers.\n",
+			want: map[string]string{"planted": "answered 12"}},
+	})
+}
+
+func TestReadingQuestionWords(t *testing.T) {
+	asked := &Asked{Period: "2023/24", Questions: []Question{
+		{Key: "who", Number: 1, Type: TypeText, Text: "Which company maintains the council's trees?"},
+		{Key: "groups", Number: 2, Type: TypeList, Text: "Which groups of residents can ask for a free street tree?"},
+	}}
+	raw := email("", "1. Our own arboricultural team plans the work. Pruning and felling are carried out by Oakfield Arboriculture Ltd.\n\n2. Free street trees are offered to tenants of council homes, to residents of conservation areas and to schools.\n")
+	r, err := Parse(context.Background(), raw, asked, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := show(r.Answers["who"]); got != "answered Oakfield Arboriculture Ltd" {
+		t.Errorf("a question asking which company: %s", got)
+	}
+	if got := show(r.Answers["groups"]); got != "answered [tenants of council homes | residents of conservation areas | schools]" {
+		t.Errorf("a question asking which groups: %s", got)
+	}
+}

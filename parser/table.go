@@ -142,7 +142,11 @@ func tableAt(lines []string, i int) (end int, rows [][]string, kind int) {
 			for c := range cells {
 				cells[c] = strings.TrimSpace(cells[c])
 			}
-			cells = dropInnerEmpty(cells)
+			if len(rows) == 0 || len(cells) != len(rows[0]) {
+				// Tabs that only space the cells out; a row as wide as the
+				// head keeps its empty cells in their places.
+				cells = dropInnerEmpty(cells)
+			}
 			if len(rows) > 0 && len(cells) > 0 && cells[0] == "" {
 				// "\tTamar Aerial Systems": the cell above goes on.
 				prev := rows[len(rows)-1]
