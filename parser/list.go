@@ -181,6 +181,9 @@ func notApplicable(s string) bool {
 // "1,204"), no name.
 func isFigureItem(s string) bool {
 	t := strings.TrimSpace(s)
+	if !strings.ContainsAny(t, "0123456789") {
+		return false
+	}
 	if _, ok := plainFigure(strings.TrimRight(t, ".,;")); ok {
 		return true
 	}
@@ -286,7 +289,7 @@ func listItemsIn(text string, qstems map[string]bool, mode listMode) []string {
 		}
 	}
 	var named, plain, whole []string
-	wholeFrom := pieces
+	var wholeFrom []string // only where the items as written can be the answer
 	switch {
 	case semiList:
 		wholeFrom = semiItems

@@ -39,6 +39,7 @@ type qctx struct {
 	// textStems are the stems of the question's text alone: what it asks,
 	// its aliases aside ("materials budget" is a name for the spend).
 	textStems map[string]bool
+	listMode  listMode // what a list question asks for (listModeOf)
 }
 
 func newQctx(q Question, p period) *qctx {
@@ -48,6 +49,7 @@ func newQctx(q Question, p period) *qctx {
 			c.stems[st] = true
 		}
 	}
+	c.listMode = listModeOf(q)
 	c.textStems = map[string]bool{}
 	for _, st := range contentStems(q.Text) {
 		c.textStems[st] = true
@@ -123,7 +125,7 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 			value, vwhy = Money{Amount: round2(f), Currency: "GBP"}, "an amount without a currency sign: taken as pounds"
 		}
 	case TypeList:
-		if l, ok := listIn(lines, c.stems, listModeOf(c.q)); ok && l != nil {
+		if l, ok := listIn(lines, c.stems, c.listMode); ok && l != nil {
 			value = l
 		}
 	case TypeURL:

@@ -1304,11 +1304,9 @@ func (s *segmenter) prose() {
 			// notices" names the company and counts the notices.
 			taken := map[int]bool{}
 			for _, t := range s.types() {
-				if !proseValue(t, sent, k == 0) {
-					continue
-				}
+				// The words first: reading a value costs more.
 				qi, r, own := s.v.recallBest(sent, func(qi int) bool { return s.qs[qi].Type == t })
-				if qi < 0 || r < s.proseNeed(qi, sent, own) {
+				if qi < 0 || r < s.proseNeed(qi, sent, own) || !proseValue(t, sent, k == 0) {
 					continue
 				}
 				if g == 0 {
@@ -1324,11 +1322,11 @@ func (s *segmenter) prose() {
 			// answers its own question.
 			for _, cl := range noneClauses(sent) {
 				for _, t := range s.types() {
-					if t == TypeText || t == TypeURL || !proseValue(t, cl, false) {
+					if t == TypeText || t == TypeURL {
 						continue
 					}
 					qi, r, own := s.v.recallBest(cl, func(qi int) bool { return s.qs[qi].Type == t && !taken[qi] })
-					if qi < 0 || r < min(s.proseNeed(qi, cl, own), 0.3) {
+					if qi < 0 || r < min(s.proseNeed(qi, cl, own), 0.3) || !proseValue(t, cl, false) {
 						continue
 					}
 					if g == 0 {
@@ -1358,11 +1356,13 @@ func (s *segmenter) types() []QuestionType {
 // proseNeed is how much of question qi a sentence must say to answer it.
 func (s *segmenter) proseNeed(qi int, sent string, own bool) float64 {
 	need := proseRecall[s.qs[qi].Type]
-	if names := namesIn(sent, nil); s.qs[qi].Type == TypeList && own && len(names) >= 2 {
+	if s.qs[qi].Type == TypeList && own {
 		// "Our main providers were A, B, C and D": names after the
 		// question's own word.
-		if at := strings.Index(sent, names[0]); at > 0 && s.v.ownStemIn(sent[:at], qi) {
-			need = 0.25
+		if names := namesIn(sent, nil); len(names) >= 2 {
+			if at := strings.Index(sent, names[0]); at > 0 && s.v.ownStemIn(sent[:at], qi) {
+				need = 0.25
+			}
 		}
 	}
 	if s.qs[qi].Type == TypeText && s.qs[qi].Number == 0 && own {
