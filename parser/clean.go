@@ -35,11 +35,12 @@ func stripQuoted(s string) string {
 			}
 			continue
 		}
-		if reOriginalMarker.MatchString(l) && (i < lastKept || below) {
+		marker := isOriginalMarker(l)
+		if marker && (i < lastKept || below) {
 			continue // "On ... wrote:" above the questions answered under them
 		}
-		cut := reOriginalMarker.MatchString(l) && hasText(out) && !strings.Contains(strings.ToLower(l), "forwarded") ||
-			reHeaderFrom.MatchString(l) && hasText(out) && headerBlockAt(lines, i)
+		cut := marker && hasText(out) && !strings.Contains(strings.ToLower(l), "forwarded") ||
+			mayBeHeaderFrom(l) && reHeaderFrom.MatchString(l) && hasText(out) && headerBlockAt(lines, i)
 		if cut && !below && pointsBelow(out) {
 			// "Please see below the response from our Street Scene
 			// Manager": the answers are in what is forwarded.
@@ -51,6 +52,22 @@ func stripQuoted(s string) string {
 		out = append(out, l)
 	}
 	return strings.Join(out, "\n")
+}
+
+// isOriginalMarker tells reOriginalMarker's line, tried only where one of
+// its words or rules is.
+func isOriginalMarker(l string) bool {
+	lower := asciiLower(l)
+	if !strings.Contains(l, "--") && !strings.Contains(l, "__") && !strings.Contains(lower, "wrote") && !strings.Contains(lower, "forwarded") {
+		return false
+	}
+	return reOriginalMarker.MatchString(l)
+}
+
+// mayBeHeaderFrom is the cheap test before reHeaderFrom.
+func mayBeHeaderFrom(l string) bool {
+	t := strings.TrimLeft(l, " \t*")
+	return len(t) >= 5 && (t[0] == 'F' || t[0] == 'f') && strings.EqualFold(t[:5], "from:")
 }
 
 // headerBlockAt tells an Outlook header block at line i: "From:", then

@@ -135,6 +135,7 @@ type vocab struct {
 	qset   []map[string]bool // per question: its stems as a set
 	qtext  []map[string]bool // per question: the stems of its text alone (no aliases)
 	qaside []map[string]bool // per question: the stems only its parentheses hold
+	rare   float64           // the weight of a stem one question has, or none
 	weight map[string]float64
 	memo   map[string][]string // contentStems of texts already asked about
 }
@@ -196,6 +197,7 @@ func newVocab(qs []Question) *vocab {
 		}
 	}
 	n := float64(len(qs))
+	v.rare = math.Log(1 + n)
 	for st, d := range df {
 		v.weight[st] = math.Log(1 + n/float64(d))
 	}
@@ -208,7 +210,7 @@ func (v *vocab) w(st string) float64 {
 	if x, ok := v.weight[st]; ok {
 		return x
 	}
-	return math.Log(1 + float64(len(v.qs)))
+	return v.rare
 }
 
 // sim says how well s restates or labels question qi, from 0 to 1: how much
