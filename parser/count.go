@@ -495,7 +495,7 @@ func nounAfter(s string, end int, qstems map[string]bool) bool {
 		return false
 	}
 	rest := s[end:min(len(s), end+60)]
-	ws := words(rest, 3)
+	ws := words(rest, 2) // the noun after the figure, not a verb further on ("One scheme was completed")
 	for i, t := range ws {
 		if i > 0 && strings.ContainsAny(rest[ws[i-1].end:t.start], ".,;:()") {
 			break
