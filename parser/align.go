@@ -370,7 +370,7 @@ func (s *segmenter) wordScores(us []*unit, allowed []bool) [][]float64 {
 				h = holdsOf(u.body)
 			}
 			score[i][j] = x * h.fit(s.qs[j].Type)
-			if isTotalLabel(u.label) && (s.qs[j].Type == TypeCount || s.qs[j].Type == TypeMoney) {
+			if (isTotalLabel(u.label) || u.summary) && (s.qs[j].Type == TypeCount || s.qs[j].Type == TypeMoney) {
 				// "Total income" beside "Patient and visitor income": the
 				// total says the question as well and answers it whole.
 				score[i][j] *= 1.3

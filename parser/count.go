@@ -337,8 +337,8 @@ var (
 func countIn(s string, masked spans, qstems map[string]bool) (v int64, ok bool, why string) {
 	var cands []numCand
 	for _, c := range numberCandidates(s) {
-		if c.year || masked.covers(c.start, c.end) || durationAfter(s, c.end, qstems) {
-			continue
+		if c.year || masked.covers(c.start, c.end) || durationAfter(s, c.end, qstems) || reHoursBefore.MatchString(s[max(0, c.start-16):c.start]) {
+			continue // "14 hours 6 minutes (846 minutes)": 6 is a part of the time
 		}
 		cands = append(cands, c)
 	}
@@ -431,6 +431,9 @@ func totalFigure(s string, cands []numCand) (numCand, bool) {
 	}
 	return found[0], true
 }
+
+// reHoursBefore ends "14 hours " before the minutes of one time.
+var reHoursBefore = regexp.MustCompile(`(?i)\b\d+\s*(hours?|hrs?|h)\s*(and\s+)?$`)
 
 // durationAfter tells a figure that counts time ("the last three years",
 // "within 20 working days", "48 hours"), unless time is what the question

@@ -183,6 +183,9 @@ type unit struct {
 	after  bool     // it comes after a line introducing the answers
 	note   string   // a choice made (a table's period column)
 	check  bool     // ... that a person should look at
+	// summary: a table's column summed up (pline.summary), which answers
+	// a question of the whole better than any one row.
+	summary bool
 }
 
 // segmenter holds one reply's lines and the units found in them.
@@ -1180,7 +1183,7 @@ func (s *segmenter) rows() {
 			g = s.group()
 			groups[l.table] = g
 		}
-		s.add(unit{src: srcRow, group: g, label: l.cells[0], body: cellLines(l.cells[1]), line: i, note: l.note, check: l.check})
+		s.add(unit{src: srcRow, group: g, label: l.cells[0], body: cellLines(l.cells[1]), line: i, note: l.note, check: l.check, summary: l.summary})
 	}
 }
 

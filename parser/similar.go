@@ -89,6 +89,12 @@ func init() {
 		k, v, _ := strings.Cut(pair, ":")
 		irregular[k] = v
 	}
+	// Units as they are written short: "800 mins", "Length (m)".
+	for _, pair := range strings.Fields(`mins:minute min:minute hrs:hour hr:hour km:kilometre kms:kilometre
+	m:metre mtrs:metre`) {
+		k, v, _ := strings.Cut(pair, ":")
+		irregular[k] = v
+	}
 	// Nouns whose verb no suffix rule reaches: "decisions" are what one
 	// "decides".
 	for _, pair := range strings.Fields(`decision:decide division:divide provision:provide
@@ -107,8 +113,8 @@ func init() {
 func contentStems(s string) []string {
 	var out []string
 	for _, t := range words(s, 400) {
-		if stopWords[t.w] || len(t.w) < 2 && !isDigits(t.w) {
-			continue
+		if stopWords[t.w] || len(t.w) < 2 && !isDigits(t.w) && irregular[t.w] == "" {
+			continue // a letter alone says nothing, but "(m)" is metres
 		}
 		out = append(out, stemWord(t.w))
 	}
