@@ -170,6 +170,32 @@ func dropDescription(p string) string {
 	return p
 }
 
+// withDescriptor gives a name the lower-case words that end its piece of
+// a list, one or two and no clause ("Canal Road cycleway", "Hallam Street
+// protected lane"), as part of it; "Police referrals only", "X, which is
+// run by", "Y for legal advice" keep the name alone.
+func withDescriptor(piece, name string) string {
+	p := strings.TrimSpace(piece)
+	if !strings.HasPrefix(p, name) {
+		return name
+	}
+	rest := strings.TrimSpace(strings.TrimRight(p[len(name):], ".;:, "))
+	f := strings.Fields(rest)
+	if len(f) == 0 || len(f) > 2 {
+		return name
+	}
+	for _, w := range f {
+		if w[0] < 'a' || w[0] > 'z' || strings.ContainsAny(w, "0123456789()") {
+			return name
+		}
+		switch w {
+		case "only", "alone", "and", "or", "by", "for", "of", "in", "on", "at", "to", "is", "was", "were", "are", "which", "who", "from", "with", "ltd", "also":
+			return name
+		}
+	}
+	return name + " " + strings.Join(f, " ")
+}
+
 // notApplicable tells an answer that opens "Not applicable" or "N/A": no
 // items, as the answer it points to says ("Not applicable - see Q2").
 func notApplicable(s string) bool {
@@ -318,6 +344,7 @@ func listItemsIn(text string, qstems map[string]bool, mode listMode) []string {
 			named = named[:len(named)-1] // "X, which is run by Y": Y
 		}
 		if n := nameIn(p); n != "" {
+			n = withDescriptor(p, n)
 			if it := cleanItem(n, qstems); it != "" && !isFigureItem(it) {
 				named = append(named, it)
 			}
