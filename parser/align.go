@@ -93,12 +93,26 @@ func (al *aligner) pass(take func(*unit) bool, open func(qi int) bool) {
 		if !take(al.groups[g][0]) {
 			continue
 		}
+		var cs []candidate
 		for _, c := range al.s.align(al.groups[g], allowed) {
 			if allowed != nil && !allowed[c.qi] || al.owned(&c) {
 				continue
 			}
 			c.a = al.rd.read(al.ctxs[c.qi], c.u.body)
 			c.value = answerValue(c.a)
+			cs = append(cs, c)
+		}
+		for i := 0; i < len(cs); {
+			j := i + 1
+			for j < len(cs) && cs[j].u == cs[i].u {
+				j++
+			}
+			if j-i > 1 && len(cs[i].u.nums) > 0 {
+				al.shareOut(cs[i:j])
+			}
+			i = j
+		}
+		for _, c := range cs {
 			if c.value > 0 {
 				al.groupScore[g] += c.value * max(c.fit, 0.3)
 			}

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Labels at the start of a line: the number of an item ("5.", "Q5",
@@ -136,8 +137,13 @@ func numberLabel(t string) lineLabel {
 		if n <= 0 {
 			continue
 		}
+		if w == "q" {
+			if l, ok := qRange(n, t[e:]); ok {
+				return l // "Q1 & Q2 - ...", "Q1-Q3:"
+			}
+		}
 		if w == "q" && e < len(t) && (t[e] == '/' || t[e] == '-') {
-			continue // "Q1-Q4", "Q1/2"
+			continue // "Q1-Q4 2024", "Q1/2"
 		}
 		rest := strings.TrimLeft(t[e:], " ")
 		if t[0] >= 'a' && t[0] <= 'z' && rest != "" && rest[0] >= 'a' && rest[0] <= 'z' {
@@ -186,6 +192,9 @@ func numberLabel(t string) lineLabel {
 		return lineLabel{}
 	}
 	rest := t[e:]
+	if l, ok := numberRange(n, rest); ok {
+		return l
+	}
 	switch {
 	case rest == "":
 		return lineLabel{num: n, style: "n", rest: ""}
@@ -237,6 +246,78 @@ func moreNumbers(first int, rest string) ([]int, string) {
 		prev = n
 	}
 	return out, rest[len(m[0]):]
+}
+
+// numberRange reads the rest of "1-3. ...", "1 & 2: ...", "2 and 3) ...":
+// one answer numbered for several questions. The numbers must rise, by
+// at most ten, and a label's stop must follow ("2-3 weeks" is no label).
+func numberRange(n int, rest string) (lineLabel, bool) {
+	if rest == "" || !strings.ContainsRune("-–&a ", rune(rest[0])) && !strings.HasPrefix(rest, "–") {
+		return lineLabel{}, false
+	}
+	more, after := moreNumbers(n, rest)
+	if len(more) == 0 || after == "" || more[len(more)-1]-n > 10 {
+		return lineLabel{}, false
+	}
+	prev := n
+	for _, m := range more {
+		if m <= prev {
+			return lineLabel{}, false
+		}
+		prev = m
+	}
+	var style string
+	switch {
+	case after[0] == '.' && (len(after) == 1 || after[1] == ' ' || after[1] == '\t'):
+		style = "n."
+	case after[0] == ')':
+		style = "n)"
+	case after[0] == ':' && (len(after) == 1 || after[1] == ' '):
+		style = "n:"
+	default:
+		return lineLabel{}, false
+	}
+	return lineLabel{num: n, style: style, more: more, rest: strings.TrimLeft(after[1:], " \t")}, true
+}
+
+// reQRange is the rest of "Q1 & Q2", "Q1-Q3", "Q2/Q3", "Q1 and Q2":
+// every number with its Q.
+var reQRange = regexp.MustCompile(`(?i)^(?:\s*(?:,|and|&|to|-|–|/)\s*q\s*\d{1,2}\b)+`)
+
+// qRange reads the rest of a label of several questions by their Qs, up to
+// the label's stop (":", ".", ")", a dash, or the line's end). Quarters
+// ("Q1-Q4 2024/25") have a year or a period after them, not a stop.
+func qRange(n int, rest string) (lineLabel, bool) {
+	m := reQRange.FindString(rest)
+	if m == "" {
+		return lineLabel{}, false
+	}
+	after := strings.TrimLeft(rest[len(m):], " \t")
+	switch {
+	case after == "":
+	case after[0] == ':' || after[0] == '.' || after[0] == ')':
+		after = after[1:]
+	case strings.HasPrefix(after, "- ") || strings.HasPrefix(after, "– ") || strings.HasPrefix(after, "— "):
+		_, size := utf8.DecodeRuneInString(after)
+		after = after[size:]
+	default:
+		return lineLabel{}, false
+	}
+	if isPeriodLabel(firstField(strings.TrimSpace(after))) {
+		return lineLabel{}, false
+	}
+	more, _ := moreNumbers(n, strings.ReplaceAll(asciiLower(m), "/", "&"))
+	prev := n
+	for _, k := range more {
+		if k <= prev || k-n > 10 {
+			return lineLabel{}, false
+		}
+		prev = k
+	}
+	if len(more) == 0 {
+		return lineLabel{}, false
+	}
+	return lineLabel{num: n, style: "Q", more: more, rest: strings.TrimLeft(after, " \t")}, true
 }
 
 // reMoreNumbers is the rest of "Questions 2, 3 and 4", "Parts 1 to 3".

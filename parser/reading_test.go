@@ -339,3 +339,28 @@ func TestReadingQuestionWords(t *testing.T) {
 		t.Errorf("a question asking which groups: %s", got)
 	}
 }
+
+// One answer given to several questions holds a value for each; each
+// question takes its part.
+func TestReadingOneAnswerToSeveralQuestions(t *testing.T) {
+	runReadCases(t, []readCase{
+		{name: "questions 1 and 5 in one sentence, by their words",
+			body: "Questions 1 and 5\nOf the trees planted in 2023/24, 212 died within a year; 3,400 were planted in all.\n\n3. Green Canopy Ltd\n",
+			want: map[string]string{"planted": "answered 3400", "losses": "answered 212", "contractors": "answered [Green Canopy Ltd]"}},
+		{name: "a numbered range, a count and an amount",
+			body: "1-2. The council planted 3,400 trees, at a cost of £51,000.\n\n3. Green Canopy Ltd\n\n5. 212 trees died within a year.\n",
+			want: map[string]string{"planted": "answered 3400", "spend": "answered £51000", "losses": "answered 212"}},
+		{name: "Qs joined by an ampersand",
+			body: "Q1 & Q2 - 3,400 trees were planted and the total spent was £51,000.\n\nQ3 - Green Canopy Ltd\n",
+			want: map[string]string{"planted": "answered 3400", "spend": "answered £51000", "contractors": "answered [Green Canopy Ltd]"}},
+		{name: "a count and the list that names them",
+			body: "Questions 1 and 3: 3,400 trees were planted by Green Canopy Ltd and Oakfield Landscapes.\n",
+			want: map[string]string{"planted": "answered 3400"}},
+		{name: "a range of days is no label",
+			body: "1. 3,400\n\n2-3 weeks passed before the contractors began.\n",
+			want: map[string]string{"planted": "answered 3400", "spend": "unanswered"}},
+		{name: "quarters are no label",
+			body: "Q1-Q4 2023/24: 3,400 trees were planted.\n",
+			want: map[string]string{"planted": "answered 3400"}},
+	})
+}
