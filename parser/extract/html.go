@@ -537,6 +537,17 @@ func (h *htmlText) walk(n *html.Node, depth int) {
 		if n.Namespace != "" && n.Namespace != "html" {
 			return // svg, math
 		}
+		if (n.Data == "td" || n.Data == "th") && h.cellDepth == 0 && onlyCellOfRow(n) && !hidden(n.Attr) {
+			// A row of one cell is a layout table's (Outlook and case
+			// systems wrap a whole letter in one): its content keeps
+			// its lines and tables, as a div's would.
+			h.block(1)
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				h.walk(c, depth+1)
+			}
+			h.block(1)
+			return
+		}
 		if !h.start(n.Data, n.Attr) {
 			return
 		}
@@ -550,6 +561,19 @@ func (h *htmlText) walk(n *html.Node, depth int) {
 			h.walk(c, depth+1)
 		}
 	}
+}
+
+// onlyCellOfRow tells a td or th that is the one cell of its row.
+func onlyCellOfRow(n *html.Node) bool {
+	if n.Parent == nil || n.Parent.Type != html.ElementNode || n.Parent.Data != "tr" {
+		return false
+	}
+	for c := n.Parent.FirstChild; c != nil; c = c.NextSibling {
+		if c != n && c.Type == html.ElementNode && (c.Data == "td" || c.Data == "th") {
+			return false
+		}
+	}
+	return true
 }
 
 // stream reads data with the tokenizer, keeping no tree. Void elements are
