@@ -230,7 +230,12 @@ func readWordNumber(s string, toks []token, i int) (int64, int, int) {
 			break
 		}
 		if k > i && strings.ContainsAny(s[toks[k-1].end:toks[k].start], ".,;:()") {
-			break
+			// "nine thousand, four hundred and six": the comma of a
+			// figure written out goes on.
+			_, isNum := numberWords[w]
+			if !(strings.TrimSpace(s[toks[k-1].end:toks[k].start]) == "," && isNum && cur == 0 && (toks[k-1].w == "thousand" || toks[k-1].w == "million")) {
+				break
+			}
 		}
 		if n, ok := numberWords[w]; ok {
 			if cur%100 >= 20 && cur%10 == 0 && n < 10 || cur%100 == 0 {
@@ -344,6 +349,7 @@ func countIn(s string, masked spans, qstems map[string]bool) (v int64, ok bool, 
 	}
 	// "Nine (9)", "Twelve hundred and six (1,206)": one figure twice.
 	cands = dedupePairs(s, cands)
+	cands = dropWholes(s, cands)
 	lead := strings.TrimSpace(s)
 	if len(cands) == 0 {
 		if zeroSaid(lead) {
@@ -526,3 +532,71 @@ func figures(c []numCand) string {
 }
 
 func fmtInt(v int64) string { return formatFigure(float64(v)) }
+
+// reOfThe is what stands between a part and its whole: "2,012 of the 2,240
+// incidents", "two of the six agreements", "57 out of 412".
+var reOfThe = regexp.MustCompile(`(?i)^\s+(?:out\s+)?of(?:\s+(?:the|these|those|all|all\s+the|a\s+total\s+of))?\s+$`)
+
+// dropWholes leaves out a figure that is the whole another figure is a part
+// of: the answer is the part.
+func dropWholes(s string, cands []numCand) []numCand {
+	if len(cands) < 2 {
+		return cands
+	}
+	out := cands[:1:1]
+	for i := 1; i < len(cands); i++ {
+		if prev := cands[i-1]; prev.end <= cands[i].start && reOfThe.MatchString(s[prev.end:cands[i].start]) && cands[i].v >= prev.v {
+			continue
+		}
+		out = append(out, cands[i])
+	}
+	return out
+}
+
+// periodClause picks, from an answer that gives a figure for each of
+// several periods in sentences ("In 2023/24 we attended 2,118 and in
+// 2024/25 we attended 2,240"; "2,012 in 2024/25 (1,905 in 2023/24)"), the
+// clause of the period asked. Each clause counted names one period and
+// holds a figure; at least two periods must be named, one of them the
+// asked one.
+func periodClause(s string, asked period) (string, bool) {
+	if asked.zero() || !strings.Contains(s, "20") {
+		return "", false
+	}
+	var hit []string
+	periods := map[period]bool{}
+	for _, cl := range clausesOf(strings.Split(reParenCut.ReplaceAllString(s, "; "), "\n")) {
+		ps := periodsIn(cl.text)
+		if len(ps) == 0 {
+			continue
+		}
+		one := true
+		for _, p := range ps[1:] {
+			one = one && p == ps[0]
+		}
+		if !one || !hasCount(cl.text) {
+			continue
+		}
+		periods[ps[0]] = true
+		if ps[0].matches(asked) {
+			hit = append(hit, cl.text)
+		}
+	}
+	if len(periods) < 2 || len(hit) != 1 {
+		return "", false
+	}
+	return hit[0], true
+}
+
+// reParenCut opens and closes a bracketed aside as a clause of its own.
+var reParenCut = regexp.MustCompile(`\s*[()]\s*`)
+
+// hasCount tells text that holds a figure other than a year.
+func hasCount(s string) bool {
+	for _, c := range numberCandidates(s) {
+		if !c.year {
+			return true
+		}
+	}
+	return false
+}

@@ -252,6 +252,15 @@ func moreNumbers(first int, rest string) ([]int, string) {
 // one answer numbered for several questions. The numbers must rise, by
 // at most ten, and a label's stop must follow ("2-3 weeks" is no label).
 func numberRange(n int, rest string) (lineLabel, bool) {
+	if m := reStopAnd.FindStringSubmatch(rest); m != nil && m[1] == m[3] {
+		// "4) & 5) None", "2. and 3. ..."
+		k, _ := strconv.Atoi(m[2])
+		if k > n && k-n <= 10 {
+			style := "n" + m[1]
+			return lineLabel{num: n, style: style, more: []int{k}, rest: strings.TrimLeft(rest[len(m[0]):], " \t")}, true
+		}
+		return lineLabel{}, false
+	}
 	if rest == "" || !strings.ContainsRune("-–&a ", rune(rest[0])) && !strings.HasPrefix(rest, "–") {
 		return lineLabel{}, false
 	}
@@ -319,6 +328,9 @@ func qRange(n int, rest string) (lineLabel, bool) {
 	}
 	return lineLabel{num: n, style: "Q", more: more, rest: strings.TrimLeft(after, " \t")}, true
 }
+
+// reStopAnd is the rest of "4) & 5)", "2. and 3.": two labels of one answer.
+var reStopAnd = regexp.MustCompile(`^([.)])\s*(?:&|and|,)\s*(\d{1,2})([.)])(?:\s|$)`)
 
 // reMoreNumbers is the rest of "Questions 2, 3 and 4", "Parts 1 to 3".
 var reMoreNumbers = regexp.MustCompile(`^(?:\s*(?:,|and|&|to|-|–)\s*(?:q\s*)?\d{1,2}\b)+`)

@@ -113,7 +113,12 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 	var vwhy string
 	switch c.q.Type {
 	case TypeCount:
-		if v, ok, w := countIn(first, masked, c.stems); ok {
+		// A figure per period in sentences: the asked period's clause.
+		reading, rmasked := first, masked
+		if cl, ok := periodClause(first, c.period); ok {
+			reading, rmasked = cl, repeatSpans(cl, c.words)
+		}
+		if v, ok, w := countIn(reading, rmasked, c.stems); ok {
 			value, vwhy = v, w
 		}
 	case TypeMoney:

@@ -364,3 +364,91 @@ func TestReadingOneAnswerToSeveralQuestions(t *testing.T) {
 			want: map[string]string{"planted": "answered 3400"}},
 	})
 }
+
+func TestReadingPartsOfAnItem(t *testing.T) {
+	runReadCases(t, []readCase{
+		{name: "lettered lines under an item's lead are its list, not answers to questions 1 and 2",
+			body: "1. 418\n\n3. The contractors were:\n   a) Greenway Landscapes Ltd\n   b) Oakfield Tree Care\n\n4. https://www.example.gov.uk/trees\n",
+			want: map[string]string{"planted": "answered 418", "spend": "unanswered", "contractors": "answered [Greenway Landscapes Ltd | Oakfield Tree Care]"}},
+		{name: "a list numbered inside Question N is the item's",
+			body: "Question 3: The names of the contractors\nResponse:\n1. Greenway Landscapes Ltd\n2. Oakfield Tree Care\n3. Birch & Co\n\nQuestion 5: The number of newly planted trees that died\nResponse: 31\n",
+			want: map[string]string{"planted": "unanswered", "contractors": "answered [Greenway Landscapes Ltd | Oakfield Tree Care | Birch & Co]", "losses": "answered 31"}},
+		{name: "two labels of one answer",
+			body: "1) 418\n2) £15,200\n3) Greenway Landscapes Ltd\n4) & 5) None - we have no strategy, and no newly planted trees died.\n",
+			want: map[string]string{"planted": "answered 418", "losses": "answered 0"}},
+	})
+}
+
+func TestReadingFiguresInSentences(t *testing.T) {
+	runReadCases(t, []readCase{
+		{name: "the period asked among periods in one sentence",
+			body: "1. In 2022/23 we planted 2,118 trees and in 2023/24 we planted 2,240.\n",
+			want: map[string]string{"planted": "answered 2240"}},
+		{name: "the part, not the whole it is of",
+			body: "5. 212 of the 2,240 trees planted in 2023/24 died within a year (190 in 2022/23).\n",
+			want: map[string]string{"losses": "answered 212"}},
+		{name: "a figure written out with a comma",
+			body: "1. Two thousand, four hundred and six (2,406).\n",
+			want: map[string]string{"planted": "answered 2406"}},
+	})
+}
+
+func TestReadingReferencesAndDueDates(t *testing.T) {
+	for _, c := range []struct {
+		name, body, ref, due string
+	}{
+		{"a reference 'for your request'", "Thank you for your email. Our reference for your request is GDC/1023/41.\n\nWe will reply by 30 October 2023.", "GDC/1023/41", "2023-10-30"},
+		{"a target date 'for response' without an article", "Request reference: GDC-FOI-23-0312\nDate received: 02/10/2023\nTarget date for response: 30/10/2023\n", "GDC-FOI-23-0312", "2023-10-30"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			raw := strings.Replace(string(email("", c.body)), "Subject: FOI", "Subject: FOI request acknowledgement", 1)
+			r, err := Parse(context.Background(), []byte(raw), treeAsked(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Reference != c.ref || r.StatedDue != c.due {
+				t.Errorf("reference %q due %q; want %q %q", r.Reference, r.StatedDue, c.ref, c.due)
+			}
+		})
+	}
+}
+
+// A question's cell wrapped into the answer column with one space between
+// (pdftotext -layout of a table whose cells are close): the answer's line
+// is cut where its column starts.
+func TestTabulateCutsACellWrappedIntoTheNextColumn(t *testing.T) {
+	// Labels at column 1, questions at 8, answers at 46 and a list's at
+	// 42; the question's third line runs to column 40, one space before
+	// the list's third item.
+	at := func(cells ...any) string {
+		var b []byte
+		for i := 0; i < len(cells); i += 2 {
+			col, text := cells[i].(int), cells[i+1].(string)
+			for len(b) < col {
+				b = append(b, ' ')
+			}
+			b = append(b, text...)
+		}
+		return string(b)
+	}
+	lines := []string{
+		at(1, "No.", 20, "Question", 45, "Response"),
+		at(1, "1", 8, "The number of trees the council", 46, "418"),
+		at(8, "planted in 2023/24"),
+		at(1, "3", 8, "The names of the contractors", 42, "Greenway Landscapes Ltd"),
+		at(8, "that planted trees for the", 42, "Oakfield Tree Care"),
+		at(8, "council over the whole last", 42, "Birch and Sons Ltd"),
+		at(1, "4", 8, "A link to the council's tree", 46, "https://www.example.gov.uk/trees"),
+		at(8, "strategy"),
+	}
+	lines[5] = at(8, "council over the whole of last yr") + " Birch and Sons Ltd"
+	var got string
+	for _, tl := range tabulate(lines, period{}) {
+		if strings.Contains(tl.text, "Oakfield") {
+			got = tl.text
+		}
+	}
+	if !strings.Contains(got, "Birch and Sons Ltd") || strings.Contains(got, "yr Birch") {
+		t.Errorf("row of the contractors: %q; want its answer cell to hold Birch and Sons Ltd apart from the question", got)
+	}
+}

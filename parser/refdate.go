@@ -19,7 +19,7 @@ const refToken = `(?:(?-i:[A-Z][A-Z0-9]{1,5})\s+)?(?:(?:FOI|FOIA|FOIR|FOISA|EIR|
 
 var (
 	// Labels, strongest first.
-	reRefOur   = regexp.MustCompile(`(?i)\bour\s+(?:ref(?:erence)?|case)(?:\s*(?:no|number|num)\b\.?)?\s*(?:is|:|-|–|\.)?\s*(` + refToken + `)`)
+	reRefOur   = regexp.MustCompile(`(?i)\bour\s+(?:ref(?:erence)?|case)(?:\s*(?:no|number|num)\b\.?)?(?:\s+for\s+(?:your|this)\s+(?:request|enquiry|case|application))?\s*(?:is|:|-|–|\.)?\s*(` + refToken + `)`)
 	reRefLabel = regexp.MustCompile(`(?i)\b(?:(?:logged|registered|recorded)\s+(?:it\s+)?(?:under|with|as)\s+(?:the\s+)?(?:reference|ref|case)(?:\s+(?:number|no))?|(?:logged|registered|recorded)\s+(?:it\s+)?as|quote(?:\s+(?:the\s+)?(?:reference|ref))?|(?:foi|foia|request|case|file)\s+(?:ref(?:erence)?|number|no|id)\b\.?|ref(?:erence)?\s*(?:number|no)?\b\.?|reference\s+number\s+is|(?:foi|freedom of information|information)\s+request\s*(?:no\.?|number|ref\.?)?)\s*(?:is|:|-|–|#)?\s*(` + refToken + `)`)
 	reRefYour  = regexp.MustCompile(`(?i)\byour\s+ref(?:erence)?(?:\s*(?:no|number)\b\.?)?\s*[:.\-–]?\s*(` + refToken + `)`)
 	reRefFOI   = regexp.MustCompile(`(?i)\b((?:FOI|FOIA|FOIR|FOISA|EIR|RFI|IR)(?:[/\-_][A-Za-z0-9]+)+|(?:FOI|FOIA|FOIR|FOISA|EIR|RFI|IR)\s+[0-9]+(?:[/\-._][0-9]+)*|(?:FOI|FOIA|FOIR|FOISA|EIR|RFI)\s+[A-Za-z0-9]+(?:[/\-._][A-Za-z0-9]+)+)\b`)
@@ -242,7 +242,7 @@ var (
 		`|(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})` +
 		`|(\d{1,2})[\-/ ]` + monthRe + `[\-/ ](\d{4})` +
 		`|(\d{4})-(\d{2})-(\d{2}))`
-	reDue = regexp.MustCompile(`(?i)\b(no later than|not later than|on or before|by no later than|by|before|until|(?:response |reply )?due(?: (?:on|by|date))?(?: is)?:?|(?:deadline|target(?: response)? date|target)(?: for (?:our|your|the|a|this) (?:request|response|reply))?(?: (?:is|of|to|date|will be))?:?|(?:due|response|reply) date(?: for (?:your|the|a|this) (?:request|response|reply))?(?: is)?:?|extended? (?:the deadline |the date |this |it )?(?:to|until)|new (?:deadline|date|response date)(?: is| of)?:?|working days,? (?:i\.e\.?|which is|that is|this being|being),?)(?:\s+|\s*[.…:]{2,}\s*)(?:\|\s+)?` + dateExpr + `\b`)
+	reDue = regexp.MustCompile(`(?i)\b(no later than|not later than|on or before|by no later than|by|before|until|(?:response |reply )?due(?: (?:on|by|date))?(?: is)?:?|(?:deadline|target(?: response)? date|target)(?: for (?:(?:our|your|the|a|this) )?(?:request|response|reply))?(?: (?:is|of|to|date|will be))?:?|(?:due|response|reply) date(?: for (?:(?:your|the|a|this) )?(?:request|response|reply))?(?: is)?:?|extended? (?:the deadline |the date |this |it )?(?:to|until)|new (?:deadline|date|response date)(?: is| of)?:?|working days,? (?:i\.e\.?|which is|that is|this being|being),?)(?:\s+|\s*[.…:]{2,}\s*)(?:\|\s+)?` + dateExpr + `\b`)
 )
 
 // findDue returns the due date text states, as YYYY-MM-DD: the latest of

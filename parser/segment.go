@@ -253,6 +253,7 @@ func (s *segmenter) add(u unit) {
 // items finds runs of numbered (and of lettered) items and makes a unit of
 // each.
 func (s *segmenter) items() {
+	s.subItems()
 	type item struct{ line, num int }
 	var runs [][]item
 	var cur []item
@@ -321,6 +322,68 @@ func (s *segmenter) items() {
 		for _, u := range us {
 			s.add(u)
 		}
+	}
+}
+
+// subItems makes the lettered lines inside a numbered item its content:
+// "4. The three premises types were:" then "a) Hospitals", "b) Flats".
+// They are a list of the item, not answers to questions 1 and 2, when a
+// lead ending in a colon opens them or the numbering goes on after them.
+// They become bulleted lines, which a list reads one item each.
+func (s *segmenter) subItems() {
+	p := -1 // the last numbered line
+	worded := func(st string) bool { return st == "Question" || st == "Q" }
+	for i := 0; i < len(s.lines); i++ {
+		l := &s.lines[i]
+		// A list numbered 1, 2, 3 inside "Question 4: ... Response:" is
+		// the item's too.
+		inner := p >= 0 && !l.lab.letter && l.lab.num == 1 && worded(s.lines[p].lab.style) && !worded(l.lab.style)
+		if l.lab.num > 0 && !l.lab.letter && !inner {
+			p = i
+			continue
+		}
+		if !l.lab.letter && !inner || l.lab.num != 1 || l.cells != nil || p < 0 || s.lines[p].doc != l.doc {
+			continue
+		}
+		// A run a), b), c) ... (or 1., 2., 3.) on the lines that follow.
+		run := []int{i}
+		for k := i + 1; k < len(s.lines) && s.lines[k].doc == l.doc; k++ {
+			lk := s.lines[k]
+			if lk.blank {
+				continue
+			}
+			same := lk.lab.letter == l.lab.letter && lk.lab.style == l.lab.style
+			if lk.lab.num > 0 && !same {
+				break
+			}
+			if same && lk.lab.num == len(run)+1 && lk.cells == nil {
+				run = append(run, k)
+			}
+		}
+		lead := ""
+		for k := i - 1; k >= p; k-- {
+			if t := strings.TrimSpace(s.lines[k].text); t != "" {
+				lead = t
+				break
+			}
+		}
+		goesOn := false
+		for k := run[len(run)-1] + 1; k < len(s.lines) && s.lines[k].doc == l.doc; k++ {
+			if lk := s.lines[k].lab; lk.num > s.lines[p].lab.num && !lk.letter && (!inner || lk.style == s.lines[p].lab.style) {
+				goesOn = true
+				break
+			}
+		}
+		if len(run) < 2 || !strings.HasSuffix(lead, ":") && !goesOn {
+			continue
+		}
+		for _, k := range run {
+			lk := &s.lines[k]
+			indent := lk.text[:len(lk.text)-len(strings.TrimLeft(lk.text, " \t"))]
+			lk.text = indent + "- " + lk.lab.rest
+			lk.lab = lineLabel{bullet: true, rest: lk.lab.rest}
+		}
+		i = run[len(run)-1]
 	}
 }
 

@@ -74,7 +74,7 @@ func (al *aligner) shareOut(cs []candidate) {
 			if a.Status == StatusUnanswered || a.Status == StatusAnswered && a.Value == nil {
 				continue
 			}
-			pairs = append(pairs, pair{c: ci, k: k, a: a, score: al.s.v.sim(cl.text, c.qi)})
+			pairs = append(pairs, pair{c: ci, k: k, a: a, score: al.ownWords(cl.text, c.qi, cs)})
 		}
 	}
 	if typed == 0 || len(pairs) == 0 {
@@ -99,7 +99,7 @@ func (al *aligner) shareOut(cs []candidate) {
 		used[p.k], usedAs[use{typeOf(p.c), p.k}] = true, true
 	}
 	for i := range pairs {
-		if p := &pairs[i]; p.score >= 0.25 && took[p.c] == 0 && !usedAs[use{typeOf(p.c), p.k}] {
+		if p := &pairs[i]; p.score >= 0.2 && took[p.c] == 0 && !usedAs[use{typeOf(p.c), p.k}] {
 			take(p)
 		}
 	}
@@ -156,4 +156,40 @@ func (al *aligner) shareOut(cs []candidate) {
 		}
 		c.value = answerValue(c.a)
 	}
+}
+
+// ownWords is how much of clause's words are question qi's own among the
+// questions of cs: the words they all share ("AFA incidents attended in
+// 2024/25" of "How many AFA incidents ..." and "How many of the AFA
+// incidents ... were false alarms?") tell neither; "false alarms" tells the
+// second.
+func (al *aligner) ownWords(clause string, qi int, cs []candidate) float64 {
+	v := al.s.v
+	var all, own float64
+	seen := map[string]bool{}
+	for _, st := range v.stems(clause) {
+		x := v.w(st)
+		all += x
+		if seen[st] {
+			continue
+		}
+		seen[st] = true
+		if !v.qset[qi][st] && !v.prefixIn(st, qi) {
+			continue
+		}
+		shared := false
+		for _, c := range cs {
+			if c.qi != qi && (v.qset[c.qi][st] || v.prefixIn(st, c.qi)) {
+				shared = true
+				break
+			}
+		}
+		if !shared {
+			own += x
+		}
+	}
+	if all == 0 {
+		return 0
+	}
+	return own / all
 }

@@ -352,9 +352,9 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 			continue
 		}
 		cells := layoutCells(l)
-		if len(cells) == 1 && blanks == 0 && multi >= 2 && cells[0].col < cols[0].b {
-			// A wrapped line of the first column run into the next, in a
-			// table under way.
+		if len(cells) == 1 && blanks == 0 && multi >= 2 && wrapsInto(cells[0], cols) {
+			// A wrapped line of a column run into the next, in a table
+			// under way.
 			cells = splitOverflow(cells, cols)
 		}
 		cells = mergeInLastColumn(cells, cols)
@@ -441,6 +441,19 @@ func layoutTable(lines []string, i int) (int, [][]string) {
 		rows = append(rows, cur)
 	}
 	return end, rows
+}
+
+// wrapsInto tells a cell that starts in a column before the last (the
+// first, or one off the margin: not a line of prose) and runs past the
+// next column's start.
+func wrapsInto(c layoutCell, cols []span1) bool {
+	end := c.col + utf8.RuneCountInString(c.text)
+	for k := 0; k+1 < len(cols); k++ {
+		if c.col >= cols[k].a-2 && c.col < cols[k+1].a-2 && (k == 0 || c.col >= 2) {
+			return end > cols[k+1].a+1
+		}
+	}
+	return false
 }
 
 // span1 is the span of columns a table column covers.
