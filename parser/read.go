@@ -84,6 +84,9 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 		}
 	}
 	main, note := splitNote(text)
+	if strings.TrimSpace(main) == "" {
+		main, note = text, "" // all of it in brackets: the answer, not a note
+	}
 	first := firstPara(main)
 	if fs := strings.TrimSpace(firstSentence(first)); strings.HasSuffix(fs, "?") && len(sentences(first)) <= 2 {
 		// "Which measure would you like us to use?": a question back to
