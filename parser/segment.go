@@ -762,17 +762,16 @@ func cutLabelled(t string) (label, value string, ok bool) {
 		if j < 0 {
 			// "Booking – Staff request an interpreter ...": a label of a
 			// few words and a dash.
-			d := strings.Index(t, " – ")
+			sep := " – "
+			d := strings.Index(t, sep)
 			if d < 0 {
-				d = strings.Index(t, " - ")
+				sep = " - "
+				d = strings.Index(t, sep)
 			}
 			if d <= 0 || len(strings.Fields(t[:d])) > 4 || strings.ContainsAny(t[:d], "0123456789.,") {
 				return "", "", false
 			}
-			label, value = strings.TrimSpace(t[:d]), strings.TrimSpace(t[d+len(" – "):])
-			if strings.HasPrefix(t[d:], " - ") {
-				value = strings.TrimSpace(t[d+3:])
-			}
+			label, value = strings.TrimSpace(t[:d]), strings.TrimSpace(t[d+len(sep):])
 			if label == "" || value == "" || isHeaderLabel(label) || isValueWords(label) {
 				return "", "", false // "One - Drayton Library was transferred ...": the answer, then why
 			}
