@@ -262,6 +262,12 @@ func (s *segmenter) align(us []*unit, allowed []bool) []candidate {
 // place among the numbered questions; an item whose restated words say
 // another question plainly, and not its own, goes to that one.
 func (s *segmenter) alignNumbered(us []*unit) []candidate {
+	// "1a.", "1b.", "2.": the reply grouped the questions its own way,
+	// so its numbers are not the campaign's and its words weigh more.
+	own := false
+	for _, u := range us {
+		own = own || u.sub
+	}
 	var numbered []int
 	for i, q := range s.qs {
 		if q.Number > 0 {
@@ -281,14 +287,22 @@ func (s *segmenter) alignNumbered(us []*unit) []candidate {
 		}
 		fit := 1.0
 		why := ""
-		if lab := strings.TrimSpace(u.label); lab != "" {
+		lab := strings.TrimSpace(u.label)
+		if lab == "" && len(u.body) > 1 && strings.TrimSpace(u.body[1]) == "" && !hasFigure(u.body[0]) {
+			lab = strings.TrimSpace(u.body[0]) // "2. Complaints received in 2024." then the answer
+		}
+		if lab != "" {
 			b, score, _ := s.v.best(lab)
-			own := 0.0
+			mine := 0.0
 			if qi >= 0 {
-				own = s.v.sim(lab, qi)
+				mine = s.v.sim(lab, qi)
+			}
+			margin := 0.3
+			if own {
+				margin = 0.05
 			}
 			switch {
-			case b >= 0 && b != qi && score >= 0.5 && score > own+0.3 && !used[b]:
+			case b >= 0 && b != qi && score >= 0.5 && score > mine+margin && !used[b]:
 				why = fmt.Sprintf("numbered %d in the reply, but its words are those of question %s", u.num, questionName(s.qs[b]))
 				qi, fit = b, 0.7
 			case qi < 0 && b >= 0 && score >= 0.5:

@@ -22,6 +22,7 @@ type lineLabel struct {
 	rest   string // the line after the label
 	bullet bool   // the line is a bulleted line without a number
 	more   []int  // further numbers of one label: "Questions 2, 3 and 4"
+	sub    byte   // the letter of a part the reply numbered itself: "1a.", "1(b)"
 }
 
 // bulletRunes are the marks of a bulleted line.
@@ -195,6 +196,11 @@ func numberLabel(t string) lineLabel {
 	if l, ok := numberRange(n, rest); ok {
 		return l
 	}
+	if m := reSubPart.FindStringSubmatch(rest); m != nil {
+		// "1a. The number of ...", "1(b) ...": the reply's own parts.
+		letter := m[1] + m[2]
+		return lineLabel{num: n, sub: letter[0], style: "na.", rest: strings.TrimLeft(rest[len(m[0]):], " \t")}
+	}
 	switch {
 	case rest == "":
 		return lineLabel{num: n, style: "n", rest: ""}
@@ -328,6 +334,10 @@ func qRange(n int, rest string) (lineLabel, bool) {
 	}
 	return lineLabel{num: n, style: "Q", more: more, rest: strings.TrimLeft(after, " \t")}, true
 }
+
+// reSubPart is the rest of "1a. ", "1a) ", "1(a) ": a part's letter and
+// its stop.
+var reSubPart = regexp.MustCompile(`^(?:([a-h])[.):]|\(([a-h])\))(?:\s|$)`)
 
 // reStopAnd is the rest of "4) & 5)", "2. and 3.": two labels of one answer.
 var reStopAnd = regexp.MustCompile(`^([.)])\s*(?:&|and|,)\s*(\d{1,2})([.)])(?:\s|$)`)

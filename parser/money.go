@@ -237,7 +237,9 @@ var (
 // last sentence end, ";" or line break before it.
 func clauseBefore(s string, pos int) string {
 	start := 0
-	for _, sep := range []string{". ", "; ", "\n"} {
+	// ": " too: "£386,240 in total: device leasing £211,800": the words
+	// before the colon are the amount's before it.
+	for _, sep := range []string{". ", "; ", "\n", ": "} {
 		if i := strings.LastIndex(s[:pos], sep); i >= 0 && i+len(sep) > start {
 			start = i + len(sep)
 		}

@@ -452,3 +452,14 @@ func TestTabulateCutsACellWrappedIntoTheNextColumn(t *testing.T) {
 		t.Errorf("row of the contractors: %q; want its answer cell to hold Birch and Sons Ltd apart from the question", got)
 	}
 }
+
+func TestReadingARepliesOwnNumbering(t *testing.T) {
+	runReadCases(t, []readCase{
+		{name: "parts numbered 1a, 1b, then 2, 3: the words tell the question",
+			body: "1a. Trees planted in 2023/24.\n\n418 trees were planted.\n\n1b. Spend on planting.\n\n£15,200.\n\n2. Contractors.\n\nGreenway Landscapes Ltd\n\n3. Strategy.\n\nhttps://www.example.gov.uk/trees\n\n4. Newly planted trees that died.\n\n31 died within a year.\n",
+			want: map[string]string{"planted": "answered 418", "spend": "answered £15200", "contractors": "answered [Greenway Landscapes Ltd]", "strategy": "answered https://www.example.gov.uk/trees", "losses": "answered 31"}},
+		{name: "a total before its parts after a colon",
+			body: "2. £15,200 in total: saplings £9,000 and labour £6,200.\n",
+			want: map[string]string{"spend": "answered £15200"}},
+	})
+}

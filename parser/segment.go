@@ -180,6 +180,7 @@ type unit struct {
 	line   int      // its first line
 	end    int      // the line after its span
 	nums   []int    // more numbers it answers ("Questions 2 and 3")
+	sub    bool     // a part the reply numbered itself ("1a."): its numbers are not the campaign's
 	after  bool     // it comes after a line introducing the answers
 	note   string   // a choice made (a table's period column)
 	check  bool     // ... that a person should look at
@@ -190,6 +191,7 @@ type unit struct {
 
 // segmenter holds one reply's lines and the units found in them.
 type segmenter struct {
+	ownNumbers    bool // the run being made numbers parts its own way ("1a.", "1b.")
 	hasUnnumbered bool // the campaign has a question without a number
 	endsAt        map[int]bool
 	lines         []pline
@@ -290,7 +292,8 @@ func (s *segmenter) items() {
 			prev := s.lines[cur[len(cur)-1].line]
 			switch {
 			case l.doc != curDoc,
-				l.lab.num <= prev.lab.num,
+				l.lab.num < prev.lab.num,
+				l.lab.num == prev.lab.num && (l.lab.sub == 0 || l.lab.sub <= prev.lab.sub),
 				l.lab.letter != prev.lab.letter,
 				l.lab.num > prev.lab.num+4 && questionByNumber(s.qs, l.lab.num) < 0:
 				flush()
@@ -309,6 +312,10 @@ func (s *segmenter) items() {
 		}
 		g := s.group()
 		var us []unit
+		s.ownNumbers = false
+		for _, it := range run {
+			s.ownNumbers = s.ownNumbers || s.lines[it.line].lab.sub != 0
+		}
 		for k, it := range run {
 			end := len(s.lines)
 			if k+1 < len(run) {
@@ -434,6 +441,7 @@ func (s *segmenter) itemUnit(i, end int, last bool) unit {
 	l := s.lines[i]
 	u := unit{src: srcItem, num: l.lab.num, letter: l.lab.letter, line: i, note: l.note, check: l.check}
 	u.nums = l.lab.more
+	u.sub = l.lab.sub != 0
 	u.end = i + 1
 	if l.cells != nil {
 		// A numbered table row: the question's cell and the answer's.
@@ -489,6 +497,15 @@ func (s *segmenter) itemUnit(i, end int, last bool) unit {
 		span = span[:len(span)-1]
 	}
 	u.label, u.body = s.splitQuestion(span, qi)
+	if s.ownNumbers && u.label == "" && len(u.body) >= 3 && strings.TrimSpace(u.body[1]) == "" {
+		// "2. Complaints about stop and search received in 2024." and the
+		// answer in a paragraph of its own: a heading in the reply's own
+		// words, which tells the question when the numbers do not.
+		h := strings.TrimSpace(u.body[0])
+		if h != "" && len(strings.Fields(h)) <= 14 && !hasFigure(h) && !isValueWords(strings.TrimRight(h, ".")) && !strings.HasSuffix(h, ":") {
+			u.label, u.body = h, u.body[2:]
+		}
+	}
 	return u
 }
 
@@ -497,6 +514,11 @@ func (s *segmenter) itemUnit(i, end int, last bool) unit {
 func leadsToTable(span []string) bool {
 	// A restated question and at most a table's head under it.
 	if n := len(nonEmpty(span)); n >= 1 && n <= 2 && strings.HasSuffix(strings.TrimSpace(span[0]), "?") {
+		return true
+	}
+	// A restated question or a heading alone, no value in it: "1a. The
+	// number of stop and searches carried out in 2024." over its table.
+	if ne := nonEmpty(span); len(ne) == 1 && !hasFigure(ne[0]) && !isValueWords(strings.Trim(strings.TrimSpace(ne[0]), ".")) && len(strings.Fields(ne[0])) >= 3 {
 		return true
 	}
 	for k := len(span) - 1; k >= 0; k-- {
@@ -787,8 +809,14 @@ func cutLabelled(t string) (label, value string, ok bool) {
 	if isPeriodLabel(label) || isDigits(strings.TrimSpace(label)) || isHeaderLabel(label) {
 		return "", "", false // "2023/24: 37" is a year's figure; "Our ref:" a letter's header
 	}
+	if strings.ContainsAny(label, "£€$") || reGroupedFigure.MatchString(label) {
+		return "", "", false // "£386,240 in total: device leasing £211,800, ...": a value, then its parts
+	}
 	return label, value, true
 }
+
+// reGroupedFigure is a figure written with thousands: "1,204".
+var reGroupedFigure = regexp.MustCompile(`\d,\d{3}\b`)
 
 // isValueWords tells words that are an answer of their own: a number in
 // words, none, yes or no.
