@@ -805,6 +805,10 @@ func isAcronym(s string) bool {
 // cleanItem tidies one item: no bullet, no "and " before it, no full stop
 // after it, and no words of the question trailing a name ("Police
 // referrals only" when referrals were asked is "Police").
+// reItemAmount is an amount after a list item's name: " (£287,000)",
+// " – £1.2m", ": £498,000".
+var reItemAmount = regexp.MustCompile(`(?i)\s*(?:\(\s*£[\d,.]+\s*(?:k|m|bn|million)?\s*\)|(?:\s[-–—]|:)\s*£[\d,.]+\s*(?:k|m|bn|million)?)$`)
+
 func cleanItem(p string, qstems map[string]bool) string {
 	p = strings.TrimSpace(p)
 	p, _ = cutBullet(p)
@@ -820,6 +824,9 @@ func cleanItem(p string, qstems map[string]bool) string {
 		}
 	}
 	p = strings.TrimSpace(strings.TrimRight(p, ".;:, "))
+	if m := reItemAmount.FindStringIndex(p); m != nil && m[0] > 0 {
+		p = strings.TrimSpace(p[:m[0]]) // "Tessellate Digital (£287,000)": the name, not its spend
+	}
 	p = dropDescription(p)
 	f := strings.Fields(p)
 	for len(f) > 1 {

@@ -3,6 +3,8 @@ package parser
 import (
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Read: the fourth stage. The lines aligned to one question become its
@@ -175,7 +177,7 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 	// Not held: unless a value is given first and something else is not
 	// held after it ("12. Figures for 2021/22 are not held").
 	if notHeld(firstChars(main, 1500)) {
-		if value == nil || isEmptyList(value) && !noneUsed(firstSent) || notHeld(firstSent) && !valueIn(c.q.Type, firstSent) || c.q.Type == TypeText {
+		if value == nil || isEmptyList(value) && !noneUsed(firstSent) || notHeld(firstSent) && !valueIn(c.q.Type, firstSent) || c.q.Type == TypeText || noNames(value) {
 			return Answer{Status: StatusNotHeld, Text: a.Text, Note: note}
 		}
 	}
@@ -524,4 +526,20 @@ func partsTotal(lines []string) (value, note string, ok bool) {
 		return "", "", false
 	}
 	return v, "the sum of " + fmtInt(int64(len(parts))) + " figures given per month or quarter: no total was given", true
+}
+
+// noNames tells a list read from words that named nothing: every item
+// starts in lower case ("unable to identify which suppliers are"), the
+// pieces of a sentence that says the list is not held.
+func noNames(v any) bool {
+	l, ok := v.([]string)
+	if !ok || len(l) == 0 {
+		return false
+	}
+	for _, it := range l {
+		if r, _ := utf8.DecodeRuneInString(it); !unicode.IsLower(r) {
+			return false
+		}
+	}
+	return true
 }

@@ -463,3 +463,20 @@ func TestReadingARepliesOwnNumbering(t *testing.T) {
 			want: map[string]string{"spend": "answered £15200"}},
 	})
 }
+
+func TestReadingListsUnderALead(t *testing.T) {
+	runReadCases(t, []readCase{
+		{name: "a list numbered under a sentence's colon is a list, not answers 1 to 3",
+			body: "Dear Ms Smith,\n\nThe council planted 418 trees in 2023/24.\n\nThe contractors that planted trees for the council this year were:\n\n1. Greenway Landscapes Ltd\n2. Oakfield Tree Care\n3. Birch and Sons Ltd\n\nRegards\n",
+			want: map[string]string{"planted": "answered 418", "spend": "unanswered", "contractors": "answered [Greenway Landscapes Ltd | Oakfield Tree Care | Birch and Sons Ltd]"}},
+		{name: "a name's spend after it is not the name",
+			body: "3. Our contractors, by spend:\n  • Greenway Landscapes Ltd (£9,000)\n  • Oakfield Tree Care (£6,200)\n",
+			want: map[string]string{"contractors": "answered [Greenway Landscapes Ltd | Oakfield Tree Care]"}},
+		{name: "a sentence saying the list is not held names nothing",
+			body: "3. Our finance system does not record which firms planted trees, so we are unable to identify which contractors were used. This information is not held.\n",
+			want: map[string]string{"contractors": "not_held"}},
+		{name: "ranks in a table's first column are no question numbers",
+			body: "Question 3: contractors by spend\n\nRank | Contractor | Spend\n1 | Greenway Landscapes Ltd | £9,000\n2 | Oakfield Tree Care | £6,200\n3 | Birch and Sons Ltd | £2,000\n",
+			want: map[string]string{"planted": "unanswered", "spend": "unanswered", "strategy": "unanswered"}},
+	})
+}

@@ -256,6 +256,8 @@ func (s *segmenter) add(u unit) {
 // each.
 func (s *segmenter) items() {
 	s.subItems()
+	s.rankedRows()
+	s.numberedLists()
 	type item struct{ line, num int }
 	var runs [][]item
 	var cur []item
@@ -329,6 +331,89 @@ func (s *segmenter) items() {
 		for _, u := range us {
 			s.add(u)
 		}
+	}
+}
+
+// rankedRows takes the numbers off a table's rows when they are the rows'
+// own (a rank: "1 | Marlow Grange Consulting | £486,200") and not the
+// questions': no row's words fit the question of its number.
+func (s *segmenter) rankedRows() {
+	rows := map[int][]int{} // table -> its numbered lines
+	for i, l := range s.lines {
+		if l.table != 0 && l.cells != nil && l.lab.num > 0 && !l.lab.letter {
+			rows[l.table] = append(rows[l.table], i)
+		}
+	}
+	for _, ls := range rows {
+		if len(ls) < 3 {
+			continue
+		}
+		fits := false
+		for _, i := range ls {
+			l := s.lines[i]
+			if qi := questionByNumber(s.qs, l.lab.num); qi >= 0 && s.v.sim(l.lab.rest, qi) >= 0.2 {
+				fits = true
+				break
+			}
+		}
+		if !fits {
+			for _, i := range ls {
+				s.lines[i].lab = lineLabel{}
+			}
+		}
+	}
+}
+
+// numberedLists makes a numbered run under a lead ending in a colon ("Our
+// five largest suppliers in 2023/24 were:" then "1. Pellow Stratton LLP",
+// "2. ...") a bulleted list, when its items are names, not answers: no
+// figure in any, and none in the words of the question of its number.
+func (s *segmenter) numberedLists() {
+	for i := 0; i < len(s.lines); i++ {
+		l := s.lines[i]
+		if l.lab.num != 1 || l.lab.letter || l.cells != nil || l.lab.sub != 0 || len(l.lab.more) > 0 {
+			continue
+		}
+		lead := ""
+		for k := i - 1; k >= 0 && s.lines[k].doc == l.doc; k-- {
+			if t := strings.TrimSpace(s.lines[k].text); t != "" {
+				lead = t
+				break
+			}
+		}
+		if !strings.HasSuffix(lead, ":") {
+			continue
+		}
+		run := []int{i}
+		for k := i + 1; k < len(s.lines) && s.lines[k].doc == l.doc; k++ {
+			lk := s.lines[k]
+			if lk.blank {
+				break
+			}
+			if lk.lab.num != len(run)+1 || lk.lab.style != l.lab.style || lk.cells != nil {
+				break
+			}
+			run = append(run, k)
+		}
+		names := len(run) >= 2
+		for _, k := range run {
+			lk := s.lines[k]
+			rest := strings.TrimSpace(lk.lab.rest)
+			qi := questionByNumber(s.qs, lk.lab.num)
+			if rest == "" || hasFigure(rest) || len(strings.Fields(rest)) > 8 || qi >= 0 && s.v.sim(rest, qi) >= 0.45 {
+				names = false
+				break
+			}
+		}
+		if !names {
+			continue
+		}
+		for _, k := range run {
+			lk := &s.lines[k]
+			lk.text = "- " + strings.TrimSpace(lk.lab.rest)
+			lk.lab = lineLabel{bullet: true, rest: lk.lab.rest}
+		}
+		i = run[len(run)-1]
 	}
 }
 
@@ -459,7 +544,7 @@ func (s *segmenter) itemUnit(i, end int, last bool) unit {
 	k := i + 1
 	for ; k < end && k < i+200; k++ {
 		n := s.lines[k]
-		if n.table != 0 && n.table != l.table && (leadsToTable(span) || strings.TrimSpace(strings.Join(span, "")) == "") && len(l.lab.more) == 0 {
+		if n.table != 0 && n.table != l.table && (leadsToTable(span) || strings.TrimSpace(strings.Join(span, "")) == "") {
 			// "5." alone, and the table below it.
 			// "The firms are listed in the table below:" and the table.
 			for ; k < end && s.lines[k].table == n.table; k++ {
@@ -1110,8 +1195,8 @@ func (s *segmenter) labelled() {
 			continue
 		}
 		if !ok {
-			if !strings.HasSuffix(t, ":") || len(strings.Fields(t)) > 9 {
-				continue
+			if !strings.HasSuffix(t, ":") || len(strings.Fields(t)) > 9 && !(len(strings.Fields(t)) <= 25 && s.bulletsAfter(i)) {
+				continue // a sentence may lead to a list: "Our five largest suppliers in 2023/24, by spend, were:"
 			}
 			label = strings.TrimSuffix(t, ":")
 			for j := i + 1; j < len(s.lines) && j < i+40; j++ {
@@ -1169,6 +1254,12 @@ func (s *segmenter) labelled() {
 		lastLine = i
 		s.add(unit{src: srcLabelled, group: g, label: label, body: body, line: i, end: max(end, i+1)})
 	}
+}
+
+// bulletsAfter tells a line followed by bulleted lines.
+func (s *segmenter) bulletsAfter(i int) bool {
+	j := s.nextText(i)
+	return j > 0 && s.lines[j].lab.bullet && s.lines[j].doc == s.lines[i].doc
 }
 
 // romanFirsts makes "(i)" the first of a roman run when "(ii)" is the next

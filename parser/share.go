@@ -50,6 +50,15 @@ func clausesOf(body []string) []clause {
 // from its part of the unit's body.
 func (al *aligner) shareOut(cs []candidate) {
 	body := cs[0].u.body
+	rows := 0
+	for _, l := range body {
+		if strings.Contains(l, " | ") {
+			rows++
+		}
+	}
+	if rows >= 2 {
+		return // a table answers by its columns and rows, not by clauses
+	}
 	cls := clausesOf(body)
 	if len(cls) < 2 {
 		return
