@@ -120,7 +120,7 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 	case TypeCount:
 		// A figure per period in sentences: the asked period's clause.
 		reading, rmasked := first, masked
-		if cl, ok := periodClause(first, c.period); ok {
+		if cl, ok := periodClause(first, c.period); ok && !ownPeriod(c.q.Text, c.period) {
 			reading, rmasked = cl, repeatSpans(cl, c.words)
 		}
 		if v, ok, w := countIn(reading, rmasked, c.stems); ok {
@@ -542,4 +542,16 @@ func noNames(v any) bool {
 		}
 	}
 	return true
+}
+
+// ownPeriod tells a question that names a time of its own, not the
+// campaign's period ("closed since 1 April 2020"): a clause of the
+// campaign's period does not answer it.
+func ownPeriod(text string, asked period) bool {
+	for _, p := range periodsIn(text) {
+		if !p.matches(asked) {
+			return true
+		}
+	}
+	return false
 }

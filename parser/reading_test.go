@@ -480,3 +480,11 @@ func TestReadingListsUnderALead(t *testing.T) {
 			want: map[string]string{"planted": "unanswered", "spend": "unanswered", "strategy": "unanswered"}},
 	})
 }
+
+func TestReadingYearColumnsWithANote(t *testing.T) {
+	runReadCases(t, []readCase{
+		{name: "the asked year's column though the last has a note",
+			body: "Please see the table.\n\n | 2022/23 | 2023/24 | 2024/25 (to 30 April)\nTrees planted | 390 | 418 | 35\nNewly planted trees that died | 20 | 31 | 2\n",
+			want: map[string]string{"planted": "answered 418", "losses": "answered 31"}},
+	})
+}

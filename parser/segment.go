@@ -544,7 +544,7 @@ func (s *segmenter) itemUnit(i, end int, last bool) unit {
 	k := i + 1
 	for ; k < end && k < i+200; k++ {
 		n := s.lines[k]
-		if n.table != 0 && n.table != l.table && (leadsToTable(span) || strings.TrimSpace(strings.Join(span, "")) == "") {
+		if n.table != 0 && n.table != l.table && (leadsToTable(span) || strings.TrimSpace(strings.Join(span, "")) == "") && len(l.lab.more) == 0 {
 			// "5." alone, and the table below it.
 			// "The firms are listed in the table below:" and the table.
 			for ; k < end && s.lines[k].table == n.table; k++ {

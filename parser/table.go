@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -890,6 +891,9 @@ func isHeadRow(r []string) bool {
 	named := 0
 	for i, c := range r {
 		c = strings.TrimSpace(c)
+		if m := reHeadNote.FindStringIndex(c); m != nil && m[0] > 0 && isPeriodLabel(c[:m[0]]) {
+			c = c[:m[0]] // "2025/26 (to 30 April)": a period and its note
+		}
 		if c == "" {
 			if i == 0 {
 				continue
@@ -920,6 +924,9 @@ func isHeadRow(r []string) bool {
 	}
 	return isColumnWords(r)
 }
+
+// reHeadNote is a note in brackets after a column's head.
+var reHeadNote = regexp.MustCompile(`\s*\([^()]*\)\s*$`)
 
 // headOverFigures tells a first row of short words without figures over
 // rows whose other cells are mostly figures: the heads of columns of
