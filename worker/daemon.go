@@ -271,14 +271,6 @@ func (d *Daemon) handle(ctx context.Context, dl *queue.Delivery) error {
 	return d.handleLocked(ctx, dl)
 }
 
-// SetRetries replaces the retry schedule (tests make it short).
-func (d *Daemon) SetRetries(backoff []time.Duration) {
-	if d.opts.Work == nil {
-		d.opts.Work = &queue.WorkOptions{}
-	}
-	d.opts.Work.Backoff = backoff
-}
-
 // cursorStore keeps the IMAP cursors in the cursors bucket.
 type cursorStore struct{ b *queue.Bucket }
 

@@ -54,29 +54,12 @@ func (c *common) openWith(ctx context.Context, e *env, o *worker.Options) (*work
 	if err != nil {
 		return nil, err
 	}
-	now, err := clockFromEnv()
+	now, err := processClock()
 	if err != nil {
 		return nil, err
 	}
 	o.Logger, o.Now = log, now
 	return worker.Open(ctx, cfg, o)
-}
-
-// clockFromEnv reads FOIWATCH_CLOCK, an RFC 3339 time the daemon's clock
-// starts at (it then runs at the normal rate). It exists for tests that run
-// foiwatch as a process on dates of their choosing; unset, the clock is the
-// system's.
-func clockFromEnv() (func() time.Time, error) {
-	v := os.Getenv("FOIWATCH_CLOCK")
-	if v == "" {
-		return time.Now, nil
-	}
-	start, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		return nil, fmt.Errorf("FOIWATCH_CLOCK = %q: want an RFC 3339 time", v)
-	}
-	offset := time.Until(start)
-	return func() time.Time { return time.Now().Add(offset) }, nil
 }
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
@@ -104,7 +87,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	now, err := clockFromEnv()
+	now, err := processClock()
 	if err != nil {
 		return err
 	}
