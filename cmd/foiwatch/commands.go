@@ -173,11 +173,11 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	var c common
 	c.register(fs, "text", "warn")
 	campaign := fs.String("campaign", "", "only this campaign")
-	asOf := fs.String("now", "", "the day to compute lateness on (YYYY-MM-DD; default today)")
+	asOf := fs.String("now", "", "the day to count lateness on: "+whenHelp+" (default: now)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	today, err := dayFlag(*asOf)
+	at, given, err := operatorTime("now", *asOf)
 	if err != nil {
 		return err
 	}
@@ -189,22 +189,11 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if err := d.DamageError(); err != nil {
 		return err
 	}
-	rows, err := d.Rows(ctx, *campaign, today)
+	rows, err := d.Rows(ctx, *campaign, deadline.DateOf(nowOr(at, given, d.Now)))
 	if err != nil {
 		return err
 	}
 	return worker.WriteStatus(e.stdout, rows)
-}
-
-func dayFlag(s string) (deadline.Date, error) {
-	if s == "" {
-		return deadline.DateOf(time.Now()), nil
-	}
-	d, err := deadline.ParseDate(s)
-	if err != nil {
-		return deadline.Date{}, usagef("--now %q: want YYYY-MM-DD", s)
-	}
-	return d, nil
 }
 
 func cmdExport(ctx context.Context, e *env, args []string) error {
@@ -215,11 +204,11 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	campaign := fs.String("campaign", "", "only this campaign")
 	replies := fs.Bool("replies", false, "write every stored Reply instead of one row per request")
 	outPath := fs.String("o", "", "write to this file (made readable by its owner only) instead of standard output")
-	asOf := fs.String("now", "", "the day to compute lateness on (YYYY-MM-DD; default today)")
+	asOf := fs.String("now", "", "the day to count lateness on: "+whenHelp+" (default: now)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	today, err := dayFlag(*asOf)
+	at, given, err := operatorTime("now", *asOf)
 	if err != nil {
 		return err
 	}
@@ -256,7 +245,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		err = d.WriteReplies(ctx, bw, *campaign)
 	} else {
 		var rows []worker.Row
-		rows, err = d.Rows(ctx, *campaign, today)
+		rows, err = d.Rows(ctx, *campaign, deadline.DateOf(nowOr(at, given, d.Now)))
 		if err == nil {
 			switch *format {
 			case "csv":
@@ -546,7 +535,7 @@ func cmdEvent(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "event")
 	var c common
 	c.register(fs, "text", "warn")
-	at := fs.String("at", "", "when it happened (YYYY-MM-DD or RFC 3339; default now)")
+	atFlag := fs.String("at", "", "when it happened: "+whenHelp+" (default: now)")
 	note := fs.String("note", "", "a note kept with the event")
 	undo := fs.Bool("undo", false, "remove the event named (by its ID, or the latest of a kind) instead of recording one")
 	force := fs.Bool("force", false, "record it even if it repeats an event of the same kind, moves the due date back or lies in the future")
@@ -557,15 +546,9 @@ func cmdEvent(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 2 {
 		return usagef("want a request and an event (or, with --undo, an event's ID)")
 	}
-	when := time.Now()
-	if *at != "" {
-		if t, err := time.Parse(time.RFC3339, *at); err == nil {
-			when = t
-		} else if d, err := deadline.ParseDate(*at); err == nil {
-			when = d.Time().Add(12 * time.Hour)
-		} else {
-			return usagef("--at %q: want YYYY-MM-DD or an RFC 3339 time", *at)
-		}
+	at, given, err := operatorTime("at", *atFlag)
+	if err != nil {
+		return err
 	}
 	if _, ok := worker.EventKinds[pos[1]]; !ok && !*undo {
 		return usagef("unknown event %q", pos[1])
@@ -583,6 +566,7 @@ func cmdEvent(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s/%s: removed %s of %s (event %s); state %s, due %s\n", s.Campaign, s.Request, gone.Kind, deadline.DateOf(gone.At), gone.ID(), s.State, s.Due)
 		return nil
 	}
+	when := nowOr(at, given, d.Now)
 	s, err := d.RecordEvent(ctx, pos[0], pos[1], when, *note, *force)
 	if err != nil {
 		return err
@@ -598,30 +582,23 @@ func cmdRemind(ctx context.Context, e *env, args []string) error {
 	c.register(fs, "text", "warn")
 	dry := fs.Bool("dry-run", false, "print the reminders instead of sending them")
 	show := fs.Bool("show", false, "with --dry-run: print every letter in full, as it would be sent")
-	nowFlag := fs.String("now", "", "the time to act as if it were (RFC 3339, or YYYY-MM-DD for 09:00 that day)")
+	nowFlag := fs.String("now", "", "the time to act as if it were: "+whenHelp+" (default: now)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *show && !*dry {
 		return usagef("--show goes with --dry-run")
 	}
-	now := time.Now()
-	if *nowFlag != "" {
-		t, err := time.Parse(time.RFC3339, *nowFlag)
-		if err != nil {
-			d, derr := deadline.ParseDate(*nowFlag)
-			if derr != nil {
-				return usagef("--now %q: want an RFC 3339 time or YYYY-MM-DD", *nowFlag)
-			}
-			t = d.Time().Add(9 * time.Hour)
-		}
-		now = t
+	at, given, err := operatorTime("now", *nowFlag)
+	if err != nil {
+		return err
 	}
 	d, err := c.openWith(ctx, e, &worker.Options{UsesSMTP: !*dry})
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	now := nowOr(at, given, d.Now)
 	res, err := d.Remind(ctx, now, *dry)
 	if errors.Is(err, worker.ErrNoSMTP) {
 		return err
