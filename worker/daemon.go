@@ -194,7 +194,11 @@ func newDaemon(cfg Config, cs *Campaigns, q *queue.Queue, o Options) *Daemon {
 		// The config was validated: this is a bug, not an operator's mistake.
 		d.Log.Error("OAuth2 sign-ins", "err", err)
 	}
-	d.letters, _ = loadLetters(cfg.Reminders)
+	var err error
+	if d.letters, err = loadLetters(cfg.Reminders); err != nil {
+		// Validate read them a moment ago: the file changed since.
+		d.Log.Error("reminder letters: the built-in ones are used", "err", err)
+	}
 	return d
 }
 
@@ -366,6 +370,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		if err := d.Q.Work(ctx, d.workOptions(), d.handle); err != nil && ctx.Err() == nil {
+			// Without its consumer the daemon would fetch mail that nothing
+			// processes: it stops, saying why.
+			const why = "the parse workers cannot run, so no message would be processed; stopping"
+			d.Log.Error(why, "err", err)
+			err = fmt.Errorf("%s: %w", why, err)
 			select {
 			case errc <- err:
 			default:

@@ -38,8 +38,10 @@ func (d *Daemon) Reprocess(ctx context.Context, campaign string) (int, error) {
 				var r struct {
 					Campaign string `json:"campaign"`
 				}
-				json.Unmarshal(b, &r)
-				if r.Campaign != "" && r.Campaign != campaign {
+				if err := json.Unmarshal(b, &r); err != nil {
+					// Parsing it again is what mends it, whatever its campaign.
+					d.Log.Warn("stored reply cannot be read; parsing it again", "sha", sha, "err", err)
+				} else if r.Campaign != "" && r.Campaign != campaign {
 					return nil
 				}
 			}

@@ -139,7 +139,7 @@ func (d *Daemon) claim(ctx context.Context, key, holder, due string, now time.Ti
 	}
 	var old reminderRecord
 	if err := json.Unmarshal(b, &old); err != nil {
-		return false, fmt.Errorf("reminder record %s is not valid JSON: %w", key, err)
+		return false, d.markUnreadable(ctx, key, rev, rec, err)
 	}
 	if old.Status != "failed" || now.Before(old.NextAttempt) {
 		return false, nil
@@ -154,6 +154,37 @@ func (d *Daemon) claim(ctx context.Context, key, holder, due string, now time.Ti
 	return err == nil, err
 }
 
+// UnreadableReminderError is a reminder record that cannot be read (not
+// valid JSON: a damaged store, or a hand edit). Whether its email went is
+// unknown, so it is treated as "uncertain": never sent again by itself, and
+// the operator is told, once, as of an email that may have been sent.
+type UnreadableReminderError struct {
+	Key string // campaign.request.stage.digest|chase
+	Err error
+}
+
+func (e *UnreadableReminderError) Error() string {
+	return fmt.Sprintf("reminder record %s cannot be read (%v)", e.Key, e.Err)
+}
+
+func (e *UnreadableReminderError) Unwrap() error { return e.Err }
+
+// markUnreadable replaces the unreadable record of key (at revision rev) by
+// an "uncertain" one, so that it reads as what it is from now on, and
+// returns the *UnreadableReminderError to tell the operator. Another
+// scheduler replacing it first has told them: nil.
+func (d *Daemon) markUnreadable(ctx context.Context, key string, rev uint64, rec reminderRecord, readErr error) error {
+	ue := &UnreadableReminderError{Key: key, Err: readErr}
+	rec.Status, rec.LastError = "uncertain", ue.Error()
+	nb, _ := json.Marshal(rec)
+	if _, err := d.Q.Reminders.Update(ctx, key, nb, rev); errors.Is(err, queue.ErrConflict) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("%w; recording it as uncertain: %w", ue, err)
+	}
+	return ue
+}
+
 // settle records the outcome of a claimed email and returns the record.
 func (d *Daemon) settle(ctx context.Context, key string, now time.Time, sendErr error) (reminderRecord, error) {
 	b, rev, err := d.Q.Reminders.Get(ctx, key)
@@ -161,7 +192,12 @@ func (d *Daemon) settle(ctx context.Context, key string, now time.Time, sendErr 
 		return reminderRecord{}, err
 	}
 	var rec reminderRecord
-	json.Unmarshal(b, &rec)
+	if err := json.Unmarshal(b, &rec); err != nil {
+		// claim wrote it a moment ago: what it held is known, and the
+		// outcome below is what matters; write it whole.
+		d.Log.Error("reminder record unreadable after its claim; recording the outcome afresh", "key", key, "err", err)
+		rec = reminderRecord{Status: "claimed", ClaimedAt: now.UTC(), Attempts: 1}
+	}
 	switch {
 	case sendErr == nil:
 		rec.Status, rec.SentAt, rec.LastError = "sent", now.UTC(), ""
@@ -210,9 +246,15 @@ type SendFailure struct {
 	// next `foiwatch remind` from then on); zero when it is not retried by
 	// itself because the server may have received it.
 	RetryAt time.Time
+	// Unknown: its record could not be read (Err is an
+	// *UnreadableReminderError), so whether it went is not known.
+	Unknown bool
 }
 
 func (f SendFailure) String() string {
+	if f.Unknown {
+		return fmt.Sprintf("%s: %v; whether it was sent is unknown, so it is not sent again by itself: check the sent mail", f.What, f.Err)
+	}
 	if f.RetryAt.IsZero() {
 		return fmt.Sprintf("%s: %v; the server may have received it, so it is not sent again by itself", f.What, f.Err)
 	}
@@ -231,14 +273,30 @@ func (e *SendError) Error() string {
 	return "not sent: " + strings.Join(parts, "; ")
 }
 
+// unreadable records in res, and logs, an email whose record cannot be
+// read (see UnreadableReminderError).
+func (d *Daemon) unreadable(res *RemindResult, fails *[]SendFailure, n Notice, kind string, ue *UnreadableReminderError) {
+	what := "operator digest"
+	if kind == "chase" {
+		what = "chase-up to " + n.Email
+	}
+	d.failure(res, fails, fmt.Sprintf("%s for %s/%s (%s)", what, n.Campaign, n.Request, n.Stage), reminderRecord{}, ue, "campaign", n.Campaign, "request", n.Request)
+}
+
 // failure records a failed email in res and logs it, once.
 func (d *Daemon) failure(res *RemindResult, fails *[]SendFailure, what string, rec reminderRecord, sendErr error, attrs ...any) {
 	f := SendFailure{What: what, Err: sendErr}
+	var ue *UnreadableReminderError
+	f.Unknown = errors.As(sendErr, &ue)
 	if rec.Status == "failed" {
 		f.RetryAt = rec.NextAttempt
 	}
 	*fails = append(*fails, f)
 	res.Errors = append(res.Errors, f.String())
+	if f.Unknown {
+		d.Log.Error(what+": its reminder record cannot be read; not sending it again by itself", append(attrs, "err", sendErr)...)
+		return
+	}
 	if f.RetryAt.IsZero() {
 		d.Log.Error(what+" may have been sent: not sending it again by itself", append(attrs, "err", sendErr)...)
 		return
@@ -258,13 +316,27 @@ func (d *Daemon) Remind(ctx context.Context, now time.Time, dryRun bool) (Remind
 		return res, err
 	}
 	res.Notices = notices
+	var fails []SendFailure
 	if dryRun {
 		for _, n := range notices {
-			if !d.recorded(ctx, reminderKey(n, "digest")) {
-				res.Digest = append(res.Digest, n)
+			kinds := []string{"digest"}
+			if d.Cfg.Reminders.ChaseAuthorities && isChaseStage(n.Stage) {
+				kinds = append(kinds, "chase")
 			}
-			if d.Cfg.Reminders.ChaseAuthorities && isChaseStage(n.Stage) && !d.recorded(ctx, reminderKey(n, "chase")) {
-				res.Chased = append(res.Chased, n)
+			for _, kind := range kinds {
+				done, err := d.recorded(ctx, reminderKey(n, kind))
+				var ue *UnreadableReminderError
+				switch {
+				case errors.As(err, &ue):
+					d.unreadable(&res, &fails, n, kind, ue)
+				case err != nil:
+					return res, err
+				case done:
+				case kind == "digest":
+					res.Digest = append(res.Digest, n)
+				default:
+					res.Chased = append(res.Chased, n)
+				}
 			}
 		}
 		if d.Cfg.SMTP != nil {
@@ -273,18 +345,28 @@ func (d *Daemon) Remind(ctx context.Context, now time.Time, dryRun bool) (Remind
 				from = a.Address
 			}
 			if len(d.Cfg.Reminders.To) > 0 && len(res.Digest) > 0 {
-				res.Letters = append(res.Letters, Letter{Kind: "digest", To: d.Cfg.Reminders.To, Raw: d.digestMessage(append([]Notice(nil), res.Digest...), now, from)})
+				raw, err := d.digestMessage(append([]Notice(nil), res.Digest...), now, from)
+				if err != nil {
+					return res, err
+				}
+				res.Letters = append(res.Letters, Letter{Kind: "digest", To: d.Cfg.Reminders.To, Raw: raw})
 			}
 			for _, n := range res.Chased {
-				res.Letters = append(res.Letters, Letter{Kind: "chase-up", To: []string{n.Email}, Raw: d.chaseMessage(n, now, from)})
+				raw, err := d.chaseMessage(n, now, from)
+				if err != nil {
+					return res, err
+				}
+				res.Letters = append(res.Letters, Letter{Kind: "chase-up", To: []string{n.Email}, Raw: raw})
 			}
+		}
+		if len(fails) > 0 {
+			return res, &SendError{Failures: fails}
 		}
 		return res, nil
 	}
 	if d.Cfg.SMTP == nil {
 		return res, ErrNoSMTP
 	}
-	var fails []SendFailure
 	sender, err := mailbox.NewSender(*d.Cfg.SMTP, d.senderOptions())
 	if err != nil {
 		return res, err
@@ -295,6 +377,10 @@ func (d *Daemon) Remind(ctx context.Context, now time.Time, dryRun bool) (Remind
 		var claimed []Notice
 		for _, n := range notices {
 			ok, err := d.claim(ctx, reminderKey(n, "digest"), holder, n.Due, now)
+			if ue := (*UnreadableReminderError)(nil); errors.As(err, &ue) {
+				d.unreadable(&res, &fails, n, "digest", ue)
+				continue
+			}
 			if err != nil {
 				return res, err
 			}
@@ -303,8 +389,12 @@ func (d *Daemon) Remind(ctx context.Context, now time.Time, dryRun bool) (Remind
 			}
 		}
 		if len(claimed) > 0 {
-			msg := d.digestMessage(claimed, now, sender.From())
-			sendErr := sender.Send(ctx, d.Cfg.Reminders.To, msg)
+			// A letter that cannot be made is a failure that delivered
+			// nothing: recorded "failed", it is tried again later.
+			msg, sendErr := d.digestMessage(claimed, now, sender.From())
+			if sendErr == nil {
+				sendErr = sender.Send(ctx, d.Cfg.Reminders.To, msg)
+			}
 			var rec reminderRecord
 			for _, n := range claimed {
 				if rec, err = d.settle(ctx, reminderKey(n, "digest"), now, sendErr); err != nil {
@@ -330,14 +420,20 @@ func (d *Daemon) Remind(ctx context.Context, now time.Time, dryRun bool) (Remind
 			}
 			key := reminderKey(n, "chase")
 			ok, err := d.claim(ctx, key, holder, n.Due, now)
+			if ue := (*UnreadableReminderError)(nil); errors.As(err, &ue) {
+				d.unreadable(&res, &fails, n, "chase", ue)
+				continue
+			}
 			if err != nil {
 				return res, err
 			}
 			if !ok {
 				continue
 			}
-			msg := d.chaseMessage(n, now, sender.From())
-			sendErr := sender.Send(ctx, []string{n.Email}, msg)
+			msg, sendErr := d.chaseMessage(n, now, sender.From())
+			if sendErr == nil {
+				sendErr = sender.Send(ctx, []string{n.Email}, msg)
+			}
 			rec, err := d.settle(ctx, key, now, sendErr)
 			if err != nil {
 				return res, err
@@ -361,14 +457,22 @@ func isChaseStage(s deadline.Stage) bool {
 	return s == deadline.Late || s == deadline.VeryLate
 }
 
-func (d *Daemon) recorded(ctx context.Context, key string) bool {
+// recorded reports whether the email of key was sent or is being sent, or
+// may have been (what a dry run leaves out); a record that cannot be read
+// is an *UnreadableReminderError: whether it went is unknown.
+func (d *Daemon) recorded(ctx context.Context, key string) (bool, error) {
 	b, _, err := d.Q.Reminders.Get(ctx, key)
+	if errors.Is(err, queue.ErrNotFound) {
+		return false, nil
+	}
 	if err != nil {
-		return false
+		return false, fmt.Errorf("reminder record %s: %w", key, err)
 	}
 	var rec reminderRecord
-	json.Unmarshal(b, &rec)
-	return rec.Status != "failed"
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return true, &UnreadableReminderError{Key: key, Err: err}
+	}
+	return rec.Status != "failed", nil
 }
 
 func holderID() string {
@@ -420,7 +524,7 @@ func newMessageID(domainFrom string) string {
 // digestMessage is the operator digest: plain text (the digest template)
 // and HTML (a table), or the text alone when the template is the
 // operator's own.
-func (d *Daemon) digestMessage(ns []Notice, now time.Time, from string) []byte {
+func (d *Daemon) digestMessage(ns []Notice, now time.Time, from string) ([]byte, error) {
 	sort.SliceStable(ns, func(i, j int) bool { return ns[i].Stage > ns[j].Stage })
 	data := DigestData{Date: deadline.DateOf(now).String()}
 	for _, n := range ns {
@@ -438,7 +542,9 @@ func (d *Daemon) digestMessage(ns []Notice, now time.Time, from string) []byte {
 	if err := d.letterTemplates().digest.Execute(&text, data); err != nil {
 		d.Log.Error("digest template failed; sending the built-in digest", "err", err)
 		text.Reset()
-		defaultDigestLetter.Execute(&text, data)
+		if err := defaultDigestLetter.Execute(&text, data); err != nil {
+			return nil, fmt.Errorf("the built-in digest letter: %w", err)
+		}
 	}
 
 	var h gomail.Header
@@ -453,10 +559,12 @@ func (d *Daemon) digestMessage(ns []Notice, now time.Time, from string) []byte {
 	h.SetMessageID(newMessageID(from))
 	h.Set("Auto-Submitted", "auto-generated")
 	if d.letterTemplates().customDigest {
-		return singlePart(h, tidyLetter(text.String()))
+		return singlePart(h, tidyLetter(text.String())), nil
 	}
 	var html bytes.Buffer
-	digestHTML.Execute(&html, ns)
+	if err := digestHTML.Execute(&html, ns); err != nil {
+		return nil, fmt.Errorf("the digest's HTML table: %w", err)
+	}
 	return alternative(h, tidyLetter(text.String()), html.String())
 }
 
@@ -472,7 +580,7 @@ func (d *Daemon) letterTemplates() letterTemplates {
 // thread, quotes the reference, the date sent and the date due, cites the
 // campaign's law, is signed by the requester and asks for replies at the
 // request's reply_to where it has one.
-func (d *Daemon) chaseMessage(n Notice, now time.Time, from string) []byte {
+func (d *Daemon) chaseMessage(n Notice, now time.Time, from string) ([]byte, error) {
 	law := laws[n.law]
 	if law.Key == "" {
 		law = laws[LawFOIA]
@@ -484,7 +592,9 @@ func (d *Daemon) chaseMessage(n Notice, now time.Time, from string) []byte {
 	if err := d.letterTemplates().chase.Execute(&text, data); err != nil {
 		d.Log.Error("chase-up template failed; sending the built-in chase-up", "campaign", n.Campaign, "request", n.Request, "err", err)
 		text.Reset()
-		defaultChaseLetter.Execute(&text, data)
+		if err := defaultChaseLetter.Execute(&text, data); err != nil {
+			return nil, fmt.Errorf("the built-in chase-up letter: %w", err)
+		}
 	}
 
 	var h gomail.Header
@@ -510,7 +620,7 @@ func (d *Daemon) chaseMessage(n Notice, now time.Time, from string) []byte {
 		h.Set("In-Reply-To", id)
 		h.Set("References", id)
 	}
-	return singlePart(h, tidyLetter(text.String()))
+	return singlePart(h, tidyLetter(text.String())), nil
 }
 
 func mustAddr(configured, fallback string) *gomail.Address {
@@ -520,22 +630,29 @@ func mustAddr(configured, fallback string) *gomail.Address {
 	return &gomail.Address{Address: fallback}
 }
 
-func alternative(h gomail.Header, text, html string) []byte {
+// alternative is a multipart/alternative message of text and html. Its
+// errors are the header's (the buffer takes every write): an empty message
+// must not be sent in its place.
+func alternative(h gomail.Header, text, html string) ([]byte, error) {
 	var buf bytes.Buffer
 	w, err := gomail.CreateInlineWriter(&buf, h)
 	if err != nil {
-		return nil
+		return nil, fmt.Errorf("digest: %w", err)
 	}
 	for _, p := range []struct{ ct, body string }{{"text/plain", text}, {"text/html", html}} {
 		var ph gomail.InlineHeader
 		ph.SetContentType(p.ct, map[string]string{"charset": "utf-8"})
 		pw, err := w.CreatePart(ph)
 		if err != nil {
-			return nil
+			return nil, fmt.Errorf("digest: %s part: %w", p.ct, err)
 		}
 		io.WriteString(pw, p.body)
-		pw.Close()
+		if err := pw.Close(); err != nil {
+			return nil, fmt.Errorf("digest: %s part: %w", p.ct, err)
+		}
 	}
-	w.Close()
-	return buf.Bytes()
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("digest: %w", err)
+	}
+	return buf.Bytes(), nil
 }
