@@ -74,10 +74,9 @@ var anchorKeys = func() *keySet {
 	return newKeySet(all)
 }()
 
-// isAnchor tells a line that introduces the answers: a phrase of reAnchor,
-// or a heading "Our response", "Responses", "Answers" alone on its line.
-func isAnchor(t string) bool { return isAnchorLower(t, asciiLower(t)) }
-
+// isAnchorLower tells a line that introduces the answers: a phrase of
+// reAnchor, or a heading "Our response", "Responses", "Answers" alone on its
+// line. lower is t in lower case.
 func isAnchorLower(t, lower string) bool {
 	switch strings.TrimRight(lower, " :") {
 	case "our response", "our responses", "responses", "answers", "our answers", "response", "answer", "our reply", "answers are":

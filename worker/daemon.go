@@ -57,7 +57,9 @@ type Options struct {
 // Daemon is foiwatch with its state open: the queue, the campaigns, the
 // store and the processor. Operator commands use it as well as `run`.
 type Daemon struct {
-	Cfg       Config
+	Cfg Config
+	// Q is the queue. The CLI goes through the Daemon's methods (the
+	// queue's rules stay in worker); tests reach it directly.
 	Q         *queue.Queue
 	Campaigns *Campaigns
 	Store     *Store
@@ -148,28 +150,6 @@ func prepare(cfg Config, opts *Options) (Config, *Campaigns, Options, error) {
 		o.Logger.Warn("campaigns: " + g + " matches no file yet; its replies would wait unmatched (a campaign file added there is read on SIGHUP)")
 	}
 	return cfg, cs, o, nil
-}
-
-// NewWith builds a Daemon from parts already open (the demo).
-func NewWith(cfg Config, cs *Campaigns, q *queue.Queue, opts *Options) *Daemon {
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	d := newDaemon(cfg.WithDefaults(), cs, q, o)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := d.initCampaigns(ctx, cs); err != nil {
-		d.Log.Error("send records not read; requests sent by foiwatch send show as not sent", "err", err)
-		d.reload.files, d.reload.sends = cs, map[string]sendRecord{}
-	}
-	return d
 }
 
 func newDaemon(cfg Config, cs *Campaigns, q *queue.Queue, o Options) *Daemon {

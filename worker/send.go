@@ -125,7 +125,7 @@ func overlaySends(cs *Campaigns, recs map[string]sendRecord) *Campaigns {
 		}
 		list[i] = &cc
 	}
-	return NewCampaigns(list...)
+	return newCampaigns(list...)
 }
 
 // SendOptions say what Send sends.

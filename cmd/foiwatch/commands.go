@@ -388,7 +388,7 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 	// Each ID names one message, which may have several entries.
 	var groups [][]queue.FailedEntry
 	if *all {
-		list, err := d.Q.Failed(ctx)
+		list, err := d.FailedEntries(ctx)
 		if err != nil {
 			return err
 		}
@@ -412,7 +412,7 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 	}
 	switch action {
 	case "list":
-		list, err := d.Q.Failed(ctx)
+		list, err := d.FailedEntries(ctx)
 		if err != nil {
 			return err
 		}
@@ -435,7 +435,7 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 		}
 	case "drop":
 		for _, f := range groups[0] {
-			if err := d.Q.DropFailed(ctx, f.ID); err != nil {
+			if err := d.DropFailed(ctx, f.ID); err != nil {
 				return err
 			}
 		}
@@ -459,11 +459,11 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 				}
 				return fmt.Errorf("%s cannot be replayed: no message was stored for it (see foiwatch failed show %[1]s); drop it with foiwatch failed drop %[1]s", short(worker.FailedSHA(latest)))
 			}
-			if err := d.Q.Replay(ctx, latest.ID); err != nil {
+			if err := d.ReplayFailed(ctx, latest.ID); err != nil {
 				return fmt.Errorf("replay %s: %w", short(worker.FailedSHA(latest)), err)
 			}
 			for _, f := range g[:len(g)-1] {
-				if err := d.Q.DropFailed(ctx, f.ID); err != nil {
+				if err := d.DropFailed(ctx, f.ID); err != nil {
 					return err
 				}
 			}
@@ -472,7 +472,7 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 		if skipped > 0 {
 			fmt.Fprintf(e.stdout, "skipped %d that cannot be replayed: no message was stored for them (see foiwatch failed show ID)\n", skipped)
 		}
-		if d.Q.Embedded() {
+		if d.RunsStore() {
 			// No daemon is running (this process runs the store): process
 			// what was replayed now, without fetching mail.
 			res, err := d.ProcessQueued(ctx)
@@ -519,7 +519,7 @@ func cmdReprocess(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "queued %d messages to be parsed again (parser version %d)\n", n, parser.Version)
-	if d.Q.Embedded() {
+	if d.RunsStore() {
 		res, err := d.ProcessQueued(ctx)
 		if err != nil {
 			return err
