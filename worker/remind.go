@@ -309,148 +309,173 @@ func (d *Daemon) failure(res *RemindResult, fails *[]SendFailure, what string, r
 // chase_authorities is on, a chase-up to each authority that is late. With
 // dryRun it sends and records nothing and returns what it would send.
 func (d *Daemon) Remind(ctx context.Context, now time.Time, dryRun bool) (RemindResult, error) {
-	today := deadline.DateOf(now)
 	var res RemindResult
-	notices, err := d.Notices(ctx, today)
+	notices, err := d.Notices(ctx, deadline.DateOf(now))
 	if err != nil {
 		return res, err
 	}
 	res.Notices = notices
 	var fails []SendFailure
 	if dryRun {
-		for _, n := range notices {
-			kinds := []string{"digest"}
-			if d.Cfg.Reminders.ChaseAuthorities && isChaseStage(n.Stage) {
-				kinds = append(kinds, "chase")
-			}
-			for _, kind := range kinds {
-				done, err := d.recorded(ctx, reminderKey(n, kind))
-				var ue *UnreadableReminderError
-				switch {
-				case errors.As(err, &ue):
-					d.unreadable(&res, &fails, n, kind, ue)
-				case err != nil:
-					return res, err
-				case done:
-				case kind == "digest":
-					res.Digest = append(res.Digest, n)
-				default:
-					res.Chased = append(res.Chased, n)
-				}
-			}
-		}
-		if d.Cfg.SMTP != nil {
-			from := ""
-			if a, err := mail.ParseAddress(d.Cfg.SMTP.From); err == nil {
-				from = a.Address
-			}
-			if len(d.Cfg.Reminders.To) > 0 && len(res.Digest) > 0 {
-				raw, err := d.digestMessage(append([]Notice(nil), res.Digest...), now, from)
-				if err != nil {
-					return res, err
-				}
-				res.Letters = append(res.Letters, Letter{Kind: "digest", To: d.Cfg.Reminders.To, Raw: raw})
-			}
-			for _, n := range res.Chased {
-				raw, err := d.chaseMessage(n, now, from)
-				if err != nil {
-					return res, err
-				}
-				res.Letters = append(res.Letters, Letter{Kind: "chase-up", To: []string{n.Email}, Raw: raw})
-			}
-		}
-		if len(fails) > 0 {
-			return res, &SendError{Failures: fails}
-		}
-		return res, nil
+		err = d.remindDry(ctx, now, &res, &fails)
+	} else {
+		err = d.remindSend(ctx, now, &res, &fails)
 	}
-	if d.Cfg.SMTP == nil {
-		return res, ErrNoSMTP
-	}
-	sender, err := mailbox.NewSender(*d.Cfg.SMTP, d.senderOptions())
 	if err != nil {
 		return res, err
-	}
-	holder := holderID()
-
-	if len(d.Cfg.Reminders.To) > 0 {
-		var claimed []Notice
-		for _, n := range notices {
-			ok, err := d.claim(ctx, reminderKey(n, "digest"), holder, n.Due, now)
-			if ue := (*UnreadableReminderError)(nil); errors.As(err, &ue) {
-				d.unreadable(&res, &fails, n, "digest", ue)
-				continue
-			}
-			if err != nil {
-				return res, err
-			}
-			if ok {
-				claimed = append(claimed, n)
-			}
-		}
-		if len(claimed) > 0 {
-			// A letter that cannot be made is a failure that delivered
-			// nothing: recorded "failed", it is tried again later.
-			msg, sendErr := d.digestMessage(claimed, now, sender.From())
-			if sendErr == nil {
-				sendErr = sender.Send(ctx, d.Cfg.Reminders.To, msg)
-			}
-			var rec reminderRecord
-			for _, n := range claimed {
-				if rec, err = d.settle(ctx, reminderKey(n, "digest"), now, sendErr); err != nil {
-					return res, err
-				}
-			}
-			if sendErr != nil {
-				d.failure(&res, &fails, "operator digest", rec, sendErr, "requests", len(claimed))
-			} else {
-				res.Digest = claimed
-				for _, n := range claimed {
-					d.Metrics.reminder(string(n.Stage))
-				}
-				d.Log.Info("operator digest sent", "requests", len(claimed), "to", strings.Join(d.Cfg.Reminders.To, ","))
-			}
-		}
-	}
-
-	if d.Cfg.Reminders.ChaseAuthorities {
-		for _, n := range notices {
-			if !isChaseStage(n.Stage) {
-				continue
-			}
-			key := reminderKey(n, "chase")
-			ok, err := d.claim(ctx, key, holder, n.Due, now)
-			if ue := (*UnreadableReminderError)(nil); errors.As(err, &ue) {
-				d.unreadable(&res, &fails, n, "chase", ue)
-				continue
-			}
-			if err != nil {
-				return res, err
-			}
-			if !ok {
-				continue
-			}
-			msg, sendErr := d.chaseMessage(n, now, sender.From())
-			if sendErr == nil {
-				sendErr = sender.Send(ctx, []string{n.Email}, msg)
-			}
-			rec, err := d.settle(ctx, key, now, sendErr)
-			if err != nil {
-				return res, err
-			}
-			if sendErr != nil {
-				d.failure(&res, &fails, "chase-up to "+n.Email, rec, sendErr, "campaign", n.Campaign, "request", n.Request)
-				continue
-			}
-			res.Chased = append(res.Chased, n)
-			d.Metrics.reminder(string(n.Stage) + "_chase")
-			d.Log.Info("chase-up sent", "campaign", n.Campaign, "request", n.Request, "stage", n.Stage, "to", n.Email)
-		}
 	}
 	if len(fails) > 0 {
 		return res, &SendError{Failures: fails}
 	}
 	return res, nil
+}
+
+// remindDry is Remind's dry run: what would be sent, and the letters.
+func (d *Daemon) remindDry(ctx context.Context, now time.Time, res *RemindResult, fails *[]SendFailure) error {
+	for _, n := range res.Notices {
+		kinds := []string{"digest"}
+		if d.Cfg.Reminders.ChaseAuthorities && isChaseStage(n.Stage) {
+			kinds = append(kinds, "chase")
+		}
+		for _, kind := range kinds {
+			done, err := d.recorded(ctx, reminderKey(n, kind))
+			var ue *UnreadableReminderError
+			switch {
+			case errors.As(err, &ue):
+				d.unreadable(res, fails, n, kind, ue)
+			case err != nil:
+				return err
+			case done:
+			case kind == "digest":
+				res.Digest = append(res.Digest, n)
+			default:
+				res.Chased = append(res.Chased, n)
+			}
+		}
+	}
+	if d.Cfg.SMTP == nil {
+		return nil
+	}
+	from := ""
+	if a, err := mail.ParseAddress(d.Cfg.SMTP.From); err == nil {
+		from = a.Address
+	}
+	if len(d.Cfg.Reminders.To) > 0 && len(res.Digest) > 0 {
+		raw, err := d.digestMessage(append([]Notice(nil), res.Digest...), now, from)
+		if err != nil {
+			return err
+		}
+		res.Letters = append(res.Letters, Letter{Kind: "digest", To: d.Cfg.Reminders.To, Raw: raw})
+	}
+	for _, n := range res.Chased {
+		raw, err := d.chaseMessage(n, now, from)
+		if err != nil {
+			return err
+		}
+		res.Letters = append(res.Letters, Letter{Kind: "chase-up", To: []string{n.Email}, Raw: raw})
+	}
+	return nil
+}
+
+// remindSend sends and records the digest, then the chase-ups.
+func (d *Daemon) remindSend(ctx context.Context, now time.Time, res *RemindResult, fails *[]SendFailure) error {
+	if d.Cfg.SMTP == nil {
+		return ErrNoSMTP
+	}
+	sender, err := mailbox.NewSender(*d.Cfg.SMTP, d.senderOptions())
+	if err != nil {
+		return err
+	}
+	holder := holderID()
+	if len(d.Cfg.Reminders.To) > 0 {
+		if err := d.sendDigest(ctx, sender, holder, now, res, fails); err != nil {
+			return err
+		}
+	}
+	if d.Cfg.Reminders.ChaseAuthorities {
+		for _, n := range res.Notices {
+			if isChaseStage(n.Stage) {
+				if err := d.sendChase(ctx, sender, holder, n, now, res, fails); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// sendDigest claims the digest of every notice not told yet, sends one
+// digest of those claimed, and records the outcome of each.
+func (d *Daemon) sendDigest(ctx context.Context, sender *mailbox.Sender, holder string, now time.Time, res *RemindResult, fails *[]SendFailure) error {
+	var claimed []Notice
+	for _, n := range res.Notices {
+		ok, err := d.claim(ctx, reminderKey(n, "digest"), holder, n.Due, now)
+		if ue := (*UnreadableReminderError)(nil); errors.As(err, &ue) {
+			d.unreadable(res, fails, n, "digest", ue)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if ok {
+			claimed = append(claimed, n)
+		}
+	}
+	if len(claimed) == 0 {
+		return nil
+	}
+	// A letter that cannot be made is a failure that delivered nothing:
+	// recorded "failed", it is tried again later.
+	msg, sendErr := d.digestMessage(claimed, now, sender.From())
+	if sendErr == nil {
+		sendErr = sender.Send(ctx, d.Cfg.Reminders.To, msg)
+	}
+	var rec reminderRecord
+	for _, n := range claimed {
+		var err error
+		if rec, err = d.settle(ctx, reminderKey(n, "digest"), now, sendErr); err != nil {
+			return err
+		}
+	}
+	if sendErr != nil {
+		d.failure(res, fails, "operator digest", rec, sendErr, "requests", len(claimed))
+		return nil
+	}
+	res.Digest = claimed
+	for _, n := range claimed {
+		d.Metrics.reminder(string(n.Stage))
+	}
+	d.Log.Info("operator digest sent", "requests", len(claimed), "to", strings.Join(d.Cfg.Reminders.To, ","))
+	return nil
+}
+
+// sendChase claims, sends and records the chase-up of notice n.
+func (d *Daemon) sendChase(ctx context.Context, sender *mailbox.Sender, holder string, n Notice, now time.Time, res *RemindResult, fails *[]SendFailure) error {
+	key := reminderKey(n, "chase")
+	ok, err := d.claim(ctx, key, holder, n.Due, now)
+	if ue := (*UnreadableReminderError)(nil); errors.As(err, &ue) {
+		d.unreadable(res, fails, n, "chase", ue)
+		return nil
+	}
+	if err != nil || !ok {
+		return err
+	}
+	msg, sendErr := d.chaseMessage(n, now, sender.From())
+	if sendErr == nil {
+		sendErr = sender.Send(ctx, []string{n.Email}, msg)
+	}
+	rec, err := d.settle(ctx, key, now, sendErr)
+	if err != nil {
+		return err
+	}
+	if sendErr != nil {
+		d.failure(res, fails, "chase-up to "+n.Email, rec, sendErr, "campaign", n.Campaign, "request", n.Request)
+		return nil
+	}
+	res.Chased = append(res.Chased, n)
+	d.Metrics.reminder(string(n.Stage) + "_chase")
+	d.Log.Info("chase-up sent", "campaign", n.Campaign, "request", n.Request, "stage", n.Stage, "to", n.Email)
+	return nil
 }
 
 func isChaseStage(s deadline.Stage) bool {

@@ -385,48 +385,14 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	// Each ID names one message, which may have several entries.
-	var groups [][]queue.FailedEntry
-	if *all {
-		list, err := d.FailedEntries(ctx)
-		if err != nil {
-			return err
-		}
-		at := map[string]int{}
-		for _, fe := range list {
-			sha := worker.FailedSHA(fe)
-			if i, ok := at[sha]; ok {
-				groups[i] = append(groups[i], fe)
-				continue
-			}
-			at[sha] = len(groups)
-			groups = append(groups, []queue.FailedEntry{fe})
-		}
+	if action == "list" {
+		return failedList(ctx, e, d)
 	}
-	for _, id := range ids {
-		g, err := d.ResolveFailed(ctx, id)
-		if err != nil {
-			return err
-		}
-		groups = append(groups, g)
+	groups, err := failedGroups(ctx, d, *all, ids)
+	if err != nil {
+		return err
 	}
 	switch action {
-	case "list":
-		list, err := d.FailedEntries(ctx)
-		if err != nil {
-			return err
-		}
-		if len(list) == 0 {
-			fmt.Fprintln(e.stdout, "no failed messages")
-			return nil
-		}
-		for _, f := range list {
-			class := ""
-			if f.Class != "" {
-				class = " (" + f.Class + ")"
-			}
-			fmt.Fprintf(e.stdout, "%s  %s  attempts %d%s  %s\n", short(worker.FailedSHA(f)), f.FailedAt.Format(time.RFC3339), f.Attempts, class, firstLine(f.Error))
-		}
 	case "show":
 		for _, f := range groups[0] {
 			if err := printJSON(e.stdout, f); err != nil {
@@ -445,45 +411,102 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "dropped %s (the raw message stays stored)\n", short(worker.FailedSHA(groups[0][0])))
 		}
 	case "replay":
-		skipped := 0
-		for _, g := range groups {
-			// Replay the latest entry; the older ones of the same message
-			// would only replay it again.
-			latest := g[len(g)-1]
-			if latest.Envelope.SHA256 == "" {
-				// Nothing stored to replay (a message too large to
-				// fetch, an envelope that could not be read).
-				if *all {
-					skipped++
-					continue
-				}
-				return fmt.Errorf("%s cannot be replayed: no message was stored for it (see foiwatch failed show %[1]s); drop it with foiwatch failed drop %[1]s", short(worker.FailedSHA(latest)))
-			}
-			if err := d.ReplayFailed(ctx, latest.ID); err != nil {
-				return fmt.Errorf("replay %s: %w", short(worker.FailedSHA(latest)), err)
-			}
-			for _, f := range g[:len(g)-1] {
-				if err := d.DropFailed(ctx, f.ID); err != nil {
-					return err
-				}
-			}
-			fmt.Fprintf(e.stdout, "replayed %s\n", short(worker.FailedSHA(latest)))
+		return failedReplay(ctx, e, d, groups, *all)
+	}
+	return nil
+}
+
+// failedGroups are the entries of FAILED by message: those of every
+// message (all), or of each ID given. Each ID names one message, which may
+// have several entries.
+func failedGroups(ctx context.Context, d *worker.Daemon, all bool, ids []string) ([][]queue.FailedEntry, error) {
+	var groups [][]queue.FailedEntry
+	if all {
+		list, err := d.FailedEntries(ctx)
+		if err != nil {
+			return nil, err
 		}
-		if skipped > 0 {
-			fmt.Fprintf(e.stdout, "skipped %d that cannot be replayed: no message was stored for them (see foiwatch failed show ID)\n", skipped)
-		}
-		if d.RunsStore() {
-			// No daemon is running (this process runs the store): process
-			// what was replayed now, without fetching mail.
-			res, err := d.ProcessQueued(ctx)
-			if err != nil {
-				return err
+		at := map[string]int{}
+		for _, fe := range list {
+			sha := worker.FailedSHA(fe)
+			if i, ok := at[sha]; ok {
+				groups[i] = append(groups[i], fe)
+				continue
 			}
-			fmt.Fprintf(e.stdout, "processed %d, failed %d\n", res.Processed, res.Failed)
-		} else {
-			fmt.Fprintln(e.stdout, "the running daemon's workers process them")
+			at[sha] = len(groups)
+			groups = append(groups, []queue.FailedEntry{fe})
 		}
 	}
+	for _, id := range ids {
+		g, err := d.ResolveFailed(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		groups = append(groups, g)
+	}
+	return groups, nil
+}
+
+// failedList prints FAILED, one line an entry.
+func failedList(ctx context.Context, e *env, d *worker.Daemon) error {
+	list, err := d.FailedEntries(ctx)
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(e.stdout, "no failed messages")
+		return nil
+	}
+	for _, f := range list {
+		class := ""
+		if f.Class != "" {
+			class = " (" + f.Class + ")"
+		}
+		fmt.Fprintf(e.stdout, "%s  %s  attempts %d%s  %s\n", short(worker.FailedSHA(f)), f.FailedAt.Format(time.RFC3339), f.Attempts, class, firstLine(f.Error))
+	}
+	return nil
+}
+
+// failedReplay replays the latest entry of each group and drops the older
+// ones, which would only replay it again; with no daemon running, it then
+// processes what it replayed.
+func failedReplay(ctx context.Context, e *env, d *worker.Daemon, groups [][]queue.FailedEntry, all bool) error {
+	skipped := 0
+	for _, g := range groups {
+		latest := g[len(g)-1]
+		if latest.Envelope.SHA256 == "" {
+			// Nothing stored to replay (a message too large to fetch, an
+			// envelope that could not be read).
+			if all {
+				skipped++
+				continue
+			}
+			return fmt.Errorf("%s cannot be replayed: no message was stored for it (see foiwatch failed show %[1]s); drop it with foiwatch failed drop %[1]s", short(worker.FailedSHA(latest)))
+		}
+		if err := d.ReplayFailed(ctx, latest.ID); err != nil {
+			return fmt.Errorf("replay %s: %w", short(worker.FailedSHA(latest)), err)
+		}
+		for _, f := range g[:len(g)-1] {
+			if err := d.DropFailed(ctx, f.ID); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(e.stdout, "replayed %s\n", short(worker.FailedSHA(latest)))
+	}
+	if skipped > 0 {
+		fmt.Fprintf(e.stdout, "skipped %d that cannot be replayed: no message was stored for them (see foiwatch failed show ID)\n", skipped)
+	}
+	if !d.RunsStore() {
+		fmt.Fprintln(e.stdout, "the running daemon's workers process them")
+		return nil
+	}
+	// No daemon is running (this process runs the store): process what
+	// was replayed now, without fetching mail.
+	res, err := d.ProcessQueued(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "processed %d, failed %d\n", res.Processed, res.Failed)
 	return nil
 }
 
