@@ -770,6 +770,9 @@ func cellLines(c string) []string {
 // on their own (an unnumbered question, or a letter that repeats the
 // questions without their numbers) and makes a unit of each, its answer
 // the lines up to the next one.
+//
+// It is over 100 lines: one pass over the lines outside items, whose tests
+// of a restated question share the pass's state (the unit being made).
 func (s *segmenter) restated() {
 	inItem := s.itemLines()
 	type hit struct {

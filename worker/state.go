@@ -80,6 +80,10 @@ type RequestState struct {
 
 // Derive recomputes the derived fields of s from its replies and events,
 // in date order, for the request r of campaign c.
+//
+// It is over 100 lines: the request's state machine over its replies and
+// events in date order, every transition in one switch so that none is
+// missed.
 func (s *RequestState) Derive(c *Campaign, r *Request) {
 	s.State = StateSent
 	s.Reference = r.Reference

@@ -80,6 +80,9 @@ type Options struct {
 }
 
 // Run runs the demo and prints what it found to w.
+//
+// It is over 100 lines: the demo's script in the order a reader follows it
+// (servers, config, one sync, what is printed), with nothing to share.
 func Run(ctx context.Context, w io.Writer, opts *Options) error {
 	var o Options
 	if opts != nil {
