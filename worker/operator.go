@@ -51,12 +51,3 @@ func (d *Daemon) Reprocess(ctx context.Context, campaign string) (int, error) {
 	})
 	return n, err
 }
-
-// EventKinds are the things an operator records that happened outside the
-// mailbox, with what each does to the request's clock.
-var EventKinds = map[string]string{
-	"clarification_sent": "the requester answered the authority's request for clarification: the clock starts again from day 0 on that day",
-	"review_requested":   "the requester asked for an internal review: it is due 20 working days later",
-	"withdrawn":          "the requester withdrew the request: no more reminders",
-	"resent":             "the request was sent again (e.g. to a new address after a bounce): the clock starts again",
-}

@@ -49,10 +49,9 @@ func currentStage(c *Campaign, s *RequestState, today deadline.Date) deadline.St
 		return ""
 	}
 	cal := c.Cal()
-	switch s.State {
-	case StateSent, StateAcknowledged, StateExtension, StateBounced:
-		// still waiting for a response
-	case StateReviewRequested:
+	switch {
+	case awaitsResponse(s.State):
+	case s.State == StateReviewRequested:
 		if !today.Before(cal.StageDate(deadline.ReviewLate, due)) {
 			return deadline.ReviewLate
 		}
@@ -102,14 +101,14 @@ func (d *Daemon) Notices(ctx context.Context, today deadline.Date) ([]Notice, er
 // retried later; one that may have delivered it (the connection broke after
 // the message was handed over) is "uncertain" and never retried by itself.
 type reminderRecord struct {
-	Status      string    `json:"status"` // claimed | sent | failed | uncertain
-	Attempts    int       `json:"attempts"`
-	ClaimedBy   string    `json:"claimed_by"`
-	ClaimedAt   time.Time `json:"claimed_at"`
-	SentAt      time.Time `json:"sent_at,omitzero"`
-	NextAttempt time.Time `json:"next_attempt,omitzero"`
-	LastError   string    `json:"last_error,omitempty"`
-	Due         string    `json:"due"`
+	Status      reminderStatus `json:"status"`
+	Attempts    int            `json:"attempts"`
+	ClaimedBy   string         `json:"claimed_by"`
+	ClaimedAt   time.Time      `json:"claimed_at"`
+	SentAt      time.Time      `json:"sent_at,omitzero"`
+	NextAttempt time.Time      `json:"next_attempt,omitzero"`
+	LastError   string         `json:"last_error,omitempty"`
+	Due         string         `json:"due"`
 }
 
 // Retry schedule of a reminder whose email failed: after attempt 1, 5
@@ -125,7 +124,7 @@ func reminderKey(n Notice, kind string) string {
 // when it was sent, is being sent, or must wait for its retry time.
 func (d *Daemon) claim(ctx context.Context, key, holder, due string, now time.Time) (bool, error) {
 	b, rev, err := d.Q.Reminders.Get(ctx, key)
-	rec := reminderRecord{Status: "claimed", ClaimedBy: holder, ClaimedAt: now.UTC(), Attempts: 1, Due: due}
+	rec := reminderRecord{Status: reminderClaimed, ClaimedBy: holder, ClaimedAt: now.UTC(), Attempts: 1, Due: due}
 	if errors.Is(err, queue.ErrNotFound) {
 		nb, _ := json.Marshal(rec)
 		_, err := d.Q.Reminders.Create(ctx, key, nb)
@@ -141,7 +140,7 @@ func (d *Daemon) claim(ctx context.Context, key, holder, due string, now time.Ti
 	if err := json.Unmarshal(b, &old); err != nil {
 		return false, d.markUnreadable(ctx, key, rev, rec, err)
 	}
-	if old.Status != "failed" || now.Before(old.NextAttempt) {
+	if old.Status != reminderFailed || now.Before(old.NextAttempt) {
 		return false, nil
 	}
 	rec.Attempts = old.Attempts + 1
@@ -175,7 +174,7 @@ func (e *UnreadableReminderError) Unwrap() error { return e.Err }
 // scheduler replacing it first has told them: nil.
 func (d *Daemon) markUnreadable(ctx context.Context, key string, rev uint64, rec reminderRecord, readErr error) error {
 	ue := &UnreadableReminderError{Key: key, Err: readErr}
-	rec.Status, rec.LastError = "uncertain", ue.Error()
+	rec.Status, rec.LastError = reminderUncertain, ue.Error()
 	nb, _ := json.Marshal(rec)
 	if _, err := d.Q.Reminders.Update(ctx, key, nb, rev); errors.Is(err, queue.ErrConflict) {
 		return nil
@@ -196,15 +195,15 @@ func (d *Daemon) settle(ctx context.Context, key string, now time.Time, sendErr 
 		// claim wrote it a moment ago: what it held is known, and the
 		// outcome below is what matters; write it whole.
 		d.Log.Error("reminder record unreadable after its claim; recording the outcome afresh", "key", key, "err", err)
-		rec = reminderRecord{Status: "claimed", ClaimedAt: now.UTC(), Attempts: 1}
+		rec = reminderRecord{Status: reminderClaimed, ClaimedAt: now.UTC(), Attempts: 1}
 	}
 	switch {
 	case sendErr == nil:
-		rec.Status, rec.SentAt, rec.LastError = "sent", now.UTC(), ""
+		rec.Status, rec.SentAt, rec.LastError = reminderSent, now.UTC(), ""
 	case mayHaveDelivered(sendErr):
-		rec.Status, rec.LastError = "uncertain", sendErr.Error()
+		rec.Status, rec.LastError = reminderUncertain, sendErr.Error()
 	default:
-		rec.Status, rec.LastError = "failed", sendErr.Error()
+		rec.Status, rec.LastError = reminderFailed, sendErr.Error()
 		i := min(rec.Attempts-1, len(reminderBackoff)-1)
 		rec.NextAttempt = now.Add(reminderBackoff[max(i, 0)]).UTC()
 	}
@@ -288,7 +287,7 @@ func (d *Daemon) failure(res *RemindResult, fails *[]SendFailure, what string, r
 	f := SendFailure{What: what, Err: sendErr}
 	var ue *UnreadableReminderError
 	f.Unknown = errors.As(sendErr, &ue)
-	if rec.Status == "failed" {
+	if rec.Status == reminderFailed {
 		f.RetryAt = rec.NextAttempt
 	}
 	*fails = append(*fails, f)
@@ -497,7 +496,7 @@ func (d *Daemon) recorded(ctx context.Context, key string) (bool, error) {
 	if err := json.Unmarshal(b, &rec); err != nil {
 		return true, &UnreadableReminderError{Key: key, Err: err}
 	}
-	return rec.Status != "failed", nil
+	return rec.Status != reminderFailed, nil
 }
 
 func holderID() string {
