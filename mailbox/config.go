@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/foiwatch/foiwatch/internal/conf"
 )
 
 // TLS modes for [Config.TLS] and [SMTPConfig.TLS].
@@ -31,27 +33,6 @@ const (
 	// accepts: below 1 MiB ordinary letters with a PDF would be turned away.
 	MinMaxMessageBytes = 1 << 20
 )
-
-// Duration is a time.Duration written as text in config files ("5m", "90s").
-type Duration struct{ time.Duration }
-
-// UnmarshalText parses a Go duration such as "5m" or "1h30m".
-func (d *Duration) UnmarshalText(b []byte) error {
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		d.Duration = 0
-		return nil
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("duration %q: want a number with a unit, such as \"5m\" or \"90s\"", s)
-	}
-	d.Duration = v
-	return nil
-}
-
-// MarshalText writes the duration as Go prints it ("5m0s").
-func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }
 
 // Config is one [[mailboxes]] entry of the config file (deploy/foiwatch.toml shows every key).
 type Config struct {
@@ -93,7 +74,7 @@ type Config struct {
 	IDLE *bool `toml:"idle" json:"idle,omitempty"`
 	// PollInterval is how often folders are searched for new mail without
 	// IDLE, and as a safety net with it. Default 5m; at least 1s.
-	PollInterval Duration `toml:"poll_interval" json:"poll_interval"`
+	PollInterval conf.Duration `toml:"poll_interval" json:"poll_interval"`
 	// After is what to do with a message once it is stored: "none" (default),
 	// "seen" (set \Seen) or "move:FOLDER".
 	After string `toml:"after" json:"after"`

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/foiwatch/foiwatch/internal/conf"
 	"github.com/foiwatch/foiwatch/mailbox"
 )
 
@@ -127,7 +128,7 @@ from = "foiwatch <researcher@example.org>"
 	if err != nil || string(text) != "1m30s" {
 		t.Errorf("MarshalText = %q, %v", text, err)
 	}
-	var d mailbox.Duration
+	var d conf.Duration
 	if err := d.UnmarshalText([]byte("soon")); err == nil {
 		t.Error("UnmarshalText(\"soon\") accepted")
 	}

@@ -230,6 +230,9 @@ func (s *session) close() {
 
 // connect dials, secures and logs in. The connection is closed when ctx is
 // done, which unblocks any command in flight.
+//
+// It is over 100 lines: dial, greeting, TLS or STARTTLS, capabilities and
+// log-in, in the order of the IMAP session, each failure named.
 func (p *Poller) connect(ctx context.Context) (*session, error) {
 	addr := p.cfg.imapAddr()
 	host, _, _ := net.SplitHostPort(addr)

@@ -99,4 +99,12 @@
 // between attempts (each drawn from [d/2, d]); after an authentication
 // failure 15m, 30m, then 1h, so that a wrong password does not lock the
 // account.
+//
+// One concept a file: message.go and cursor.go what the poller hands over
+// and keeps; poller.go the Poller and its loop per folder; conn.go the
+// connection, log-in and watchdog; sync.go a folder's sync (fetch, hand
+// over, cursor); idle.go waiting for new mail (IDLE, or polling with NOOP);
+// after.go the after-actions; backoff.go the reconnect backoff; status.go
+// what health checks see; config.go, cafile.go the config; oauth2.go,
+// xoauth2.go OAuth2; smtp.go sending.
 package mailbox

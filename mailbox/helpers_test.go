@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/foiwatch/foiwatch/internal/conf"
 	"github.com/foiwatch/foiwatch/mailbox"
 	"github.com/foiwatch/foiwatch/mailbox/mailtest"
 )
@@ -152,7 +153,6 @@ type peer struct {
 	memServer  *mailtest.MemServer
 	tlsConfig  *tls.Config
 	tlsAddr    string
-	startTLSOK bool
 }
 
 func startMemPeer(t *testing.T) *peer {
@@ -267,7 +267,7 @@ func connectedDovecotPoller(t *testing.T) (*peer, *mailbox.Poller, *recorder, *s
 	p := startDovecotPeer(t)
 	p.append(t, "INBOX", testMessage(1))
 	cfg := p.config(t)
-	cfg.PollInterval = mailbox.Duration{Duration: time.Hour}
+	cfg.PollInterval = conf.Duration{Duration: time.Hour}
 	rec := newRecorder()
 	logger, logs := testLogger(t)
 	poller := newPoller(t, cfg, newMemCursors(), rec, &mailbox.PollerOptions{Logger: logger})

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/foiwatch/foiwatch/internal/conf"
 	"github.com/foiwatch/foiwatch/mailbox"
 )
 
@@ -224,7 +225,7 @@ func TestRunPicksUpNewMailWithIDLE(t *testing.T) {
 	forEachPeer(t, func(t *testing.T, p *peer) {
 		p.append(t, "INBOX", testMessage(1))
 		cfg := p.config(t)
-		cfg.PollInterval = mailbox.Duration{Duration: time.Hour} // only IDLE can see the new mail in time
+		cfg.PollInterval = conf.Duration{Duration: time.Hour} // only IDLE can see the new mail in time
 		cursors, rec := newMemCursors(), newRecorder()
 		poller := newPoller(t, cfg, cursors, rec, nil)
 
@@ -253,7 +254,7 @@ func TestRunPollsWhenIDLEIsOff(t *testing.T) {
 	cfg := p.config(t)
 	off := false
 	cfg.IDLE = &off
-	cfg.PollInterval = mailbox.Duration{Duration: time.Second}
+	cfg.PollInterval = conf.Duration{Duration: time.Second}
 	cursors, rec := newMemCursors(), newRecorder()
 	poller := newPoller(t, cfg, cursors, rec, nil)
 	startRun(t, poller)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/foiwatch/foiwatch/internal/conf"
 	"github.com/foiwatch/foiwatch/mailbox"
 	"github.com/foiwatch/foiwatch/mailbox/mailtest"
 )
@@ -132,7 +133,7 @@ func TestRunWatchesSeveralFoldersOneConnectionEachWithIDLE(t *testing.T) {
 		pp.addr = proxy.Addr()
 		cfg := pp.config(t)
 		cfg.Folders = folders
-		cfg.PollInterval = mailbox.Duration{Duration: time.Hour}
+		cfg.PollInterval = conf.Duration{Duration: time.Hour}
 		cursors, rec := newMemCursors(), newRecorder()
 		poller := newPoller(t, cfg, cursors, rec, nil)
 		startRun(t, poller)
@@ -202,7 +203,7 @@ func TestFrozenServerIsNoticedWithinBoundedTime(t *testing.T) {
 			pp := *p
 			pp.addr = proxy.Addr()
 			cfg := pp.config(t)
-			cfg.PollInterval = mailbox.Duration{Duration: time.Hour}
+			cfg.PollInterval = conf.Duration{Duration: time.Hour}
 			cursors, rec := newMemCursors(), newRecorder()
 			logger, logs := testLogger(t)
 			poller := newPoller(t, cfg, cursors, rec, &mailbox.PollerOptions{

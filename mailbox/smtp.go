@@ -120,6 +120,10 @@ func (s *Sender) Send(ctx context.Context, to []string, msg []byte) error {
 // nothing has been handed over. A caller that must never send twice
 // records there that the message may now reach the server; an error from
 // beforeData ends the session without sending (Step "record").
+//
+// It is over 100 lines: one SMTP session in the protocol's order (dial, TLS,
+// AUTH, MAIL, RCPT, beforeData, DATA), each failure named with its Step; the
+// order is what a reader checks against the RFC.
 func (s *Sender) SendRecorded(ctx context.Context, to []string, msg []byte, beforeData func() error) error {
 	addr := s.cfg.smtpAddr()
 	fail := func(step string, err error) error {

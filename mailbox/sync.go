@@ -71,6 +71,11 @@ type synced struct {
 
 // syncFolder selects folder and hands every message after the cursor to the
 // Handler, in UID order.
+//
+// It is over 100 lines: a folder's sync in the order of the IMAP exchange
+// (SELECT, the UIDVALIDITY and UIDNEXT checks, SEARCH, the chunks, the
+// cursor), whose branches share the folder's state (fs); the chunks'
+// work is in syncChunk and fetchAndHandle.
 func (p *Poller) syncFolder(ctx context.Context, s *session, folder string) (n synced, err error) {
 	defer s.conn.busy()()
 	defer func() { err = s.wrap(err, p.cmdTimeout) }()

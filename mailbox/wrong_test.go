@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/foiwatch/foiwatch/internal/conf"
 	"github.com/foiwatch/foiwatch/mailbox"
 	"github.com/foiwatch/foiwatch/mailbox/mailtest"
 )
@@ -164,7 +165,7 @@ func TestTricklingServerIsCutOffAndReconnected(t *testing.T) {
 	pp := *p
 	pp.addr = proxy.Addr()
 	cfg := pp.config(t)
-	cfg.PollInterval = mailbox.Duration{Duration: time.Hour}
+	cfg.PollInterval = conf.Duration{Duration: time.Hour}
 	rec := newRecorder()
 	logger, logs := testLogger(t)
 	poller := newPoller(t, cfg, newMemCursors(), rec, &mailbox.PollerOptions{Logger: logger, CommandTimeout: time.Second})

@@ -532,10 +532,6 @@ func holdsOf(body []string) holds {
 	return h
 }
 
-// typeFit weighs a unit's fit to a question of type t by what the unit
-// holds: an address for a url, a figure for a count, an amount for money.
-func typeFit(t QuestionType, body []string) float64 { return holdsOf(body).fit(t) }
-
 // valueOf tells lines that hold a value a question of type t takes: an
 // address, an amount, a figure; any words for a list or a text.
 func (h holds) valueOf(t QuestionType) bool {

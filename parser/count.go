@@ -22,7 +22,6 @@ type numCand struct {
 	start, end int
 	word       bool // written in words
 	year       bool // a year, date, period or section: not a count
-	zero       bool // a word meaning none
 }
 
 var (

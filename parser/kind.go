@@ -124,8 +124,13 @@ func bulkMail(h func(string) string) bool {
 // mentionsRequest tells words of a request for information: what every
 // reply to one says somewhere, and a newsletter need not.
 func mentionsRequest(subject, text string) bool {
-	return requestKeys.holds(asciiLower(subject)) || requestKeys.holds(asciiLower(firstChars(text, 20_000)))
+	return requestKeys.holds(asciiLower(subject)) || requestKeys.holds(asciiLower(firstChars(text, requestWordsWithin)))
 }
+
+// requestWordsWithin is how many bytes of a body mentionsRequest reads: a
+// reply names the request in its first paragraphs, and a long body is not
+// lowered whole for it.
+const requestWordsWithin = 20_000
 
 var requestKeys = newKeySet([]string{"request", "freedom of information", "foi", "foisa", "environmental information", "eir ", "eir:", "eir/"})
 

@@ -68,6 +68,11 @@ func ocrLabelAt(l string) (ocrLabel, bool) {
 	return ocrLabel{num: n, weak: punct == "" && !word, glued: glued, rest: rest}, true
 }
 
+// maxOCRRepairLines bounds the OCR text repairOCRLabels mends: a scanned
+// letter has a few hundred lines a page, and a text longer than this is
+// left as read rather than searched for labels line by line.
+const maxOCRRepairLines = 20000
+
 // repairOCRLabels rewrites the item labels of OCR text that noise hides
 // ("“5 12.", "5.. 12", "2°. None", "Question:5 ...") as "5. 12". A label is
 // taken only where its number continues the items around it: one with
@@ -76,7 +81,7 @@ func ocrLabelAt(l string) (ocrLabel, bool) {
 // the item before and the next label, if close, is the item after.
 func repairOCRLabels(text string) string {
 	lines := strings.Split(text, "\n")
-	if len(lines) > 20000 {
+	if len(lines) > maxOCRRepairLines {
 		return text
 	}
 	var cands []ocrLabel

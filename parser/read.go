@@ -60,6 +60,9 @@ func newQctx(q Question, p period) *qctx {
 }
 
 // read makes the Answer of question c.q from the lines of a unit.
+//
+// It is over 100 lines: the reading of one answer by its question's type,
+// one case each, in one place so that a type's rules are read together.
 func (r *answerReader) read(c *qctx, body []string) Answer {
 	lines := tidyAnswerLines(body, c.q.Type == TypeList)
 	text := strings.TrimSpace(strings.Join(lines, "\n"))

@@ -74,10 +74,9 @@ var anchorKeys = func() *keySet {
 	return newKeySet(all)
 }()
 
-// isAnchor tells a line that introduces the answers: a phrase of reAnchor,
-// or a heading "Our response", "Responses", "Answers" alone on its line.
-func isAnchor(t string) bool { return isAnchorLower(t, asciiLower(t)) }
-
+// isAnchorLower tells a line that introduces the answers: a phrase of
+// reAnchor, or a heading "Our response", "Responses", "Answers" alone on its
+// line. lower is t in lower case.
 func isAnchorLower(t, lower string) bool {
 	switch strings.TrimRight(lower, " :") {
 	case "our response", "our responses", "responses", "answers", "our answers", "response", "answer", "our reply", "answers are":
@@ -946,6 +945,9 @@ func cellLines(c string) []string {
 // on their own (an unnumbered question, or a letter that repeats the
 // questions without their numbers) and makes a unit of each, its answer
 // the lines up to the next one.
+//
+// It is over 100 lines: one pass over the lines outside items, whose tests
+// of a restated question share the pass's state (the unit being made).
 func (s *segmenter) restated() {
 	inItem := s.itemLines()
 	type hit struct {

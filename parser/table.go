@@ -296,6 +296,9 @@ func isBulletMark(s string) bool {
 // under its head still overlaps it. A first line that starts far from the
 // margin (heads over figures, the row labels' column left blank) gets a
 // column at the margin.
+//
+// It is over 100 lines: one scan of the lines that grows the columns as it
+// goes; its state (the columns so far) is what every step reads.
 func layoutTable(lines []string, i int) (int, [][]string) {
 	first := layoutCells(lines[i])
 	if len(first) < 2 || utf8.RuneCountInString(lines[i]) > 400 {
@@ -565,6 +568,10 @@ func startsItemLabel(s string) bool {
 
 // shapeTable turns a table's rows into label/value rows, choosing the
 // column or row of the period asked.
+//
+// It is over 100 lines: one decision over a table's shape (which row or
+// column is the label, which the period asked), whose cases share the
+// table's measures; the parser's issue owns splitting it.
 func shapeTable(rows [][]string, asked period) []tline {
 	if len(rows) == 0 {
 		return nil

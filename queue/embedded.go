@@ -78,6 +78,10 @@ func accessError(dir string, err error) error {
 
 // openEmbedded either starts the embedded server (when it can take the
 // store's lock) or connects to the one another foiwatch process runs.
+//
+// It is over 100 lines: the store's lock, the server's options, its start
+// and the connection, in the order of start-up, each failure saying what
+// to do.
 func openEmbedded(ctx context.Context, dataDir string, maxBytes ByteSize, o Options) (*embedded, *nats.Conn, error) {
 	dir := filepath.Join(dataDir, "nats")
 	if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -127,6 +127,9 @@ func (q *Queue) waiting(what string, err error, next time.Duration) {
 // then waits settleTimeout before it finds the stream made), so one after
 // the other took minutes where all at once take one such wait. A stream
 // that has the settings already is not updated: opening writes nothing.
+//
+// It is over 100 lines: mostly the table of every stream and bucket with its
+// settings, then the one loop that makes them all at once (see above).
 func (q *Queue) ensure(ctx context.Context, dupWindow time.Duration) error {
 	// First JetStream itself (connected, a leader elected): one line in the
 	// log a try while it is not, rather than one for each stream.

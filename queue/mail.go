@@ -318,7 +318,7 @@ func (q *Queue) handle(ctx context.Context, o *WorkOptions, m jetstream.Msg, h H
 	}()
 	var stack string
 	for {
-		err, stack = callHandler(hctx, h, d)
+		stack, err = callHandler(hctx, h, d)
 		if err == nil || stack != "" || !wait || Classify(err) != ClassStoreFull || ctx.Err() != nil {
 			break
 		}
@@ -361,14 +361,14 @@ func (q *Queue) handle(ctx context.Context, o *WorkOptions, m jetstream.Msg, h H
 	}
 }
 
-func callHandler(ctx context.Context, h Handler, d *Delivery) (err error, stack string) {
+func callHandler(ctx context.Context, h Handler, d *Delivery) (stack string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v", r)
 			stack = string(debug.Stack())
 		}
 	}()
-	return h(ctx, d), ""
+	return "", h(ctx, d)
 }
 
 // Why a message is in FAILED (FailedEntry.Class).

@@ -298,17 +298,6 @@ func (tb *renderedTable) row(authority string) (map[string]renderedTD, renderedR
 	return nil, renderedRow{}, false
 }
 
-// column returns the cells of column i, by authority.
-func (tb *renderedTable) column(i int) map[string]renderedTD {
-	m := map[string]renderedTD{}
-	for _, r := range tb.Rows {
-		if i < len(r.Cells) {
-			m[r.Cells[0].Text] = r.Cells[i]
-		}
-	}
-	return m
-}
-
 var browserSpaces = regexp.MustCompile(`\s+`)
 
 func squashSpace(s string) string { return strings.TrimSpace(browserSpaces.ReplaceAllString(s, " ")) }

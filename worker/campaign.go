@@ -180,8 +180,9 @@ func LoadCampaigns(globs []string) (*Campaigns, error) {
 	return cs, nil
 }
 
-// NewCampaigns makes a set from campaigns already checked.
-func NewCampaigns(list ...*Campaign) *Campaigns {
+// newCampaigns makes a set from campaigns already checked (overlaySends:
+// the campaigns with their send records laid over).
+func newCampaigns(list ...*Campaign) *Campaigns {
 	cs := &Campaigns{byID: map[string]*Campaign{}}
 	for _, c := range list {
 		cs.byID[c.ID] = c

@@ -88,6 +88,11 @@ type CheckOptions struct {
 // o.Repair, rebuilds what is derived from them. It reads every bucket
 // message by message (queue.ScanBucket), not through a consumer, so that a
 // damaged stream cannot stall it, and names what JetStream cannot read.
+//
+// It is over 100 lines on purpose: one pass in the order its report reads (each
+// say(...) starts a step), whose steps share the maps the earlier ones built
+// (replies, filings, states, indexes, unreadable); split, each would take
+// half a dozen of them. A checker type holding them is the way to split it.
 func (d *Daemon) Check(ctx context.Context, o CheckOptions) (*CheckReport, error) {
 	rep := &CheckReport{Damage: append([]queue.Damage(nil), d.Q.Damage()...)}
 	say := func(s string) {

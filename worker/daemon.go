@@ -57,7 +57,9 @@ type Options struct {
 // Daemon is foiwatch with its state open: the queue, the campaigns, the
 // store and the processor. Operator commands use it as well as `run`.
 type Daemon struct {
-	Cfg       Config
+	Cfg Config
+	// Q is the queue. The CLI goes through the Daemon's methods (the
+	// queue's rules stay in worker); tests reach it directly.
 	Q         *queue.Queue
 	Campaigns *Campaigns
 	Store     *Store
@@ -150,28 +152,6 @@ func prepare(cfg Config, opts *Options) (Config, *Campaigns, Options, error) {
 	return cfg, cs, o, nil
 }
 
-// NewWith builds a Daemon from parts already open (the demo).
-func NewWith(cfg Config, cs *Campaigns, q *queue.Queue, opts *Options) *Daemon {
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	d := newDaemon(cfg.WithDefaults(), cs, q, o)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := d.initCampaigns(ctx, cs); err != nil {
-		d.Log.Error("send records not read; requests sent by foiwatch send show as not sent", "err", err)
-		d.reload.files, d.reload.sends = cs, map[string]sendRecord{}
-	}
-	return d
-}
-
 func newDaemon(cfg Config, cs *Campaigns, q *queue.Queue, o Options) *Daemon {
 	d := &Daemon{Cfg: cfg, Q: q, Campaigns: cs, Log: o.Logger, opts: o, Metrics: NewMetrics(), polling: map[string]bool{}}
 	d.Store = NewStore(q, cs)
@@ -194,7 +174,11 @@ func newDaemon(cfg Config, cs *Campaigns, q *queue.Queue, o Options) *Daemon {
 		// The config was validated: this is a bug, not an operator's mistake.
 		d.Log.Error("OAuth2 sign-ins", "err", err)
 	}
-	d.letters, _ = loadLetters(cfg.Reminders)
+	var err error
+	if d.letters, err = loadLetters(cfg.Reminders); err != nil {
+		// Validate read them a moment ago: the file changed since.
+		d.Log.Error("reminder letters: the built-in ones are used", "err", err)
+	}
 	return d
 }
 
@@ -269,14 +253,6 @@ func (d *Daemon) handle(ctx context.Context, dl *queue.Delivery) error {
 	d.inWork.Add(1)
 	defer d.inWork.Add(-1)
 	return d.handleLocked(ctx, dl)
-}
-
-// SetRetries replaces the retry schedule (tests make it short).
-func (d *Daemon) SetRetries(backoff []time.Duration) {
-	if d.opts.Work == nil {
-		d.opts.Work = &queue.WorkOptions{}
-	}
-	d.opts.Work.Backoff = backoff
 }
 
 // cursorStore keeps the IMAP cursors in the cursors bucket.
@@ -374,6 +350,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		if err := d.Q.Work(ctx, d.workOptions(), d.handle); err != nil && ctx.Err() == nil {
+			// Without its consumer the daemon would fetch mail that nothing
+			// processes: it stops, saying why.
+			const why = "the parse workers cannot run, so no message would be processed; stopping"
+			d.Log.Error(why, "err", err)
+			err = fmt.Errorf("%s: %w", why, err)
 			select {
 			case errc <- err:
 			default:

@@ -26,9 +26,6 @@ type RefusedError struct{ Reason string }
 
 func (e *RefusedError) Error() string { return e.Reason }
 
-// clockEvents move a request's due date.
-var clockEvents = map[string]bool{"clarification_sent": true, "review_requested": true, "resent": true}
-
 // RecordEvent records an operator's event on a request (see EventKinds).
 // Unless force is set it refuses (a *RefusedError) an event of a kind the
 // request already has (a second clarification_sent, recorded with the
@@ -67,7 +64,7 @@ func (d *Daemon) RecordEvent(ctx context.Context, request, kind string, at time.
 					return false
 				}
 			}
-			if clockEvents[kind] {
+			if movesClock(kind) {
 				sim := *s
 				sim.Events = append(slices.Clone(s.Events), ev)
 				sim.Derive(c, r)

@@ -55,3 +55,20 @@ func (d *Daemon) ResolveFailed(ctx context.Context, prefix string) ([]queue.Fail
 	}
 	return found, nil
 }
+
+// FailedEntries lists FAILED, oldest first (foiwatch failed list).
+func (d *Daemon) FailedEntries(ctx context.Context) ([]queue.FailedEntry, error) {
+	return d.Q.Failed(ctx)
+}
+
+// DropFailed removes one entry from FAILED; the raw message stays stored.
+func (d *Daemon) DropFailed(ctx context.Context, id uint64) error { return d.Q.DropFailed(ctx, id) }
+
+// ReplayFailed queues the message of one entry of FAILED again and removes
+// the entry.
+func (d *Daemon) ReplayFailed(ctx context.Context, id uint64) error { return d.Q.Replay(ctx, id) }
+
+// RunsStore reports whether this process runs the embedded store itself:
+// no daemon is running, so nothing but this process would work through
+// what it queues (failed replay, reprocess).
+func (d *Daemon) RunsStore() bool { return d.Q.Embedded() }

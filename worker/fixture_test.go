@@ -119,13 +119,10 @@ email = "foi@northshire-pcc.gov.uk"
 sent_at = 2024-05-13T10:00:00+01:00
 `),
 	}
-	var camps []string
 	for name, text := range files {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		camps = append(camps, p)
 	}
 	off := ""
 	cfg := worker.Config{DataDir: filepath.Join(dir, "data"), Campaigns: []string{filepath.Join(dir, "*.toml")}, HTTP: worker.HTTPConfig{Listen: &off}}

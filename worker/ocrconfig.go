@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/foiwatch/foiwatch/mailbox"
+	"github.com/foiwatch/foiwatch/internal/conf"
 	"github.com/foiwatch/foiwatch/parser"
 	"github.com/foiwatch/foiwatch/parser/extract"
 )
@@ -23,9 +23,9 @@ type OCRConfig struct {
 	// MaxPagesPerMessage read from all the scans of one message. Default 60.
 	MaxPagesPerMessage int `toml:"max_pages_per_message"`
 	// PageTimeout for rendering and reading one page. Default "60s".
-	PageTimeout mailbox.Duration `toml:"page_timeout"`
+	PageTimeout conf.Duration `toml:"page_timeout"`
 	// Timeout for one attachment. Default "5m".
-	Timeout mailbox.Duration `toml:"timeout"`
+	Timeout conf.Duration `toml:"timeout"`
 	// DPI a PDF page is rendered at. Default 200.
 	DPI int `toml:"dpi"`
 	// Parallel is the number of pages read at once. Default: the number of CPUs.

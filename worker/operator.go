@@ -38,8 +38,10 @@ func (d *Daemon) Reprocess(ctx context.Context, campaign string) (int, error) {
 				var r struct {
 					Campaign string `json:"campaign"`
 				}
-				json.Unmarshal(b, &r)
-				if r.Campaign != "" && r.Campaign != campaign {
+				if err := json.Unmarshal(b, &r); err != nil {
+					// Parsing it again is what mends it, whatever its campaign.
+					d.Log.Warn("stored reply cannot be read; parsing it again", "sha", sha, "err", err)
+				} else if r.Campaign != "" && r.Campaign != campaign {
 					return nil
 				}
 			}
@@ -48,13 +50,4 @@ func (d *Daemon) Reprocess(ctx context.Context, campaign string) (int, error) {
 		return d.Q.Republish(ctx, queue.Envelope{SHA256: sha, Source: "reprocess", Reprocess: true}, "reprocess")
 	})
 	return n, err
-}
-
-// EventKinds are the things an operator records that happened outside the
-// mailbox, with what each does to the request's clock.
-var EventKinds = map[string]string{
-	"clarification_sent": "the requester answered the authority's request for clarification: the clock starts again from day 0 on that day",
-	"review_requested":   "the requester asked for an internal review: it is due 20 working days later",
-	"withdrawn":          "the requester withdrew the request: no more reminders",
-	"resent":             "the request was sent again (e.g. to a new address after a bounce): the clock starts again",
 }

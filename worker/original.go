@@ -236,3 +236,6 @@ func (d *Daemon) Body(ctx context.Context, raw []byte) (string, error) {
 	}
 	return msg.Body, nil
 }
+
+// Raw is the stored raw message sha, exactly as received (foiwatch raw).
+func (d *Daemon) Raw(ctx context.Context, sha string) ([]byte, error) { return d.Q.GetRaw(ctx, sha) }

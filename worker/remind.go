@@ -49,10 +49,9 @@ func currentStage(c *Campaign, s *RequestState, today deadline.Date) deadline.St
 		return ""
 	}
 	cal := c.Cal()
-	switch s.State {
-	case StateSent, StateAcknowledged, StateExtension, StateBounced:
-		// still waiting for a response
-	case StateReviewRequested:
+	switch {
+	case awaitsResponse(s.State):
+	case s.State == StateReviewRequested:
 		if !today.Before(cal.StageDate(deadline.ReviewLate, due)) {
 			return deadline.ReviewLate
 		}
@@ -102,14 +101,14 @@ func (d *Daemon) Notices(ctx context.Context, today deadline.Date) ([]Notice, er
 // retried later; one that may have delivered it (the connection broke after
 // the message was handed over) is "uncertain" and never retried by itself.
 type reminderRecord struct {
-	Status      string    `json:"status"` // claimed | sent | failed | uncertain
-	Attempts    int       `json:"attempts"`
-	ClaimedBy   string    `json:"claimed_by"`
-	ClaimedAt   time.Time `json:"claimed_at"`
-	SentAt      time.Time `json:"sent_at,omitzero"`
-	NextAttempt time.Time `json:"next_attempt,omitzero"`
-	LastError   string    `json:"last_error,omitempty"`
-	Due         string    `json:"due"`
+	Status      reminderStatus `json:"status"`
+	Attempts    int            `json:"attempts"`
+	ClaimedBy   string         `json:"claimed_by"`
+	ClaimedAt   time.Time      `json:"claimed_at"`
+	SentAt      time.Time      `json:"sent_at,omitzero"`
+	NextAttempt time.Time      `json:"next_attempt,omitzero"`
+	LastError   string         `json:"last_error,omitempty"`
+	Due         string         `json:"due"`
 }
 
 // Retry schedule of a reminder whose email failed: after attempt 1, 5
@@ -125,7 +124,7 @@ func reminderKey(n Notice, kind string) string {
 // when it was sent, is being sent, or must wait for its retry time.
 func (d *Daemon) claim(ctx context.Context, key, holder, due string, now time.Time) (bool, error) {
 	b, rev, err := d.Q.Reminders.Get(ctx, key)
-	rec := reminderRecord{Status: "claimed", ClaimedBy: holder, ClaimedAt: now.UTC(), Attempts: 1, Due: due}
+	rec := reminderRecord{Status: reminderClaimed, ClaimedBy: holder, ClaimedAt: now.UTC(), Attempts: 1, Due: due}
 	if errors.Is(err, queue.ErrNotFound) {
 		nb, _ := json.Marshal(rec)
 		_, err := d.Q.Reminders.Create(ctx, key, nb)
@@ -139,9 +138,9 @@ func (d *Daemon) claim(ctx context.Context, key, holder, due string, now time.Ti
 	}
 	var old reminderRecord
 	if err := json.Unmarshal(b, &old); err != nil {
-		return false, fmt.Errorf("reminder record %s is not valid JSON: %w", key, err)
+		return false, d.markUnreadable(ctx, key, rev, rec, err)
 	}
-	if old.Status != "failed" || now.Before(old.NextAttempt) {
+	if old.Status != reminderFailed || now.Before(old.NextAttempt) {
 		return false, nil
 	}
 	rec.Attempts = old.Attempts + 1
@@ -154,6 +153,37 @@ func (d *Daemon) claim(ctx context.Context, key, holder, due string, now time.Ti
 	return err == nil, err
 }
 
+// UnreadableReminderError is a reminder record that cannot be read (not
+// valid JSON: a damaged store, or a hand edit). Whether its email went is
+// unknown, so it is treated as "uncertain": never sent again by itself, and
+// the operator is told, once, as of an email that may have been sent.
+type UnreadableReminderError struct {
+	Key string // campaign.request.stage.digest|chase
+	Err error
+}
+
+func (e *UnreadableReminderError) Error() string {
+	return fmt.Sprintf("reminder record %s cannot be read (%v)", e.Key, e.Err)
+}
+
+func (e *UnreadableReminderError) Unwrap() error { return e.Err }
+
+// markUnreadable replaces the unreadable record of key (at revision rev) by
+// an "uncertain" one, so that it reads as what it is from now on, and
+// returns the *UnreadableReminderError to tell the operator. Another
+// scheduler replacing it first has told them: nil.
+func (d *Daemon) markUnreadable(ctx context.Context, key string, rev uint64, rec reminderRecord, readErr error) error {
+	ue := &UnreadableReminderError{Key: key, Err: readErr}
+	rec.Status, rec.LastError = reminderUncertain, ue.Error()
+	nb, _ := json.Marshal(rec)
+	if _, err := d.Q.Reminders.Update(ctx, key, nb, rev); errors.Is(err, queue.ErrConflict) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("%w; recording it as uncertain: %w", ue, err)
+	}
+	return ue
+}
+
 // settle records the outcome of a claimed email and returns the record.
 func (d *Daemon) settle(ctx context.Context, key string, now time.Time, sendErr error) (reminderRecord, error) {
 	b, rev, err := d.Q.Reminders.Get(ctx, key)
@@ -161,14 +191,19 @@ func (d *Daemon) settle(ctx context.Context, key string, now time.Time, sendErr 
 		return reminderRecord{}, err
 	}
 	var rec reminderRecord
-	json.Unmarshal(b, &rec)
+	if err := json.Unmarshal(b, &rec); err != nil {
+		// claim wrote it a moment ago: what it held is known, and the
+		// outcome below is what matters; write it whole.
+		d.Log.Error("reminder record unreadable after its claim; recording the outcome afresh", "key", key, "err", err)
+		rec = reminderRecord{Status: reminderClaimed, ClaimedAt: now.UTC(), Attempts: 1}
+	}
 	switch {
 	case sendErr == nil:
-		rec.Status, rec.SentAt, rec.LastError = "sent", now.UTC(), ""
+		rec.Status, rec.SentAt, rec.LastError = reminderSent, now.UTC(), ""
 	case mayHaveDelivered(sendErr):
-		rec.Status, rec.LastError = "uncertain", sendErr.Error()
+		rec.Status, rec.LastError = reminderUncertain, sendErr.Error()
 	default:
-		rec.Status, rec.LastError = "failed", sendErr.Error()
+		rec.Status, rec.LastError = reminderFailed, sendErr.Error()
 		i := min(rec.Attempts-1, len(reminderBackoff)-1)
 		rec.NextAttempt = now.Add(reminderBackoff[max(i, 0)]).UTC()
 	}
@@ -210,9 +245,15 @@ type SendFailure struct {
 	// next `foiwatch remind` from then on); zero when it is not retried by
 	// itself because the server may have received it.
 	RetryAt time.Time
+	// Unknown: its record could not be read (Err is an
+	// *UnreadableReminderError), so whether it went is not known.
+	Unknown bool
 }
 
 func (f SendFailure) String() string {
+	if f.Unknown {
+		return fmt.Sprintf("%s: %v; whether it was sent is unknown, so it is not sent again by itself: check the sent mail", f.What, f.Err)
+	}
 	if f.RetryAt.IsZero() {
 		return fmt.Sprintf("%s: %v; the server may have received it, so it is not sent again by itself", f.What, f.Err)
 	}
@@ -231,14 +272,30 @@ func (e *SendError) Error() string {
 	return "not sent: " + strings.Join(parts, "; ")
 }
 
+// unreadable records in res, and logs, an email whose record cannot be
+// read (see UnreadableReminderError).
+func (d *Daemon) unreadable(res *RemindResult, fails *[]SendFailure, n Notice, kind string, ue *UnreadableReminderError) {
+	what := "operator digest"
+	if kind == "chase" {
+		what = "chase-up to " + n.Email
+	}
+	d.failure(res, fails, fmt.Sprintf("%s for %s/%s (%s)", what, n.Campaign, n.Request, n.Stage), reminderRecord{}, ue, "campaign", n.Campaign, "request", n.Request)
+}
+
 // failure records a failed email in res and logs it, once.
 func (d *Daemon) failure(res *RemindResult, fails *[]SendFailure, what string, rec reminderRecord, sendErr error, attrs ...any) {
 	f := SendFailure{What: what, Err: sendErr}
-	if rec.Status == "failed" {
+	var ue *UnreadableReminderError
+	f.Unknown = errors.As(sendErr, &ue)
+	if rec.Status == reminderFailed {
 		f.RetryAt = rec.NextAttempt
 	}
 	*fails = append(*fails, f)
 	res.Errors = append(res.Errors, f.String())
+	if f.Unknown {
+		d.Log.Error(what+": its reminder record cannot be read; not sending it again by itself", append(attrs, "err", sendErr)...)
+		return
+	}
 	if f.RetryAt.IsZero() {
 		d.Log.Error(what+" may have been sent: not sending it again by itself", append(attrs, "err", sendErr)...)
 		return
@@ -251,105 +308,20 @@ func (d *Daemon) failure(res *RemindResult, fails *[]SendFailure, what string, r
 // chase_authorities is on, a chase-up to each authority that is late. With
 // dryRun it sends and records nothing and returns what it would send.
 func (d *Daemon) Remind(ctx context.Context, now time.Time, dryRun bool) (RemindResult, error) {
-	today := deadline.DateOf(now)
 	var res RemindResult
-	notices, err := d.Notices(ctx, today)
+	notices, err := d.Notices(ctx, deadline.DateOf(now))
 	if err != nil {
 		return res, err
 	}
 	res.Notices = notices
-	if dryRun {
-		for _, n := range notices {
-			if !d.recorded(ctx, reminderKey(n, "digest")) {
-				res.Digest = append(res.Digest, n)
-			}
-			if d.Cfg.Reminders.ChaseAuthorities && isChaseStage(n.Stage) && !d.recorded(ctx, reminderKey(n, "chase")) {
-				res.Chased = append(res.Chased, n)
-			}
-		}
-		if d.Cfg.SMTP != nil {
-			from := ""
-			if a, err := mail.ParseAddress(d.Cfg.SMTP.From); err == nil {
-				from = a.Address
-			}
-			if len(d.Cfg.Reminders.To) > 0 && len(res.Digest) > 0 {
-				res.Letters = append(res.Letters, Letter{Kind: "digest", To: d.Cfg.Reminders.To, Raw: d.digestMessage(append([]Notice(nil), res.Digest...), now, from)})
-			}
-			for _, n := range res.Chased {
-				res.Letters = append(res.Letters, Letter{Kind: "chase-up", To: []string{n.Email}, Raw: d.chaseMessage(n, now, from)})
-			}
-		}
-		return res, nil
-	}
-	if d.Cfg.SMTP == nil {
-		return res, ErrNoSMTP
-	}
 	var fails []SendFailure
-	sender, err := mailbox.NewSender(*d.Cfg.SMTP, d.senderOptions())
+	if dryRun {
+		err = d.remindDry(ctx, now, &res, &fails)
+	} else {
+		err = d.remindSend(ctx, now, &res, &fails)
+	}
 	if err != nil {
 		return res, err
-	}
-	holder := holderID()
-
-	if len(d.Cfg.Reminders.To) > 0 {
-		var claimed []Notice
-		for _, n := range notices {
-			ok, err := d.claim(ctx, reminderKey(n, "digest"), holder, n.Due, now)
-			if err != nil {
-				return res, err
-			}
-			if ok {
-				claimed = append(claimed, n)
-			}
-		}
-		if len(claimed) > 0 {
-			msg := d.digestMessage(claimed, now, sender.From())
-			sendErr := sender.Send(ctx, d.Cfg.Reminders.To, msg)
-			var rec reminderRecord
-			for _, n := range claimed {
-				if rec, err = d.settle(ctx, reminderKey(n, "digest"), now, sendErr); err != nil {
-					return res, err
-				}
-			}
-			if sendErr != nil {
-				d.failure(&res, &fails, "operator digest", rec, sendErr, "requests", len(claimed))
-			} else {
-				res.Digest = claimed
-				for _, n := range claimed {
-					d.Metrics.reminder(string(n.Stage))
-				}
-				d.Log.Info("operator digest sent", "requests", len(claimed), "to", strings.Join(d.Cfg.Reminders.To, ","))
-			}
-		}
-	}
-
-	if d.Cfg.Reminders.ChaseAuthorities {
-		for _, n := range notices {
-			if !isChaseStage(n.Stage) {
-				continue
-			}
-			key := reminderKey(n, "chase")
-			ok, err := d.claim(ctx, key, holder, n.Due, now)
-			if err != nil {
-				return res, err
-			}
-			if !ok {
-				continue
-			}
-			msg := d.chaseMessage(n, now, sender.From())
-			sendErr := sender.Send(ctx, []string{n.Email}, msg)
-			rec, err := d.settle(ctx, key, now, sendErr)
-			if err != nil {
-				return res, err
-			}
-			if sendErr != nil {
-				d.failure(&res, &fails, "chase-up to "+n.Email, rec, sendErr, "campaign", n.Campaign, "request", n.Request)
-				continue
-			}
-			res.Chased = append(res.Chased, n)
-			d.Metrics.reminder(string(n.Stage) + "_chase")
-			d.Log.Info("chase-up sent", "campaign", n.Campaign, "request", n.Request, "stage", n.Stage, "to", n.Email)
-		}
 	}
 	if len(fails) > 0 {
 		return res, &SendError{Failures: fails}
@@ -357,18 +329,174 @@ func (d *Daemon) Remind(ctx context.Context, now time.Time, dryRun bool) (Remind
 	return res, nil
 }
 
+// remindDry is Remind's dry run: what would be sent, and the letters.
+func (d *Daemon) remindDry(ctx context.Context, now time.Time, res *RemindResult, fails *[]SendFailure) error {
+	for _, n := range res.Notices {
+		kinds := []string{"digest"}
+		if d.Cfg.Reminders.ChaseAuthorities && isChaseStage(n.Stage) {
+			kinds = append(kinds, "chase")
+		}
+		for _, kind := range kinds {
+			done, err := d.recorded(ctx, reminderKey(n, kind))
+			var ue *UnreadableReminderError
+			switch {
+			case errors.As(err, &ue):
+				d.unreadable(res, fails, n, kind, ue)
+			case err != nil:
+				return err
+			case done:
+			case kind == "digest":
+				res.Digest = append(res.Digest, n)
+			default:
+				res.Chased = append(res.Chased, n)
+			}
+		}
+	}
+	if d.Cfg.SMTP == nil {
+		return nil
+	}
+	from := ""
+	if a, err := mail.ParseAddress(d.Cfg.SMTP.From); err == nil {
+		from = a.Address
+	}
+	if len(d.Cfg.Reminders.To) > 0 && len(res.Digest) > 0 {
+		raw, err := d.digestMessage(append([]Notice(nil), res.Digest...), now, from)
+		if err != nil {
+			return err
+		}
+		res.Letters = append(res.Letters, Letter{Kind: "digest", To: d.Cfg.Reminders.To, Raw: raw})
+	}
+	for _, n := range res.Chased {
+		raw, err := d.chaseMessage(n, now, from)
+		if err != nil {
+			return err
+		}
+		res.Letters = append(res.Letters, Letter{Kind: "chase-up", To: []string{n.Email}, Raw: raw})
+	}
+	return nil
+}
+
+// remindSend sends and records the digest, then the chase-ups.
+func (d *Daemon) remindSend(ctx context.Context, now time.Time, res *RemindResult, fails *[]SendFailure) error {
+	if d.Cfg.SMTP == nil {
+		return ErrNoSMTP
+	}
+	sender, err := mailbox.NewSender(*d.Cfg.SMTP, d.senderOptions())
+	if err != nil {
+		return err
+	}
+	holder := holderID()
+	if len(d.Cfg.Reminders.To) > 0 {
+		if err := d.sendDigest(ctx, sender, holder, now, res, fails); err != nil {
+			return err
+		}
+	}
+	if d.Cfg.Reminders.ChaseAuthorities {
+		for _, n := range res.Notices {
+			if isChaseStage(n.Stage) {
+				if err := d.sendChase(ctx, sender, holder, n, now, res, fails); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// sendDigest claims the digest of every notice not told yet, sends one
+// digest of those claimed, and records the outcome of each.
+func (d *Daemon) sendDigest(ctx context.Context, sender *mailbox.Sender, holder string, now time.Time, res *RemindResult, fails *[]SendFailure) error {
+	var claimed []Notice
+	for _, n := range res.Notices {
+		ok, err := d.claim(ctx, reminderKey(n, "digest"), holder, n.Due, now)
+		if ue := (*UnreadableReminderError)(nil); errors.As(err, &ue) {
+			d.unreadable(res, fails, n, "digest", ue)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if ok {
+			claimed = append(claimed, n)
+		}
+	}
+	if len(claimed) == 0 {
+		return nil
+	}
+	// A letter that cannot be made is a failure that delivered nothing:
+	// recorded "failed", it is tried again later.
+	msg, sendErr := d.digestMessage(claimed, now, sender.From())
+	if sendErr == nil {
+		sendErr = sender.Send(ctx, d.Cfg.Reminders.To, msg)
+	}
+	var rec reminderRecord
+	for _, n := range claimed {
+		var err error
+		if rec, err = d.settle(ctx, reminderKey(n, "digest"), now, sendErr); err != nil {
+			return err
+		}
+	}
+	if sendErr != nil {
+		d.failure(res, fails, "operator digest", rec, sendErr, "requests", len(claimed))
+		return nil
+	}
+	res.Digest = claimed
+	for _, n := range claimed {
+		d.Metrics.reminder(string(n.Stage))
+	}
+	d.Log.Info("operator digest sent", "requests", len(claimed), "to", strings.Join(d.Cfg.Reminders.To, ","))
+	return nil
+}
+
+// sendChase claims, sends and records the chase-up of notice n.
+func (d *Daemon) sendChase(ctx context.Context, sender *mailbox.Sender, holder string, n Notice, now time.Time, res *RemindResult, fails *[]SendFailure) error {
+	key := reminderKey(n, "chase")
+	ok, err := d.claim(ctx, key, holder, n.Due, now)
+	if ue := (*UnreadableReminderError)(nil); errors.As(err, &ue) {
+		d.unreadable(res, fails, n, "chase", ue)
+		return nil
+	}
+	if err != nil || !ok {
+		return err
+	}
+	msg, sendErr := d.chaseMessage(n, now, sender.From())
+	if sendErr == nil {
+		sendErr = sender.Send(ctx, []string{n.Email}, msg)
+	}
+	rec, err := d.settle(ctx, key, now, sendErr)
+	if err != nil {
+		return err
+	}
+	if sendErr != nil {
+		d.failure(res, fails, "chase-up to "+n.Email, rec, sendErr, "campaign", n.Campaign, "request", n.Request)
+		return nil
+	}
+	res.Chased = append(res.Chased, n)
+	d.Metrics.reminder(string(n.Stage) + "_chase")
+	d.Log.Info("chase-up sent", "campaign", n.Campaign, "request", n.Request, "stage", n.Stage, "to", n.Email)
+	return nil
+}
+
 func isChaseStage(s deadline.Stage) bool {
 	return s == deadline.Late || s == deadline.VeryLate
 }
 
-func (d *Daemon) recorded(ctx context.Context, key string) bool {
+// recorded reports whether the email of key was sent or is being sent, or
+// may have been (what a dry run leaves out); a record that cannot be read
+// is an *UnreadableReminderError: whether it went is unknown.
+func (d *Daemon) recorded(ctx context.Context, key string) (bool, error) {
 	b, _, err := d.Q.Reminders.Get(ctx, key)
+	if errors.Is(err, queue.ErrNotFound) {
+		return false, nil
+	}
 	if err != nil {
-		return false
+		return false, fmt.Errorf("reminder record %s: %w", key, err)
 	}
 	var rec reminderRecord
-	json.Unmarshal(b, &rec)
-	return rec.Status != "failed"
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return true, &UnreadableReminderError{Key: key, Err: err}
+	}
+	return rec.Status != reminderFailed, nil
 }
 
 func holderID() string {
@@ -420,7 +548,7 @@ func newMessageID(domainFrom string) string {
 // digestMessage is the operator digest: plain text (the digest template)
 // and HTML (a table), or the text alone when the template is the
 // operator's own.
-func (d *Daemon) digestMessage(ns []Notice, now time.Time, from string) []byte {
+func (d *Daemon) digestMessage(ns []Notice, now time.Time, from string) ([]byte, error) {
 	sort.SliceStable(ns, func(i, j int) bool { return ns[i].Stage > ns[j].Stage })
 	data := DigestData{Date: deadline.DateOf(now).String()}
 	for _, n := range ns {
@@ -438,7 +566,9 @@ func (d *Daemon) digestMessage(ns []Notice, now time.Time, from string) []byte {
 	if err := d.letterTemplates().digest.Execute(&text, data); err != nil {
 		d.Log.Error("digest template failed; sending the built-in digest", "err", err)
 		text.Reset()
-		defaultDigestLetter.Execute(&text, data)
+		if err := defaultDigestLetter.Execute(&text, data); err != nil {
+			return nil, fmt.Errorf("the built-in digest letter: %w", err)
+		}
 	}
 
 	var h gomail.Header
@@ -453,10 +583,12 @@ func (d *Daemon) digestMessage(ns []Notice, now time.Time, from string) []byte {
 	h.SetMessageID(newMessageID(from))
 	h.Set("Auto-Submitted", "auto-generated")
 	if d.letterTemplates().customDigest {
-		return singlePart(h, tidyLetter(text.String()))
+		return singlePart(h, tidyLetter(text.String())), nil
 	}
 	var html bytes.Buffer
-	digestHTML.Execute(&html, ns)
+	if err := digestHTML.Execute(&html, ns); err != nil {
+		return nil, fmt.Errorf("the digest's HTML table: %w", err)
+	}
 	return alternative(h, tidyLetter(text.String()), html.String())
 }
 
@@ -472,7 +604,7 @@ func (d *Daemon) letterTemplates() letterTemplates {
 // thread, quotes the reference, the date sent and the date due, cites the
 // campaign's law, is signed by the requester and asks for replies at the
 // request's reply_to where it has one.
-func (d *Daemon) chaseMessage(n Notice, now time.Time, from string) []byte {
+func (d *Daemon) chaseMessage(n Notice, now time.Time, from string) ([]byte, error) {
 	law := laws[n.law]
 	if law.Key == "" {
 		law = laws[LawFOIA]
@@ -484,7 +616,9 @@ func (d *Daemon) chaseMessage(n Notice, now time.Time, from string) []byte {
 	if err := d.letterTemplates().chase.Execute(&text, data); err != nil {
 		d.Log.Error("chase-up template failed; sending the built-in chase-up", "campaign", n.Campaign, "request", n.Request, "err", err)
 		text.Reset()
-		defaultChaseLetter.Execute(&text, data)
+		if err := defaultChaseLetter.Execute(&text, data); err != nil {
+			return nil, fmt.Errorf("the built-in chase-up letter: %w", err)
+		}
 	}
 
 	var h gomail.Header
@@ -510,7 +644,7 @@ func (d *Daemon) chaseMessage(n Notice, now time.Time, from string) []byte {
 		h.Set("In-Reply-To", id)
 		h.Set("References", id)
 	}
-	return singlePart(h, tidyLetter(text.String()))
+	return singlePart(h, tidyLetter(text.String())), nil
 }
 
 func mustAddr(configured, fallback string) *gomail.Address {
@@ -520,22 +654,29 @@ func mustAddr(configured, fallback string) *gomail.Address {
 	return &gomail.Address{Address: fallback}
 }
 
-func alternative(h gomail.Header, text, html string) []byte {
+// alternative is a multipart/alternative message of text and html. Its
+// errors are the header's (the buffer takes every write): an empty message
+// must not be sent in its place.
+func alternative(h gomail.Header, text, html string) ([]byte, error) {
 	var buf bytes.Buffer
 	w, err := gomail.CreateInlineWriter(&buf, h)
 	if err != nil {
-		return nil
+		return nil, fmt.Errorf("digest: %w", err)
 	}
 	for _, p := range []struct{ ct, body string }{{"text/plain", text}, {"text/html", html}} {
 		var ph gomail.InlineHeader
 		ph.SetContentType(p.ct, map[string]string{"charset": "utf-8"})
 		pw, err := w.CreatePart(ph)
 		if err != nil {
-			return nil
+			return nil, fmt.Errorf("digest: %s part: %w", p.ct, err)
 		}
 		io.WriteString(pw, p.body)
-		pw.Close()
+		if err := pw.Close(); err != nil {
+			return nil, fmt.Errorf("digest: %s part: %w", p.ct, err)
+		}
 	}
-	w.Close()
-	return buf.Bytes()
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("digest: %w", err)
+	}
+	return buf.Bytes(), nil
 }

@@ -125,7 +125,7 @@ func overlaySends(cs *Campaigns, recs map[string]sendRecord) *Campaigns {
 		}
 		list[i] = &cc
 	}
-	return NewCampaigns(list...)
+	return newCampaigns(list...)
 }
 
 // SendOptions say what Send sends.
@@ -176,6 +176,10 @@ var ErrUncertain = errors.New("may have reached the server already")
 
 // Send sends the request of a campaign to each of its authorities not yet
 // sent (see the notes above).
+//
+// It is over 100 lines: one request's send protocol (claim, record before
+// DATA, settle) inside the loop with the rate limit and the dry run; the
+// steps share the claim and its record, and read in the order they happen.
 func (d *Daemon) Send(ctx context.Context, o SendOptions) (SendResult, error) {
 	var res SendResult
 	c := d.Campaigns.Get(o.Campaign)

@@ -107,6 +107,9 @@ type TimelineEntry struct {
 
 // Timeline is a request's history: sent, every reply, event (with its
 // note), reminder and operator decision, oldest first.
+//
+// It is over 100 lines: one kind of entry after another (sent, replies,
+// events, reminders, decisions), each read from its own bucket, then sorted.
 func (d *Daemon) Timeline(ctx context.Context, request string) (*Campaign, *Request, *RequestState, []TimelineEntry, error) {
 	c, r, err := d.findRequest(request)
 	if err != nil {

@@ -16,25 +16,6 @@ import (
 // london is the time zone FOI days are counted in.
 var london = deadline.London()
 
-// State names of a request (see RequestState.State).
-const (
-	StateSent              = "sent"
-	StateAcknowledged      = "acknowledged"
-	StateClarification     = "clarification"
-	StateExtension         = "extension"
-	StateAnswered          = "answered"
-	StatePartiallyAnswered = "partially_answered"
-	StateNotHeld           = "not_held"
-	StateRefused           = "refused"
-	StateBounced           = "bounced"
-	StateWithdrawn         = "withdrawn"
-	StateReviewRequested   = "review_requested"
-	StateReviewAnswered    = "review_answered"
-	// StateNotSent is a request with no sent_at, in its campaign file or
-	// in foiwatch's record of sending it: it has no deadline yet.
-	StateNotSent = "not_sent"
-)
-
 // ReplyRef is what a request's state keeps of one reply.
 type ReplyRef struct {
 	SHA256    string      `json:"sha256"`
@@ -80,6 +61,10 @@ type RequestState struct {
 
 // Derive recomputes the derived fields of s from its replies and events,
 // in date order, for the request r of campaign c.
+//
+// It is over 100 lines: the request's state machine over its replies and
+// events in date order, every transition in one switch so that none is
+// missed.
 func (s *RequestState) Derive(c *Campaign, r *Request) {
 	s.State = StateSent
 	s.Reference = r.Reference
@@ -108,29 +93,23 @@ func (s *RequestState) Derive(c *Campaign, r *Request) {
 	}
 	sort.SliceStable(steps, func(i, j int) bool { return steps[i].at.Before(steps[j].at) })
 
-	final := func() bool {
-		switch s.State {
-		case StateAnswered, StatePartiallyAnswered, StateNotHeld, StateRefused, StateWithdrawn, StateReviewRequested, StateReviewAnswered:
-			return true
-		}
-		return false
-	}
+	final := func() bool { return finalState(s.State) }
 	for _, st := range steps {
 		if e := st.event; e != nil {
 			day := deadline.DateOf(e.At)
 			switch e.Kind {
-			case "clarification_sent":
+			case EventClarificationSent:
 				// s.1(3): the clock starts again from day 0 on the day the
 				// clarification is received.
 				from = day
 				due = cal.Due(from, c.WorkingDays)
 				s.State = StateAcknowledged
-			case "withdrawn":
+			case EventWithdrawn:
 				s.State = StateWithdrawn
-			case "review_requested":
+			case EventReviewRequested:
 				s.State = StateReviewRequested
 				due = cal.Due(day, 20)
-			case "resent":
+			case EventResent:
 				from = day
 				due = cal.Due(from, c.WorkingDays)
 				s.State = StateSent

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/foiwatch/foiwatch/worker"
-	"github.com/foiwatch/foiwatch/worker/deadline"
 )
 
 func cmdAdd(ctx context.Context, e *env, args []string) error {
@@ -15,7 +13,7 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 	var c common
 	c.register(fs, "text", "warn")
 	request := fs.String("request", "", "the request the reply answers ([CAMPAIGN/]REQUEST)")
-	received := fs.String("received", "", "the day the letter arrived (YYYY-MM-DD or RFC 3339; default now): lateness counts to it")
+	received := fs.String("received", "", "when the letter arrived: "+whenHelp+" (default: now); lateness counts to it")
 	note := fs.String("note", "", "a note kept with the decision")
 	force := fs.Bool("force", false, "add a file that was added before")
 	files, err := parseFlags(fs, args)
@@ -28,15 +26,10 @@ func cmdAdd(ctx context.Context, e *env, args []string) error {
 	if len(files) == 0 {
 		return usagef("no files to add: give the scanned letter (PDF or images) or a saved .eml")
 	}
-	var when time.Time
-	if *received != "" {
-		if t, err := time.Parse(time.RFC3339, *received); err == nil {
-			when = t
-		} else if d, err := deadline.ParseDate(*received); err == nil {
-			when = d.Time().Add(12 * time.Hour)
-		} else {
-			return usagef("--received %q: want YYYY-MM-DD or an RFC 3339 time", *received)
-		}
+	// Unset, when is zero: AddFiles takes the daemon's clock.
+	when, _, err := operatorTime("received", *received)
+	if err != nil {
+		return err
 	}
 	var in []worker.AddedFile
 	for _, f := range files {

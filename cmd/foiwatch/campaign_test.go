@@ -129,7 +129,7 @@ name = "Alex Researcher"
 	if n := len(sink.Messages()); n != 4 {
 		t.Fatalf("%d messages after the second send, want 4", n)
 	}
-	code, out, _ = foiwatch(t, "status", "--config", cfg)
+	_, out, _ = foiwatch(t, "status", "--config", cfg)
 	if !strings.Contains(out, "send_uncertain") || strings.Contains(out, "not_sent") {
 		t.Errorf("status after the second send:\n%s", out)
 	}

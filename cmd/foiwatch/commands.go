@@ -54,29 +54,12 @@ func (c *common) openWith(ctx context.Context, e *env, o *worker.Options) (*work
 	if err != nil {
 		return nil, err
 	}
-	now, err := clockFromEnv()
+	now, err := processClock()
 	if err != nil {
 		return nil, err
 	}
 	o.Logger, o.Now = log, now
 	return worker.Open(ctx, cfg, o)
-}
-
-// clockFromEnv reads FOIWATCH_CLOCK, an RFC 3339 time the daemon's clock
-// starts at (it then runs at the normal rate). It exists for tests that run
-// foiwatch as a process on dates of their choosing; unset, the clock is the
-// system's.
-func clockFromEnv() (func() time.Time, error) {
-	v := os.Getenv("FOIWATCH_CLOCK")
-	if v == "" {
-		return time.Now, nil
-	}
-	start, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		return nil, fmt.Errorf("FOIWATCH_CLOCK = %q: want an RFC 3339 time", v)
-	}
-	offset := time.Until(start)
-	return func() time.Time { return time.Now().Add(offset) }, nil
 }
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
@@ -104,7 +87,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	now, err := clockFromEnv()
+	now, err := processClock()
 	if err != nil {
 		return err
 	}
@@ -190,11 +173,11 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	var c common
 	c.register(fs, "text", "warn")
 	campaign := fs.String("campaign", "", "only this campaign")
-	asOf := fs.String("now", "", "the day to compute lateness on (YYYY-MM-DD; default today)")
+	asOf := fs.String("now", "", "the day to count lateness on: "+whenHelp+" (default: now)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	today, err := dayFlag(*asOf)
+	at, given, err := operatorTime("now", *asOf)
 	if err != nil {
 		return err
 	}
@@ -206,22 +189,11 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if err := d.DamageError(); err != nil {
 		return err
 	}
-	rows, err := d.Rows(ctx, *campaign, today)
+	rows, err := d.Rows(ctx, *campaign, deadline.DateOf(nowOr(at, given, d.Now)))
 	if err != nil {
 		return err
 	}
 	return worker.WriteStatus(e.stdout, rows)
-}
-
-func dayFlag(s string) (deadline.Date, error) {
-	if s == "" {
-		return deadline.DateOf(time.Now()), nil
-	}
-	d, err := deadline.ParseDate(s)
-	if err != nil {
-		return deadline.Date{}, usagef("--now %q: want YYYY-MM-DD", s)
-	}
-	return d, nil
 }
 
 func cmdExport(ctx context.Context, e *env, args []string) error {
@@ -232,11 +204,11 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	campaign := fs.String("campaign", "", "only this campaign")
 	replies := fs.Bool("replies", false, "write every stored Reply instead of one row per request")
 	outPath := fs.String("o", "", "write to this file (made readable by its owner only) instead of standard output")
-	asOf := fs.String("now", "", "the day to compute lateness on (YYYY-MM-DD; default today)")
+	asOf := fs.String("now", "", "the day to count lateness on: "+whenHelp+" (default: now)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	today, err := dayFlag(*asOf)
+	at, given, err := operatorTime("now", *asOf)
 	if err != nil {
 		return err
 	}
@@ -273,7 +245,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		err = d.WriteReplies(ctx, bw, *campaign)
 	} else {
 		var rows []worker.Row
-		rows, err = d.Rows(ctx, *campaign, today)
+		rows, err = d.Rows(ctx, *campaign, deadline.DateOf(nowOr(at, given, d.Now)))
 		if err == nil {
 			switch *format {
 			case "csv":
@@ -413,12 +385,46 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	// Each ID names one message, which may have several entries.
+	if action == "list" {
+		return failedList(ctx, e, d)
+	}
+	groups, err := failedGroups(ctx, d, *all, ids)
+	if err != nil {
+		return err
+	}
+	switch action {
+	case "show":
+		for _, f := range groups[0] {
+			if err := printJSON(e.stdout, f); err != nil {
+				return err
+			}
+		}
+	case "drop":
+		for _, f := range groups[0] {
+			if err := d.DropFailed(ctx, f.ID); err != nil {
+				return err
+			}
+		}
+		if groups[0][0].Envelope.SHA256 == "" {
+			fmt.Fprintf(e.stdout, "dropped %s\n", short(worker.FailedSHA(groups[0][0])))
+		} else {
+			fmt.Fprintf(e.stdout, "dropped %s (the raw message stays stored)\n", short(worker.FailedSHA(groups[0][0])))
+		}
+	case "replay":
+		return failedReplay(ctx, e, d, groups, *all)
+	}
+	return nil
+}
+
+// failedGroups are the entries of FAILED by message: those of every
+// message (all), or of each ID given. Each ID names one message, which may
+// have several entries.
+func failedGroups(ctx context.Context, d *worker.Daemon, all bool, ids []string) ([][]queue.FailedEntry, error) {
 	var groups [][]queue.FailedEntry
-	if *all {
-		list, err := d.Q.Failed(ctx)
+	if all {
+		list, err := d.FailedEntries(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		at := map[string]int{}
 		for _, fe := range list {
@@ -434,84 +440,73 @@ func cmdFailed(ctx context.Context, e *env, args []string) error {
 	for _, id := range ids {
 		g, err := d.ResolveFailed(ctx, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		groups = append(groups, g)
 	}
-	switch action {
-	case "list":
-		list, err := d.Q.Failed(ctx)
-		if err != nil {
-			return err
-		}
-		if len(list) == 0 {
-			fmt.Fprintln(e.stdout, "no failed messages")
-			return nil
-		}
-		for _, f := range list {
-			class := ""
-			if f.Class != "" {
-				class = " (" + f.Class + ")"
-			}
-			fmt.Fprintf(e.stdout, "%s  %s  attempts %d%s  %s\n", short(worker.FailedSHA(f)), f.FailedAt.Format(time.RFC3339), f.Attempts, class, firstLine(f.Error))
-		}
-	case "show":
-		for _, f := range groups[0] {
-			if err := printJSON(e.stdout, f); err != nil {
-				return err
-			}
-		}
-	case "drop":
-		for _, f := range groups[0] {
-			if err := d.Q.DropFailed(ctx, f.ID); err != nil {
-				return err
-			}
-		}
-		if groups[0][0].Envelope.SHA256 == "" {
-			fmt.Fprintf(e.stdout, "dropped %s\n", short(worker.FailedSHA(groups[0][0])))
-		} else {
-			fmt.Fprintf(e.stdout, "dropped %s (the raw message stays stored)\n", short(worker.FailedSHA(groups[0][0])))
-		}
-	case "replay":
-		skipped := 0
-		for _, g := range groups {
-			// Replay the latest entry; the older ones of the same message
-			// would only replay it again.
-			latest := g[len(g)-1]
-			if latest.Envelope.SHA256 == "" {
-				// Nothing stored to replay (a message too large to
-				// fetch, an envelope that could not be read).
-				if *all {
-					skipped++
-					continue
-				}
-				return fmt.Errorf("%s cannot be replayed: no message was stored for it (see foiwatch failed show %[1]s); drop it with foiwatch failed drop %[1]s", short(worker.FailedSHA(latest)))
-			}
-			if err := d.Q.Replay(ctx, latest.ID); err != nil {
-				return fmt.Errorf("replay %s: %w", short(worker.FailedSHA(latest)), err)
-			}
-			for _, f := range g[:len(g)-1] {
-				if err := d.Q.DropFailed(ctx, f.ID); err != nil {
-					return err
-				}
-			}
-			fmt.Fprintf(e.stdout, "replayed %s\n", short(worker.FailedSHA(latest)))
-		}
-		if skipped > 0 {
-			fmt.Fprintf(e.stdout, "skipped %d that cannot be replayed: no message was stored for them (see foiwatch failed show ID)\n", skipped)
-		}
-		if d.Q.Embedded() {
-			// No daemon is running (this process runs the store): process
-			// what was replayed now, without fetching mail.
-			res, err := d.ProcessQueued(ctx)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "processed %d, failed %d\n", res.Processed, res.Failed)
-		} else {
-			fmt.Fprintln(e.stdout, "the running daemon's workers process them")
-		}
+	return groups, nil
+}
+
+// failedList prints FAILED, one line an entry.
+func failedList(ctx context.Context, e *env, d *worker.Daemon) error {
+	list, err := d.FailedEntries(ctx)
+	if err != nil {
+		return err
 	}
+	if len(list) == 0 {
+		fmt.Fprintln(e.stdout, "no failed messages")
+		return nil
+	}
+	for _, f := range list {
+		class := ""
+		if f.Class != "" {
+			class = " (" + f.Class + ")"
+		}
+		fmt.Fprintf(e.stdout, "%s  %s  attempts %d%s  %s\n", short(worker.FailedSHA(f)), f.FailedAt.Format(time.RFC3339), f.Attempts, class, firstLine(f.Error))
+	}
+	return nil
+}
+
+// failedReplay replays the latest entry of each group and drops the older
+// ones, which would only replay it again; with no daemon running, it then
+// processes what it replayed.
+func failedReplay(ctx context.Context, e *env, d *worker.Daemon, groups [][]queue.FailedEntry, all bool) error {
+	skipped := 0
+	for _, g := range groups {
+		latest := g[len(g)-1]
+		if latest.Envelope.SHA256 == "" {
+			// Nothing stored to replay (a message too large to fetch, an
+			// envelope that could not be read).
+			if all {
+				skipped++
+				continue
+			}
+			return fmt.Errorf("%s cannot be replayed: no message was stored for it (see foiwatch failed show %[1]s); drop it with foiwatch failed drop %[1]s", short(worker.FailedSHA(latest)))
+		}
+		if err := d.ReplayFailed(ctx, latest.ID); err != nil {
+			return fmt.Errorf("replay %s: %w", short(worker.FailedSHA(latest)), err)
+		}
+		for _, f := range g[:len(g)-1] {
+			if err := d.DropFailed(ctx, f.ID); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(e.stdout, "replayed %s\n", short(worker.FailedSHA(latest)))
+	}
+	if skipped > 0 {
+		fmt.Fprintf(e.stdout, "skipped %d that cannot be replayed: no message was stored for them (see foiwatch failed show ID)\n", skipped)
+	}
+	if !d.RunsStore() {
+		fmt.Fprintln(e.stdout, "the running daemon's workers process them")
+		return nil
+	}
+	// No daemon is running (this process runs the store): process what
+	// was replayed now, without fetching mail.
+	res, err := d.ProcessQueued(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "processed %d, failed %d\n", res.Processed, res.Failed)
 	return nil
 }
 
@@ -547,7 +542,7 @@ func cmdReprocess(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "queued %d messages to be parsed again (parser version %d)\n", n, parser.Version)
-	if d.Q.Embedded() {
+	if d.RunsStore() {
 		res, err := d.ProcessQueued(ctx)
 		if err != nil {
 			return err
@@ -563,7 +558,7 @@ func cmdEvent(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "event")
 	var c common
 	c.register(fs, "text", "warn")
-	at := fs.String("at", "", "when it happened (YYYY-MM-DD or RFC 3339; default now)")
+	atFlag := fs.String("at", "", "when it happened: "+whenHelp+" (default: now)")
 	note := fs.String("note", "", "a note kept with the event")
 	undo := fs.Bool("undo", false, "remove the event named (by its ID, or the latest of a kind) instead of recording one")
 	force := fs.Bool("force", false, "record it even if it repeats an event of the same kind, moves the due date back or lies in the future")
@@ -574,15 +569,9 @@ func cmdEvent(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 2 {
 		return usagef("want a request and an event (or, with --undo, an event's ID)")
 	}
-	when := time.Now()
-	if *at != "" {
-		if t, err := time.Parse(time.RFC3339, *at); err == nil {
-			when = t
-		} else if d, err := deadline.ParseDate(*at); err == nil {
-			when = d.Time().Add(12 * time.Hour)
-		} else {
-			return usagef("--at %q: want YYYY-MM-DD or an RFC 3339 time", *at)
-		}
+	at, given, err := operatorTime("at", *atFlag)
+	if err != nil {
+		return err
 	}
 	if _, ok := worker.EventKinds[pos[1]]; !ok && !*undo {
 		return usagef("unknown event %q", pos[1])
@@ -600,6 +589,7 @@ func cmdEvent(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s/%s: removed %s of %s (event %s); state %s, due %s\n", s.Campaign, s.Request, gone.Kind, deadline.DateOf(gone.At), gone.ID(), s.State, s.Due)
 		return nil
 	}
+	when := nowOr(at, given, d.Now)
 	s, err := d.RecordEvent(ctx, pos[0], pos[1], when, *note, *force)
 	if err != nil {
 		return err
@@ -615,30 +605,23 @@ func cmdRemind(ctx context.Context, e *env, args []string) error {
 	c.register(fs, "text", "warn")
 	dry := fs.Bool("dry-run", false, "print the reminders instead of sending them")
 	show := fs.Bool("show", false, "with --dry-run: print every letter in full, as it would be sent")
-	nowFlag := fs.String("now", "", "the time to act as if it were (RFC 3339, or YYYY-MM-DD for 09:00 that day)")
+	nowFlag := fs.String("now", "", "the time to act as if it were: "+whenHelp+" (default: now)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *show && !*dry {
 		return usagef("--show goes with --dry-run")
 	}
-	now := time.Now()
-	if *nowFlag != "" {
-		t, err := time.Parse(time.RFC3339, *nowFlag)
-		if err != nil {
-			d, derr := deadline.ParseDate(*nowFlag)
-			if derr != nil {
-				return usagef("--now %q: want an RFC 3339 time or YYYY-MM-DD", *nowFlag)
-			}
-			t = d.Time().Add(9 * time.Hour)
-		}
-		now = t
+	at, given, err := operatorTime("now", *nowFlag)
+	if err != nil {
+		return err
 	}
 	d, err := c.openWith(ctx, e, &worker.Options{UsesSMTP: !*dry})
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	now := nowOr(at, given, d.Now)
 	res, err := d.Remind(ctx, now, *dry)
 	if errors.Is(err, worker.ErrNoSMTP) {
 		return err

@@ -192,7 +192,7 @@ func TestNATSServerStoppedAndStartedUnderTheDaemon(t *testing.T) {
 	}
 	time.Sleep(3 * time.Second) // a while down, with mail arriving
 
-	nats = startNATSServer(t, natsBin, dir, natsPort)
+	startNATSServer(t, natsBin, dir, natsPort) // stopped when the test ends
 	outage := time.Since(down)
 	recover := waitFor(t, 90*time.Second, "/readyz 200 after NATS is back", func() (bool, string) {
 		code, rd, body := getReadyz(base)

@@ -48,7 +48,8 @@ func (b *builtBinary) get(t *testing.T, name, pkg string) string {
 			return
 		}
 		b.path = filepath.Join(dir, name)
-		if out, err := exec.Command("go", "build", "-o", b.path, pkg).CombinedOutput(); err != nil {
+		// -tags foiwatch_testclock: FOIWATCH_CLOCK sets the clock (clock_testclock.go).
+		if out, err := exec.Command("go", "build", "-tags", "foiwatch_testclock", "-o", b.path, pkg).CombinedOutput(); err != nil {
 			b.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
 		}
 	})

@@ -225,7 +225,7 @@ func cmdRaw(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		data = p.Data
-	} else if data, err = d.Q.GetRaw(ctx, sha); err != nil {
+	} else if data, err = d.Raw(ctx, sha); err != nil {
 		return err
 	}
 	if *outPath == "" {

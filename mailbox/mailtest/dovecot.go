@@ -19,6 +19,8 @@ import (
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/foiwatch/foiwatch/mailbox/localmail"
 )
 
 // DovecotOptions configure StartDovecot. A nil *DovecotOptions is the zero
@@ -404,7 +406,7 @@ func (d *Dovecot) TLSConfig() *tls.Config {
 // Append delivers raw into folder (over IMAP APPEND) and returns its UID.
 func (d *Dovecot) Append(t testing.TB, folder string, raw []byte) uint32 {
 	t.Helper()
-	uid, err := appendIMAP(d.Addr(), nil, d.Username, d.Password, folder, raw)
+	uid, err := localmail.AppendIMAP(d.Addr(), nil, d.Username, d.Password, folder, raw)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
@@ -414,7 +416,7 @@ func (d *Dovecot) Append(t testing.TB, folder string, raw []byte) uint32 {
 // CreateFolder creates a folder.
 func (d *Dovecot) CreateFolder(t testing.TB, name string) {
 	t.Helper()
-	if err := mailboxCommand(d.Addr(), nil, d.Username, d.Password, "CREATE", name); err != nil {
+	if err := localmail.FolderCommand(d.Addr(), nil, d.Username, d.Password, "CREATE", name); err != nil {
 		t.Fatalf("%v", err)
 	}
 }
@@ -423,7 +425,7 @@ func (d *Dovecot) CreateFolder(t testing.TB, name string) {
 // again, empty: Dovecot gives it a new UIDVALIDITY and starts UIDs at 1.
 func (d *Dovecot) RecreateFolder(t testing.TB, name string) {
 	t.Helper()
-	if err := mailboxCommand(d.Addr(), nil, d.Username, d.Password, "DELETE", name); err != nil {
+	if err := localmail.FolderCommand(d.Addr(), nil, d.Username, d.Password, "DELETE", name); err != nil {
 		t.Fatalf("%v", err)
 	}
 	d.CreateFolder(t, name)
@@ -432,7 +434,7 @@ func (d *Dovecot) RecreateFolder(t testing.TB, name string) {
 // DeleteFolder deletes a folder (not INBOX) with its mail.
 func (d *Dovecot) DeleteFolder(t testing.TB, name string) {
 	t.Helper()
-	if err := mailboxCommand(d.Addr(), nil, d.Username, d.Password, "DELETE", name); err != nil {
+	if err := localmail.FolderCommand(d.Addr(), nil, d.Username, d.Password, "DELETE", name); err != nil {
 		t.Fatalf("%v", err)
 	}
 }

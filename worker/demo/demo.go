@@ -25,7 +25,7 @@ import (
 	gomail "github.com/emersion/go-message/mail"
 
 	"github.com/foiwatch/foiwatch/mailbox"
-	"github.com/foiwatch/foiwatch/mailbox/mailtest"
+	"github.com/foiwatch/foiwatch/mailbox/localmail"
 	"github.com/foiwatch/foiwatch/parser"
 	"github.com/foiwatch/foiwatch/worker"
 	"github.com/foiwatch/foiwatch/worker/deadline"
@@ -80,6 +80,9 @@ type Options struct {
 }
 
 // Run runs the demo and prints what it found to w.
+//
+// It is over 100 lines: the demo's script in the order a reader follows it
+// (servers, config, one sync, what is printed), with nothing to share.
 func Run(ctx context.Context, w io.Writer, opts *Options) error {
 	var o Options
 	if opts != nil {
@@ -101,7 +104,7 @@ func Run(ctx context.Context, w io.Writer, opts *Options) error {
 
 	// The mailbox: go-imap's in-memory server with the sample replies.
 	const user, pass = "researcher@requests.example.org", "demo-password"
-	imap, err := mailtest.NewMemServer(user, pass)
+	imap, err := localmail.NewMemServer(user, pass)
 	if err != nil {
 		return fmt.Errorf("demo: in-memory IMAP server: %w", err)
 	}
@@ -117,7 +120,7 @@ func Run(ctx context.Context, w io.Writer, opts *Options) error {
 	}
 	// Reminders go to an in-process SMTP server, so the demo shows them
 	// without sending anything anywhere.
-	sink, err := mailtest.NewSMTPSink(nil)
+	sink, err := localmail.NewSMTPSink(nil)
 	if err != nil {
 		return fmt.Errorf("demo: SMTP sink: %w", err)
 	}

@@ -1,4 +1,4 @@
-package mailtest
+package localmail
 
 import (
 	"bytes"
@@ -42,7 +42,7 @@ func NewMemServer(username, password string) (*MemServer, error) {
 	mem := imapmemserver.New()
 	user := imapmemserver.NewUser(username, password)
 	if err := user.Create("INBOX", nil); err != nil {
-		return nil, fmt.Errorf("mailtest: create INBOX: %w", err)
+		return nil, fmt.Errorf("localmail: create INBOX: %w", err)
 	}
 	mem.AddUser(user)
 	s := &MemServer{user: user, username: username, password: password, done: make(chan struct{}), huge: map[hugeKey]hugeMsg{}}
@@ -59,7 +59,7 @@ func NewMemServer(username, password string) (*MemServer, error) {
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("mailtest: listen: %w", err)
+		return nil, fmt.Errorf("localmail: listen: %w", err)
 	}
 	s.srv, s.ln = srv, ln
 	go func() {
@@ -81,7 +81,7 @@ func (s *MemServer) Password() string { return s.password }
 func (s *MemServer) Append(folder string, raw []byte) error {
 	_, err := s.user.Append(folder, literal{bytes.NewReader(raw)}, &imap.AppendOptions{})
 	if err != nil {
-		return fmt.Errorf("mailtest: append to %s: %w", folder, err)
+		return fmt.Errorf("localmail: append to %s: %w", folder, err)
 	}
 	return nil
 }
@@ -90,7 +90,7 @@ func (s *MemServer) Append(folder string, raw []byte) error {
 func (s *MemServer) AppendUID(folder string, raw []byte) (uint32, error) {
 	data, err := s.user.Append(folder, literal{bytes.NewReader(raw)}, &imap.AppendOptions{})
 	if err != nil {
-		return 0, fmt.Errorf("mailtest: append to %s: %w", folder, err)
+		return 0, fmt.Errorf("localmail: append to %s: %w", folder, err)
 	}
 	return uint32(data.UID), nil
 }
@@ -98,7 +98,7 @@ func (s *MemServer) AppendUID(folder string, raw []byte) (uint32, error) {
 // CreateFolder creates a folder.
 func (s *MemServer) CreateFolder(name string) error {
 	if err := s.user.Create(name, nil); err != nil {
-		return fmt.Errorf("mailtest: create %s: %w", name, err)
+		return fmt.Errorf("localmail: create %s: %w", name, err)
 	}
 	return nil
 }
@@ -106,7 +106,7 @@ func (s *MemServer) CreateFolder(name string) error {
 // DeleteFolder deletes a folder with its messages.
 func (s *MemServer) DeleteFolder(name string) error {
 	if err := s.user.Delete(name); err != nil {
-		return fmt.Errorf("mailtest: delete %s: %w", name, err)
+		return fmt.Errorf("localmail: delete %s: %w", name, err)
 	}
 	return nil
 }
@@ -115,7 +115,7 @@ func (s *MemServer) DeleteFolder(name string) error {
 // empty, under a new UIDVALIDITY.
 func (s *MemServer) RecreateFolder(name string) error {
 	if err := s.user.Delete(name); err != nil {
-		return fmt.Errorf("mailtest: delete %s: %w", name, err)
+		return fmt.Errorf("localmail: delete %s: %w", name, err)
 	}
 	return s.CreateFolder(name)
 }

@@ -1,4 +1,4 @@
-package mailtest
+package localmail
 
 import (
 	"crypto/tls"
@@ -30,11 +30,11 @@ func dial(addr string, tlsConfig *tls.Config, username, password string) (*imapc
 		c, err = imapclient.DialInsecure(addr, nil)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("mailtest: connect to %s: %w", addr, err)
+		return nil, fmt.Errorf("localmail: connect to %s: %w", addr, err)
 	}
 	if err := c.Login(username, password).Wait(); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("mailtest: log in to %s: %w", addr, err)
+		return nil, fmt.Errorf("localmail: log in to %s: %w", addr, err)
 	}
 	return c, nil
 }
@@ -54,7 +54,7 @@ func ListMessages(addr string, tlsConfig *tls.Config, username, password, folder
 	defer logout(c)
 	sel, err := c.Select(folder, &imap.SelectOptions{ReadOnly: true}).Wait()
 	if err != nil {
-		return nil, fmt.Errorf("mailtest: examine %s: %w", folder, err)
+		return nil, fmt.Errorf("localmail: examine %s: %w", folder, err)
 	}
 	if sel.NumMessages == 0 {
 		return nil, nil
@@ -64,7 +64,7 @@ func ListMessages(addr string, tlsConfig *tls.Config, username, password, folder
 	all.AddRange(1, 0)
 	bufs, err := c.Fetch(all, &imap.FetchOptions{UID: true, Flags: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
 	if err != nil {
-		return nil, fmt.Errorf("mailtest: fetch %s: %w", folder, err)
+		return nil, fmt.Errorf("localmail: fetch %s: %w", folder, err)
 	}
 	out := make([]StoredMessage, 0, len(bufs))
 	for _, b := range bufs {
@@ -78,9 +78,9 @@ func ListMessages(addr string, tlsConfig *tls.Config, username, password, folder
 	return out, nil
 }
 
-// appendIMAP appends raw to folder over IMAP and returns its UID (0 when the
+// AppendIMAP appends raw to folder over IMAP and returns its UID (0 when the
 // server has no UIDPLUS).
-func appendIMAP(addr string, tlsConfig *tls.Config, username, password, folder string, raw []byte) (uint32, error) {
+func AppendIMAP(addr string, tlsConfig *tls.Config, username, password, folder string, raw []byte) (uint32, error) {
 	c, err := dial(addr, tlsConfig, username, password)
 	if err != nil {
 		return 0, err
@@ -88,20 +88,20 @@ func appendIMAP(addr string, tlsConfig *tls.Config, username, password, folder s
 	defer logout(c)
 	cmd := c.Append(folder, int64(len(raw)), nil)
 	if _, err := cmd.Write(raw); err != nil {
-		return 0, fmt.Errorf("mailtest: append to %s: %w", folder, err)
+		return 0, fmt.Errorf("localmail: append to %s: %w", folder, err)
 	}
 	if err := cmd.Close(); err != nil {
-		return 0, fmt.Errorf("mailtest: append to %s: %w", folder, err)
+		return 0, fmt.Errorf("localmail: append to %s: %w", folder, err)
 	}
 	data, err := cmd.Wait()
 	if err != nil {
-		return 0, fmt.Errorf("mailtest: append to %s: %w", folder, err)
+		return 0, fmt.Errorf("localmail: append to %s: %w", folder, err)
 	}
 	return uint32(data.UID), nil
 }
 
-// mailboxCommand runs CREATE or DELETE.
-func mailboxCommand(addr string, tlsConfig *tls.Config, username, password, verb, folder string) error {
+// FolderCommand runs CREATE or DELETE.
+func FolderCommand(addr string, tlsConfig *tls.Config, username, password, verb, folder string) error {
 	c, err := dial(addr, tlsConfig, username, password)
 	if err != nil {
 		return err
@@ -116,7 +116,7 @@ func mailboxCommand(addr string, tlsConfig *tls.Config, username, password, verb
 		err = fmt.Errorf("unknown verb %s", verb)
 	}
 	if err != nil {
-		return fmt.Errorf("mailtest: %s %s: %w", verb, folder, err)
+		return fmt.Errorf("localmail: %s %s: %w", verb, folder, err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package mailtest
+package localmail
 
 import (
 	"crypto/tls"
@@ -24,7 +24,7 @@ type SinkOptions struct {
 	// of DATA (a temporary failure), for retry tests. See also FailNext.
 	FailNext int
 	// TLS, when set, offers STARTTLS with this server configuration (see
-	// NewCert).
+	// mailtest.NewCert).
 	TLS *tls.Config
 	// OAuth2Token, when set, is a bearer token accepted for Username with
 	// AUTH XOAUTH2 and AUTH OAUTHBEARER (see SetOAuth2Token).
@@ -77,7 +77,7 @@ func NewSMTPSink(opts *SinkOptions) (*SMTPSink, error) {
 	srv.ErrorLog = log.New(io.Discard, "", 0)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("mailtest: listen: %w", err)
+		return nil, fmt.Errorf("localmail: listen: %w", err)
 	}
 	s.srv, s.ln = srv, ln
 	go func() {
@@ -191,7 +191,7 @@ func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 func (ss *sinkSession) Data(r io.Reader) error {
 	if ss.sink.waitHold() {
 		io.Copy(io.Discard, r)
-		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "mailtest: held message dropped"}
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "localmail: held message dropped"}
 	}
 	b, err := io.ReadAll(r) // read fully before returning
 	if err != nil {
@@ -202,7 +202,7 @@ func (ss *sinkSession) Data(r io.Reader) error {
 	defer s.mu.Unlock()
 	if s.failNext > 0 {
 		s.failNext--
-		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "mailtest: temporary failure, try again later"}
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "localmail: temporary failure, try again later"}
 	}
 	s.msgs = append(s.msgs, SinkMessage{From: ss.from, To: append([]string(nil), ss.to...), Data: b, AuthUser: ss.authUser})
 	close(s.notify)

@@ -1,4 +1,4 @@
-package mailtest
+package localmail
 
 import (
 	"bytes"
@@ -38,7 +38,7 @@ func (s *MemServer) AppendHuge(folder string, raw []byte, size int64) (uint32, e
 // BODY[] then sends (size bytes): a server whose sizes cannot be trusted.
 func (s *MemServer) AppendLying(folder string, raw []byte, size, announce int64) (uint32, error) {
 	if size < int64(len(raw)) {
-		return 0, fmt.Errorf("mailtest: AppendHuge: size %d is less than the message's %d bytes", size, len(raw))
+		return 0, fmt.Errorf("localmail: AppendHuge: size %d is less than the message's %d bytes", size, len(raw))
 	}
 	uid, err := s.AppendUID(folder, raw)
 	if err != nil {
@@ -120,7 +120,7 @@ func (m *memSession) fetchHuge(w *imapserver.FetchWriter, uid imap.UID, msg huge
 	raw, size := msg.raw, msg.size
 	seqs, err := m.SessionIMAP4rev2.Search(imapserver.NumKindSeq, &imap.SearchCriteria{UID: []imap.UIDSet{imap.UIDSetNum(uid)}}, &imap.SearchOptions{})
 	if err != nil || len(seqs.AllSeqNums()) != 1 {
-		return fmt.Errorf("mailtest: huge message UID %d: no sequence number (%v)", uid, err)
+		return fmt.Errorf("localmail: huge message UID %d: no sequence number (%v)", uid, err)
 	}
 	rw := w.CreateMessage(seqs.AllSeqNums()[0])
 	rw.WriteUID(uid)
