@@ -115,11 +115,9 @@ func romanValue(s string) int {
 
 var romans = strings.Fields("i ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx")
 
-// numberLabel reads a numbered label at the start of t (no leading space).
-func numberLabel(t string) lineLabel {
-	if t == "" {
-		return lineLabel{}
-	}
+// wordedLabel reads a label that says its word: "Question 5:", "Q5.",
+// "Request 3 -", "Questions 2 and 3", "Q1 & Q2 -".
+func wordedLabel(t string) (lineLabel, bool) {
 	lower := asciiLower(firstChars(t, 24))
 	// "Question 5:", "Q5.", "Request 3 -", "Cwestiwn 1 / Question 1"
 	for _, w := range itemWords {
@@ -140,7 +138,7 @@ func numberLabel(t string) lineLabel {
 		}
 		if w == "q" {
 			if l, ok := qRange(n, t[e:]); ok {
-				return l // "Q1 & Q2 - ...", "Q1-Q3:"
+				return l, true // "Q1 & Q2 - ...", "Q1-Q3:"
 			}
 		}
 		if w == "q" && e < len(t) && (t[e] == '/' || t[e] == '-') {
@@ -172,6 +170,17 @@ func numberLabel(t string) lineLabel {
 			}
 			l.more, l.rest = more, trimLabelSep(after)
 		}
+		return l, true
+	}
+	return lineLabel{}, false
+}
+
+// numberLabel reads a numbered label at the start of t (no leading space).
+func numberLabel(t string) lineLabel {
+	if t == "" {
+		return lineLabel{}
+	}
+	if l, ok := wordedLabel(t); ok {
 		return l
 	}
 	if l, ok := bilingualLabel(t); ok {
@@ -193,13 +202,8 @@ func numberLabel(t string) lineLabel {
 		return lineLabel{}
 	}
 	rest := t[e:]
-	if l, ok := numberRange(n, rest); ok {
+	if l, ok := compoundLabel(n, rest); ok {
 		return l
-	}
-	if m := reSubPart.FindStringSubmatch(rest); m != nil {
-		// "1a. The number of ...", "1(b) ...": the reply's own parts.
-		letter := m[1] + m[2]
-		return lineLabel{num: n, sub: letter[0], style: "na.", rest: strings.TrimLeft(rest[len(m[0]):], " \t")}
 	}
 	switch {
 	case rest == "":
@@ -252,6 +256,20 @@ func moreNumbers(first int, rest string) ([]int, string) {
 		prev = n
 	}
 	return out, rest[len(m[0]):]
+}
+
+// compoundLabel reads a number's label of more than the number: one for
+// several questions ("1-3.", "4) & 5)") or a part the reply numbered
+// itself ("1a. The number of ...", "1(b) ...").
+func compoundLabel(n int, rest string) (lineLabel, bool) {
+	if l, ok := numberRange(n, rest); ok {
+		return l, true
+	}
+	if m := reSubPart.FindStringSubmatch(rest); m != nil {
+		letter := m[1] + m[2]
+		return lineLabel{num: n, sub: letter[0], style: "na.", rest: strings.TrimLeft(rest[len(m[0]):], " \t")}, true
+	}
+	return lineLabel{}, false
 }
 
 // numberRange reads the rest of "1-3. ...", "1 & 2: ...", "2 and 3) ...":

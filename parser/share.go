@@ -130,10 +130,25 @@ func (al *aligner) shareOut(cs []candidate) {
 			next[t] = first.k + 1
 		}
 	}
-	// What no typed question took, as the reply wrote it, for a list or
-	// a text.
-	var rest []string
-	any := false
+	rest, any := leftOver(body, cls, used)
+	for ci := range cs {
+		c := &cs[ci]
+		t := al.s.qs[c.qi].Type
+		switch {
+		case read[ci] != nil:
+			c.a = *read[ci]
+			c.why = "one answer given to several questions: this question's part of it read"
+		case any && len(rest) > 0 && (t == TypeList || t == TypeText):
+			c.a = al.rd.read(al.ctxs[c.qi], rest)
+		}
+		c.value = answerValue(c.a)
+	}
+}
+
+// leftOver is what of body no typed question took (the clauses used
+// says), as the reply wrote it, for a list or a text; any tells whether
+// some clause was taken.
+func leftOver(body []string, cls []clause, used []bool) (rest []string, any bool) {
 	for i, l := range body {
 		var b strings.Builder
 		at := 0
@@ -153,18 +168,7 @@ func (al *aligner) shareOut(cs []candidate) {
 			rest = append(rest, t)
 		}
 	}
-	for ci := range cs {
-		c := &cs[ci]
-		t := al.s.qs[c.qi].Type
-		switch {
-		case read[ci] != nil:
-			c.a = *read[ci]
-			c.why = "one answer given to several questions: this question's part of it read"
-		case any && len(rest) > 0 && (t == TypeList || t == TypeText):
-			c.a = al.rd.read(al.ctxs[c.qi], rest)
-		}
-		c.value = answerValue(c.a)
-	}
+	return rest, any
 }
 
 // ownWords is how much of clause's words are question qi's own among the
