@@ -165,6 +165,10 @@ type Handler func(ctx context.Context, d *Delivery) error
 
 // Work processes envelopes until ctx is done. While the store is full it
 // fetches nothing and waits for room (WaitForRoom).
+//
+// Pulls are kept flowing as in Drain: one pull request at a time brings
+// envelopes as they arrive, up to twice Concurrency in hand, and a worker
+// takes the next as soon as it is done with one.
 func (q *Queue) Work(ctx context.Context, opts *WorkOptions, h Handler) error {
 	o := opts.withDefaults()
 	var cons jetstream.Consumer
@@ -176,32 +180,54 @@ func (q *Queue) Work(ctx context.Context, opts *WorkOptions, h Handler) error {
 	if err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
-	for i := 0; i < o.Concurrency; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				if q.Full() != nil {
-					q.WaitForRoom(ctx)
-					continue
-				}
-				batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
-				if err != nil {
-					q.log.Warn("fetch from MAIL failed; retrying", "err", err)
-					sleepCtx(ctx, time.Second)
-					continue
-				}
-				for m := range batch.Messages() {
-					q.handle(ctx, &o, m, h, true)
-				}
-				if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
-					q.log.Warn("fetch from MAIL failed; retrying", "err", err)
-					sleepCtx(ctx, time.Second)
+	var (
+		inHand   atomic.Int64 // fetched, not yet handled
+		finished = make(chan struct{}, 1)
+		work     = make(chan jetstream.Msg)
+		wg       sync.WaitGroup
+	)
+	for range o.Concurrency {
+		wg.Go(func() {
+			for m := range work {
+				q.handle(ctx, &o, m, h, true)
+				inHand.Add(-1)
+				select {
+				case finished <- struct{}{}:
+				default:
 				}
 			}
-		}()
+		})
 	}
+	hold := int64(2 * o.Concurrency)
+	for ctx.Err() == nil {
+		if q.Full() != nil {
+			q.WaitForRoom(ctx)
+			continue
+		}
+		room := hold - inHand.Load()
+		if room <= 0 {
+			select {
+			case <-finished:
+			case <-ctx.Done():
+			}
+			continue
+		}
+		batch, err := cons.Fetch(int(room), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			q.log.Warn("fetch from MAIL failed; retrying", "err", err)
+			sleepCtx(ctx, time.Second)
+			continue
+		}
+		for m := range batch.Messages() {
+			inHand.Add(1)
+			work <- m // handed over even when ctx is done: handle puts it back
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
+			q.log.Warn("fetch from MAIL failed; retrying", "err", err)
+			sleepCtx(ctx, time.Second)
+		}
+	}
+	close(work)
 	wg.Wait()
 	return nil
 }
