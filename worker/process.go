@@ -265,7 +265,7 @@ func (p *Processor) reconcileNew(ctx context.Context, d *queue.Delivery, v *pars
 func (p *Processor) place(ctx context.Context, d *queue.Delivery, r *parser.Reply, f *Filing, created bool) error {
 	switch {
 	case placed(r):
-		if p.Campaigns.Get(r.Campaign) == nil || p.Campaigns.Get(r.Campaign).Request(r.Request) == nil {
+		if _, ok := indexFor(p.Campaigns).byKey[Key(r.Campaign, r.Request)]; !ok {
 			return queue.Permanent(fmt.Errorf("reply %s belongs to %s/%s, which is no longer in the campaign files", short(r.SHA256), r.Campaign, r.Request))
 		}
 		if _, err := p.Store.AddReply(ctx, r, replyTime(r), f.Why); err != nil {

@@ -112,6 +112,19 @@ func (d *Daemon) Sync(ctx context.Context) (SyncResult, error) {
 		}()
 		pass.report(pass.p)
 	}
+	// What is fetched is processed while the rest is fetched: fetching
+	// waits on the IMAP server and the store, processing mostly on the
+	// CPU. The drain goes on until fetching is done and the queue empty.
+	fetched := make(chan struct{})
+	type drained struct {
+		n   int
+		err error
+	}
+	drainc := make(chan drained, 1)
+	go func() {
+		n, err := d.drain(ctx, pass, fetched)
+		drainc <- drained{n, err}
+	}()
 	var errs []error
 	var full error
 	for _, p := range d.pollers {
@@ -139,13 +152,14 @@ func (d *Daemon) Sync(ctx context.Context) (SyncResult, error) {
 			p.ToProcess = max(int(w+f), pass.pending+res.Fetched)
 		})
 	}
+	close(fetched)
+	dr := <-drainc
+	res.Processed = dr.n
 	if full == nil {
-		n, err := d.drain(ctx, pass)
-		res.Processed = n
-		if errors.Is(err, queue.ErrStoreFull) {
-			full = err
-		} else if err != nil {
-			errs = append(errs, err)
+		if errors.Is(dr.err, queue.ErrStoreFull) {
+			full = dr.err
+		} else if dr.err != nil {
+			errs = append(errs, dr.err)
 		}
 	}
 	if full != nil {
@@ -158,12 +172,13 @@ func (d *Daemon) Sync(ctx context.Context) (SyncResult, error) {
 // the second half of Sync, without fetching mail: what `failed replay` and
 // `reprocess` do when no daemon runs.
 func (d *Daemon) ProcessQueued(ctx context.Context) (SyncResult, error) {
-	n, err := d.drain(ctx, nil)
+	n, err := d.drain(ctx, nil, nil)
 	return d.tally(ctx, SyncResult{Processed: n}, err)
 }
 
-// drain processes every envelope queued, counting them in pass (if any).
-func (d *Daemon) drain(ctx context.Context, pass *syncPass) (int, error) {
+// drain processes every envelope queued, counting them in pass (if any);
+// until, when set, keeps it going until closed (see queue.WorkOptions).
+func (d *Daemon) drain(ctx context.Context, pass *syncPass, until <-chan struct{}) (int, error) {
 	h := d.Proc.Handle
 	if pass != nil {
 		h = func(ctx context.Context, dl *queue.Delivery) error {
@@ -178,7 +193,9 @@ func (d *Daemon) drain(ctx context.Context, pass *syncPass) (int, error) {
 			return err
 		}
 	}
-	return d.Q.Drain(ctx, d.workOptions(), h)
+	o := d.workOptions()
+	o.Until = until
+	return d.Q.Drain(ctx, o, h)
 }
 
 // tally counts what the store holds after a pass that ended with err, and
