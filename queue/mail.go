@@ -116,10 +116,6 @@ type WorkOptions struct {
 	// OnRetry, when set, is called when a message is put back to be tried
 	// again after delay (for metrics). Default nil.
 	OnRetry func(d *Delivery, delay time.Duration, err error)
-	// Until, when set, keeps Drain going, waiting for envelopes, until it
-	// is closed: sync processes what it fetches while it fetches the rest.
-	// Default nil: Drain ends when nothing is queued.
-	Until <-chan struct{}
 }
 
 // DefaultBackoff is WorkOptions.Backoff's default.
@@ -250,8 +246,7 @@ func (q *Queue) Work(ctx context.Context, opts *WorkOptions, h Handler) error {
 // PDF) holds up no other. Drain ends when nothing is in hand, a fetch that
 // does not wait finds nothing, and the consumer has nothing pending: a
 // handler may queue envelopes (a reply matched again), which are then
-// processed too. With WorkOptions.Until, it does not end before that is
-// closed.
+// processed too.
 func (q *Queue) Drain(ctx context.Context, opts *WorkOptions, h Handler) (int, error) {
 	o := opts.withDefaults()
 	if err := q.Probe(ctx); errors.Is(err, ErrStoreFull) {
@@ -302,13 +297,6 @@ func (q *Queue) Drain(ctx context.Context, opts *WorkOptions, h Handler) (int, e
 		}
 		var batch jetstream.MessageBatch
 		busy := inHand.Load() > 0
-		if o.Until != nil {
-			select {
-			case <-o.Until:
-			default:
-				busy = true // more is coming
-			}
-		}
 		switch {
 		case busy:
 			// What is in hand may queue more: wait for it a little.

@@ -112,19 +112,6 @@ func (d *Daemon) Sync(ctx context.Context) (SyncResult, error) {
 		}()
 		pass.report(pass.p)
 	}
-	// What is fetched is processed while the rest is fetched: fetching
-	// waits on the IMAP server and the store, processing mostly on the
-	// CPU. The drain goes on until fetching is done and the queue empty.
-	fetched := make(chan struct{})
-	type drained struct {
-		n   int
-		err error
-	}
-	drainc := make(chan drained, 1)
-	go func() {
-		n, err := d.drain(ctx, pass, fetched)
-		drainc <- drained{n, err}
-	}()
 	var errs []error
 	var full error
 	for _, p := range d.pollers {
@@ -152,14 +139,13 @@ func (d *Daemon) Sync(ctx context.Context) (SyncResult, error) {
 			p.ToProcess = max(int(w+f), pass.pending+res.Fetched)
 		})
 	}
-	close(fetched)
-	dr := <-drainc
-	res.Processed = dr.n
 	if full == nil {
-		if errors.Is(dr.err, queue.ErrStoreFull) {
-			full = dr.err
-		} else if dr.err != nil {
-			errs = append(errs, dr.err)
+		n, err := d.drain(ctx, pass)
+		res.Processed = n
+		if errors.Is(err, queue.ErrStoreFull) {
+			full = err
+		} else if err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if full != nil {
@@ -172,13 +158,12 @@ func (d *Daemon) Sync(ctx context.Context) (SyncResult, error) {
 // the second half of Sync, without fetching mail: what `failed replay` and
 // `reprocess` do when no daemon runs.
 func (d *Daemon) ProcessQueued(ctx context.Context) (SyncResult, error) {
-	n, err := d.drain(ctx, nil, nil)
+	n, err := d.drain(ctx, nil)
 	return d.tally(ctx, SyncResult{Processed: n}, err)
 }
 
-// drain processes every envelope queued, counting them in pass (if any);
-// until, when set, keeps it going until closed (see queue.WorkOptions).
-func (d *Daemon) drain(ctx context.Context, pass *syncPass, until <-chan struct{}) (int, error) {
+// drain processes every envelope queued, counting them in pass (if any).
+func (d *Daemon) drain(ctx context.Context, pass *syncPass) (int, error) {
 	h := d.Proc.Handle
 	if pass != nil {
 		h = func(ctx context.Context, dl *queue.Delivery) error {
@@ -193,9 +178,7 @@ func (d *Daemon) drain(ctx context.Context, pass *syncPass, until <-chan struct{
 			return err
 		}
 	}
-	o := d.workOptions()
-	o.Until = until
-	return d.Q.Drain(ctx, o, h)
+	return d.Q.Drain(ctx, d.workOptions(), h)
 }
 
 // tally counts what the store holds after a pass that ended with err, and

@@ -57,11 +57,9 @@ func TestSyncReportsProgressOverTheWholePass(t *testing.T) {
 		if p.Fetching && p.ToFetch == n && p.Fetched > 0 && p.Fetched < n {
 			sawFetching = true
 		}
-		// What is fetched is processed while the rest is fetched: the
-		// processing is seen in either phase.
-		if p.Processed > 0 && p.Processed < n {
+		if !p.Fetching && p.Processed > 0 && p.Processed < n {
 			sawProcessing = true
-			if p.ProcessingSince.IsZero() || !p.Fetching && p.ToProcess != n {
+			if p.ToProcess != n || p.ProcessingSince.IsZero() {
 				t.Errorf("report %d while processing: %+v, want %d to process", i, p, n)
 			}
 		}
