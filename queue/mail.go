@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -164,6 +165,10 @@ type Handler func(ctx context.Context, d *Delivery) error
 
 // Work processes envelopes until ctx is done. While the store is full it
 // fetches nothing and waits for room (WaitForRoom).
+//
+// Pulls are kept flowing as in Drain: one pull request at a time brings
+// envelopes as they arrive, up to twice Concurrency in hand, and a worker
+// takes the next as soon as it is done with one.
 func (q *Queue) Work(ctx context.Context, opts *WorkOptions, h Handler) error {
 	o := opts.withDefaults()
 	var cons jetstream.Consumer
@@ -175,32 +180,54 @@ func (q *Queue) Work(ctx context.Context, opts *WorkOptions, h Handler) error {
 	if err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
-	for i := 0; i < o.Concurrency; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				if q.Full() != nil {
-					q.WaitForRoom(ctx)
-					continue
-				}
-				batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
-				if err != nil {
-					q.log.Warn("fetch from MAIL failed; retrying", "err", err)
-					sleepCtx(ctx, time.Second)
-					continue
-				}
-				for m := range batch.Messages() {
-					q.handle(ctx, &o, m, h, true)
-				}
-				if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
-					q.log.Warn("fetch from MAIL failed; retrying", "err", err)
-					sleepCtx(ctx, time.Second)
+	var (
+		inHand   atomic.Int64 // fetched, not yet handled
+		finished = make(chan struct{}, 1)
+		work     = make(chan jetstream.Msg)
+		wg       sync.WaitGroup
+	)
+	for range o.Concurrency {
+		wg.Go(func() {
+			for m := range work {
+				q.handle(ctx, &o, m, h, true)
+				inHand.Add(-1)
+				select {
+				case finished <- struct{}{}:
+				default:
 				}
 			}
-		}()
+		})
 	}
+	hold := int64(2 * o.Concurrency)
+	for ctx.Err() == nil {
+		if q.Full() != nil {
+			q.WaitForRoom(ctx)
+			continue
+		}
+		room := hold - inHand.Load()
+		if room <= 0 {
+			select {
+			case <-finished:
+			case <-ctx.Done():
+			}
+			continue
+		}
+		batch, err := cons.Fetch(int(room), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			q.log.Warn("fetch from MAIL failed; retrying", "err", err)
+			sleepCtx(ctx, time.Second)
+			continue
+		}
+		for m := range batch.Messages() {
+			inHand.Add(1)
+			work <- m // handed over even when ctx is done: handle puts it back
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
+			q.log.Warn("fetch from MAIL failed; retrying", "err", err)
+			sleepCtx(ctx, time.Second)
+		}
+	}
+	close(work)
 	wg.Wait()
 	return nil
 }
@@ -212,6 +239,14 @@ func (q *Queue) Work(ctx context.Context, opts *WorkOptions, h Handler) error {
 // before fetching anything, so that a `sync` run on a full store costs no
 // message an attempt; a message in hand when the store fills up is put back
 // to be delivered again, which counts as one of its attempts).
+//
+// Pulls are kept flowing: the next envelopes are fetched while those in
+// hand are handled (up to twice Concurrency in hand), and a worker takes
+// the next as soon as it is done with one, so one slow message (a large
+// PDF) holds up no other. Drain ends when nothing is in hand, a fetch that
+// does not wait finds nothing, and the consumer has nothing pending: a
+// handler may queue envelopes (a reply matched again), which are then
+// processed too.
 func (q *Queue) Drain(ctx context.Context, opts *WorkOptions, h Handler) (int, error) {
 	o := opts.withDefaults()
 	if err := q.Probe(ctx); errors.Is(err, ErrStoreFull) {
@@ -221,44 +256,80 @@ func (q *Queue) Drain(ctx context.Context, opts *WorkOptions, h Handler) (int, e
 	if err != nil {
 		return 0, err
 	}
-	n := 0
-	sem := make(chan struct{}, o.Concurrency)
+	var (
+		handled  atomic.Int64
+		inHand   atomic.Int64             // fetched, not yet handled
+		finished = make(chan struct{}, 1) // a worker finished one: room to fetch
+		work     = make(chan jetstream.Msg)
+		wg       sync.WaitGroup
+	)
+	for range o.Concurrency {
+		wg.Go(func() {
+			for m := range work {
+				q.handle(ctx, &o, m, h, false)
+				handled.Add(1)
+				inHand.Add(-1)
+				select {
+				case finished <- struct{}{}:
+				default:
+				}
+			}
+		})
+	}
+	stop := func(err error) (int, error) {
+		close(work)
+		wg.Wait()
+		return int(handled.Load()), err
+	}
+	hold := int64(2 * o.Concurrency)
+	wait := false // the last fetch that did not wait found nothing pending
 	for ctx.Err() == nil {
 		if err := q.Full(); err != nil {
-			return n, err
+			return stop(err)
 		}
-		batch, err := cons.Fetch(4*o.Concurrency, jetstream.FetchMaxWait(500*time.Millisecond))
+		room := hold - inHand.Load()
+		if room <= 0 {
+			select {
+			case <-finished:
+			case <-ctx.Done():
+			}
+			continue
+		}
+		var batch jetstream.MessageBatch
+		busy := inHand.Load() > 0
+		switch {
+		case busy:
+			// What is in hand may queue more: wait for it a little.
+			batch, err = cons.Fetch(int(room), jetstream.FetchMaxWait(100*time.Millisecond))
+		case wait:
+			batch, err = cons.Fetch(int(room), jetstream.FetchMaxWait(500*time.Millisecond))
+		default:
+			batch, err = cons.FetchNoWait(int(room))
+		}
 		if err != nil {
-			return n, fmt.Errorf("queue: fetch from %s: %w", StreamMail, err)
+			return stop(fmt.Errorf("queue: fetch from %s: %w", StreamMail, err))
 		}
 		got := 0
-		var wg sync.WaitGroup
 		for m := range batch.Messages() {
 			got++
-			sem <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				q.handle(ctx, &o, m, h, false)
-			}()
+			inHand.Add(1)
+			work <- m
 		}
-		wg.Wait()
-		n += got
-		if got > 0 {
+		if got > 0 || busy {
+			wait = false
 			continue
 		}
 		info, err := cons.Info(ctx)
 		if err != nil {
-			return n, fmt.Errorf("queue: consumer %s: %w", ConsumerWorker, err)
+			return stop(fmt.Errorf("queue: consumer %s: %w", ConsumerWorker, err))
 		}
-		if info.NumPending == 0 {
-			if err := q.Full(); err != nil {
-				return n, err
-			}
-			return n, nil
+		if info.NumPending == 0 && inHand.Load() == 0 {
+			return stop(q.Full())
 		}
+		// Pending but not delivered to this fetch: wait for it next time.
+		wait = true
 	}
-	return n, ctx.Err()
+	return stop(ctx.Err())
 }
 
 // Pending reports how many envelopes wait in MAIL: not yet delivered, and

@@ -414,3 +414,8 @@ func serverOptions(storeDir string) *server.Options {
 		JetStreamMaxMemory: 64 << 20,
 	}
 }
+
+// Stats are the counts of the connection to JetStream: each request to
+// the server (a read, a write, a publish, an ack) is one message out, so
+// OutMsgs per message processed is the round trips it cost (benchmarks).
+func (q *Queue) Stats() nats.Statistics { return q.nc.Stats() }

@@ -146,6 +146,33 @@ func (ix index) says(ctx context.Context, key, exclude string) string {
 // written (or as read, when fn changed nothing) and what the key said to
 // others before and after.
 func (ix index) update(ctx context.Context, key string, fn func(x *indexRecord) bool) (after *indexRecord, before, now string, err error) {
+	return ix.updateNew(ctx, key, false, fn)
+}
+
+// updateNew is update; likelyNew says that key is most likely not stored
+// yet and that fn only adds or takes off the sha of a reply never stored
+// before (the Message-ID of a mail just fetched). The key is created
+// without being read first, and read only when that fails because it
+// exists. A key that does not exist says nothing to anyone and has no
+// replies waiting on it, so what the create writes is what fn makes of an
+// empty record; and when fn changes nothing in an empty record, it would
+// change nothing in a stored one (which cannot hold that sha), so nothing
+// is read or written.
+func (ix index) updateNew(ctx context.Context, key string, likelyNew bool, fn func(x *indexRecord) bool) (after *indexRecord, before, now string, err error) {
+	if likelyNew {
+		x := &indexRecord{}
+		if !fn(x) {
+			return x, "", "", nil
+		}
+		b, _ := json.Marshal(x)
+		_, err := ix.b.Create(ctx, key, b)
+		if err == nil {
+			return x, "", x.says(""), nil
+		}
+		if !errors.Is(err, queue.ErrExists) {
+			return nil, "", "", err
+		}
+	}
 	for attempt := 0; attempt < 50; attempt++ {
 		x, rev, err := ix.read(ctx, key)
 		if err != nil {
@@ -179,7 +206,10 @@ func (ix index) update(ctx context.Context, key string, fn func(x *indexRecord) 
 // or waits for. It returns the replies to match again, because what a key
 // tells them changed; self is true when r itself must be matched again,
 // because a key changed between its matching and now.
-func (st *Store) teach(ctx context.Context, r *parser.Reply, f *Filing) (again []string, self bool, err error) {
+//
+// created says r is the first version of its Reply ever stored: its
+// Message-ID is most likely no key yet (see index.updateNew).
+func (st *Store) teach(ctx context.Context, r *parser.Reply, f *Filing, created bool) (again []string, self bool, err error) {
 	sha := r.SHA256
 	isFirm, isPinned := firm(r, f), pinned(r, f)
 	key := ""
@@ -214,7 +244,7 @@ func (st *Store) teach(ctx context.Context, r *parser.Reply, f *Filing) (again [
 		refSays = x.says(sha)
 	}
 	if r.MessageID != "" {
-		x, before, now, err := st.threadIndex().update(ctx, threadKey(r.MessageID), func(x *indexRecord) bool {
+		x, before, now, err := st.threadIndex().updateNew(ctx, threadKey(r.MessageID), created, func(x *indexRecord) bool {
 			return x.setFiled(sha, key)
 		})
 		if err != nil {

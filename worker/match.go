@@ -100,21 +100,9 @@ func (m *Matcher) Match(msg *parser.Message, reference string) *Target {
 //
 // Over 100 lines: the eight rules above, in their order, in one place.
 func (m *Matcher) Find(msg *parser.Message, reference string) Result {
-	var all []cand
-	for _, c := range m.Campaigns.List {
-		for _, r := range c.Requests {
-			all = append(all, cand{c, r})
-		}
-	}
-	filter := func(ok func(cand) bool) []cand {
-		var found []cand
-		for _, x := range all {
-			if ok(x) {
-				found = append(found, x)
-			}
-		}
-		return found
-	}
+	// Every look-up goes through the index of the campaigns (built once):
+	// the cost of a reply does not grow with the number of requests.
+	ix := indexFor(m.Campaigns)
 	one := func(found []cand, how, why string) *Target {
 		if len(found) != 1 {
 			return nil
@@ -123,10 +111,14 @@ func (m *Matcher) Find(msg *parser.Message, reference string) Result {
 	}
 	// best picks, among requests sharing an address or domain, the one
 	// whose campaign the message quotes (questions, subject words).
+	var aff *affinityText
 	best := func(found []cand) (cand, bool) {
+		if aff == nil {
+			aff = newAffinityText(msg)
+		}
 		bi, bs, second := -1, -1, -1
 		for i, x := range found {
-			s := affinity(msg, x.c, x.r)
+			s := aff.score(ix, x.c, x.r)
 			if s > bs {
 				second = bs
 				bi, bs = i, s
@@ -163,34 +155,40 @@ func (m *Matcher) Find(msg *parser.Message, reference string) Result {
 		}
 	}
 	if len(ids) > 0 {
-		found := filter(func(x cand) bool { return x.r.MessageID != "" && seen[normID(x.r.MessageID)] })
-		if t := one(found, MatchThread, ""); t != nil {
+		var lists [][]cand
+		for _, id := range ids {
+			if l := ix.byID[id]; len(l) > 0 {
+				lists = append(lists, l)
+			}
+		}
+		if t := one(ix.merge(lists...), MatchThread, ""); t != nil {
 			t.Why = fmt.Sprintf("answers the request's own message %s", t.Request.MessageID)
 			return Result{Target: t}
 		}
 	}
 	var thread []string
+	own := normID(msg.MessageID)
 	for _, id := range ids {
-		own := false
-		for _, x := range all {
-			if x.r.MessageID != "" && normID(x.r.MessageID) == id {
-				own = true
-				break
-			}
-		}
-		if !own && id != normID(msg.MessageID) && len(thread) < maxThreadIDs {
+		if len(ix.byID[id]) == 0 && id != own && len(thread) < maxThreadIDs {
 			thread = append(thread, id)
 		}
 	}
 
 	// 2. address
 	rcpts := map[string]bool{}
+	var toLists [][]cand
 	for _, l := range [][]string{msg.To, msg.Cc, msg.DeliveredTo} {
 		for _, a := range l {
-			rcpts[strings.ToLower(a)] = true
+			a = strings.ToLower(a)
+			if !rcpts[a] {
+				rcpts[a] = true
+				if l := ix.byTo[a]; len(l) > 0 {
+					toLists = append(toLists, l)
+				}
+			}
 		}
 	}
-	if t := one(filter(func(x cand) bool { return x.r.ReplyTo != "" && rcpts[x.r.ReplyTo] }), MatchAddress, ""); t != nil {
+	if t := one(ix.merge(toLists...), MatchAddress, ""); t != nil {
 		t.Why = fmt.Sprintf("sent to %s, the request's reply_to", t.Request.ReplyTo)
 		return Result{Target: t}
 	}
@@ -199,22 +197,31 @@ func (m *Matcher) Find(msg *parser.Message, reference string) Result {
 	// quoted anywhere in its subject ("Re: your request FOI/OPCCN/239").
 	ref := NormRef(reference)
 	if ref != "" {
-		if t := one(filter(func(x cand) bool { return NormRef(x.r.Reference) == ref }), MatchReference, ""); t != nil {
+		if t := one(ix.byRef[ref], MatchReference, ""); t != nil {
 			t.Why = fmt.Sprintf("carries the reference %s, written in the campaign file", reference)
 			return Result{Target: t}
 		}
 	}
-	if t := one(filter(func(x cand) bool {
-		r := NormRef(x.r.Reference)
-		return len(r) >= 5 && strings.Contains(NormRef(msg.Subject), r)
-	}), MatchReference, ""); t != nil {
-		t.Why = fmt.Sprintf("the subject quotes the reference %s, written in the campaign file", t.Request.Reference)
-		return Result{Target: t}
+	if len(ix.longRefs) > 0 {
+		subjRef := NormRef(msg.Subject)
+		var found []cand
+		for _, rc := range ix.longRefs {
+			if strings.Contains(subjRef, rc.ref) {
+				found = append(found, rc.x)
+			}
+		}
+		if t := one(found, MatchReference, ""); t != nil {
+			t.Why = fmt.Sprintf("the subject quotes the reference %s, written in the campaign file", t.Request.Reference)
+			return Result{Target: t}
+		}
 	}
 
 	// 4. sender: the exact address the request was sent to.
 	from := strings.ToLower(msg.From)
-	bySender := filter(func(x cand) bool { return from != "" && x.r.Email == from })
+	var bySender []cand
+	if from != "" {
+		bySender = ix.byMail[from]
+	}
 	if t := one(bySender, MatchSender, ""); t != nil {
 		t.Why = fmt.Sprintf("sent from %s, the address the request went to", from)
 		return Result{Target: t}
@@ -232,22 +239,18 @@ func (m *Matcher) Find(msg *parser.Message, reference string) Result {
 	}
 
 	fromDomain := domainOf(from)
-	inDomain := func(x cand) bool {
-		for _, d := range x.r.Domains {
-			if fromDomain == d || strings.HasSuffix(fromDomain, "."+d) {
-				return true
-			}
-		}
-		return false
-	}
+	inDomain := ix.inDomain(fromDomain)
 
 	// 7. subject: the same subject usually goes to every authority of a
 	// campaign, so it names a request only together with the sender's domain.
 	if subj := normSubject(msg.Subject); subj != "" {
-		if t := one(filter(func(x cand) bool {
-			rs := normSubject(x.r.Subject)
-			return rs != "" && strings.Contains(subj, rs) && inDomain(x)
-		}), MatchSubject, ""); t != nil {
+		var found []cand
+		for _, x := range inDomain {
+			if rs := ix.subject[x.r]; rs != "" && strings.Contains(subj, rs) {
+				found = append(found, x)
+			}
+		}
+		if t := one(found, MatchSubject, ""); t != nil {
 			t.Why = fmt.Sprintf("carries the request's subject and comes from %s", fromDomain)
 			return Result{Target: t, Thread: thread}
 		}
@@ -255,10 +258,7 @@ func (m *Matcher) Find(msg *parser.Message, reference string) Result {
 
 	// 8. domain, whatever the requests' states: a follow-up to an
 	// answered request is as likely as an answer to an open one.
-	byDomain := filter(inDomain)
-	if fromDomain == "" {
-		byDomain = nil
-	}
+	byDomain := inDomain
 	if t := one(byDomain, MatchDomain, ""); t != nil {
 		t.Why = fmt.Sprintf("comes from %s, the domain of this request and of no other", fromDomain)
 		return Result{Target: t, Thread: thread}
@@ -296,16 +296,8 @@ type cand struct {
 // resolve finds the request of a key "campaign.request", if it is still
 // in the campaign files.
 func (m *Matcher) resolve(key string) (cand, bool) {
-	cid, rid, ok := strings.Cut(key, ".")
-	if !ok {
-		return cand{}, false
-	}
-	if c := m.Campaigns.Get(cid); c != nil {
-		if r := c.Request(rid); r != nil {
-			return cand{c, r}, true
-		}
-	}
-	return cand{}, false
+	x, ok := indexFor(m.Campaigns).byKey[key]
+	return x, ok
 }
 
 // dynamic applies rules 5 and 6 to a reply that names the Message-IDs
@@ -340,20 +332,27 @@ func (m *Matcher) dynamic(thread []string, reference string) *Target {
 	return nil
 }
 
-// affinity scores how much msg looks like an answer to campaign c's request
-// r: words of the request's subject in the message's subject, and the
-// campaign's questions quoted in its body.
-func affinity(msg *parser.Message, c *Campaign, r *Request) int {
+// affinityText is what affinity compares of one message, normalised once.
+type affinityText struct {
+	subj, body string
+}
+
+func newAffinityText(msg *parser.Message) *affinityText {
+	return &affinityText{subj: " " + normSubject(msg.Subject) + " ", body: normText(msg.Body)}
+}
+
+// score is how much the message looks like an answer to campaign c's
+// request r: words of the request's subject in the message's subject, and
+// the campaign's questions quoted in its body.
+func (a *affinityText) score(ix *matchIndex, c *Campaign, r *Request) int {
 	score := 0
-	subj := " " + normSubject(msg.Subject) + " "
-	for _, w := range strings.Fields(normSubject(r.Subject)) {
-		if len(w) > 3 && strings.Contains(subj, " "+w+" ") {
+	for _, w := range strings.Fields(ix.subject[r]) {
+		if len(w) > 3 && strings.Contains(a.subj, " "+w+" ") {
 			score++
 		}
 	}
-	body := normText(msg.Body)
-	for _, q := range c.Questions {
-		if qt := normText(q.Text); len(qt) > 10 && strings.Contains(body, qt) {
+	for _, qt := range ix.questions[c] {
+		if strings.Contains(a.body, qt) {
 			score += 3
 		}
 	}

@@ -57,8 +57,16 @@ func (p *Processor) Handle(ctx context.Context, d *queue.Delivery) error {
 	if d.Mailbox != "" {
 		log = log.With("mailbox", d.Mailbox, "folder", d.Folder, "uid", d.UID)
 	}
+	// A first delivery of a message fetched from a mailbox usually has no
+	// Reply stored yet: it is parsed without reading the replies bucket
+	// first. That stays correct when one is stored (a second copy of the
+	// same mail, from another folder or after the duplicate window; a
+	// replay after a crash): the Reply is created by compare-and-set,
+	// which fails on an existing key, and the next try reads what is
+	// stored and goes the usual way.
+	fresh := d.Attempt == 1 && !d.Reprocess && d.Source == "imap"
 	for try := 0; try < 8; try++ {
-		err := p.handle(ctx, d, log)
+		err := p.handle(ctx, d, log, fresh && try == 0)
 		if !errors.Is(err, errReplyChanged) {
 			return err
 		}
@@ -67,10 +75,17 @@ func (p *Processor) Handle(ctx context.Context, d *queue.Delivery) error {
 	return fmt.Errorf("reply %s: other workers stored it again and again meanwhile", short(d.SHA256))
 }
 
-func (p *Processor) handle(ctx context.Context, d *queue.Delivery, log *slog.Logger) error {
-	prev, pf, rev, err := p.Store.filed(ctx, d.SHA256)
-	if err != nil {
-		return err
+// handle is one try of Handle. fresh: assume no Reply of d is stored
+// (see Handle).
+func (p *Processor) handle(ctx context.Context, d *queue.Delivery, log *slog.Logger, fresh bool) error {
+	var prev *parser.Reply
+	var pf *Filing
+	var rev uint64
+	if !fresh {
+		var err error
+		if prev, pf, rev, err = p.Store.filed(ctx, d.SHA256); err != nil {
+			return err
+		}
 	}
 	if prev != nil && prev.ParserVersion == parser.Version && !d.Reprocess {
 		// Already stored by this parser: a redelivery, a second copy of the
@@ -140,7 +155,7 @@ func (p *Processor) handle(ctx context.Context, d *queue.Delivery, log *slog.Log
 	}
 	log.Info("reply stored", "campaign", r.Campaign, "request", r.Request, "match", r.Match, "kind", r.Kind, "reference", r.Reference, "warnings", len(r.Warnings))
 	p.Metrics.stored(r)
-	return p.reconcile(ctx, d, r, f, nrev)
+	return p.reconcileNew(ctx, d, r, f, nrev, fresh)
 }
 
 // match decides where msg belongs: where an operator put it, else where
@@ -202,9 +217,16 @@ func replyFor(msg *parser.Message, t *Target) *parser.Reply {
 // was stored meanwhile it does the same for that one, and takes back what
 // it put where the newest version does not say.
 func (p *Processor) reconcile(ctx context.Context, d *queue.Delivery, v *parser.Reply, f *Filing, rev uint64) error {
+	return p.reconcileNew(ctx, d, v, f, rev, false)
+}
+
+// reconcileNew is reconcile; created says that v is the first version of
+// its Reply ever stored, created by this handler from a mail just fetched
+// (see place).
+func (p *Processor) reconcileNew(ctx context.Context, d *queue.Delivery, v *parser.Reply, f *Filing, rev uint64, created bool) error {
 	var put []placement
 	for i := 0; i < 10; i++ {
-		if err := p.place(ctx, d, v, f); err != nil {
+		if err := p.place(ctx, d, v, f, created && i == 0); err != nil {
 			return err
 		}
 		put = append(put, placementOf(v))
@@ -234,28 +256,38 @@ func (p *Processor) reconcile(ctx context.Context, d *queue.Delivery, v *parser.
 // place puts a stored reply where its Reply says: in its request's state,
 // in the unmatched list, or nowhere (dismissed); and records in the
 // indexes what it teaches or waits for.
-func (p *Processor) place(ctx context.Context, d *queue.Delivery, r *parser.Reply, f *Filing) error {
+//
+// created says that r is the first version of its Reply ever stored: the
+// unmatched list holds only replies a stored version put there, so there
+// is nothing to take off it (a delete in a key-value bucket is a write,
+// a round trip and a marker kept in the stream), and the reply's
+// Message-ID is most likely a new key of the threads index.
+func (p *Processor) place(ctx context.Context, d *queue.Delivery, r *parser.Reply, f *Filing, created bool) error {
 	switch {
 	case placed(r):
-		if p.Campaigns.Get(r.Campaign) == nil || p.Campaigns.Get(r.Campaign).Request(r.Request) == nil {
+		if _, ok := indexFor(p.Campaigns).byKey[Key(r.Campaign, r.Request)]; !ok {
 			return queue.Permanent(fmt.Errorf("reply %s belongs to %s/%s, which is no longer in the campaign files", short(r.SHA256), r.Campaign, r.Request))
 		}
 		if _, err := p.Store.AddReply(ctx, r, replyTime(r), f.Why); err != nil {
 			return err
 		}
-		if err := p.Q.Unmatched.Delete(ctx, r.SHA256); err != nil {
-			return err
+		if !created {
+			if err := p.Q.Unmatched.Delete(ctx, r.SHA256); err != nil {
+				return err
+			}
 		}
 	case r.Match == MatchDismissed:
-		if err := p.Q.Unmatched.Delete(ctx, r.SHA256); err != nil {
-			return err
+		if !created {
+			if err := p.Q.Unmatched.Delete(ctx, r.SHA256); err != nil {
+				return err
+			}
 		}
 	default:
-		if err := p.putUnmatched(ctx, r, f); err != nil {
+		if err := p.putUnmatched(ctx, r, f, created); err != nil {
 			return err
 		}
 	}
-	again, self, err := p.Store.teach(ctx, r, f)
+	again, self, err := p.Store.teach(ctx, r, f, created)
 	if err != nil {
 		return err
 	}
@@ -265,11 +297,16 @@ func (p *Processor) place(ctx context.Context, d *queue.Delivery, r *parser.Repl
 	return p.rematch(ctx, d, r, again)
 }
 
-// putUnmatched lists r among the replies waiting for an operator.
-func (p *Processor) putUnmatched(ctx context.Context, r *parser.Reply, f *Filing) error {
+// putUnmatched lists r among the replies waiting for an operator; created
+// (see place): it is not listed yet.
+func (p *Processor) putUnmatched(ctx context.Context, r *parser.Reply, f *Filing, created bool) error {
 	e := UnmatchedEntry{SHA256: r.SHA256, From: r.From, Subject: r.Subject, Date: r.Date, Kind: r.Kind, Reference: r.Reference,
 		Since: time.Now().UTC(), Candidates: f.Candidates, Why: f.Why}
-	b, _, err := p.Q.Unmatched.Get(ctx, r.SHA256)
+	var b []byte
+	err := fmt.Errorf("not listed yet: %w", queue.ErrNotFound)
+	if !created {
+		b, _, err = p.Q.Unmatched.Get(ctx, r.SHA256)
+	}
 	isNew := errors.Is(err, queue.ErrNotFound)
 	if err == nil {
 		var old UnmatchedEntry
