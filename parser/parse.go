@@ -133,15 +133,7 @@ func partRefusal(answers map[string]Answer, qs []Question, sig *signals) {
 
 // reQuestionNumbers names questions: "question 5", "questions 3 to 5",
 // "questions 2, 3 and 4", "Q3-Q5".
-//
-// NOTE: it starts with a backspace character (\x08), which no text holds,
-// so it never matches and questionNumbersIn finds nothing: a word boundary
-// (\b) was surely meant, the raw string having kept a backspace where an
-// escape was written. It was a literal backspace until staticcheck (ST1018)
-// asked for the escape; the behaviour is kept as it was, since making it
-// \b changes what some replies read as (parser's tests pass either way)
-// and is for the parser's maintainers to measure on the corpora.
-var reQuestionNumbers = regexp.MustCompile(`\x08(?:questions?|q|parts?|points?)\s*(\d{1,2})((?:\s*(?:,|and|to|-|–|&)\s*(?:q\s*)?\d{1,2})*)`)
+var reQuestionNumbers = regexp.MustCompile(`\b(?:questions?|q|parts?|points?)\s*(\d{1,2})((?:\s*(?:,|and|to|-|–|&)\s*(?:q\s*)?\d{1,2})*)`)
 
 var reNumberStep = regexp.MustCompile(`(to|-|–|,|and|&)?\s*(?:q\s*)?(\d{1,2})`)
 

@@ -488,3 +488,11 @@ func TestReadingYearColumnsWithANote(t *testing.T) {
 			want: map[string]string{"planted": "answered 418", "losses": "answered 31"}},
 	})
 }
+
+func TestReadingAPartRefusedByNumber(t *testing.T) {
+	runReadCases(t, []readCase{
+		{name: "questions refused by their numbers in one sentence",
+			body: "1. 418\n2. £15,200\n3. Greenway Landscapes Ltd\n\nTo answer questions 4 and 5 would exceed the appropriate limit under section 12 of the Act, as the records would have to be searched by hand.\n",
+			want: map[string]string{"planted": "answered 418", "strategy": "exempt s.12", "losses": "exempt s.12"}},
+	})
+}
