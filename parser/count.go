@@ -354,6 +354,12 @@ func countIn(s string, masked spans, qstems map[string]bool) (v int64, ok bool, 
 		if zeroSaid(lead) {
 			return 0, true, ""
 		}
+		// The restated question, then "Nil. The council does not ...".
+		for _, l := range sentences(lead)[1:] {
+			if zeroSaid(strings.TrimSpace(l)) {
+				return 0, true, ""
+			}
+		}
 		return 0, false, ""
 	}
 	// "None – the Trust did not use agency nurses in 2023/24": a word of

@@ -343,6 +343,9 @@ func listItemsIn(text string, qstems map[string]bool, mode listMode) []string {
 		if (strings.HasPrefix(lp, "which ") || strings.HasPrefix(lp, "who ")) && reRunBy.MatchString(lp) && len(named) > 0 && i > 0 {
 			named = named[:len(named)-1] // "X, which is run by Y": Y
 		}
+		if i > 0 && reAppositive.MatchString(strings.TrimSpace(p)) && !reRunBy.MatchString(lp) {
+			continue // "X Ltd, a company jointly owned by the Council, ...": says what X is
+		}
 		if n := nameIn(p); n != "" {
 			n = withDescriptor(p, n)
 			if it := cleanItem(n, qstems); it != "" && !isFigureItem(it) {
@@ -808,6 +811,10 @@ func isAcronym(s string) bool {
 // reItemAmount is an amount after a list item's name: " (£287,000)",
 // " – £1.2m", ": £498,000".
 var reItemAmount = regexp.MustCompile(`(?i)\s*(?:\(\s*£[\d,.]+\s*(?:k|m|bn|million)?\s*\)|(?:\s[-–—]|:)\s*£[\d,.]+\s*(?:k|m|bn|million)?)$`)
+
+// reAppositive is a piece that says what the name before it is: "a
+// company jointly owned by the Council", "the council's own trading arm".
+var reAppositive = regexp.MustCompile(`^(?:a|an|the|which|who|whose)\s+[a-z]`)
 
 func cleanItem(p string, qstems map[string]bool) string {
 	p = strings.TrimSpace(p)

@@ -496,3 +496,11 @@ func TestReadingAPartRefusedByNumber(t *testing.T) {
 			want: map[string]string{"planted": "answered 418", "strategy": "exempt s.12", "losses": "exempt s.12"}},
 	})
 }
+
+func TestReadingLetteredRestatedQuestions(t *testing.T) {
+	runReadCases(t, []readCase{
+		{name: "a lettered part restating its question, the answer below it",
+			body: "(a) The number of trees the council planted in 2023/24.\n418 trees were planted.\n\n(b) The amount spent on planting in 2023/24.\n£15,200.\n\n(c) The contractors that planted them.\nGreenway Landscapes Ltd, a company jointly owned by the Council, planted all of them.\n\n(d) A link to the strategy.\nhttps://www.example.gov.uk/trees\n\n(e) The number of newly planted trees that died within a year.\nNil. All of the trees survived.\n",
+			want: map[string]string{"planted": "answered 418", "spend": "answered £15200", "contractors": "answered [Greenway Landscapes Ltd]", "losses": "answered 0"}},
+	})
+}

@@ -536,7 +536,18 @@ func (s *segmenter) itemUnit(i, end int, last bool) unit {
 	}
 	qi := questionByNumber(s.qs, l.lab.num)
 	if l.lab.letter {
+		// "(e)" answers the fifth numbered question, as alignNumbered
+		// reads it: its restated words are that question's.
 		qi = -1
+		k := 0
+		for i, q := range s.qs {
+			if q.Number > 0 {
+				if k++; k == l.lab.num {
+					qi = i
+					break
+				}
+			}
+		}
 	}
 	span := []string{l.lab.rest}
 	paras := 0
