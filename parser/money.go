@@ -171,6 +171,14 @@ func chooseAmount(s string, cands []moneyCand, qstems map[string]bool, asked per
 		from := 0
 		if i > 0 {
 			from = cands[i-1].end // the words after the amount before are this one's
+			if m := reTotalAfter.FindString(s[from:c.start]); m != "" {
+				// "£164,912 in total - £144,600 on cleaning": the words
+				// are the amount's before.
+				from += len(m)
+				if len(totals) == 0 || totals[len(totals)-1] != cands[i-1] {
+					totals = append(totals, cands[i-1])
+				}
+			}
 		}
 		lead := clauseBefore(s[from:], c.start-from)
 		isPlanned := hasAny(lead, plannedWords)
@@ -183,7 +191,7 @@ func chooseAmount(s string, cands []moneyCand, qstems map[string]bool, asked per
 			totals = append(totals, c)
 		}
 	}
-	if len(totals) == 1 && totals[0].start > cands[0].start {
+	if len(totals) == 1 && (totals[0].start > cands[0].start || afterTotal(s, totals[0])) {
 		return chosenAmount{totals[0].m, "the total"}, true
 	}
 	if planned > 0 && !askedPlanned && len(actual) > 0 && sameAmounts(actual) {
@@ -246,6 +254,13 @@ func clauseBefore(s string, pos int) string {
 	}
 	return strings.ToLower(s[start:pos])
 }
+
+// reTotalAfter is what says an amount is the total after it: "£164,912 in
+// total", "£38,214 overall".
+var reTotalAfter = regexp.MustCompile(`(?i)^\s*(?:in total|in all|overall|altogether|total)\b`)
+
+// afterTotal tells an amount that words after it call the total.
+func afterTotal(s string, c moneyCand) bool { return reTotalAfter.MatchString(s[c.end:]) }
 
 func sameAmounts(cs []moneyCand) bool {
 	for _, c := range cs[1:] {

@@ -461,6 +461,9 @@ func TestReadingARepliesOwnNumbering(t *testing.T) {
 		{name: "a total before its parts after a colon",
 			body: "2. £15,200 in total: saplings £9,000 and labour £6,200.\n",
 			want: map[string]string{"spend": "answered £15200"}},
+		{name: "a total before its parts after a dash",
+			body: "2. Spend on planting in 23/24 was £15,200 in total - £9,000 on planting contracts and £6,200 on labour.\n",
+			want: map[string]string{"spend": "answered £15200"}},
 	})
 }
 
