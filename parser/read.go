@@ -193,13 +193,17 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 	if value == nil && (ex != "" || exemptWords(main)) && !(c.q.Type == TypeCount && zeroSaid(first)) {
 		return Answer{Status: StatusExempt, Exemption: ex, Text: a.Text, Note: note}
 	}
+	if c.q.Type == TypeList && noNames(value) && reElsewhere.MatchString(main) {
+		// "please see the attached spreadsheet": the list is elsewhere.
+		value = nil
+	}
 	if value == nil {
 		a.Check, a.Why = true, "no "+string(c.q.Type)+" found in the answer's words"
 		if c.q.Type == TypeCount && isRange(unmasked(first, masked)) {
 			a.Why = "a range, not a figure: " + shorten(first, 60)
 			return a // a range answers, though not with a figure
 		}
-		if c.q.Type == TypeCount || c.q.Type == TypeMoney || c.q.Type == TypeURL {
+		if c.q.Type == TypeCount || c.q.Type == TypeMoney || c.q.Type == TypeURL || c.q.Type == TypeList && reElsewhere.MatchString(main) {
 			// Words without the figure, amount or address asked ("see
 			// the attached spreadsheet", "answered by our finance
 			// team"): the question is not answered here; the words are
@@ -558,3 +562,7 @@ func ownPeriod(text string, asked period) bool {
 	}
 	return false
 }
+
+// reElsewhere is an answer that points to where it is given: an
+// attachment, a table below, a link.
+var reElsewhere = regexp.MustCompile(`(?i)\b(?:see|find|refer to|in|shown in|given in|listed in)\s+(?:the\s+)?(?:attached|enclosed|accompanying|following|table below|spreadsheet|appendix|annex)`)

@@ -507,3 +507,14 @@ func TestReadingLetteredRestatedQuestions(t *testing.T) {
 			want: map[string]string{"planted": "answered 418", "spend": "answered £15200", "contractors": "answered [Greenway Landscapes Ltd]", "losses": "answered 0"}},
 	})
 }
+
+func TestReadingATableWithNotes(t *testing.T) {
+	runReadCases(t, []readCase{
+		{name: "the column headed Response, not the notes after it",
+			body: "Question | Response | Notes\n1. Trees planted in 2023/24 | 418 | Street trees and woodland\n2. Spend on planting | £15,200 | Net of VAT; includes 3 years of aftercare\n",
+			want: map[string]string{"planted": "answered 418", "spend": "answered £15200"}},
+		{name: "a list said to be elsewhere is not its words",
+			body: "1. 418\n2. £15,200\n3. Please see the attached spreadsheet.\n",
+			want: map[string]string{"contractors": "unanswered"}},
+	})
+}

@@ -690,9 +690,15 @@ func shapeTable(rows [][]string, asked period) []tline {
 	// numbers goes with the question beside it.
 	var out []tline
 	numbered := false // a first column of item numbers
+	ans := answerColumn(head)
 	for k, r := range rows {
 		label, value := r[0], r[len(r)-1]
 		mid := r[1 : len(r)-1]
+		if ans > 0 && ans < len(r)-1 && strings.TrimSpace(r[ans]) != "" {
+			// "Question | Response | Notes": the answer is the column
+			// headed so; the notes after it are not.
+			value, mid = r[ans], r[1:ans]
+		}
 		if len(mid) > 0 {
 			if n := strings.Trim(label, ".)( "); isDigits(n) || isDashMark(n) {
 				// "1 | question | answer", "– | question | answer": the
@@ -930,6 +936,18 @@ func isHeadRow(r []string) bool {
 		}
 	}
 	return isColumnWords(r)
+}
+
+// answerColumn is the column a head names as the answer's ("Response",
+// "Answer", "Our response"), when a column follows it; 0 none.
+func answerColumn(head []string) int {
+	for c := 1; c+1 < len(head); c++ {
+		switch strings.ToLower(strings.Trim(strings.TrimSpace(head[c]), ":*")) {
+		case "response", "responses", "answer", "answers", "reply", "our response", "council response", "information", "information provided", "disclosure":
+			return c
+		}
+	}
+	return 0
 }
 
 // reHeadNote is a note in brackets after a column's head.
