@@ -193,7 +193,7 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 	if value == nil && (ex != "" || exemptWords(main)) && !(c.q.Type == TypeCount && zeroSaid(first)) {
 		return Answer{Status: StatusExempt, Exemption: ex, Text: a.Text, Note: note}
 	}
-	if c.q.Type == TypeList && noNames(value) && reElsewhere.MatchString(main) {
+	if l, _ := value.([]string); c.q.Type == TypeList && reElsewhere.MatchString(main) && (noNames(value) || len(l) == 1 && reElsewhere.MatchString(l[0])) {
 		// "please see the attached spreadsheet": the list is elsewhere.
 		value = nil
 	}
