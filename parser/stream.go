@@ -104,26 +104,41 @@ func readKept(rd io.Reader, head []byte, keep int64, limit int, total *int64) ([
 }
 
 func readKeptFunc(rd io.Reader, head []byte, keep int64, limit int, total *int64, seen func([]byte)) ([]byte, error) {
-	c := int64(limit)*3/4 + 64<<10
-	if c > keep {
-		c = keep
-	}
-	if c < int64(len(head)) {
-		c = int64(len(head))
-	}
-	data := make([]byte, len(head), c)
+	// As readBounded: small at first, and after 256 KiB grown once to the
+	// most the part can hold, so that neither the many small parts of a
+	// large message nor a large one are given more than they need.
+	most := min(int64(limit)*3/4+64<<10, keep)
+	data := make([]byte, len(head), max(int64(len(head)), min(2<<10, keep)))
 	copy(data, head)
 	n := int64(len(head))
-	var chunk [32 << 10]byte
+	var scratch []byte // for what is read past keep, and dropped
 	for {
-		k, err := rd.Read(chunk[:])
+		var buf []byte
+		if int64(len(data)) < keep {
+			if len(data) == cap(data) {
+				if len(data) >= 256<<10 && most > int64(cap(data)) {
+					nb := make([]byte, len(data), most)
+					copy(nb, data)
+					data = nb
+				} else {
+					data = append(data, 0)[:len(data)]
+				}
+			}
+			buf = data[len(data):min(int64(cap(data)), keep)]
+		} else {
+			if scratch == nil {
+				scratch = make([]byte, 32<<10)
+			}
+			buf = scratch
+		}
+		k, err := rd.Read(buf)
 		if k > 0 {
 			n += int64(k)
 			if seen != nil {
-				seen(chunk[:k])
+				seen(buf[:k])
 			}
-			if room := keep - int64(len(data)); room > 0 {
-				data = append(data, chunk[:min(int64(k), room)]...)
+			if scratch == nil {
+				data = data[:len(data)+k]
 			}
 		}
 		if err == io.EOF {
