@@ -81,3 +81,30 @@ func (o *objectReader) Read(p []byte) (int, error) {
 }
 
 func (o *objectReader) Close() error { return o.res.Close() }
+
+// sameObject reports whether the object store's copy of sha holds exactly
+// raw, reading it a chunk at a time: a message stored before (a retry, a
+// second folder, a rescanned one) is compared with what was fetched
+// without a second whole copy of it in memory.
+func (q *Queue) sameObject(ctx context.Context, sha string, raw []byte) (bool, error) {
+	res, err := q.raw.Get(ctx, sha)
+	if err != nil {
+		return false, fmt.Errorf("queue: read raw message %s: %w", sha, err)
+	}
+	defer res.Close()
+	buf := make([]byte, 128<<10)
+	rest := raw
+	for {
+		n, err := res.Read(buf)
+		if n > len(rest) || !bytes.Equal(buf[:n], rest[:n]) {
+			return false, nil
+		}
+		rest = rest[n:]
+		if err == io.EOF {
+			return len(rest) == 0, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("queue: read raw message %s (%d bytes): %w", sha, len(raw), err)
+		}
+	}
+}
