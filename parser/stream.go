@@ -48,13 +48,22 @@ func (r *reader) readAttachment(e *message.Entity, name string) (data []byte, si
 		data, err = readKept(body, head, r.lim.MaxMessage, r.rawLen, nil)
 		size = len(data)
 	case format != extract.FormatText && format != extract.FormatUnknown:
-		// Read whole by its extractor (PDF, DOCX, XLSX, a zip, an image):
-		// one byte over the most the extractors take is enough for them to
-		// refuse it as too large.
-		keep := max(r.lim.Extract.WithDefaults().MaxInput, extract.DefaultMaxInput) + 1
+		// Read whole by its extractor (PDF, DOCX, XLSX, a zip) or by OCR
+		// (an image): one byte over the most it takes is enough for it to
+		// refuse the file as too large.
+		keep := r.lim.Extract.WithDefaults().MaxInput + 1
+		switch format {
+		case extract.FormatJPEG, extract.FormatPNG, extract.FormatTIFF:
+			keep = extract.DefaultMaxInput + 1 // OCRImage's limit
+		case extract.FormatPDF:
+			keep = max(keep, extract.DefaultMaxInput+1) // and OCRPDF's, for a scan
+		}
 		var total int64
 		data, err = readKept(body, head, keep, r.rawLen, &total)
 		size = int(total)
+		if format == extract.FormatZIP || format == extract.FormatDOCX || format == extract.FormatXLSX {
+			format = extract.Sniff(data) // a zip says what it holds in its directory, at its end
+		}
 	default:
 		// Text or not, as Sniff would say of the whole: valid UTF-8 with
 		// no NUL byte all through. Only what cutText keeps is kept, and one

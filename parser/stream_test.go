@@ -13,6 +13,9 @@ import (
 	"testing"
 	"testing/iotest"
 	"unicode/utf8"
+
+	"github.com/emersion/go-message"
+	"github.com/foiwatch/foiwatch/parser/extract"
 )
 
 // utf8Stream, fed a text in pieces cut anywhere, says what utf8.Valid and a
@@ -112,5 +115,53 @@ func TestReadFromAFailingStreamIsASourceError(t *testing.T) {
 	var se *SourceError
 	if !errors.As(err, &se) || !errors.Is(err, broken) {
 		t.Fatalf("ReadFrom of a stream that fails: %v, want a *SourceError of %v", err, broken)
+	}
+}
+
+// An attachment over what its extractor reads is refused with a warning
+// that says so, while it is read: no more of it than the limit is kept,
+// and its size is its whole size.
+func TestAnAttachmentOverTheLimitIsRefusedWhileRead(t *testing.T) {
+	pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("0123456789abcdef"), 3<<20/16)...)
+	raw := []byte("From: foi@example.gov.uk\r\nSubject: FOI response\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nAttached.\r\n" +
+		"--b\r\nContent-Type: application/pdf; name=\"big.pdf\"\r\nContent-Disposition: attachment; filename=\"big.pdf\"\r\n\r\n" +
+		string(pdf) + "\r\n--b--\r\n")
+	lim := &Limits{Extract: extract.Limits{MaxInput: 1 << 20}}
+	m, err := Read(context.Background(), raw, lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Attachments) != 1 {
+		t.Fatalf("attachments %+v, want big.pdf", m.Attachments)
+	}
+	a := m.Attachments[0]
+	if a.Size < len(pdf) || !strings.Contains(a.Error, "too large") {
+		t.Errorf("big.pdf: size %d (want %d), error %q (want it to say it is too large)", a.Size, len(pdf), a.Error)
+	}
+
+	// What the reader keeps of it.
+	e, err := message.Read(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := e.MultipartReader()
+	mr.NextPart()
+	part, err := mr.NextPart()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &reader{ctx: context.Background(), lim: lim.WithDefaults(), m: &Message{}, textLeft: DefaultMaxText, warned: map[string]bool{}, rawLen: len(raw)}
+	r.lim.Extract.MaxInput = 1 << 20
+	data, size, format := r.readAttachment(part, "big.pdf")
+	if format != extract.FormatPDF || size < len(pdf) || len(data) > extract.DefaultMaxInput+1 {
+		t.Errorf("readAttachment: format %v, size %d, kept %d bytes; want a PDF of %d bytes, at most %d kept", format, size, len(data), len(pdf), extract.DefaultMaxInput+1)
+	}
+	// A Word file (no OCR to read it otherwise) is kept to the limit only.
+	zipped := append([]byte("PK\x03\x04"), bytes.Repeat([]byte{7}, 3<<20)...)
+	r.lim.Extract.MaxInput = 1 << 20
+	data, size, _ = r.readAttachment(&message.Entity{Header: message.Header{}, Body: bytes.NewReader(zipped)}, "big.docx")
+	if size != len(zipped) || len(data) != 1<<20+1 {
+		t.Errorf("readAttachment of a 3 MiB zip: size %d, kept %d; want %d and %d", size, len(data), len(zipped), 1<<20+1)
 	}
 }

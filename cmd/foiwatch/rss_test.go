@@ -91,11 +91,17 @@ func measuredCommand(t testing.TB, name string, args ...string) (*exec.Cmd, func
 // It reports the figure (peakRSS-MiB) and asserts nothing about it:
 //
 //	go test ./cmd/foiwatch -run '^$' -bench BenchmarkSyncPeakRSS -benchtime 1x
+//
+// FOIWATCH_BENCH_BIN names another foiwatch binary to measure (one built
+// from an older commit, for a before and after in the same run).
 func BenchmarkSyncPeakRSS(b *testing.B) {
 	if testing.Short() {
 		b.Skip("-short: a sync of 10,000 messages")
 	}
-	bin := benchBinary(b, b.TempDir())
+	bin := os.Getenv("FOIWATCH_BENCH_BIN")
+	if bin == "" {
+		bin = benchBinary(b, b.TempDir())
+	}
 	cases := []struct {
 		name  string
 		msgs  func() [][]byte
