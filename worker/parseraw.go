@@ -26,10 +26,10 @@ const parseBudget = 32 << 20
 // largeParses is the process's: the memory it protects is.
 var largeParses = newBytesGate(parseBudget)
 
-// read parses raw, waiting for room in largeParses first when it is large.
+// readStored parses raw, waiting for room in largeParses first when it is large.
 // An error reading the object store, or a wait given up, is a
 // *parser.SourceError: not the message's fault, to try again (notRead).
-func (p *Processor) read(ctx context.Context, raw *queue.StoredRaw) (*parser.Message, error) {
+func (p *Processor) readStored(ctx context.Context, raw *queue.StoredRaw) (*parser.Message, error) {
 	if b := raw.Bytes(); b != nil {
 		return parser.Read(ctx, b, p.Limits)
 	}
@@ -113,7 +113,7 @@ func (g *bytesGate) wake() {
 	}
 }
 
-// notRead reports whether err, from read, says the message could not be
+// notRead reports whether err, from readStored, says the message could not be
 // read rather than that it is not an email: the delivery is tried again.
 func notRead(err error) bool {
 	var se *parser.SourceError
