@@ -12,8 +12,8 @@ import (
 
 // attachment records one attachment and takes its text.
 func (r *reader) attachment(e *message.Entity, mediaType, filename string, isAttachment bool) {
-	data := r.readAll(e, filename)
-	if len(data) == 0 && filename == "" {
+	data, size, format := r.readAttachment(e, filename)
+	if size == 0 && filename == "" {
 		return
 	}
 	// An inline image with a Content-ID is part of an HTML layout (a logo, a
@@ -26,15 +26,14 @@ func (r *reader) attachment(e *message.Entity, mediaType, filename string, isAtt
 	if name == "" {
 		name = "(unnamed " + mediaType + ")"
 	}
-	format := extract.Sniff(data)
 	if mediaType == "application/octet-stream" || mediaType == "application/x-download" || mediaType == "" {
 		if t, ok := formatTypes[format]; ok {
 			mediaType = t // the declared type says nothing; the bytes do
 		}
 	}
-	a := Attachment{Filename: filename, ContentType: mediaType, Size: len(data)}
+	a := Attachment{Filename: filename, ContentType: mediaType, Size: size}
 	text, err := r.attachmentText(data, format, mediaType, filename)
-	if needsOCR(format, text, err, len(data)) {
+	if needsOCR(format, text, err, size) {
 		var res extract.OCRResult
 		res, err = r.ocr(data, format)
 		if strings.TrimSpace(res.Text) != "" {

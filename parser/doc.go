@@ -103,10 +103,13 @@
 // confidence. Test fixtures testdata/ocr-*.eml hold such text as plain text
 // attachments, which the test takes as read by OCR.
 //
-// Memory: a large part is read into one buffer sized from the message's
-// length, and text is cut to what Limits.MaxText can still take before it
-// is converted and cleaned; a message with a 25 MB attachment peaks under
-// 100 MB of RSS (TestPeakMemory25MB).
+// Memory: parts are decoded as streams with the limits applied while
+// reading (stream.go): text is kept only as far as Limits.MaxText can still
+// take, a file its extractor reads whole only up to the extractor's
+// MaxInput, anything else not at all, the rest read and counted; ReadFrom
+// reads a message from a stream (the object store) so that it is never
+// whole in memory. A message with a 25 MB attachment peaks under 100 MB of
+// RSS (TestPeakMemory25MB).
 //
 // Bounds: every loop runs over bounded input (text cut at Limits.MaxText, at
 // most maxLines lines a document and maxUnits candidate answers, capped

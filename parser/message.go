@@ -105,6 +105,23 @@ func (r *reader) warn(format string, args ...any) {
 // Read reads one email. It returns an error only when raw is not an email at
 // all; anything it cannot read in part becomes a warning in Message.Warnings.
 func Read(ctx context.Context, raw []byte, lim *Limits) (m *Message, err error) {
+	raw = trimMboxLine(raw)
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, fmt.Errorf("%w: empty input", ErrNotEmail)
+	}
+	if !looksLikeHeader(raw) {
+		return nil, fmt.Errorf("%w: no header", ErrNotEmail)
+	}
+	return read(ctx, int64(len(raw)), lim, func(max int64) io.Reader {
+		return bytes.NewReader(raw[:min(int64(len(raw)), max)])
+	})
+}
+
+// read reads the message of size bytes that open gives, its first max
+// bytes at most, as many times as needed (twice when the header must be
+// read leniently). The prefix checks (an mbox line, an empty or headerless
+// input) are the caller's.
+func read(ctx context.Context, size int64, lim *Limits, open func(max int64) io.Reader) (m *Message, err error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -116,23 +133,15 @@ func Read(ctx context.Context, raw []byte, lim *Limits) (m *Message, err error) 
 			r.warn("the message could not be read in full (internal error: %v)", p)
 		}
 	}()
-
-	raw = trimMboxLine(raw)
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return nil, fmt.Errorf("%w: empty input", ErrNotEmail)
-	}
-	if !looksLikeHeader(raw) {
-		return nil, fmt.Errorf("%w: no header", ErrNotEmail)
-	}
-	if int64(len(raw)) > l.MaxMessage {
+	if size > l.MaxMessage {
 		r.warn("the message is larger than %d bytes: only the first %d bytes were read", l.MaxMessage, l.MaxMessage)
-		raw = raw[:l.MaxMessage]
+		size = l.MaxMessage
 	}
 
-	r.rawLen = len(raw)
-	e, err := message.Read(bytes.NewReader(raw))
+	r.rawLen = int(size)
+	e, err := message.Read(open(size))
 	if err != nil && e == nil {
-		e, err = lenientEntity(raw)
+		e, err = lenientEntity(open(size))
 		if e == nil {
 			return nil, fmt.Errorf("%w: %v", ErrNotEmail, err)
 		}
@@ -148,7 +157,6 @@ func Read(ctx context.Context, raw []byte, lim *Limits) (m *Message, err error) 
 	return m, nil
 }
 
-// trimMboxLine drops an mbox "From " separator line at the start.
 func trimMboxLine(raw []byte) []byte {
 	if bytes.HasPrefix(raw, []byte("From ")) {
 		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
@@ -178,9 +186,9 @@ func looksLikeHeader(raw []byte) bool {
 
 // lenientEntity builds an entity from a header that textproto refused: every
 // line of the form "Name: value" (with its continuation lines) is kept.
-func lenientEntity(raw []byte) (*message.Entity, error) {
+func lenientEntity(raw io.Reader) (*message.Entity, error) {
 	var h textproto.Header
-	br := bufio.NewReader(bytes.NewReader(raw))
+	br := bufio.NewReader(raw)
 	var key, val string
 	flush := func() {
 		if key != "" {
@@ -517,7 +525,12 @@ func (r *reader) walk(e *message.Entity, depth int, body *string) {
 		r.m.dsn = true
 		appendText(body, r.budget(toUTF8(string(r.readAll(e, filename)))))
 	case (mediaType == "text/plain" || mediaType == "text/html") && !isAttachment && filename == "":
-		data := r.readAll(e, filename)
+		var data []byte
+		if mediaType == "text/plain" {
+			data = r.readText(e, filename)
+		} else {
+			data = r.readAll(e, filename)
+		}
 		text := r.partText(mediaType, data)
 		appendText(body, r.budget(text))
 	case mediaType == "text/rfc822-headers":

@@ -40,7 +40,6 @@
 package queue
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -313,9 +312,9 @@ func (q *Queue) PutRaw(ctx context.Context, raw []byte) (string, error) {
 	}
 	if info, err := q.raw.GetInfo(ctx, sha); err == nil && info != nil {
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		got, err := q.getObject(rctx, sha)
+		same, err := q.sameObject(rctx, sha, raw) // rawstream.go: read a chunk at a time
 		cancel()
-		if err == nil && bytes.Equal(got, raw) {
+		if err == nil && same {
 			return sha, nil
 		}
 		q.log.Warn("a raw message was stored incompletely before (a NATS server failed mid-write?); storing it again", "sha", sha[:12], "err", err)

