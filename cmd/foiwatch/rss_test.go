@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	mrand "math/rand"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/foiwatch/foiwatch/mailbox/mailtest"
 	"github.com/foiwatch/foiwatch/worker/demo"
@@ -110,7 +112,7 @@ func BenchmarkSyncPeakRSS(b *testing.B) {
 		{"10000+25MB-PDF", func() [][]byte {
 			msgs := genMessages(10000, 97)
 			// Among the others, not last: the sync goes on around it.
-			return slices.Insert(msgs, 5000, benchPDFMessage(10000, 97, pdfOfSize(25<<20)))
+			return slices.Insert(msgs, 5000, rssPDFMessage(10000, 97, pdfOfSize(25<<20)))
 		}, ""},
 		{"hostile", func() [][]byte {
 			samples, err := demo.Samples()
@@ -151,7 +153,7 @@ func BenchmarkSyncPeakRSS(b *testing.B) {
 				}
 				runtime.GC()
 				dir := b.TempDir()
-				cfg := benchConfig(b, dir, srv.Addr(), srv.Username(), srv.Password(), tc.extra)
+				cfg := rssConfig(b, dir, srv.Addr(), srv.Username(), srv.Password(), tc.extra)
 				cmd, peakRSS := measuredCommand(b, bin, "sync", "--config", cfg)
 				var out, errOut bytes.Buffer
 				cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -170,8 +172,8 @@ func BenchmarkSyncPeakRSS(b *testing.B) {
 	}
 }
 
-// benchConfig is writeConfig (main_test.go) for a benchmark.
-func benchConfig(tb testing.TB, dir, addr, user, pass, extra string) string {
+// rssConfig is writeConfig (main_test.go) for a benchmark.
+func rssConfig(tb testing.TB, dir, addr, user, pass, extra string) string {
 	tb.Helper()
 	os.WriteFile(filepath.Join(dir, "campaign.toml"), []byte(demo.CampaignTOML()), 0o600)
 	os.WriteFile(filepath.Join(dir, "imap-password"), []byte(pass), 0o600)
@@ -217,5 +219,27 @@ func pdfOfSize(n int) []byte {
 		fmt.Fprintf(&b, "%010d 00000 n \n", o)
 	}
 	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return b.Bytes()
+}
+
+// rssPDFMessage is message i with a PDF letter attached (a scanned-in reply
+// as authorities often send).
+func rssPDFMessage(i, n int, pdf []byte) []byte {
+	k := i % n
+	date := time.Date(2024, 1, 3, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute).Format(time.RFC1123Z)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "From: FOI Team <foi@authority%03d.example.gov.uk>\r\nTo: researcher@requests.example.org\r\n"+
+		"Date: %s\r\nMessage-ID: <gen-%d@authority%03d.example.gov.uk>\r\nIn-Reply-To: <req-%03d@requests.example.org>\r\n"+
+		"Subject: RE: FOI request - response letter\r\nMIME-Version: 1.0\r\n"+
+		"Content-Type: multipart/mixed; boundary=\"b%d\"\r\n\r\n"+
+		"--b%d\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease find our response attached.\r\n\r\nFOI Team %d\r\n"+
+		"--b%d\r\nContent-Type: application/pdf; name=\"response.pdf\"\r\nContent-Disposition: attachment; filename=\"response.pdf\"\r\n"+
+		"Content-Transfer-Encoding: base64\r\n\r\n", k, date, i, k, k, i, i, i, i)
+	enc := base64.StdEncoding.EncodeToString(pdf)
+	for len(enc) > 76 {
+		b.WriteString(enc[:76] + "\r\n")
+		enc = enc[76:]
+	}
+	b.WriteString(enc + "\r\n--b" + strconv.Itoa(i) + "--\r\n")
 	return b.Bytes()
 }
