@@ -162,7 +162,7 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 	// withheld under section 31(1)(a). Naming them would ..."): exempt,
 	// whatever the sentences after it name.
 	firstSent := firstSentence(first)
-	if ex := exemption(firstSent); (ex != "" || exemptWords(firstSent)) && !valueIn(c.q.Type, firstSent) && c.q.Type != TypeText && !(c.q.Type == TypeURL && value != nil) && !(c.q.Type == TypeCount && zeroSaid(first)) {
+	if ex := exemption(firstSent); (ex != "" || exemptWords(firstSent)) && !reNotApplied.MatchString(firstSent) && !valueIn(c.q.Type, firstSent) && c.q.Type != TypeText && !(c.q.Type == TypeURL && value != nil) && !(c.q.Type == TypeCount && zeroSaid(first)) {
 		if c.q.Type != TypeList || len(namesIn(firstSent, nil)) == 0 {
 			if ex == "" {
 				ex = exemption(main + " " + note)
@@ -190,7 +190,7 @@ func (r *answerReader) read(c *qctx, body []string) Answer {
 		return Answer{Status: StatusNotHeld, Text: a.Text, Note: note}
 	}
 	ex := exemption(main + " " + note)
-	if value == nil && (ex != "" || exemptWords(main)) && !(c.q.Type == TypeCount && zeroSaid(first)) {
+	if value == nil && (ex != "" || exemptWords(main)) && !reNotApplied.MatchString(main) && !(c.q.Type == TypeCount && zeroSaid(first)) {
 		return Answer{Status: StatusExempt, Exemption: ex, Text: a.Text, Note: note}
 	}
 	if l, _ := value.([]string); c.q.Type == TypeList && reElsewhere.MatchString(main) && (noNames(value) || len(l) == 1 && reElsewhere.MatchString(l[0])) {
@@ -566,3 +566,7 @@ func ownPeriod(text string, asked period) bool {
 // reElsewhere is an answer that points to where it is given: an
 // attachment, a table below, a link.
 var reElsewhere = regexp.MustCompile(`(?i)\b(?:see|find|refer to|in|shown in|given in|listed in)\s+(?:the\s+)?(?:attached|enclosed|accompanying|following|table below|spreadsheet|appendix|annex)`)
+
+// reNotApplied is a sentence that names an exemption to say it is not
+// used: "section 31(1)(a) is not applied to this part".
+var reNotApplied = regexp.MustCompile(`(?i)\b(?:is|are|was|were|has been|have been)\s+not\s+(?:being\s+)?(?:applied|engaged|relied (?:on|upon))|\b(?:does|do)\s+not\s+apply\b|\bno longer applies\b|\bnot (?:to )?apply\b`)

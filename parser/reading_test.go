@@ -518,3 +518,11 @@ func TestReadingATableWithNotes(t *testing.T) {
 			want: map[string]string{"contractors": "unanswered"}},
 	})
 }
+
+func TestReadingAnExemptionNotApplied(t *testing.T) {
+	runReadCases(t, []readCase{
+		{name: "an exemption named to say it is not applied",
+			body: "Request:\nThe number of trees the council planted in 2023/24\nResponse:\nSection 43(2) is not applied to this part. We planted 418 trees.\n\nRequest:\nThe total amount the council spent on planting trees in 2023/24\nResponse:\n£15,200\n",
+			want: map[string]string{"planted": "answered 418", "spend": "answered £15200"}},
+	})
+}

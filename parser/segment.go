@@ -248,6 +248,15 @@ func (s *segmenter) add(u unit) {
 		return
 	}
 	u.after = s.anchor >= 0 && u.line > s.anchor
+	// "Request:" alone at the end is the next block's head, not this
+	// answer's words.
+	for n := len(u.body); n > 0; n = len(u.body) {
+		t := strings.TrimSpace(u.body[n-1])
+		if t != "" && !(strings.HasSuffix(t, ":") && isQuestionLead(strings.TrimSuffix(t, ":"))) {
+			break
+		}
+		u.body = u.body[:n-1]
+	}
 	s.units = append(s.units, u)
 }
 
