@@ -526,3 +526,11 @@ func TestReadingAnExemptionNotApplied(t *testing.T) {
 			want: map[string]string{"planted": "answered 418", "spend": "answered £15200"}},
 	})
 }
+
+func TestReadingAWordTableWithNotes(t *testing.T) {
+	runReadCases(t, []readCase{
+		{name: "numbered rows, a Response column, Notes beside it and a cell merged down",
+			body: "No. | Information requested | Response | Notes\n1 | Trees planted in 2023/24 | 418 | Street trees and woodland\n3 | Contractors | Greenway Landscapes Ltd | Planting of all sites\n |  | Oakfield Tree Care | Watering and aftercare\n",
+			want: map[string]string{"planted": "answered 418", "contractors": "answered [Greenway Landscapes Ltd | Oakfield Tree Care]"}},
+	})
+}

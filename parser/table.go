@@ -724,7 +724,11 @@ func shapeTable(rows [][]string, asked period) []tline {
 		if numbered && k > 0 && len(out) > 0 && strings.TrimSpace(r[0]) == "" && len(r) > 2 && strings.TrimSpace(r[1]) == "" {
 			// "| | Actual spend | £398,716.40": the row above goes on (a
 			// cell merged down, as Word's vMerge writes it).
-			if more := strings.Join(nonEmpty(r[2:]), " "); more != "" {
+			more := strings.Join(nonEmpty(r[2:]), " ")
+			if ans > 0 && ans < len(r) {
+				more = strings.TrimSpace(r[ans]) // not the notes beside it
+			}
+			if more != "" {
 				prev := &out[len(out)-1]
 				prev.cells[1] += cellBreak + more
 				prev.text = ""
@@ -934,6 +938,9 @@ func isHeadRow(r []string) bool {
 		if isPeriodLabel(c) || isSubPeriodLabel(c) || isTotalLabel(c) {
 			return true
 		}
+	}
+	if answerColumn(r) > 0 {
+		return true // "No. | Information requested | Response | Notes"
 	}
 	return isColumnWords(r)
 }
