@@ -82,7 +82,11 @@ func contextError(ctx, runCtx context.Context, l Limits) error {
 }
 
 func finishPDF(out []byte, l Limits, truncated bool) (string, error) {
-	s := strings.ReplaceAll(string(out), "\f", "\n"+PageBreak+"\n")
+	pages := strings.Split(string(out), "\f")
+	for i, p := range pages {
+		pages[i] = unColumn(p) // two columns of prose, one after the other
+	}
+	s := strings.Join(pages, "\n"+PageBreak+"\n")
 	// -layout puts as many spaces between a list number and its text as
 	// the tab stop was wide ("5.   12."); one space reads as Word shows it
 	// and as HTML and DOCX give it. Other columns keep their spacing.
