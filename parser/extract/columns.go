@@ -22,7 +22,10 @@ import (
 //     margin, as wrapped prose does; a table's first column holds short
 //     cells, or item numbers, that do not.
 
-const minColumnLines = 12
+const (
+	minColumnLines = 12
+	maxColumnPage  = 300 // lines: a page of a letter has about 60
+)
 
 // unColumn rewrites the runs of two-column prose in the text of one page.
 func unColumn(page string) string {
@@ -31,8 +34,8 @@ func unColumn(page string) string {
 	for _, l := range lines {
 		width = max(width, utf8.RuneCountInString(l))
 	}
-	if width < 60 || len(lines) < minColumnLines {
-		return page
+	if width < 60 || width > 400 || len(lines) < minColumnLines || len(lines) > maxColumnPage {
+		return page // too narrow for two columns, or too big to look through (the search costs lines² × width)
 	}
 	runes := make([][]rune, len(lines))
 	for i, l := range lines {
