@@ -279,7 +279,7 @@ func numberRange(n int, rest string) (lineLabel, bool) {
 	if m := reStopAnd.FindStringSubmatch(rest); m != nil && m[1] == m[3] {
 		// "4) & 5) None", "2. and 3. ..."
 		k, _ := strconv.Atoi(m[2])
-		if k > n && k-n <= 10 {
+		if risesFrom(n, []int{k}) {
 			style := "n" + m[1]
 			return lineLabel{num: n, style: style, more: []int{k}, rest: strings.TrimLeft(rest[len(m[0]):], " \t")}, true
 		}
@@ -289,15 +289,8 @@ func numberRange(n int, rest string) (lineLabel, bool) {
 		return lineLabel{}, false
 	}
 	more, after := moreNumbers(n, rest)
-	if len(more) == 0 || after == "" || more[len(more)-1]-n > 10 {
+	if after == "" || !risesFrom(n, more) {
 		return lineLabel{}, false
-	}
-	prev := n
-	for _, m := range more {
-		if m <= prev {
-			return lineLabel{}, false
-		}
-		prev = m
 	}
 	var style string
 	switch {
@@ -311,6 +304,23 @@ func numberRange(n int, rest string) (lineLabel, bool) {
 		return lineLabel{}, false
 	}
 	return lineLabel{num: n, style: style, more: more, rest: strings.TrimLeft(after[1:], " \t")}, true
+}
+
+// risesFrom tells the further numbers of a label of several questions:
+// some, each above the one before, the last at most ten above n ("1-3",
+// not "3-1" or "2-40").
+func risesFrom(n int, more []int) bool {
+	if len(more) == 0 || more[len(more)-1]-n > 10 {
+		return false
+	}
+	prev := n
+	for _, m := range more {
+		if m <= prev {
+			return false
+		}
+		prev = m
+	}
+	return true
 }
 
 // reQRange is the rest of "Q1 & Q2", "Q1-Q3", "Q2/Q3", "Q1 and Q2":
@@ -340,14 +350,7 @@ func qRange(n int, rest string) (lineLabel, bool) {
 		return lineLabel{}, false
 	}
 	more, _ := moreNumbers(n, strings.ReplaceAll(asciiLower(m), "/", "&"))
-	prev := n
-	for _, k := range more {
-		if k <= prev || k-n > 10 {
-			return lineLabel{}, false
-		}
-		prev = k
-	}
-	if len(more) == 0 {
+	if !risesFrom(n, more) {
 		return lineLabel{}, false
 	}
 	return lineLabel{num: n, style: "Q", more: more, rest: strings.TrimLeft(after, " \t")}, true

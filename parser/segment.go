@@ -190,7 +190,6 @@ type unit struct {
 
 // segmenter holds one reply's lines and the units found in them.
 type segmenter struct {
-	ownNumbers    bool // the run being made numbers parts its own way ("1a.", "1b.")
 	hasUnnumbered bool // the campaign has a question without a number
 	endsAt        map[int]bool
 	lines         []pline
@@ -322,16 +321,16 @@ func (s *segmenter) items() {
 		}
 		g := s.group()
 		var us []unit
-		s.ownNumbers = false
+		own := false // the run numbers parts its own way ("1a.", "1b.")
 		for _, it := range run {
-			s.ownNumbers = s.ownNumbers || s.lines[it.line].lab.sub != 0
+			own = own || s.lines[it.line].lab.sub != 0
 		}
 		for k, it := range run {
 			end := len(s.lines)
 			if k+1 < len(run) {
 				end = run[k+1].line
 			}
-			u := s.itemUnit(it.line, end, k+1 == len(run))
+			u := s.itemUnit(it.line, end, k+1 == len(run), own)
 			u.group = g
 			us = append(us, u)
 		}
@@ -382,14 +381,7 @@ func (s *segmenter) numberedLists() {
 		if l.lab.num != 1 || l.lab.letter || l.cells != nil || l.lab.sub != 0 || len(l.lab.more) > 0 {
 			continue
 		}
-		lead := ""
-		for k := i - 1; k >= 0 && s.lines[k].doc == l.doc; k-- {
-			if t := strings.TrimSpace(s.lines[k].text); t != "" {
-				lead = t
-				break
-			}
-		}
-		if !strings.HasSuffix(lead, ":") {
+		if !strings.HasSuffix(s.leadBefore(i, 0), ":") {
 			continue
 		}
 		run := []int{i}
@@ -416,12 +408,37 @@ func (s *segmenter) numberedLists() {
 		if !names {
 			continue
 		}
-		for _, k := range run {
-			lk := &s.lines[k]
-			lk.text = "- " + strings.TrimSpace(lk.lab.rest)
-			lk.lab = lineLabel{bullet: true, rest: lk.lab.rest}
-		}
+		s.bullet(run, false)
 		i = run[len(run)-1]
+	}
+}
+
+// leadBefore is the nearest line with words before line i, in its
+// document, looking back no further than line from: what leads to a list.
+func (s *segmenter) leadBefore(i, from int) string {
+	for k := i - 1; k >= from && s.lines[k].doc == s.lines[i].doc; k-- {
+		if t := strings.TrimSpace(s.lines[k].text); t != "" {
+			return t
+		}
+	}
+	return ""
+}
+
+// bullet makes the labelled lines of run bulleted lines of a list, keeping
+// their indent when indented says so.
+func (s *segmenter) bullet(run []int, indented bool) {
+	for _, k := range run {
+		l := &s.lines[k]
+		indent := ""
+		if indented {
+			indent = l.text[:len(l.text)-len(strings.TrimLeft(l.text, " \t"))]
+		}
+		rest := l.lab.rest
+		if !indented {
+			rest = strings.TrimSpace(rest)
+		}
+		l.text = indent + "- " + rest
+		l.lab = lineLabel{bullet: true, rest: l.lab.rest}
 	}
 }
 
@@ -460,13 +477,7 @@ func (s *segmenter) subItems() {
 				run = append(run, k)
 			}
 		}
-		lead := ""
-		for k := i - 1; k >= p; k-- {
-			if t := strings.TrimSpace(s.lines[k].text); t != "" {
-				lead = t
-				break
-			}
-		}
+		lead := s.leadBefore(i, p)
 		goesOn := false
 		for k := run[len(run)-1] + 1; k < len(s.lines) && s.lines[k].doc == l.doc; k++ {
 			if lk := s.lines[k].lab; lk.num > s.lines[p].lab.num && !lk.letter && (!inner || lk.style == s.lines[p].lab.style) {
@@ -477,12 +488,7 @@ func (s *segmenter) subItems() {
 		if len(run) < 2 || !strings.HasSuffix(lead, ":") && !goesOn {
 			continue
 		}
-		for _, k := range run {
-			lk := &s.lines[k]
-			indent := lk.text[:len(lk.text)-len(strings.TrimLeft(lk.text, " \t"))]
-			lk.text = indent + "- " + lk.lab.rest
-			lk.lab = lineLabel{bullet: true, rest: lk.lab.rest}
-		}
+		s.bullet(run, true)
 		i = run[len(run)-1]
 	}
 }
@@ -529,8 +535,9 @@ func (s *segmenter) labelOnly(i int) bool {
 }
 
 // itemUnit makes the unit of the item at line i, whose span ends before
-// line end (the next item of its run).
-func (s *segmenter) itemUnit(i, end int, last bool) unit {
+// line end (the next item of its run); own tells a run that numbers parts
+// its own way ("1a.", "1b."), whose headings then tell the questions.
+func (s *segmenter) itemUnit(i, end int, last, own bool) unit {
 	l := s.lines[i]
 	u := unit{src: srcItem, num: l.lab.num, letter: l.lab.letter, line: i, note: l.note, check: l.check}
 	u.nums = l.lab.more
@@ -601,7 +608,7 @@ func (s *segmenter) itemUnit(i, end int, last bool) unit {
 		span = span[:len(span)-1]
 	}
 	u.label, u.body = s.splitQuestion(span, qi)
-	if s.ownNumbers && u.label == "" && len(u.body) >= 3 && strings.TrimSpace(u.body[1]) == "" {
+	if own && u.label == "" && len(u.body) >= 3 && strings.TrimSpace(u.body[1]) == "" {
 		// "2. Complaints about stop and search received in 2024." and the
 		// answer in a paragraph of its own: a heading in the reply's own
 		// words, which tells the question when the numbers do not.
@@ -871,12 +878,7 @@ func sentenceInside(t string) bool {
 // hasFigure tells text with a figure in it other than a period, a date or
 // a section: what a label does not have and an answer may.
 func hasFigure(s string) bool {
-	for _, c := range numberCandidates(s) {
-		if !c.year {
-			return true
-		}
-	}
-	return strings.Contains(s, "£") || reURL.MatchString(s)
+	return hasCount(s) || strings.Contains(s, "£") || reURL.MatchString(s)
 }
 
 // cutLabelled cuts "Label: value" (or "Label = value"): a label of eight
