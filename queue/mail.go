@@ -8,8 +8,6 @@ import (
 	"runtime/debug"
 	"sort"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -180,55 +178,31 @@ func (q *Queue) Work(ctx context.Context, opts *WorkOptions, h Handler) error {
 	if err != nil {
 		return err
 	}
-	var (
-		inHand   atomic.Int64 // fetched, not yet handled
-		finished = make(chan struct{}, 1)
-		work     = make(chan jetstream.Msg)
-		wg       sync.WaitGroup
-	)
-	for range o.Concurrency {
-		wg.Go(func() {
-			for m := range work {
-				q.handle(ctx, &o, m, h, true)
-				inHand.Add(-1)
-				select {
-				case finished <- struct{}{}:
-				default:
-				}
-			}
-		})
-	}
-	hold := int64(2 * o.Concurrency)
+	p := q.startPool(ctx, &o, h, true)
 	for ctx.Err() == nil {
 		if q.Full() != nil {
 			q.WaitForRoom(ctx)
 			continue
 		}
-		room := hold - inHand.Load()
-		if room <= 0 {
-			select {
-			case <-finished:
-			case <-ctx.Done():
-			}
+		room := p.room(ctx)
+		if room == 0 {
 			continue
 		}
-		batch, err := cons.Fetch(int(room), jetstream.FetchMaxWait(5*time.Second))
+		batch, err := cons.Fetch(room, jetstream.FetchMaxWait(5*time.Second))
 		if err != nil {
 			q.log.Warn("fetch from MAIL failed; retrying", "err", err)
 			sleepCtx(ctx, time.Second)
 			continue
 		}
 		for m := range batch.Messages() {
-			inHand.Add(1)
-			work <- m // handed over even when ctx is done: handle puts it back
+			p.give(m) // handed over even when ctx is done: handle puts it back
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
 			q.log.Warn("fetch from MAIL failed; retrying", "err", err)
 			sleepCtx(ctx, time.Second)
 		}
 	}
-	close(work)
-	wg.Wait()
+	p.stop()
 	return nil
 }
 
@@ -256,55 +230,27 @@ func (q *Queue) Drain(ctx context.Context, opts *WorkOptions, h Handler) (int, e
 	if err != nil {
 		return 0, err
 	}
-	var (
-		handled  atomic.Int64
-		inHand   atomic.Int64             // fetched, not yet handled
-		finished = make(chan struct{}, 1) // a worker finished one: room to fetch
-		work     = make(chan jetstream.Msg)
-		wg       sync.WaitGroup
-	)
-	for range o.Concurrency {
-		wg.Go(func() {
-			for m := range work {
-				q.handle(ctx, &o, m, h, false)
-				handled.Add(1)
-				inHand.Add(-1)
-				select {
-				case finished <- struct{}{}:
-				default:
-				}
-			}
-		})
-	}
-	stop := func(err error) (int, error) {
-		close(work)
-		wg.Wait()
-		return int(handled.Load()), err
-	}
-	hold := int64(2 * o.Concurrency)
+	p := q.startPool(ctx, &o, h, false)
+	stop := func(err error) (int, error) { return p.stop(), err }
 	wait := false // the last fetch that did not wait found nothing pending
 	for ctx.Err() == nil {
 		if err := q.Full(); err != nil {
 			return stop(err)
 		}
-		room := hold - inHand.Load()
-		if room <= 0 {
-			select {
-			case <-finished:
-			case <-ctx.Done():
-			}
+		room := p.room(ctx)
+		if room == 0 {
 			continue
 		}
 		var batch jetstream.MessageBatch
-		busy := inHand.Load() > 0
+		busy := p.inHand.Load() > 0
 		switch {
 		case busy:
 			// What is in hand may queue more: wait for it a little.
-			batch, err = cons.Fetch(int(room), jetstream.FetchMaxWait(100*time.Millisecond))
+			batch, err = cons.Fetch(room, jetstream.FetchMaxWait(100*time.Millisecond))
 		case wait:
-			batch, err = cons.Fetch(int(room), jetstream.FetchMaxWait(500*time.Millisecond))
+			batch, err = cons.Fetch(room, jetstream.FetchMaxWait(500*time.Millisecond))
 		default:
-			batch, err = cons.FetchNoWait(int(room))
+			batch, err = cons.FetchNoWait(room)
 		}
 		if err != nil {
 			return stop(fmt.Errorf("queue: fetch from %s: %w", StreamMail, err))
@@ -312,8 +258,7 @@ func (q *Queue) Drain(ctx context.Context, opts *WorkOptions, h Handler) (int, e
 		got := 0
 		for m := range batch.Messages() {
 			got++
-			inHand.Add(1)
-			work <- m
+			p.give(m)
 		}
 		if got > 0 || busy {
 			wait = false
@@ -323,7 +268,7 @@ func (q *Queue) Drain(ctx context.Context, opts *WorkOptions, h Handler) (int, e
 		if err != nil {
 			return stop(fmt.Errorf("queue: consumer %s: %w", ConsumerWorker, err))
 		}
-		if info.NumPending == 0 && inHand.Load() == 0 {
+		if info.NumPending == 0 && p.inHand.Load() == 0 {
 			return stop(q.Full())
 		}
 		// Pending but not delivered to this fetch: wait for it next time.
