@@ -108,19 +108,26 @@ func benchReplyMessage(i, nReqs int, pdf []byte) []byte {
 		fmt.Fprintf(&b, "Content-Type: text/plain; charset=utf-8\r\nSubject: Your FOI request %s\r\n\r\nI can advise the following:\r\n\r\n"+
 			"1. %d.\r\n2. Police, Probation Service.\r\n3. £%d,000 per annum.\r\n\r\nYours sincerely\r\nFOI Team %d\r\n", ref, i%97, 10+i%50, i)
 	case i%20 == 7:
-		fmt.Fprintf(&b, "Subject: RE: FOI request - response letter\r\nContent-Type: multipart/mixed; boundary=\"b%d\"\r\n\r\n"+
-			"--b%d\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease find our response attached.\r\n\r\nFOI Team %d\r\n"+
-			"--b%d\r\nContent-Type: application/pdf; name=\"response.pdf\"\r\nContent-Disposition: attachment; filename=\"response.pdf\"\r\n"+
-			"Content-Transfer-Encoding: base64\r\n\r\n", i, i, i, i)
-		enc := base64.StdEncoding.EncodeToString(pdf)
-		for len(enc) > 76 {
-			b.WriteString(enc[:76] + "\r\n")
-			enc = enc[76:]
-		}
-		b.WriteString(enc + "\r\n--b" + strconv.Itoa(i) + "--\r\n")
+		b.WriteString("Subject: RE: FOI request - response letter\r\n")
+		writePDFLetter(&b, i, pdf)
 	default:
 		fmt.Fprintf(&b, "Content-Type: text/plain; charset=utf-8\r\nSubject: RE: FOI request\r\n\r\nI can advise the following:\r\n\r\n"+
 			"1. %d.\r\n2. Police, Probation Service.\r\n3. £%d,000 per annum.\r\n\r\nYours sincerely\r\nFOI Team %d\r\n", i%97, 10+i%50, i)
 	}
 	return b.Bytes()
+}
+
+// writePDFLetter writes the body of message i from its Content-Type on: a
+// line of text and pdf attached, as an authority sends a letter.
+func writePDFLetter(b *bytes.Buffer, i int, pdf []byte) {
+	fmt.Fprintf(b, "Content-Type: multipart/mixed; boundary=\"b%d\"\r\n\r\n"+
+		"--b%d\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease find our response attached.\r\n\r\nFOI Team %d\r\n"+
+		"--b%d\r\nContent-Type: application/pdf; name=\"response.pdf\"\r\nContent-Disposition: attachment; filename=\"response.pdf\"\r\n"+
+		"Content-Transfer-Encoding: base64\r\n\r\n", i, i, i, i)
+	enc := base64.StdEncoding.EncodeToString(pdf)
+	for len(enc) > 76 {
+		b.WriteString(enc[:76] + "\r\n")
+		enc = enc[76:]
+	}
+	b.WriteString(enc + "\r\n--b" + strconv.Itoa(i) + "--\r\n")
 }

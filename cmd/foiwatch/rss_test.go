@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	mrand "math/rand"
@@ -206,20 +205,7 @@ func pdfOfSize(n int) []byte {
 		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
 		fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Length %d >>\nstream\n%s\nendstream", side, side, len(img), img),
 	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	var offs []int
-	for i, o := range objs {
-		offs = append(offs, b.Len())
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
+	return mailtest.BuildPDF(objs, fmt.Sprintf("/Size %d /Root 1 0 R", len(objs)+1))
 }
 
 // rssPDFMessage is message i with a PDF letter attached (a scanned-in reply
@@ -230,16 +216,7 @@ func rssPDFMessage(i, n int, pdf []byte) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "From: FOI Team <foi@authority%03d.example.gov.uk>\r\nTo: researcher@requests.example.org\r\n"+
 		"Date: %s\r\nMessage-ID: <gen-%d@authority%03d.example.gov.uk>\r\nIn-Reply-To: <req-%03d@requests.example.org>\r\n"+
-		"Subject: RE: FOI request - response letter\r\nMIME-Version: 1.0\r\n"+
-		"Content-Type: multipart/mixed; boundary=\"b%d\"\r\n\r\n"+
-		"--b%d\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease find our response attached.\r\n\r\nFOI Team %d\r\n"+
-		"--b%d\r\nContent-Type: application/pdf; name=\"response.pdf\"\r\nContent-Disposition: attachment; filename=\"response.pdf\"\r\n"+
-		"Content-Transfer-Encoding: base64\r\n\r\n", k, date, i, k, k, i, i, i, i)
-	enc := base64.StdEncoding.EncodeToString(pdf)
-	for len(enc) > 76 {
-		b.WriteString(enc[:76] + "\r\n")
-		enc = enc[76:]
-	}
-	b.WriteString(enc + "\r\n--b" + strconv.Itoa(i) + "--\r\n")
+		"Subject: RE: FOI request - response letter\r\nMIME-Version: 1.0\r\n", k, date, i, k, k)
+	writePDFLetter(&b, i, pdf)
 	return b.Bytes()
 }

@@ -174,8 +174,9 @@ func zipBombDOCX(comp []byte, crc uint32, size uint64, lie bool) []byte {
 	return buf.Bytes()
 }
 
-// buildPDF writes objs as objects 1..n with a correct xref table.
-func buildPDF(objs []string, trailer string) []byte {
+// BuildPDF writes objs as objects 1..n with a correct xref table, and a
+// trailer of the keys given ("/Size 3 /Root 1 0 R").
+func BuildPDF(objs []string, trailer string) []byte {
 	var b bytes.Buffer
 	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
 	var offs []int
@@ -195,7 +196,7 @@ func buildPDF(objs []string, trailer string) []byte {
 // loopPDF has a page tree whose Pages nodes are each other's kids and
 // parents.
 func loopPDF() []byte {
-	return buildPDF([]string{
+	return BuildPDF([]string{
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 /Parent 3 0 R >>",
 		"<< /Type /Pages /Kids [2 0 R] /Count 1 /Parent 2 0 R >>",
@@ -213,7 +214,7 @@ func hugePDF() []byte {
 		"<< /Type /Pages /Kids [3 0 R] /Count 2147483647 >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 1000000000 1000000000] /Contents 4 0 R >>",
 	}
-	pdf := buildPDF(objs, "/Size 2147483647 /Root 1 0 R")
+	pdf := BuildPDF(objs, "/Size 2147483647 /Root 1 0 R")
 	// Object 4 (the stream) is appended after the table, so the xref is
 	// wrong as well: the reader has to reconstruct it.
 	var b bytes.Buffer
