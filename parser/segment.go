@@ -400,7 +400,7 @@ func (s *segmenter) numberedLists() {
 			lk := s.lines[k]
 			rest := strings.TrimSpace(lk.lab.rest)
 			qi := questionByNumber(s.qs, lk.lab.num)
-			if rest == "" || hasFigure(rest) || len(strings.Fields(rest)) > 8 || qi >= 0 && s.v.sim(rest, qi) >= 0.45 {
+			if rest == "" || len(strings.Fields(rest)) > 8 || hasFigure(rest) || qi >= 0 && s.v.sim(rest, qi) >= 0.45 {
 				names = false
 				break
 			}
